@@ -1,0 +1,363 @@
+//! The command line: arguments are gathered first, then turned into working objects (target,
+//! matrix, options), then handed to the library. Exit codes: 0 nothing failed, 1 a check
+//! failed or errored, 2 the tool could not run.
+
+use crate::Engine;
+use crate::engines::{self, CollectOptions};
+use crate::matrix::Matrix;
+use crate::registry::{CheckInfo, Selection};
+use crate::render::{self, Format};
+use crate::report::Report;
+use crate::run::{self, RunOptions, SavedFacts};
+use crate::target::{ConnSpec, Secret};
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use is_terminal::IsTerminal;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Is this database fit for our product? Checks a PostgreSQL, MySQL/MariaDB, SQL Server or
+/// SQLite database against a supported-matrix file, check by check, with the exact fix.
+#[derive(Debug, Parser)]
+#[command(name = "byod-precheck", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 no check failed or errored; 1 at least one failed or errored (or warned, with --fail-on warn); 2 the tool could not run."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a database.
+    Check(CheckArgs),
+    /// List the checks (the registry).
+    Checks {
+        /// Only this engine's checks.
+        #[arg(long, value_parser = parse_engine)]
+        engine: Option<Engine>,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Explain a check: what it asks the server, why it matters, how to fix it.
+    Explain {
+        /// A check id, e.g. postgres.tls.
+        check_id: String,
+    },
+    /// Render a saved JSON report.
+    Render {
+        report: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long)]
+        no_color: bool,
+    },
+    /// Judge saved facts (from `check --save-facts`) again, against a matrix.
+    Replay {
+        facts: PathBuf,
+        #[arg(long)]
+        matrix: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long)]
+        no_color: bool,
+    },
+    /// Validate or show a matrix file.
+    Matrix {
+        #[command(subcommand)]
+        action: MatrixAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MatrixAction {
+    /// Check a matrix file; every problem is reported with its line and column.
+    Validate { file: PathBuf },
+    /// Print a matrix (the built-in one without FILE).
+    Show { file: Option<PathBuf> },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Connection URL (postgres://, mysql://, mssql://, ADO.NET, JDBC, sqlite://). Default: $DATABASE_URL.
+    url: Option<String>,
+    /// Supported-matrix file (default: the built-in checks/matrix.toml).
+    #[arg(long)]
+    matrix: Option<PathBuf>,
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Also write the report to FILE (format by extension: .json, .md; default JSON).
+    #[arg(short = 'o', long = "output")]
+    output: Option<PathBuf>,
+    /// Seconds allowed for connecting (DNS, TCP, TLS and login).
+    #[arg(long, default_value_t = 10.0)]
+    connect_timeout: f64,
+    /// Seconds allowed for each query, client and server side.
+    #[arg(long, default_value_t = 10.0)]
+    check_timeout: f64,
+    /// Exit 1 on warnings too.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    fail_on: FailOn,
+    /// Run only the checks matching this glob (repeatable), e.g. 'postgres.privileges*'.
+    #[arg(long)]
+    only: Vec<String>,
+    /// Skip the checks matching this glob (repeatable).
+    #[arg(long)]
+    skip: Vec<String>,
+    /// Allow a scratch object, rolled back or dropped, to confirm capabilities for real.
+    #[arg(long)]
+    probe_write: bool,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    password_stdin: bool,
+    /// No colours.
+    #[arg(long)]
+    no_color: bool,
+    /// Also save the collected facts to FILE (support can `replay` them).
+    #[arg(long)]
+    save_facts: Option<PathBuf>,
+}
+
+fn parse_engine(s: &str) -> Result<Engine, String> {
+    Engine::from_name(s)
+        .ok_or_else(|| format!("unknown engine `{s}` (postgres, mysql, mssql, sqlite)"))
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {}", chain(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The error and its causes on one line each, printed once.
+fn chain(e: &anyhow::Error) -> String {
+    let mut s = e.to_string();
+    for cause in e.chain().skip(1) {
+        s.push_str(&format!("\n  caused by: {cause}"));
+    }
+    s
+}
+
+fn dispatch(cli: Cli) -> Result<u8> {
+    let mut stdout = std::io::stdout().lock();
+    match cli.command {
+        Command::Check(args) => check(args, &mut stdout),
+        Command::Checks { engine, format } => {
+            let list: Vec<CheckInfo> = engines::all_checks()
+                .into_iter()
+                .filter(|c| engine.is_none_or(|e| c.engine == e))
+                .collect();
+            match format {
+                ListFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&list)?)?,
+                ListFormat::Table => {
+                    let mut t = comfy_table::Table::new();
+                    t.load_preset(comfy_table::presets::UTF8_HORIZONTAL_ONLY)
+                        .force_no_tty();
+                    t.set_header(vec!["Id", "Engine", "Category", "Title"]);
+                    for c in &list {
+                        t.add_row(vec![c.id, c.engine.name(), c.category.as_str(), c.title]);
+                    }
+                    writeln!(stdout, "{t}\n{} checks", list.len())?;
+                }
+            }
+            Ok(0)
+        }
+        Command::Explain { check_id } => {
+            let all = engines::all_checks();
+            let Some(c) = all.iter().find(|c| c.id == check_id) else {
+                let near: Vec<_> = all
+                    .iter()
+                    .filter(|c| c.id.contains(check_id.split('.').next_back().unwrap_or("")))
+                    .map(|c| c.id)
+                    .collect();
+                bail!(
+                    "no check has the id `{check_id}`{} (see `byod-precheck checks`)",
+                    if near.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; did you mean {}?", near.join(", "))
+                    }
+                );
+            };
+            writeln!(stdout, "{} — {}\n", c.id, c.title)?;
+            writeln!(stdout, "Engine:   {}\nCategory: {}\n", c.engine, c.category)?;
+            writeln!(stdout, "What it asks the server:\n  {}\n", c.asks)?;
+            writeln!(stdout, "Why it matters, and how to fix it:\n  {}", c.doc)?;
+            Ok(0)
+        }
+        Command::Render {
+            report,
+            format,
+            no_color,
+        } => {
+            let r = read_report(&report)?;
+            render::render(&r, format, use_color(no_color), &mut stdout)?;
+            Ok(0)
+        }
+        Command::Replay {
+            facts,
+            matrix,
+            format,
+            no_color,
+        } => {
+            let bytes = std::fs::read(&facts)
+                .with_context(|| format!("cannot read {}", facts.display()))?;
+            let saved: SavedFacts = serde_json::from_slice(&bytes)
+                .map_err(|e| anyhow!("{}: not a facts file: {e}", facts.display()))?;
+            let m = load_matrix(matrix.as_deref())?;
+            let r = run::replay(&saved, &m, &Selection::default())
+                .map_err(|e| anyhow!("{}: {e}", facts.display()))?;
+            render::render(&r, format, use_color(no_color), &mut stdout)?;
+            Ok(r.exit_code(false))
+        }
+        Command::Matrix { action } => match action {
+            MatrixAction::Validate { file } => {
+                let m = load_matrix(Some(&file))?;
+                writeln!(
+                    stdout,
+                    "{}: valid (schema_version {}, sha256 {})",
+                    file.display(),
+                    m.schema_version,
+                    m.origin.sha256
+                )?;
+                Ok(0)
+            }
+            MatrixAction::Show { file } => {
+                let (text, name) = match &file {
+                    Some(f) => (
+                        std::fs::read_to_string(f)
+                            .with_context(|| format!("cannot read {}", f.display()))?,
+                        f.display().to_string(),
+                    ),
+                    None => (
+                        crate::matrix::BUILTIN_SOURCE.to_string(),
+                        "built-in".to_string(),
+                    ),
+                };
+                let m = Matrix::parse(&text, &name)?;
+                writeln!(stdout, "# {name} (sha256 {})", m.origin.sha256)?;
+                write!(stdout, "{text}")?;
+                Ok(0)
+            }
+        },
+    }
+}
+
+fn use_color(no_color: bool) -> bool {
+    !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+fn load_matrix(path: Option<&Path>) -> Result<Matrix> {
+    Ok(match path {
+        Some(p) => Matrix::load(p)?,
+        None => Matrix::builtin(),
+    })
+}
+
+fn read_report(path: &Path) -> Result<Report> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Report::from_json(&bytes).map_err(|e| anyhow!("{}: {e}", path.display()))
+}
+
+fn secs(v: f64, flag: &str) -> Result<Duration> {
+    if !(v.is_finite() && v > 0.0 && v <= 3600.0) {
+        bail!("{flag} must be a number of seconds between 0 and 3600, not {v}");
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+fn check(args: CheckArgs, stdout: &mut dyn Write) -> Result<u8> {
+    let url = match args
+        .url
+        .clone()
+        .or_else(|| std::env::var("DATABASE_URL").ok())
+    {
+        Some(u) => u,
+        None => bail!(
+            "no database: pass a URL (e.g. sqlite://app.db, postgres://user@host/db) or set DATABASE_URL"
+        ),
+    };
+    let mut spec = ConnSpec::parse(&url)?;
+    if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .take(64 * 1024)
+            .read_to_string(&mut line)
+            .context("cannot read the password from standard input")?;
+        let pw = line.lines().next().unwrap_or("").to_string();
+        spec.password = Some(Secret::new(pw));
+    } else if spec.password.is_none() {
+        let var = match spec.engine {
+            Engine::Postgres => "PGPASSWORD",
+            Engine::Mysql => "MYSQL_PWD",
+            Engine::Mssql => "MSSQL_PASSWORD",
+            Engine::Sqlite => "",
+        };
+        if let Some(pw) = (!var.is_empty()).then(|| std::env::var(var).ok()).flatten() {
+            spec.password = Some(Secret::new(pw));
+        }
+    }
+    let matrix = load_matrix(args.matrix.as_deref())?;
+    let selection = Selection::new(&args.only, &args.skip).map_err(|e| anyhow!(e))?;
+    let opts = RunOptions {
+        collect: CollectOptions {
+            connect_timeout: secs(args.connect_timeout, "--connect-timeout")?,
+            check_timeout: secs(args.check_timeout, "--check-timeout")?,
+            probe_write: args.probe_write,
+            schema: matrix.app.schema.clone(),
+        },
+        selection,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime
+        .block_on(run::check(&spec, &matrix, &opts))
+        .map_err(|e| anyhow!(e))?;
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    let report = result.report;
+    if let Some(path) = &args.save_facts {
+        let text = serde_json::to_string_pretty(&result.facts)?;
+        std::fs::write(path, spec.scrub(&text))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.output {
+        let format = Format::from_path(path).unwrap_or(Format::Json);
+        let mut buf = Vec::new();
+        render::render(&report, format, false, &mut buf)?;
+        std::fs::write(path, buf).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    render::render(&report, args.format, use_color(args.no_color), stdout)?;
+    Ok(report.exit_code(args.fail_on == FailOn::Warn))
+}

@@ -1,0 +1,790 @@
+//! The PostgreSQL collector: the only code that talks to a PostgreSQL server. It connects in
+//! steps (DNS, TCP, then the driver), opens every session read-only, and sends a fixed set of
+//! catalog queries concurrently over a small pool; each becomes a probe of its own.
+
+use super::facts::{Database, Extension, PgFacts, Privileges, Session};
+use crate::Engine;
+use crate::checks::{
+    Capability, ClockFacts, CommonFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts,
+    TlsFacts, TrustMode,
+};
+use crate::engines::CollectOptions;
+use crate::engines::sql::{Runner, error_text};
+use crate::identity::identify;
+use crate::net::{ConnectFailure, FailureKind, ms_since, reach};
+use crate::probe::Probe;
+use crate::target::ConnSpec;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Collects every PostgreSQL fact. Never fails: failures are recorded in the facts.
+pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
+    let mut facts = PgFacts {
+        common: CommonFacts::started(spec.target_info()),
+        ..Default::default()
+    };
+    let runner = Runner {
+        spec,
+        timeout: opts.check_timeout,
+        queries: Default::default(),
+        is_denied: |e| matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("42501")),
+        denied_hint,
+    };
+    let sslmode = spec.params.get("sslmode").map_or("prefer", String::as_str);
+    let socket = spec
+        .params
+        .get("host")
+        .filter(|h| h.starts_with('/'))
+        .cloned();
+    if socket.is_none() {
+        let host = spec
+            .host
+            .clone()
+            .or_else(|| spec.params.get("host").cloned())
+            .unwrap_or_default();
+        if let Err(f) = reach(
+            &host,
+            spec.port_or_default(),
+            opts.connect_timeout,
+            &mut facts.common.connection,
+        )
+        .await
+        {
+            return failed(facts, f, "");
+        }
+    }
+    let options = match connect_options(spec, socket.as_deref()) {
+        Ok(o) => o,
+        Err(f) => return failed(facts, f, ""),
+    };
+    // What the server would give a session before we make ours read-only and bounded:
+    // captured by the first connection of the pool, then overridden for our sessions only.
+    let defaults: Arc<Mutex<Option<SessionDefaults>>> = Arc::default();
+    let capture = defaults.clone();
+    let limit_ms = opts.check_timeout.as_millis().to_string();
+    let pool_opts = PgPoolOptions::new()
+        .max_connections(3)
+        .min_connections(0)
+        .acquire_timeout(opts.connect_timeout)
+        .after_connect(move |conn, _| {
+            let capture = capture.clone();
+            let limit_ms = limit_ms.clone();
+            Box::pin(async move {
+                // One round trip: read the defaults, then make the session read-only and give
+                // it server-side time limits (so a hung query or a lock wait ends there too).
+                let row: SessionDefaults = sqlx::query_as(
+                    "SELECT current_setting('default_transaction_read_only'), pg_is_in_recovery(), \
+                     current_setting('statement_timeout'), current_setting('lock_timeout'), \
+                     set_config('default_transaction_read_only', 'on', false), \
+                     set_config('statement_timeout', $1, false), set_config('lock_timeout', $1, false)",
+                )
+                .bind(limit_ms)
+                .fetch_one(&mut *conn)
+                .await?;
+                let mut slot = capture.lock().unwrap_or_else(|p| p.into_inner());
+                if slot.is_none() {
+                    *slot = Some(row);
+                }
+                Ok(())
+            })
+        });
+    let login = Instant::now();
+    let pool =
+        match tokio::time::timeout(opts.connect_timeout, pool_opts.connect_with(options)).await {
+            Err(_) => {
+                let f = ConnectFailure {
+                    kind: FailureKind::Timeout,
+                    message: format!(
+                        "the server accepted TCP but did not complete the login within {} s",
+                        opts.connect_timeout.as_secs_f32()
+                    ),
+                };
+                return failed(facts, f, "");
+            }
+            Ok(Err(e)) => {
+                let f = classify(&e, spec, sslmode);
+                return failed(facts, f, "");
+            }
+            Ok(Ok(p)) => p,
+        };
+    runner.add(1);
+    facts.common.connection.login_ms = Some(ms_since(login));
+
+    // First query: identity, session and clock. Everything else depends on the version.
+    let local_before = crate::checks::epoch_now();
+    let first = runner
+        .probe(
+            "version and session",
+            1,
+            sqlx::query_as::<
+                _,
+                (
+                    String,
+                    String,
+                    f64,
+                    String,
+                    i64,
+                    String,
+                    String,
+                    bool,
+                    i32,
+                    String,
+                ),
+            >(
+                "SELECT version(), current_setting('server_version_num'), \
+                 extract(epoch from clock_timestamp())::float8, current_setting('TimeZone'), \
+                 extract(epoch from (now() - pg_postmaster_start_time()))::int8, \
+                 current_database()::text, current_user::text, \
+                 coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false), \
+                 coalesce((SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user), -1), \
+                 current_setting('search_path')",
+            )
+            .fetch_one(&pool),
+        )
+        .await;
+    let local_after = crate::checks::epoch_now();
+    let version_num = first.value().map(|r| r.1.clone()).unwrap_or_default();
+    let num: u32 = version_num.parse().unwrap_or(0);
+    facts.common.version_raw = first.clone().map(|r| r.0);
+    facts.common.clock = first.clone().map(|r| ClockFacts {
+        server_epoch: r.2,
+        local_epoch: (local_before + local_after) / 2.0,
+        time_zone: Some(r.3),
+    });
+    facts.common.uptime_seconds = first.clone().map(|r| r.4.max(0) as u64);
+    facts.session = first.clone().map(|r| Session {
+        database: r.5,
+        user: r.6,
+        superuser: r.7,
+        role_conn_limit: r.8,
+        search_path: r.9,
+    });
+
+    let schema = opts.schema.clone();
+    let (settings, database, privileges, extensions, tls, activity, migrations) = tokio::join!(
+        runner.probe(
+            "pg_settings",
+            1,
+            sqlx::query_as::<_, (String, String, String)>("SELECT name, setting, source FROM pg_settings").fetch_all(&pool)
+        ),
+        runner.probe(
+            "pg_database",
+            1,
+            sqlx::query_as::<_, (String, String, String, i32, i64)>(
+                "SELECT pg_encoding_to_char(encoding)::text, datcollate::text, datctype::text, datconnlimit, \
+                 pg_database_size(oid) FROM pg_database WHERE datname = current_database()"
+            )
+            .fetch_one(&pool)
+        ),
+        runner.probe("privileges", 1, privileges_query(&pool, schema)),
+        runner.probe("pg_available_extensions", 1, extensions_query(&pool, num)),
+        runner.probe(
+            "pg_stat_ssl",
+            1,
+            sqlx::query_as::<_, (bool, Option<String>, Option<String>, Option<i32>)>(
+                "SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+            )
+            .fetch_optional(&pool)
+        ),
+        runner.probe(
+            "pg_stat_activity",
+            1,
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' OR backend_type IS NULL")
+                .fetch_one(&pool)
+        ),
+        migrations(&runner, &pool),
+    );
+
+    let settings_map: Probe<BTreeMap<String, String>> = settings
+        .clone()
+        .map(|rows| rows.into_iter().map(|(n, v, _)| (n, v)).collect());
+    facts.setting_sources = settings.map(|rows| {
+        rows.into_iter()
+            .filter(|(_, _, src)| matches!(src.as_str(), "database" | "user" | "database user"))
+            .map(|(n, _, src)| (n, src))
+            .collect()
+    });
+    facts.common.database_size_bytes = database.clone().map(|r| r.4.max(0) as u64);
+    facts.database = database.map(|r| Database {
+        encoding: r.0,
+        collate: r.1,
+        ctype: r.2,
+        conn_limit: r.3,
+    });
+    facts.privileges = privileges;
+    facts.common.tls = tls.map(|row| tls_facts(row, sslmode));
+    let s = settings_map.value().cloned().unwrap_or_default();
+    let int = |k: &str| s.get(k).and_then(|v| v.parse::<u64>().ok());
+    facts.common.connections = match (activity, int("max_connections")) {
+        (Probe::Ok { value, ms }, Some(max)) => {
+            let user_limit = [
+                facts.database.value().map(|d| d.conn_limit),
+                facts.session.value().map(|r| r.role_conn_limit),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|l| *l >= 0)
+            .map(|l| l as u64)
+            .min();
+            Probe::ok(
+                ConnectionSlots {
+                    max,
+                    reserved: int("superuser_reserved_connections").unwrap_or(0)
+                        + int("reserved_connections").unwrap_or(0),
+                    in_use: value.max(0) as u64,
+                    user_limit,
+                },
+                ms,
+            )
+        }
+        (Probe::Ok { ms, .. }, None) => Probe::Failed {
+            message: "max_connections not visible".into(),
+            ms,
+        },
+        (other, _) => other.map(|_| unreachable_slots()),
+    };
+    facts.common.migrations = migrations;
+
+    // Identity needs the version, the extensions (Citus, TimescaleDB) and the settings
+    // (managed services leave their own prefixes there).
+    let ext_list = extensions.value().cloned().unwrap_or_default();
+    let installed = |n: &str| {
+        ext_list
+            .iter()
+            .find(|e| e.name == n)
+            .and_then(|e| e.installed_version.clone())
+    };
+    let managed = managed_marker(&s);
+    let aurora = if s
+        .keys()
+        .any(|k| k.starts_with("apg_") || k.starts_with("aurora"))
+    {
+        runner
+            .probe(
+                "aurora_version()",
+                1,
+                sqlx::query_scalar::<_, String>("SELECT aurora_version()").fetch_one(&pool),
+            )
+            .await
+            .value()
+            .cloned()
+    } else {
+        None
+    };
+    facts.extensions = extensions;
+    facts.common.settings = settings_map;
+    facts.common.identity = match &facts.common.version_raw {
+        Probe::Ok { value, ms } => {
+            let mut hints: Vec<(&str, &str)> = vec![("server_version_num", version_num.as_str())];
+            let (citus, timescale) = (installed("citus"), installed("timescaledb"));
+            if let Some(v) = &citus {
+                hints.push(("citus_version", v));
+            }
+            if let Some(v) = &timescale {
+                hints.push(("timescaledb_version", v));
+            }
+            if let Some(m) = managed {
+                hints.push(("managed", m));
+            }
+            if let Some(a) = &aurora {
+                hints.push(("aurora_version", a));
+            }
+            match identify(Engine::Postgres, value, &hints) {
+                Ok(id) => Probe::ok(id, *ms),
+                Err(e) => Probe::Failed {
+                    message: e.to_string(),
+                    ms: *ms,
+                },
+            }
+        }
+        other => other.clone().map(|_| unreachable_identity()),
+    };
+    let captured = defaults.lock().map(|g| g.clone()).unwrap_or_default();
+    if let (Some(d), Probe::Ok { value, .. }) = (&captured, &mut facts.common.settings) {
+        // pg_settings shows our session's values for these; report the server's.
+        value.insert("default_transaction_read_only".into(), d.0.clone());
+        value.insert("statement_timeout".into(), d.2.clone());
+        value.insert("lock_timeout".into(), d.3.clone());
+    }
+    facts.common.read_only = match captured {
+        Some((default_ro, in_recovery, ..)) => {
+            let mut reasons = Vec::new();
+            if in_recovery {
+                reasons.push("pg_is_in_recovery() = true: a standby (replica)".to_string());
+            }
+            if default_ro == "on" {
+                let src = facts
+                    .setting_sources
+                    .value()
+                    .and_then(|m| m.get("default_transaction_read_only").cloned());
+                reasons.push(format!(
+                    "default_transaction_read_only = on{}",
+                    src.map(|s| format!(" (set for the {s})"))
+                        .unwrap_or_default()
+                ));
+            }
+            Probe::ok(
+                ReadOnlyFacts {
+                    read_only: !reasons.is_empty(),
+                    reasons,
+                },
+                0,
+            )
+        }
+        None => Probe::Failed {
+            message: "the session settings were not captured".into(),
+            ms: 0,
+        },
+    };
+    if let Some(id) = facts.common.identity.value() {
+        facts.common.capabilities = capabilities(id, facts.database.value());
+    }
+    facts.common.queries = runner.count();
+    pool.close().await;
+    facts
+}
+
+/// default_transaction_read_only, pg_is_in_recovery, statement_timeout, lock_timeout, and the
+/// results of the three set_config calls.
+type SessionDefaults = (String, bool, String, String, String, String, String);
+
+fn unreachable_slots() -> ConnectionSlots {
+    ConnectionSlots {
+        max: 0,
+        reserved: 0,
+        in_use: 0,
+        user_limit: None,
+    }
+}
+
+fn unreachable_identity() -> crate::identity::ServerIdentity {
+    crate::identity::ServerIdentity {
+        engine: Engine::Postgres,
+        flavor: String::new(),
+        major: 0,
+        minor: 0,
+        patch: None,
+        flavor_version: None,
+        product: String::new(),
+        os: None,
+    }
+}
+
+/// Records a connection failure; every other probe stays "not collected".
+fn failed(mut facts: PgFacts, f: ConnectFailure, _: &str) -> PgFacts {
+    facts.common.connection.failure = Some(f);
+    let reason = "not collected: the connection failed";
+    facts.common.version_raw = Probe::not_collected(reason);
+    facts.common.identity = Probe::not_collected(reason);
+    facts.common.tls = Probe::not_collected(reason);
+    facts.common.clock = Probe::not_collected(reason);
+    facts.common.uptime_seconds = Probe::not_collected(reason);
+    facts.common.read_only = Probe::not_collected(reason);
+    facts.common.settings = Probe::not_collected(reason);
+    facts.common.connections = Probe::not_collected(reason);
+    facts.common.database_size_bytes = Probe::not_collected(reason);
+    facts.common.migrations = Probe::not_collected(reason);
+    facts.session = Probe::not_collected(reason);
+    facts.database = Probe::not_collected(reason);
+    facts.privileges = Probe::not_collected(reason);
+    facts.extensions = Probe::not_collected(reason);
+    facts.setting_sources = Probe::not_collected(reason);
+    facts
+}
+
+fn connect_options(
+    spec: &ConnSpec,
+    socket: Option<&str>,
+) -> Result<PgConnectOptions, ConnectFailure> {
+    let config = |message: String| ConnectFailure {
+        kind: FailureKind::Config,
+        message,
+    };
+    let mut o = PgConnectOptions::new_without_pgpass()
+        .port(spec.port_or_default())
+        .application_name(
+            spec.params
+                .get("application_name")
+                .map_or("byod-precheck", String::as_str),
+        )
+        .statement_cache_capacity(0);
+    o = match socket {
+        Some(dir) => o.socket(dir),
+        None => o.host(spec.host.as_deref().unwrap_or("localhost")),
+    };
+    if let Some(u) = &spec.user {
+        o = o.username(u);
+    }
+    if let Some(p) = &spec.password {
+        o = o.password(p.expose());
+    }
+    if let Some(d) = &spec.database {
+        o = o.database(d);
+    }
+    let mode = spec.params.get("sslmode").map_or("prefer", String::as_str);
+    let mode = PgSslMode::from_str(mode).map_err(|_| {
+        config(format!(
+            "sslmode `{mode}` is not one of disable, allow, prefer, require, verify-ca, verify-full"
+        ))
+    })?;
+    o = o.ssl_mode(mode);
+    if let Some(ca) = spec.params.get("sslrootcert") {
+        if !std::path::Path::new(ca).is_file() {
+            return Err(config(format!("sslrootcert `{ca}` is not a readable file")));
+        }
+        o = o.ssl_root_cert(ca);
+    }
+    Ok(o)
+}
+
+/// Classifies a driver error at connect time.
+fn classify(e: &sqlx::Error, spec: &ConnSpec, sslmode: &str) -> ConnectFailure {
+    let message = spec.scrub(&error_text(e));
+    let kind = match e {
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("28P01") => FailureKind::Authentication,
+            Some("28000") if message.contains("pg_hba.conf") => FailureKind::Permission,
+            Some("28000") => FailureKind::Authentication,
+            Some("3D000") => FailureKind::DatabaseMissing,
+            Some("42501") => FailureKind::Permission,
+            _ => FailureKind::ServerError,
+        },
+        sqlx::Error::Tls(_) => FailureKind::Tls,
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            FailureKind::Refused
+        }
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => FailureKind::Timeout,
+        sqlx::Error::PoolTimedOut => FailureKind::Timeout,
+        sqlx::Error::Configuration(_) => FailureKind::Config,
+        _ if message.contains("TLS")
+            || message.contains("SSL")
+            || message.contains("certificate") =>
+        {
+            FailureKind::Tls
+        }
+        _ => FailureKind::ServerError,
+    };
+    let message = if kind == FailureKind::Tls {
+        format!("{message} (sslmode={sslmode})")
+    } else {
+        message
+    };
+    ConnectFailure { kind, message }
+}
+
+fn denied_hint(what: &str) -> Option<&'static str> {
+    match what {
+        "pg_settings" => Some("needs pg_read_all_settings"),
+        "pg_stat_activity" | "pg_stat_ssl" => Some("needs pg_read_all_stats or pg_monitor"),
+        "pg_database" => Some("needs CONNECT on the database"),
+        _ => None,
+    }
+}
+
+type PrivRow = (
+    String,
+    bool,
+    bool,
+    bool,
+    bool,
+    Option<bool>,
+    Option<bool>,
+    i64,
+    Vec<String>,
+    Vec<String>,
+);
+
+async fn privileges_query(
+    pool: &PgPool,
+    schema: Option<String>,
+) -> Result<Privileges, sqlx::Error> {
+    let r: PrivRow = sqlx::query_as(
+        "WITH s AS (SELECT coalesce($1, current_schema(), 'public')::text AS name), \
+              n AS (SELECT oid FROM pg_namespace WHERE nspname = (SELECT name FROM s)) \
+         SELECT s.name, EXISTS (SELECT 1 FROM n), \
+           has_database_privilege(current_database(), 'CONNECT'), \
+           has_database_privilege(current_database(), 'CREATE'), \
+           has_database_privilege(current_database(), 'TEMP'), \
+           (SELECT has_schema_privilege(n.oid, 'USAGE') FROM n), \
+           (SELECT has_schema_privilege(n.oid, 'CREATE') FROM n), \
+           (SELECT count(*) FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM n) AND c.relkind IN ('r', 'p')), \
+           ARRAY(SELECT c.relname::text FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM n) AND c.relkind IN ('r', 'p') \
+                 AND NOT CASE WHEN c.relkind IN ('r', 'p') THEN has_table_privilege(c.oid, 'SELECT') \
+                      AND has_table_privilege(c.oid, 'INSERT') AND has_table_privilege(c.oid, 'UPDATE') \
+                      AND has_table_privilege(c.oid, 'DELETE') AND has_table_privilege(c.oid, 'REFERENCES') END \
+                 ORDER BY 1 LIMIT 20), \
+           ARRAY(SELECT c.relname::text FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM n) AND c.relkind = 'S' \
+                 AND NOT CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'USAGE') END ORDER BY 1 LIMIT 20) \
+         FROM s",
+    )
+    .bind(schema)
+    .fetch_one(pool)
+    .await?;
+    Ok(Privileges {
+        schema: r.0,
+        schema_exists: r.1,
+        database_connect: r.2,
+        database_create: r.3,
+        database_temp: r.4,
+        schema_usage: r.5.unwrap_or(false),
+        schema_create: r.6.unwrap_or(false),
+        tables: r.7.max(0) as u64,
+        tables_lacking: r.8,
+        sequences_lacking: r.9,
+    })
+}
+
+async fn extensions_query(pool: &PgPool, version_num: u32) -> Result<Vec<Extension>, sqlx::Error> {
+    // `trusted` exists from PostgreSQL 13 on: older servers get the list without it.
+    let sql = if version_num >= 130_000 {
+        "SELECT e.name::text, e.default_version, e.installed_version, v.superuser, v.trusted \
+         FROM pg_available_extensions e LEFT JOIN pg_available_extension_versions v \
+           ON v.name = e.name AND v.version = e.default_version ORDER BY 1"
+    } else {
+        "SELECT e.name::text, e.default_version, e.installed_version, v.superuser, NULL::bool \
+         FROM pg_available_extensions e LEFT JOIN pg_available_extension_versions v \
+           ON v.name = e.name AND v.version = e.default_version ORDER BY 1"
+    };
+    let rows: Vec<(
+        String,
+        Option<String>,
+        Option<String>,
+        Option<bool>,
+        Option<bool>,
+    )> = sqlx::query_as(sql).fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(name, default_version, installed_version, superuser, trusted)| Extension {
+                name,
+                default_version,
+                installed_version,
+                superuser,
+                trusted,
+            },
+        )
+        .collect())
+}
+
+fn tls_facts(
+    row: Option<(bool, Option<String>, Option<String>, Option<i32>)>,
+    sslmode: &str,
+) -> TlsFacts {
+    let (in_use, protocol, cipher, bits) = row.unwrap_or((false, None, None, None));
+    TlsFacts {
+        in_use,
+        protocol,
+        cipher,
+        bits: bits.map(|b| b.max(0) as u32),
+        trust: match (in_use, sslmode) {
+            (false, _) => TrustMode::None,
+            (true, "verify-full") => TrustMode::Verified,
+            (true, "verify-ca") => TrustMode::CaOnly,
+            _ => TrustMode::NotVerified,
+        },
+        cert_expires_in_days: None,
+        client_setting: format!("sslmode={sslmode}"),
+    }
+}
+
+/// Managed services leave settings of their own.
+fn managed_marker(settings: &BTreeMap<String, String>) -> Option<&'static str> {
+    let has = |prefix: &str| settings.keys().any(|k| k.starts_with(prefix));
+    if has("alloydb.") || has("google_columnar_engine.") {
+        Some("alloydb")
+    } else if has("rds.") {
+        Some("rds")
+    } else if has("azure.") || has("pgms_") {
+        Some("azure")
+    } else if has("cloudsql.") {
+        Some("cloudsql")
+    } else {
+        None
+    }
+}
+
+/// The history tables of the usual migration tools, and how to read their latest version.
+const MIGRATION_TABLES: &[(&str, &str, &str)] = &[
+    (
+        "alembic",
+        "alembic_version",
+        "SELECT string_agg(version_num, ','), count(*) FROM {t}",
+    ),
+    (
+        "flyway",
+        "flyway_schema_history",
+        "SELECT (SELECT version FROM {t} WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1), count(*) FROM {t}",
+    ),
+    (
+        "liquibase",
+        "databasechangelog",
+        "SELECT (SELECT id FROM {t} ORDER BY orderexecuted DESC LIMIT 1), count(*) FROM {t}",
+    ),
+    (
+        "django",
+        "django_migrations",
+        "SELECT (SELECT app || '.' || name FROM {t} ORDER BY id DESC LIMIT 1), count(*) FROM {t}",
+    ),
+    (
+        "rails",
+        "schema_migrations",
+        "SELECT max(version)::text, count(*) FROM {t}",
+    ),
+    (
+        "sqlx",
+        "_sqlx_migrations",
+        "SELECT max(version)::text, count(*) FROM {t}",
+    ),
+    (
+        "efcore",
+        "__EFMigrationsHistory",
+        "SELECT max(\"MigrationId\"), count(*) FROM {t}",
+    ),
+];
+
+async fn migrations(runner: &Runner<'_>, pool: &PgPool) -> Probe<Vec<MigrationHistory>> {
+    let names: Vec<String> = MIGRATION_TABLES
+        .iter()
+        .map(|(_, t, _)| t.to_string())
+        .collect();
+    let found = runner
+        .probe(
+            "migration tables",
+            1,
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relname = ANY($1) AND c.relkind IN ('r', 'p') \
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
+            )
+            .bind(names)
+            .fetch_all(pool),
+        )
+        .await;
+    let Probe::Ok { value: tables, ms } = found else {
+        return found.map(|_| Vec::new());
+    };
+    let mut out = Vec::new();
+    for (schema, table) in tables {
+        let Some((tool, _, sql)) = MIGRATION_TABLES.iter().find(|(_, t, _)| *t == table) else {
+            continue;
+        };
+        let qualified = format!(
+            "\"{}\".\"{}\"",
+            schema.replace('"', "\"\""),
+            table.replace('"', "\"\"")
+        );
+        let sql = sql.replace("{t}", &qualified);
+        let latest = runner
+            .probe(
+                &format!("{table} history"),
+                1, // The table name comes from the catalog and is quoted above.
+                sqlx::query_as::<_, (Option<String>, i64)>(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(pool),
+            )
+            .await;
+        let (latest, applied) = match latest.value() {
+            Some((v, n)) => (v.clone(), Some(n.max(&0).unsigned_abs())),
+            None => (None, None),
+        };
+        out.push(MigrationHistory {
+            tool: tool.to_string(),
+            table: if schema == "public" {
+                table
+            } else {
+                format!("{schema}.{table}")
+            },
+            latest,
+            applied,
+        });
+    }
+    Probe::ok(out, ms)
+}
+
+/// What the app's SQL may rely on, from the version and flavor (confirmed for real by
+/// `--probe-write`).
+fn capabilities(
+    id: &crate::identity::ServerIdentity,
+    db: Option<&Database>,
+) -> BTreeMap<String, Capability> {
+    let v = (id.major, id.minor);
+    let pg = |since: (u64, u64), what: &str| {
+        Capability::from_version(
+            v >= since,
+            format!("{what}: PostgreSQL {}.{}+", since.0, since.1),
+        )
+    };
+    let mut m = BTreeMap::new();
+    let crdb = id.flavor == "cockroachdb";
+    let redshift = id.flavor == "redshift";
+    m.insert(
+        "json".into(),
+        if redshift {
+            Capability::from_version(false, "Redshift has no json/jsonb type")
+        } else {
+            pg((9, 4), "jsonb")
+        },
+    );
+    m.insert("cte".into(), pg((8, 4), "WITH queries"));
+    m.insert("window-functions".into(), pg((8, 4), "window functions"));
+    m.insert(
+        "check-constraints".into(),
+        Capability::from_version(!redshift, "CHECK constraints are enforced"),
+    );
+    m.insert(
+        "transactional-ddl".into(),
+        Capability::from_version(
+            !redshift && !crdb,
+            if crdb {
+                "CockroachDB runs schema changes asynchronously"
+            } else {
+                "DDL inside transactions rolls back"
+            },
+        ),
+    );
+    m.insert(
+        "drop-cascade".into(),
+        Capability::from_version(true, "DROP ... CASCADE"),
+    );
+    m.insert(
+        "returning".into(),
+        pg((8, 2), "INSERT/UPDATE/DELETE ... RETURNING"),
+    );
+    m.insert(
+        "upsert".into(),
+        if redshift {
+            Capability::from_version(false, "Redshift has no ON CONFLICT")
+        } else {
+            pg((9, 5), "INSERT ... ON CONFLICT")
+        },
+    );
+    m.insert(
+        "sequences".into(),
+        Capability::from_version(true, "CREATE SEQUENCE"),
+    );
+    m.insert(
+        "varchar-without-length".into(),
+        Capability::from_version(true, "VARCHAR without a length is unbounded"),
+    );
+    m.insert("string-agg".into(), pg((9, 0), "string_agg()"));
+    m.insert("drop-if-exists".into(), pg((8, 2), "DROP ... IF EXISTS"));
+    m.insert("offset-fetch".into(), pg((8, 4), "OFFSET ... FETCH FIRST"));
+    m.insert("merge".into(), pg((15, 0), "MERGE"));
+    m.insert(
+        "create-or-alter".into(),
+        Capability::from_version(
+            false,
+            "PostgreSQL has CREATE OR REPLACE for views and functions, not tables",
+        ),
+    );
+    if let Some(d) = db {
+        let utf8 = d.encoding.eq_ignore_ascii_case("UTF8");
+        m.insert(
+            "utf8".into(),
+            Capability::from_version(utf8, format!("database encoding {}", d.encoding)),
+        );
+    }
+    m
+}

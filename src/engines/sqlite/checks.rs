@@ -1,0 +1,268 @@
+//! The SQLite registry, in report order.
+
+use super::facts::SqliteFacts;
+use crate::checks as common;
+use crate::net::FailureKind;
+use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
+use crate::report::TargetInfo;
+
+fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
+    let path = t.path.as_deref().unwrap_or("the file");
+    match kind {
+        FailureKind::DatabaseMissing => format!(
+            "No database at `{path}`. Check the path (relative paths start from the current directory), or add ?mode=rwc to create an empty one."
+        ),
+        FailureKind::Permission => format!(
+            "`{path}` cannot be opened: check the file's permissions and that it is an SQLite database."
+        ),
+        _ => format!(
+            "`{path}` could not be opened: read the message; is it an SQLite 3 database file?"
+        ),
+    }
+}
+
+fn integrity(f: &SqliteFacts, _: &Ctx) -> Outcome {
+    let rows = f.quick_check.get()?;
+    Ok(if rows.len() == 1 && rows[0] == "ok" {
+        Verdict::pass("PRAGMA quick_check found no corruption").observed("ok")
+    } else {
+        Verdict::fail(format!("the database file is damaged: {}", rows.join("; ")))
+            .observed(rows.join("; "))
+            .expected("ok")
+            .remedy("Restore from a backup, or salvage with: sqlite3 broken.db .recover | sqlite3 repaired.db")
+    })
+}
+
+fn encoding(f: &SqliteFacts, ctx: &Ctx) -> Outcome {
+    let p = f.pragmas.get()?;
+    let accepted = ctx
+        .rules
+        .encodings
+        .clone()
+        .unwrap_or_else(|| vec!["UTF-8".into()]);
+    let ok = accepted.iter().any(|e| e.eq_ignore_ascii_case(&p.encoding));
+    Ok(if ok {
+        Verdict::pass(format!("text is stored as {}", p.encoding))
+    } else {
+        Verdict::warn(format!("text is stored as {}: SQLite converts, but byte lengths and indexes differ", p.encoding))
+            .remedy("The encoding is fixed when the database is created: create a new one (PRAGMA encoding = 'UTF-8' before the first table) and copy the data (.dump).")
+    }
+    .observed(&p.encoding)
+    .expected(accepted.join(", ")))
+}
+
+fn journal_mode(f: &SqliteFacts, _: &Ctx) -> Outcome {
+    let p = f.pragmas.get()?;
+    let m = p.journal_mode.to_ascii_lowercase();
+    let in_memory = f.file.value().is_some_and(|f| f.in_memory);
+    Ok(match m.as_str() {
+        "wal" => Verdict::pass("write-ahead log: readers do not block the writer"),
+        "memory" if in_memory => Verdict::pass("in-memory database"),
+        "off" | "memory" => Verdict::fail(format!("journal_mode={m}: a crash during a write can corrupt the database"))
+            .remedy("PRAGMA journal_mode = WAL;"),
+        _ => Verdict::warn(format!("journal_mode={m}: a writer blocks every reader, so concurrent requests will wait or fail with SQLITE_BUSY"))
+            .remedy("PRAGMA journal_mode = WAL;  (persistent: run it once on the file)"),
+    }
+    .observed(format!("journal_mode = {m}"))
+    .expected("wal"))
+}
+
+fn foreign_keys(f: &SqliteFacts, _: &Ctx) -> Outcome {
+    let p = f.pragmas.get()?;
+    let enforced_by_default = f.compile_options.value().is_some_and(|o| {
+        o.iter()
+            .any(|x| x == "DEFAULT_FOREIGN_KEYS=1" || x == "DEFAULT_FOREIGN_KEYS")
+    });
+    Ok(if p.foreign_keys || enforced_by_default {
+        Verdict::pass("foreign keys are enforced").observed("foreign_keys = on")
+    } else {
+        Verdict::warn("foreign keys are not enforced unless every connection runs PRAGMA foreign_keys = ON")
+            .observed("foreign_keys = off (SQLite's default)")
+            .expected("on")
+            .remedy("Have the application run PRAGMA foreign_keys = ON on each connection (sqlx: SqliteConnectOptions::foreign_keys(true)).")
+    })
+}
+
+fn json(f: &SqliteFacts, _: &Ctx) -> Outcome {
+    let ok = *f.json.get()?;
+    let has_opt = f
+        .compile_options
+        .value()
+        .is_some_and(|o| o.iter().any(|x| x.contains("JSON")));
+    Ok(if ok {
+        Verdict::pass("JSON functions available").observed(if has_opt {
+            "json1 compiled in"
+        } else {
+            "built in (3.38+)"
+        })
+    } else {
+        Verdict::fail("this SQLite has no JSON functions")
+            .observed("json_valid() unknown")
+            .remedy("Use an SQLite built with JSON (3.38+ has it built in, or compile with SQLITE_ENABLE_JSON1).")
+    })
+}
+
+fn compile_options(f: &SqliteFacts, _: &Ctx) -> Outcome {
+    let o = f.compile_options.get()?;
+    let threadsafe = o
+        .iter()
+        .find(|x| x.starts_with("THREADSAFE="))
+        .cloned()
+        .unwrap_or_else(|| "THREADSAFE=?".into());
+    let observed = format!("{} options: {}", o.len(), o.join(", "));
+    Ok(if threadsafe == "THREADSAFE=0" {
+        Verdict::fail("built without thread safety (THREADSAFE=0): a multi-threaded application will corrupt memory")
+            .observed(observed)
+            .remedy("Use an SQLite built with THREADSAFE=1 or 2.")
+    } else {
+        Verdict::pass(format!("{threadsafe}")).observed(observed)
+    })
+}
+
+fn database_size(f: &SqliteFacts, _: &Ctx) -> Outcome {
+    let p = f.pragmas.get()?;
+    let v = common::database_size(&f.common, None)?;
+    Ok(if p.page_count > 0 && p.freelist_count * 4 > p.page_count {
+        Verdict::warn(format!(
+            "{} — {} of {} pages are free",
+            v.message, p.freelist_count, p.page_count
+        ))
+        .observed(v.observed.unwrap_or_default())
+        .remedy(
+            "VACUUM; (rewrites the file without free pages; needs as much free disk as the file)",
+        )
+    } else {
+        v
+    })
+}
+
+fn writability(f: &SqliteFacts, ctx: &Ctx) -> Outcome {
+    let file = f.file.get()?;
+    if file.in_memory {
+        return Ok(Verdict::warn(
+            "an in-memory database: everything is lost when the process exits",
+        )
+        .observed(":memory:")
+        .remedy("Point the URL at a database file: sqlite:///path/to/app.db"));
+    }
+    common::writability(
+        &f.common,
+        ctx,
+        &format!(
+            "Give the application's user write access to {} and its directory (chown/chmod), and open it without mode=ro.",
+            file.path
+        ),
+    )
+}
+
+/// The SQLite checks, in report order.
+pub static CHECKS: &[Check<SqliteFacts>] = &[
+    Check {
+        id: "sqlite.connection",
+        category: Category::Connection,
+        title: "Database file opened",
+        doc: "Opens the file (read-only unless --probe-write or mode=rwc). A missing file is database-missing; a file that is not a database, or not readable, fails with the reason.",
+        asks: "open(2) through SQLite",
+        run: |f, _| common::connection(&f.common, connection_remedy),
+    },
+    Check {
+        id: "sqlite.version",
+        category: Category::Version,
+        title: "SQLite version supported by the matrix",
+        doc: "sqlite_version() against the matrix's [sqlite] versions, recommended and tested_up_to. The library is compiled into this tool and into the application, so the application's own SQLite is what matters in production.",
+        asks: "SELECT sqlite_version()",
+        run: |f, ctx| common::version(&f.common, ctx),
+    },
+    Check {
+        id: "sqlite.integrity",
+        category: Category::Resources,
+        title: "File not corrupted",
+        doc: "PRAGMA quick_check: structure and index consistency without the full O(N log N) cross-check of integrity_check.",
+        asks: "SELECT quick_check FROM pragma_quick_check(20)",
+        run: integrity,
+    },
+    Check {
+        id: "sqlite.encoding",
+        category: Category::Encoding,
+        title: "Text encoding is UTF-8",
+        doc: "PRAGMA encoding, fixed when the database was created. UTF-16 databases work, but byte lengths and indexes differ from what the product expects.",
+        asks: "PRAGMA encoding",
+        run: encoding,
+    },
+    Check {
+        id: "sqlite.journal-mode",
+        category: Category::Settings,
+        title: "Journal mode allows concurrent readers",
+        doc: "WAL lets readers proceed while one writer writes; the rollback journal blocks them (SQLITE_BUSY under load); off or memory risks corruption on a crash.",
+        asks: "PRAGMA journal_mode",
+        run: journal_mode,
+    },
+    Check {
+        id: "sqlite.foreign-keys",
+        category: Category::Settings,
+        title: "Foreign keys enforced",
+        doc: "SQLite ignores FOREIGN KEY constraints unless each connection runs PRAGMA foreign_keys = ON (or it was compiled with SQLITE_DEFAULT_FOREIGN_KEYS=1).",
+        asks: "PRAGMA foreign_keys; PRAGMA compile_options",
+        run: foreign_keys,
+    },
+    Check {
+        id: "sqlite.settings",
+        category: Category::Settings,
+        title: "PRAGMAs the matrix names",
+        doc: "Every [sqlite.settings] rule against journal_mode, foreign_keys, encoding, page_size and user_version.",
+        asks: "PRAGMA journal_mode, foreign_keys, encoding, page_size, user_version",
+        run: |f, ctx| {
+            common::settings(&f.common, ctx, "not a PRAGMA this tool reads", |n, r| {
+                format!("PRAGMA {n} = {};", common::wanted_value(r))
+            })
+        },
+    },
+    Check {
+        id: "sqlite.writability",
+        category: Category::Writability,
+        title: "File and directory writable",
+        doc: "The file must be writable, and its directory too (SQLite creates the journal or WAL beside it). Asked of the OS with access(2); nothing is written. Fails when [app] needs_write is true.",
+        asks: "access(2) on the file and its directory",
+        run: writability,
+    },
+    Check {
+        id: "sqlite.json",
+        category: Category::Capabilities,
+        title: "JSON functions available",
+        doc: "json_valid() must answer: SQLite 3.38+ has JSON built in; older builds need SQLITE_ENABLE_JSON1.",
+        asks: "SELECT json_valid('{\"a\": 1}'); PRAGMA compile_options",
+        run: json,
+    },
+    Check {
+        id: "sqlite.capabilities",
+        category: Category::Capabilities,
+        title: "SQL features the product relies on",
+        doc: "From the version: cte (3.8.3), window-functions (3.25), upsert (3.24), returning (3.35), string-agg (3.44); never drop-cascade or sequences. The matrix's capabilities list must all be present.",
+        asks: "(derived from sqlite_version() and json_valid())",
+        run: |f, ctx| common::capabilities(&f.common, ctx),
+    },
+    Check {
+        id: "sqlite.compile-options",
+        category: Category::Resources,
+        title: "Built thread-safe",
+        doc: "PRAGMA compile_options; THREADSAFE=0 fails because a multi-threaded application would corrupt memory.",
+        asks: "SELECT compile_options FROM pragma_compile_options",
+        run: compile_options,
+    },
+    Check {
+        id: "sqlite.database-size",
+        category: Category::Resources,
+        title: "Database size and free pages",
+        doc: "page_size × page_count; more than a quarter of pages free warns (VACUUM reclaims them).",
+        asks: "PRAGMA page_size, page_count, freelist_count",
+        run: database_size,
+    },
+    Check {
+        id: "sqlite.migrations",
+        category: Category::Migrations,
+        title: "Migration history",
+        doc: "Finds the history tables of Alembic, Flyway, Liquibase, Django, Rails, sqlx and EF Core and reads their latest version, against [app.migrations].",
+        asks: "SELECT name FROM sqlite_master WHERE type = 'table'; then the latest row of each table found",
+        run: |f, ctx| common::migrations(&f.common, ctx),
+    },
+];

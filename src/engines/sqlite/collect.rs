@@ -1,0 +1,410 @@
+//! The SQLite collector: opens the file read-only (unless `--probe-write`) and reads PRAGMAs.
+
+use super::facts::{FileFacts, Pragmas, SqliteFacts};
+use crate::Engine;
+use crate::checks::{Capability, CommonFacts, MigrationHistory, ReadOnlyFacts};
+use crate::engines::CollectOptions;
+use crate::engines::sql::{Runner, error_text};
+use crate::identity::identify;
+use crate::net::{ConnectFailure, FailureKind, ms_since};
+use crate::probe::Probe;
+use crate::target::ConnSpec;
+use sqlx::ConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+/// Collects every SQLite fact. Never fails: failures are recorded in the facts.
+pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
+    let mut facts = SqliteFacts {
+        common: CommonFacts::started(spec.target_info()),
+        ..Default::default()
+    };
+    let runner = Runner {
+        spec,
+        timeout: opts.check_timeout,
+        queries: Default::default(),
+        is_denied: |_| false,
+        denied_hint: |_| None,
+    };
+    let path = spec.path.clone().unwrap_or_default();
+    let in_memory = path == ":memory:";
+    let mode = spec.params.get("mode").map(String::as_str);
+    if !in_memory && mode != Some("rwc") && !Path::new(&path).exists() {
+        return failed(
+            facts,
+            ConnectFailure {
+                kind: FailureKind::DatabaseMissing,
+                message: format!("no file at `{path}`"),
+            },
+        );
+    }
+    facts.file = if in_memory {
+        Probe::ok(
+            FileFacts {
+                path: path.clone(),
+                in_memory: true,
+                size_bytes: 0,
+                file_writable: true,
+                dir_writable: true,
+            },
+            0,
+        )
+    } else {
+        file_facts(&path)
+    };
+    // Read-only unless the user allowed writes (or asked us to create the file with mode=rwc).
+    let read_only = !(opts.probe_write || mode == Some("rwc") || in_memory);
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .read_only(read_only || mode == Some("ro"))
+        .create_if_missing(mode == Some("rwc"))
+        .immutable(
+            spec.params
+                .get("immutable")
+                .is_some_and(|v| v == "1" || v == "true"),
+        )
+        .busy_timeout(opts.check_timeout);
+    let login = Instant::now();
+    let mut conn: SqliteConnection =
+        match tokio::time::timeout(opts.connect_timeout, options.connect()).await {
+            Err(_) => {
+                return failed(
+                    facts,
+                    ConnectFailure {
+                        kind: FailureKind::Timeout,
+                        message: "opening the file took too long".into(),
+                    },
+                );
+            }
+            Ok(Err(e)) => {
+                let message = error_text(&e);
+                let kind = if message.contains("not a database") {
+                    FailureKind::ServerError
+                } else {
+                    FailureKind::Permission
+                };
+                return failed(facts, ConnectFailure { kind, message });
+            }
+            Ok(Ok(c)) => c,
+        };
+    facts.common.connection.login_ms = Some(ms_since(login));
+
+    let version = runner
+        .probe(
+            "sqlite_version()",
+            1,
+            sqlx::query_scalar::<_, String>("SELECT sqlite_version()").fetch_one(&mut conn),
+        )
+        .await;
+    facts.common.identity = match &version {
+        Probe::Ok { value, ms } => match identify(Engine::Sqlite, value, &[]) {
+            Ok(id) => Probe::ok(id, *ms),
+            Err(e) => Probe::Failed {
+                message: e.to_string(),
+                ms: *ms,
+            },
+        },
+        other => other
+            .clone()
+            .map(|_| unreachable!("only Ok carries a value")),
+    };
+    facts.common.version_raw = version;
+    facts.pragmas = runner
+        .probe(
+            "pragmas",
+            1,
+            sqlx::query_as::<_, (String, i64, String, i64, i64, i64, i64)>(
+                "SELECT (SELECT journal_mode FROM pragma_journal_mode), (SELECT foreign_keys FROM pragma_foreign_keys), \
+                 (SELECT encoding FROM pragma_encoding), (SELECT page_size FROM pragma_page_size), \
+                 (SELECT page_count FROM pragma_page_count), (SELECT freelist_count FROM pragma_freelist_count), \
+                 (SELECT user_version FROM pragma_user_version)",
+            )
+            .fetch_one(&mut conn),
+        )
+        .await
+        .map(|r| Pragmas {
+            journal_mode: r.0,
+            foreign_keys: r.1 != 0,
+            encoding: r.2,
+            page_size: r.3.max(0) as u64,
+            page_count: r.4.max(0) as u64,
+            freelist_count: r.5.max(0) as u64,
+            user_version: r.6,
+        });
+    facts.compile_options = runner
+        .probe(
+            "compile options",
+            1,
+            sqlx::query_scalar::<_, String>("SELECT compile_options FROM pragma_compile_options")
+                .fetch_all(&mut conn),
+        )
+        .await;
+    facts.quick_check = runner
+        .probe(
+            "quick_check",
+            1,
+            sqlx::query_scalar::<_, String>("SELECT quick_check FROM pragma_quick_check(20)")
+                .fetch_all(&mut conn),
+        )
+        .await;
+    facts.json = runner
+        .probe(
+            "json_valid",
+            1,
+            sqlx::query_scalar::<_, i64>("SELECT json_valid('{\"a\": 1}')").fetch_one(&mut conn),
+        )
+        .await
+        .map(|v| v == 1);
+    if let Probe::Failed { .. } = facts.json {
+        // No JSON functions compiled in: a fact, not an error.
+        facts.json = Probe::ok(false, 0);
+    }
+    facts.common.migrations = migrations(&runner, &mut conn).await;
+    facts.common.database_size_bytes = facts.pragmas.clone().map(|p| p.page_size * p.page_count);
+    facts.common.read_only = facts.file.clone().map(|f| {
+        let mut reasons = Vec::new();
+        if !f.in_memory && !f.file_writable {
+            reasons.push(format!("{} is not writable by this user", f.path));
+        }
+        if !f.in_memory && !f.dir_writable {
+            reasons
+                .push("its directory is not writable (journal and WAL files go there)".to_string());
+        }
+        if mode == Some("ro") || spec.params.contains_key("immutable") {
+            reasons.push("opened with mode=ro / immutable".to_string());
+        }
+        ReadOnlyFacts {
+            read_only: !reasons.is_empty(),
+            reasons,
+        }
+    });
+    facts.common.tls = Probe::not_collected("not applicable: SQLite is a local file");
+    facts.common.clock = Probe::not_collected("not applicable: SQLite runs in this process");
+    facts.common.uptime_seconds =
+        Probe::not_collected("not applicable: SQLite runs in this process");
+    facts.common.connections = Probe::not_collected("not applicable: SQLite has no server");
+    facts.common.settings = facts.pragmas.clone().map(|p| {
+        BTreeMap::from([
+            ("journal_mode".to_string(), p.journal_mode),
+            (
+                "foreign_keys".to_string(),
+                if p.foreign_keys { "on" } else { "off" }.to_string(),
+            ),
+            ("encoding".to_string(), p.encoding),
+            ("page_size".to_string(), p.page_size.to_string()),
+            ("user_version".to_string(), p.user_version.to_string()),
+        ])
+    });
+    if let Some(id) = facts.common.identity.value() {
+        let json = facts.json.value().copied().unwrap_or(false);
+        let utf8 = facts
+            .pragmas
+            .value()
+            .map(|p| p.encoding.starts_with("UTF-8"));
+        facts.common.capabilities = capabilities(id.major, id.minor, json, utf8);
+    }
+    facts.common.queries = runner.count();
+    drop(conn);
+    facts
+}
+
+fn failed(mut facts: SqliteFacts, f: ConnectFailure) -> SqliteFacts {
+    facts.common.connection.failure = Some(f);
+    let reason = "not collected: the database could not be opened";
+    facts.common.version_raw = Probe::not_collected(reason);
+    facts.common.identity = Probe::not_collected(reason);
+    facts.common.tls = Probe::not_collected(reason);
+    facts.common.clock = Probe::not_collected(reason);
+    facts.common.uptime_seconds = Probe::not_collected(reason);
+    facts.common.read_only = Probe::not_collected(reason);
+    facts.common.settings = Probe::not_collected(reason);
+    facts.common.connections = Probe::not_collected(reason);
+    facts.common.database_size_bytes = Probe::not_collected(reason);
+    facts.common.migrations = Probe::not_collected(reason);
+    facts.file = Probe::not_collected(reason);
+    facts.pragmas = Probe::not_collected(reason);
+    facts.compile_options = Probe::not_collected(reason);
+    facts.quick_check = Probe::not_collected(reason);
+    facts.json = Probe::not_collected(reason);
+    facts
+}
+
+fn file_facts(path: &str) -> Probe<FileFacts> {
+    let t = Instant::now();
+    let p = Path::new(path);
+    let meta = match std::fs::metadata(p) {
+        Ok(m) => m,
+        Err(e) => {
+            return Probe::Failed {
+                message: format!("{path}: {e}"),
+                ms: 0,
+            };
+        }
+    };
+    let dir = p
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Probe::ok(
+        FileFacts {
+            path: path.to_string(),
+            in_memory: false,
+            size_bytes: meta.len(),
+            file_writable: writable(p),
+            dir_writable: writable(dir),
+        },
+        ms_since(t),
+    )
+}
+
+/// Whether this process may write a path, asked of the OS (access(2)) without writing
+/// anything; it honours read-only mounts.
+fn writable(p: &Path) -> bool {
+    rustix::fs::access(p, rustix::fs::Access::WRITE_OK).is_ok()
+}
+
+const MIGRATION_TABLES: &[(&str, &str, &str)] = &[
+    (
+        "alembic",
+        "alembic_version",
+        "SELECT group_concat(version_num, ','), count(*) FROM alembic_version",
+    ),
+    (
+        "flyway",
+        "flyway_schema_history",
+        "SELECT (SELECT version FROM flyway_schema_history WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1), count(*) FROM flyway_schema_history",
+    ),
+    (
+        "liquibase",
+        "DATABASECHANGELOG",
+        "SELECT (SELECT ID FROM DATABASECHANGELOG ORDER BY ORDEREXECUTED DESC LIMIT 1), count(*) FROM DATABASECHANGELOG",
+    ),
+    (
+        "django",
+        "django_migrations",
+        "SELECT (SELECT app || '.' || name FROM django_migrations ORDER BY id DESC LIMIT 1), count(*) FROM django_migrations",
+    ),
+    (
+        "rails",
+        "schema_migrations",
+        "SELECT CAST(max(version) AS TEXT), count(*) FROM schema_migrations",
+    ),
+    (
+        "sqlx",
+        "_sqlx_migrations",
+        "SELECT CAST(max(version) AS TEXT), count(*) FROM _sqlx_migrations",
+    ),
+    (
+        "efcore",
+        "__EFMigrationsHistory",
+        "SELECT max(MigrationId), count(*) FROM __EFMigrationsHistory",
+    ),
+];
+
+async fn migrations(
+    runner: &Runner<'_>,
+    conn: &mut SqliteConnection,
+) -> Probe<Vec<MigrationHistory>> {
+    let found = runner
+        .probe(
+            "sqlite_master",
+            1,
+            sqlx::query_scalar::<_, String>("SELECT name FROM sqlite_master WHERE type = 'table'")
+                .fetch_all(&mut *conn),
+        )
+        .await;
+    let Probe::Ok { value: tables, ms } = found else {
+        return found.map(|_| Vec::new());
+    };
+    let mut out = Vec::new();
+    for (tool, table, sql) in MIGRATION_TABLES {
+        if !tables.iter().any(|t| t.eq_ignore_ascii_case(table)) {
+            continue;
+        }
+        let r = runner
+            .probe(
+                table,
+                1,
+                sqlx::query_as::<_, (Option<String>, i64)>(*sql).fetch_one(&mut *conn),
+            )
+            .await;
+        out.push(MigrationHistory {
+            tool: tool.to_string(),
+            table: table.to_string(),
+            latest: r.value().and_then(|v| v.0.clone()),
+            applied: r.value().map(|v| v.1.max(0) as u64),
+        });
+    }
+    Probe::ok(out, ms)
+}
+
+fn capabilities(
+    major: u64,
+    minor: u64,
+    json: bool,
+    utf8: Option<bool>,
+) -> BTreeMap<String, Capability> {
+    let v = (major, minor);
+    let since = |m: u64, what: &str| {
+        Capability::from_version(v >= (3, m), format!("{what}: SQLite 3.{m}+"))
+    };
+    let no = |why: &str| Capability::from_version(false, why);
+    let yes = |why: &str| Capability::from_version(true, why);
+    let mut m = BTreeMap::from([
+        (
+            "json".to_string(),
+            Capability::from_version(
+                json,
+                if json {
+                    "json_valid() answers"
+                } else {
+                    "no JSON functions compiled in"
+                },
+            ),
+        ),
+        ("cte".to_string(), since(8, "WITH queries")),
+        (
+            "window-functions".to_string(),
+            since(25, "window functions"),
+        ),
+        (
+            "check-constraints".to_string(),
+            yes("CHECK constraints are enforced"),
+        ),
+        (
+            "transactional-ddl".to_string(),
+            yes("DDL inside transactions rolls back"),
+        ),
+        (
+            "drop-cascade".to_string(),
+            no("SQLite has no DROP ... CASCADE"),
+        ),
+        ("returning".to_string(), since(35, "RETURNING")),
+        ("upsert".to_string(), since(24, "INSERT ... ON CONFLICT")),
+        (
+            "sequences".to_string(),
+            no("SQLite has no sequences (AUTOINCREMENT only)"),
+        ),
+        (
+            "varchar-without-length".to_string(),
+            yes("type names are advisory"),
+        ),
+        ("string-agg".to_string(), since(44, "string_agg()")),
+        ("drop-if-exists".to_string(), yes("DROP ... IF EXISTS")),
+        ("offset-fetch".to_string(), no("LIMIT/OFFSET only")),
+        (
+            "merge".to_string(),
+            no("no MERGE; use INSERT ... ON CONFLICT"),
+        ),
+        ("create-or-alter".to_string(), no("no CREATE OR ALTER")),
+    ]);
+    if let Some(u) = utf8 {
+        m.insert(
+            "utf8".into(),
+            Capability::from_version(u, "database text encoding"),
+        );
+    }
+    m
+}

@@ -1,0 +1,32 @@
+//! byod-precheck: tells whether a database a client brings is fit for our product.
+//!
+//! The flow is *collect, then evaluate*: an engine module talks to the server once and fills a
+//! plain, serializable facts struct ([`engines`]); checks are pure functions of those facts and
+//! the matrix ([`registry`]); the report ([`report`]) is built from the findings by a pure
+//! function, and renderers ([`render`]) only format it.
+//!
+//! The library entry points are [`run::check`] (a whole check of one target) and [`identify`]
+//! (server identification from strings seen in the field, without a connection).
+
+pub mod checks;
+pub mod cli;
+pub mod engine;
+pub mod engines;
+pub mod eol;
+pub mod identity;
+pub mod matrix;
+pub mod net;
+pub mod probe;
+pub mod registry;
+pub mod render;
+pub mod report;
+pub mod run;
+pub mod status;
+pub mod target;
+
+pub use engine::Engine;
+pub use identity::{IdentifyError, ServerIdentity, identify};
+pub use matrix::Matrix;
+pub use report::Report;
+pub use run::{RunOptions, check};
+pub use status::Status;

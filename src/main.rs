@@ -1,0 +1,5 @@
+//! The `byod-precheck` binary: everything lives in the library; this only hands over the exit code.
+
+fn main() -> std::process::ExitCode {
+    byod_precheck::cli::main()
+}

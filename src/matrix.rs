@@ -1,0 +1,733 @@
+//! The supported-matrix file: what our product needs from a database.
+//!
+//! Loading is strict, in two passes like cargo-deny's config: the TOML is parsed with spans and
+//! every table is read with unknown keys rejected, then one validation pass checks what needs
+//! the whole file (known flavors, capabilities and check ids). Every problem of a file is
+//! reported at once, each with its line and column.
+
+use crate::engine::Engine;
+use crate::status::Status;
+use schemars::JsonSchema;
+use semver::{Version, VersionReq};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+use toml_span::de_helpers::TableHelper;
+use toml_span::value::{Value, ValueInner};
+use toml_span::{DeserError, Deserialize, Error as TomlError, ErrorKind, Span, Spanned};
+
+/// The built-in matrix, used without `--matrix`.
+pub const BUILTIN_SOURCE: &str = include_str!("../checks/matrix.toml");
+
+/// The matrix schema this build reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A loaded, validated matrix.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Matrix {
+    pub schema_version: u32,
+    pub app: AppRules,
+    pub postgres: EngineRules,
+    pub mysql: EngineRules,
+    pub mariadb: EngineRules,
+    pub mssql: EngineRules,
+    pub sqlite: EngineRules,
+    /// Per check id: the status a non-passing finding is reported with.
+    pub severity: BTreeMap<String, SeverityOverride>,
+    /// Where it came from, for the report.
+    #[serde(skip)]
+    pub origin: MatrixOrigin,
+}
+
+/// Where a matrix came from: recorded in the report.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, JsonSchema, PartialEq)]
+pub struct MatrixOrigin {
+    /// `built-in`, or the path given to `--matrix`.
+    pub source: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+/// The `[app]` table: what our product does with the database.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppRules {
+    /// A read-only database or replica fails.
+    pub needs_write: bool,
+    /// Our connection pool size: less free connection headroom warns.
+    pub pool_size: u32,
+    /// An unencrypted connection fails (otherwise it warns).
+    pub require_tls: bool,
+    /// Larger clock skew between the server and this machine warns.
+    pub max_clock_skew_seconds: u64,
+    /// Days before a vendor end of life from which the version warns.
+    pub eol_warn_days: u32,
+    /// The time zone the server should run in, if the product cares.
+    pub time_zone: Option<String>,
+    /// The schema our tables live in (default: the user's current schema).
+    pub schema: Option<String>,
+    /// The migration history our product expects to find.
+    pub migrations: Option<MigrationRule>,
+}
+
+impl Default for AppRules {
+    fn default() -> Self {
+        AppRules {
+            needs_write: true,
+            pool_size: 10,
+            require_tls: false,
+            max_clock_skew_seconds: 5,
+            eol_warn_days: 365,
+            time_zone: None,
+            schema: None,
+            migrations: None,
+        }
+    }
+}
+
+/// `[app.migrations]`: the migration tool and, optionally, the version our product expects.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationRule {
+    pub tool: String,
+    pub version: Option<String>,
+}
+
+/// The migration tools whose history tables are recognised.
+pub const MIGRATION_TOOLS: &[&str] = &[
+    "alembic",
+    "flyway",
+    "liquibase",
+    "django",
+    "rails",
+    "sqlx",
+    "efcore",
+];
+
+/// A version requirement kept with its source text.
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    pub text: String,
+    pub req: VersionReq,
+}
+
+impl Serialize for Requirement {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// `tested_up_to = "18"` or `"8.4"`: the newest major (and minor) we have tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionBound {
+    pub major: u64,
+    pub minor: Option<u64>,
+}
+
+impl VersionBound {
+    /// Whether a version is newer than this bound.
+    pub fn is_exceeded_by(&self, v: &Version) -> bool {
+        match self.minor {
+            None => v.major > self.major,
+            Some(minor) => (v.major, v.minor) > (self.major, minor),
+        }
+    }
+}
+
+impl fmt::Display for VersionBound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.minor {
+            None => write!(f, "{}", self.major),
+            Some(m) => write!(f, "{}.{m}", self.major),
+        }
+    }
+}
+
+impl Serialize for VersionBound {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The rules of one engine table (`[postgres]`, `[mysql]`, `[mariadb]`, `[mssql]`, `[sqlite]`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EngineRules {
+    /// Outside it fails.
+    pub versions: Option<Requirement>,
+    /// Inside `versions` but outside this warns.
+    pub recommended: Option<Requirement>,
+    /// A newer version warns "not yet tested".
+    pub tested_up_to: Option<VersionBound>,
+    /// Accepted flavors; others fail. `None` accepts all.
+    pub flavors: Option<Vec<String>>,
+    /// Accepted encodings / character sets; `None` uses the engine's default expectation.
+    pub encodings: Option<Vec<String>>,
+    /// Accepted collations (glob-free, case-insensitive names); `None` accepts all.
+    pub collations: Option<Vec<String>>,
+    /// Extensions that must be installed or creatable (PostgreSQL).
+    pub extensions: Vec<String>,
+    /// Capabilities the application's SQL depends on.
+    pub capabilities: Vec<String>,
+    /// Rules on named server settings.
+    pub settings: BTreeMap<String, SettingRule>,
+    /// SQL Server database compatibility level.
+    pub compatibility_level: Option<NumRule>,
+    /// Whether a case-sensitive collation is required (`true`) or refused (`false`).
+    pub case_sensitive: Option<bool>,
+}
+
+/// A numeric range rule (`{ min = 130 }`).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct NumRule {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// A rule on one server setting.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SettingRule {
+    /// Numeric lower bound (the setting in its own unit).
+    pub min: Option<f64>,
+    /// Numeric upper bound.
+    pub max: Option<f64>,
+    /// Exact value, case-insensitive.
+    pub equals: Option<String>,
+    /// One of these values, case-insensitive.
+    pub one_of: Option<Vec<String>>,
+    /// Each of these must appear in the comma-separated value (MySQL `sql_mode`).
+    pub contains: Option<Vec<String>>,
+    /// None of these may appear in the comma-separated value.
+    pub excludes: Option<Vec<String>>,
+    /// `fail` (default) or `warn` when the rule is not met.
+    pub level: Option<Status>,
+}
+
+/// What a `[severity]` entry makes of a non-passing finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityOverride {
+    Fail,
+    Warn,
+    /// Reported as `skip`: the product does not care.
+    Ignore,
+}
+
+/// One problem in a matrix file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// A matrix that could not be loaded: every problem, each with its position.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct MatrixError {
+    pub source_name: String,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for MatrixError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "invalid matrix {}: {n} problem{}",
+            self.source_name,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(
+                f,
+                "\n  {}:{}:{}: {}",
+                self.source_name, p.line, p.column, p.message
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The facts validation needs from the rest of the program (known ids, flavors, capabilities).
+pub struct Vocabulary {
+    pub check_ids: Vec<&'static str>,
+    pub flavors: fn(Engine) -> &'static [&'static str],
+    pub capabilities: &'static [&'static str],
+}
+
+impl Matrix {
+    /// The built-in matrix. It is validated by a test, so a failure here is a build defect.
+    pub fn builtin() -> Matrix {
+        Matrix::parse(BUILTIN_SOURCE, "built-in").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Parses and validates a matrix; `source_name` names it in errors and in the report.
+    pub fn parse(text: &str, source_name: &str) -> Result<Matrix, MatrixError> {
+        let to_problems = |errors: Vec<TomlError>| MatrixError {
+            source_name: source_name.to_string(),
+            problems: errors.iter().map(|e| problem(text, e)).collect(),
+        };
+        let mut value = toml_span::parse(text).map_err(|e| to_problems(vec![e]))?;
+        let mut matrix = Matrix::deserialize(&mut value).map_err(|e| to_problems(e.errors))?;
+        matrix.origin = MatrixOrigin {
+            source: source_name.to_string(),
+            sha256: sha256_hex(text.as_bytes()),
+        };
+        let problems = matrix.validate(text, &crate::engines::vocabulary());
+        if problems.is_empty() {
+            Ok(matrix)
+        } else {
+            Err(MatrixError {
+                source_name: source_name.to_string(),
+                problems,
+            })
+        }
+    }
+
+    /// Reads a matrix file: the file must be UTF-8 TOML.
+    pub fn load(path: &std::path::Path) -> Result<Matrix, MatrixError> {
+        let name = path.display().to_string();
+        let one = |message: String| MatrixError {
+            source_name: name.clone(),
+            problems: vec![Problem {
+                line: 0,
+                column: 0,
+                message,
+            }],
+        };
+        let bytes = std::fs::read(path).map_err(|e| one(format!("cannot read: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            one(format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        Matrix::parse(&text, &name)
+    }
+
+    /// The table that applies to an engine and detected flavor, with its name.
+    pub fn rules_for(&self, engine: Engine, flavor: Option<&str>) -> (&EngineRules, &'static str) {
+        match engine {
+            Engine::Postgres => (&self.postgres, "postgres"),
+            Engine::Mysql if flavor == Some("mariadb") => (&self.mariadb, "mariadb"),
+            Engine::Mysql => (&self.mysql, "mysql"),
+            Engine::Mssql => (&self.mssql, "mssql"),
+            Engine::Sqlite => (&self.sqlite, "sqlite"),
+        }
+    }
+
+    /// The whole-file checks: names that must exist elsewhere in the program.
+    fn validate(&self, text: &str, vocab: &Vocabulary) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let at = |needle: &str| locate(text, needle);
+        if self.schema_version != SCHEMA_VERSION {
+            let (line, column) = at("schema_version");
+            problems.push(Problem {
+                line,
+                column,
+                message: format!(
+                    "schema_version {} is not supported by this build (it reads {SCHEMA_VERSION}); upgrade byod-precheck",
+                    self.schema_version
+                ),
+            });
+        }
+        let tables: [(&str, Engine, &EngineRules); 5] = [
+            ("postgres", Engine::Postgres, &self.postgres),
+            ("mysql", Engine::Mysql, &self.mysql),
+            ("mariadb", Engine::Mysql, &self.mariadb),
+            ("mssql", Engine::Mssql, &self.mssql),
+            ("sqlite", Engine::Sqlite, &self.sqlite),
+        ];
+        for (name, engine, rules) in tables {
+            let known = (vocab.flavors)(engine);
+            for f in rules.flavors.iter().flatten() {
+                if !known.contains(&f.as_str()) {
+                    let (line, column) = at(&format!("\"{f}\""));
+                    problems.push(Problem {
+                        line,
+                        column,
+                        message: format!(
+                            "[{name}] flavors: unknown flavor `{f}` (known: {})",
+                            known.join(", ")
+                        ),
+                    });
+                }
+            }
+            for c in &rules.capabilities {
+                if !vocab.capabilities.contains(&c.as_str()) {
+                    let (line, column) = at(&format!("\"{c}\""));
+                    problems.push(Problem {
+                        line,
+                        column,
+                        message: format!(
+                            "[{name}] capabilities: unknown capability `{c}` (known: {})",
+                            vocab.capabilities.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+        for id in self.severity.keys() {
+            if !vocab.check_ids.contains(&id.as_str()) {
+                let (line, column) = at(&format!("\"{id}\""));
+                problems.push(Problem {
+                    line,
+                    column,
+                    message: format!(
+                        "[severity]: no check has the id `{id}` (see `byod-precheck checks`)"
+                    ),
+                });
+            }
+        }
+        if let Some(m) = &self.app.migrations
+            && !MIGRATION_TOOLS.contains(&m.tool.as_str())
+        {
+            let (line, column) = at(&format!("\"{}\"", m.tool));
+            problems.push(Problem {
+                line,
+                column,
+                message: format!(
+                    "[app.migrations] tool: unknown tool `{}` (known: {})",
+                    m.tool,
+                    MIGRATION_TOOLS.join(", ")
+                ),
+            });
+        }
+        problems
+    }
+}
+
+/// SHA-256 as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+/// Where a needle first stands, for problems found after parsing (spans are gone by then).
+fn locate(text: &str, needle: &str) -> (usize, usize) {
+    text.find(needle).map_or((1, 1), |o| line_col(text, o))
+}
+
+fn problem(text: &str, e: &TomlError) -> Problem {
+    let (span, message) = match &e.kind {
+        ErrorKind::UnexpectedKeys { keys, expected } => {
+            let names: Vec<_> = keys.iter().map(|(k, _)| format!("`{k}`")).collect();
+            let span = keys.first().map_or(e.span, |(_, s)| *s);
+            (
+                span,
+                format!(
+                    "unknown key {} (expected one of: {})",
+                    names.join(", "),
+                    expected.join(", ")
+                ),
+            )
+        }
+        ErrorKind::MissingField(f) => (e.span, format!("missing key `{f}`")),
+        ErrorKind::Custom(m) => (e.span, m.to_string()),
+        other => (e.span, other.to_string()),
+    };
+    let (line, column) = match e.line_info {
+        Some((l, c)) => (l + 1, c + 1),
+        None => line_col(text, span.start),
+    };
+    Problem {
+        line,
+        column,
+        message,
+    }
+}
+
+fn custom(span: Span, message: String) -> TomlError {
+    TomlError {
+        kind: ErrorKind::Custom(message.into()),
+        span,
+        line_info: None,
+    }
+}
+
+fn requirement(th: &mut TableHelper<'_>, key: &'static str) -> Option<Requirement> {
+    let s: Spanned<String> = th.optional_s(key)?;
+    // A bare "13" in semver means "^13"; for database versions people mean "13 or the same
+    // major", which is what "^13" gives, so keep semver's reading and tell users in the docs.
+    match VersionReq::parse(&s.value) {
+        Ok(req) => Some(Requirement { text: s.value, req }),
+        Err(e) => {
+            th.errors.push(custom(
+                s.span,
+                format!("`{key}`: `{}` is not a version requirement ({e}); write e.g. \">=13\" or \">=8.0, <9\"", s.value),
+            ));
+            None
+        }
+    }
+}
+
+fn bound(th: &mut TableHelper<'_>, key: &'static str) -> Option<VersionBound> {
+    let s: Spanned<String> = th.optional_s(key)?;
+    let parts: Vec<_> = s.value.split('.').map(str::parse::<u64>).collect();
+    match parts.as_slice() {
+        [Ok(major)] => Some(VersionBound {
+            major: *major,
+            minor: None,
+        }),
+        [Ok(major), Ok(minor)] => Some(VersionBound {
+            major: *major,
+            minor: Some(*minor),
+        }),
+        _ => {
+            th.errors.push(custom(
+                s.span,
+                format!(
+                    "`{key}`: `{}` is not a major or major.minor version (e.g. \"18\", \"8.4\")",
+                    s.value
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// A setting value written as a string, number or boolean, kept as text.
+struct Scalar(String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
+        Ok(Scalar(match value.take() {
+            ValueInner::String(s) => s.into_owned(),
+            ValueInner::Integer(i) => i.to_string(),
+            ValueInner::Float(f) => f.to_string(),
+            ValueInner::Boolean(b) => if b { "on" } else { "off" }.to_string(),
+            other => {
+                return Err(toml_span::de_helpers::expected(
+                    "a string, number or boolean",
+                    other,
+                    value.span,
+                )
+                .into());
+            }
+        }))
+    }
+}
+
+/// A number written as an integer or a float.
+struct Num(f64);
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
+        match value.take() {
+            ValueInner::Integer(i) => Ok(Num(i as f64)),
+            ValueInner::Float(f) => Ok(Num(f)),
+            other => Err(toml_span::de_helpers::expected("a number", other, value.span).into()),
+        }
+    }
+}
+
+fn finish<T>(th: TableHelper<'_>, v: T) -> Result<T, DeserError> {
+    th.finalize(None)?;
+    Ok(v)
+}
+
+impl<'de> Deserialize<'de> for Matrix {
+    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
+        let mut th = TableHelper::new(value)?;
+        let schema_version = th
+            .required::<u32>("schema_version")
+            .unwrap_or(SCHEMA_VERSION);
+        let app = th.optional::<AppRules>("app").unwrap_or_default();
+        let postgres = th.optional("postgres").unwrap_or_default();
+        let mysql = th.optional("mysql").unwrap_or_default();
+        let mariadb = th.optional("mariadb").unwrap_or_default();
+        let mssql = th.optional("mssql").unwrap_or_default();
+        let sqlite = th.optional("sqlite").unwrap_or_default();
+        let mut severity = BTreeMap::new();
+        if let Some((_, mut v)) = th.take("severity") {
+            match v.take() {
+                ValueInner::Table(t) => {
+                    for (k, mut v) in t {
+                        let span = v.span;
+                        match v.take_string(None).as_deref() {
+                            Ok("fail") => drop(severity.insert(k.name.into_owned(), SeverityOverride::Fail)),
+                            Ok("warn") => drop(severity.insert(k.name.into_owned(), SeverityOverride::Warn)),
+                            Ok("ignore") => drop(severity.insert(k.name.into_owned(), SeverityOverride::Ignore)),
+                            Ok(other) => th.errors.push(custom(
+                                span,
+                                format!("[severity] `{}`: `{other}` is not a severity (fail, warn, ignore)", k.name),
+                            )),
+                            Err(e) => th.errors.push(e.clone()),
+                        }
+                    }
+                }
+                other => th
+                    .errors
+                    .push(toml_span::de_helpers::expected("a table", other, v.span)),
+            }
+        }
+        let m = Matrix {
+            schema_version,
+            app,
+            postgres,
+            mysql,
+            mariadb,
+            mssql,
+            sqlite,
+            severity,
+            origin: MatrixOrigin::default(),
+        };
+        finish(th, m)
+    }
+}
+
+impl<'de> Deserialize<'de> for AppRules {
+    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
+        let mut th = TableHelper::new(value)?;
+        let d = AppRules::default();
+        let app = AppRules {
+            needs_write: th.optional("needs_write").unwrap_or(d.needs_write),
+            pool_size: th.optional("pool_size").unwrap_or(d.pool_size),
+            require_tls: th.optional("require_tls").unwrap_or(d.require_tls),
+            max_clock_skew_seconds: th
+                .optional("max_clock_skew_seconds")
+                .unwrap_or(d.max_clock_skew_seconds),
+            eol_warn_days: th.optional("eol_warn_days").unwrap_or(d.eol_warn_days),
+            time_zone: th.optional("time_zone"),
+            schema: th.optional("schema"),
+            migrations: th.optional("migrations"),
+        };
+        finish(th, app)
+    }
+}
+
+impl<'de> Deserialize<'de> for MigrationRule {
+    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
+        let mut th = TableHelper::new(value)?;
+        let tool = th.required("tool").unwrap_or_default();
+        let version = th.optional("version");
+        finish(th, MigrationRule { tool, version })
+    }
+}
+
+impl<'de> Deserialize<'de> for EngineRules {
+    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
+        let mut th = TableHelper::new(value)?;
+        let rules = EngineRules {
+            versions: requirement(&mut th, "versions"),
+            recommended: requirement(&mut th, "recommended"),
+            tested_up_to: bound(&mut th, "tested_up_to"),
+            flavors: th.optional("flavors"),
+            encodings: th.optional("encodings"),
+            collations: th.optional("collations"),
+            extensions: th.optional("extensions").unwrap_or_default(),
+            capabilities: th.optional("capabilities").unwrap_or_default(),
+            settings: th
+                .optional::<SettingsTable>("settings")
+                .map(|s| s.0)
+                .unwrap_or_default(),
+            compatibility_level: th.optional("compatibility_level"),
+            case_sensitive: th.optional("case_sensitive"),
+        };
+        finish(th, rules)
+    }
+}
+
+struct SettingsTable(BTreeMap<String, SettingRule>);
+
+impl<'de> Deserialize<'de> for SettingsTable {
+    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
+        let span = value.span;
+        let ValueInner::Table(t) = value.take() else {
+            return Err(custom(
+                span,
+                "`settings` must be a table of `name = { rule }`".into(),
+            )
+            .into());
+        };
+        let mut out = BTreeMap::new();
+        let mut errors = Vec::new();
+        for (k, mut v) in t {
+            match SettingRule::deserialize(&mut v) {
+                Ok(r) => drop(out.insert(k.name.into_owned(), r)),
+                Err(mut e) => errors.append(&mut e.errors),
+            }
+        }
+        if errors.is_empty() {
+            Ok(SettingsTable(out))
+        } else {
+            Err(DeserError { errors })
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SettingRule {
+    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
+        let span = value.span;
+        let mut th = TableHelper::new(value)?;
+        let level = match th.optional_s::<String>("level") {
+            None => None,
+            Some(s) if s.value == "fail" => Some(Status::Fail),
+            Some(s) if s.value == "warn" => Some(Status::Warn),
+            Some(s) => {
+                th.errors.push(custom(
+                    s.span,
+                    format!("`level`: `{}` is not fail or warn", s.value),
+                ));
+                None
+            }
+        };
+        let rule = SettingRule {
+            min: th.optional::<Num>("min").map(|n| n.0),
+            max: th.optional::<Num>("max").map(|n| n.0),
+            equals: th.optional::<Scalar>("equals").map(|s| s.0),
+            one_of: th
+                .optional::<Vec<Scalar>>("one_of")
+                .map(|v| v.into_iter().map(|s| s.0).collect()),
+            contains: th.optional("contains"),
+            excludes: th.optional("excludes"),
+            level,
+        };
+        if rule == SettingRule::default()
+            || (rule.level.is_some()
+                && SettingRule {
+                    level: None,
+                    ..rule.clone()
+                } == SettingRule::default())
+        {
+            th.errors.push(custom(
+                span,
+                "a setting rule needs one of `min`, `max`, `equals`, `one_of`, `contains`, `excludes`".into(),
+            ));
+        }
+        finish(th, rule)
+    }
+}
+
+impl<'de> Deserialize<'de> for NumRule {
+    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
+        let mut th = TableHelper::new(value)?;
+        let rule = NumRule {
+            min: th.optional::<Num>("min").map(|n| n.0),
+            max: th.optional::<Num>("max").map(|n| n.0),
+        };
+        finish(th, rule)
+    }
+}

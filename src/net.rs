@@ -1,0 +1,150 @@
+//! The network steps every server engine shares: name resolution and the TCP connect, each
+//! timed and classified, before a driver is asked to log in. A failure names its step, so the
+//! client learns whether DNS, a firewall or a password is at fault.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// Where a connection attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The host name does not resolve.
+    Dns,
+    /// Nothing listens on the port, or a firewall rejects.
+    Refused,
+    /// No answer within the connect timeout (a firewall dropping packets, a hung server).
+    Timeout,
+    /// TLS could not be set up or the certificate is not trusted.
+    Tls,
+    /// The server refused the user name or password.
+    Authentication,
+    /// The database named in the URL does not exist.
+    DatabaseMissing,
+    /// The user may not connect to this database.
+    Permission,
+    /// The server reported another error.
+    ServerError,
+    /// The connection string or local configuration is unusable (missing file, bad CA file).
+    Config,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Dns => "dns",
+            FailureKind::Refused => "refused",
+            FailureKind::Timeout => "timeout",
+            FailureKind::Tls => "tls",
+            FailureKind::Authentication => "authentication",
+            FailureKind::DatabaseMissing => "database-missing",
+            FailureKind::Permission => "permission",
+            FailureKind::ServerError => "server-error",
+            FailureKind::Config => "config",
+        }
+    }
+}
+
+/// A classified connection failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectFailure {
+    pub kind: FailureKind,
+    /// The driver's or OS's message, with any secret scrubbed.
+    pub message: String,
+}
+
+/// What the connection steps found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionFacts {
+    /// Addresses the host name resolved to.
+    pub addresses: Vec<String>,
+    /// Time to resolve the name.
+    pub dns_ms: Option<u64>,
+    /// Time to open the TCP connection.
+    pub tcp_ms: Option<u64>,
+    /// Time for the driver to connect and log in (TLS and authentication included).
+    pub login_ms: Option<u64>,
+    /// Set when a step failed; the other facts were then not collected.
+    pub failure: Option<ConnectFailure>,
+}
+
+/// Resolves the host and opens (then closes) a TCP connection to the first address that
+/// answers, within `timeout` overall.
+pub async fn reach(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+    facts: &mut ConnectionFacts,
+) -> Result<(), ConnectFailure> {
+    let started = Instant::now();
+    let addrs: Vec<SocketAddr> =
+        match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
+            Err(_) => {
+                return Err(ConnectFailure {
+                    kind: FailureKind::Timeout,
+                    message: format!(
+                        "resolving `{host}` took longer than {} s",
+                        timeout.as_secs_f32()
+                    ),
+                });
+            }
+            Ok(Err(e)) => {
+                return Err(ConnectFailure {
+                    kind: FailureKind::Dns,
+                    message: format!("the host name `{host}` does not resolve: {e}"),
+                });
+            }
+            Ok(Ok(a)) => a.collect(),
+        };
+    facts.dns_ms = Some(started.elapsed().as_millis() as u64);
+    facts.addresses = addrs.iter().map(ToString::to_string).collect();
+    if addrs.is_empty() {
+        return Err(ConnectFailure {
+            kind: FailureKind::Dns,
+            message: format!("the host name `{host}` resolves to no address"),
+        });
+    }
+    let mut last = None;
+    for addr in &addrs {
+        let left = timeout.saturating_sub(started.elapsed());
+        let t = Instant::now();
+        match tokio::time::timeout(left, tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(_stream)) => {
+                facts.tcp_ms = Some(t.elapsed().as_millis() as u64);
+                return Ok(());
+            }
+            Ok(Err(e)) => {
+                last = Some(ConnectFailure {
+                    kind: if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                        FailureKind::Refused
+                    } else if e.kind() == std::io::ErrorKind::TimedOut {
+                        FailureKind::Timeout
+                    } else {
+                        FailureKind::Refused
+                    },
+                    message: format!("TCP connect to {addr}: {e}"),
+                })
+            }
+            Err(_) => {
+                return Err(ConnectFailure {
+                    kind: FailureKind::Timeout,
+                    message: format!(
+                        "no answer from {addr} within {} s (a firewall dropping packets, or the server is hung)",
+                        timeout.as_secs_f32()
+                    ),
+                });
+            }
+        }
+    }
+    Err(last.unwrap_or(ConnectFailure {
+        kind: FailureKind::Refused,
+        message: "no address answered".into(),
+    }))
+}
+
+/// Milliseconds since `t`.
+pub fn ms_since(t: Instant) -> u64 {
+    t.elapsed().as_millis() as u64
+}

@@ -1,0 +1,265 @@
+//! The check registry: per engine, an ordered static list of checks. The order is the report
+//! order; `checks` and `explain` read the same list, so the documentation cannot drift from the
+//! code. A check is a pure, synchronous function of the engine's facts and the [`Ctx`].
+
+use crate::engine::Engine;
+use crate::eol::EolData;
+use crate::matrix::{EngineRules, Matrix};
+use crate::probe::{self, Unavailable};
+use crate::report::Finding;
+use crate::status::Status;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::Date;
+
+/// The area of the catalogue a check belongs to; findings are grouped by it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Reaching and authenticating.
+    Connection,
+    /// TLS and account hygiene.
+    Security,
+    /// Server version against the matrix and end-of-life dates.
+    Version,
+    /// Managed service or compatible engine.
+    Flavor,
+    /// Character sets, encodings and collations.
+    Encoding,
+    /// Server settings applications trip on.
+    Settings,
+    /// What the connecting user may do.
+    Privileges,
+    /// Whether we can write.
+    Writability,
+    /// PostgreSQL extensions.
+    Extensions,
+    /// SQL features the application depends on.
+    Capabilities,
+    /// Size, platform, clock, uptime.
+    Resources,
+    /// Schema migration history.
+    Migrations,
+}
+
+impl Category {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Connection => "connection",
+            Category::Security => "security",
+            Category::Version => "version",
+            Category::Flavor => "flavor",
+            Category::Encoding => "encoding",
+            Category::Settings => "settings",
+            Category::Privileges => "privileges",
+            Category::Writability => "writability",
+            Category::Extensions => "extensions",
+            Category::Capabilities => "capabilities",
+            Category::Resources => "resources",
+            Category::Migrations => "migrations",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a check concluded, before id, title and timing are attached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub status: Status,
+    pub message: String,
+    pub observed: Option<String>,
+    pub expected: Option<String>,
+    pub remedy: Option<String>,
+}
+
+impl Verdict {
+    fn new(status: Status, message: impl Into<String>) -> Self {
+        Verdict {
+            status,
+            message: message.into(),
+            observed: None,
+            expected: None,
+            remedy: None,
+        }
+    }
+    pub fn pass(message: impl Into<String>) -> Self {
+        Self::new(Status::Pass, message)
+    }
+    pub fn warn(message: impl Into<String>) -> Self {
+        Self::new(Status::Warn, message)
+    }
+    pub fn fail(message: impl Into<String>) -> Self {
+        Self::new(Status::Fail, message)
+    }
+    pub fn skip(message: impl Into<String>) -> Self {
+        Self::new(Status::Skip, message)
+    }
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::new(Status::Error, message)
+    }
+    /// What the server has.
+    pub fn observed(mut self, v: impl fmt::Display) -> Self {
+        self.observed = Some(v.to_string());
+        self
+    }
+    /// What the matrix asks.
+    pub fn expected(mut self, v: impl fmt::Display) -> Self {
+        self.expected = Some(v.to_string());
+        self
+    }
+    /// The exact fix: the statement to run, the setting to change, the option to add.
+    pub fn remedy(mut self, v: impl fmt::Display) -> Self {
+        self.remedy = Some(v.to_string());
+        self
+    }
+    /// Sets the remedy only when the verdict is not a pass.
+    pub fn remedy_unless_pass(self, v: impl fmt::Display) -> Self {
+        if self.status == Status::Pass {
+            self
+        } else {
+            self.remedy(v)
+        }
+    }
+}
+
+impl From<Unavailable> for Verdict {
+    fn from(u: Unavailable) -> Self {
+        match u {
+            Unavailable::Error(m) => Verdict::error(m),
+            Unavailable::Skip(m) => Verdict::skip(m),
+        }
+    }
+}
+
+/// What a check returns: `Err` when a fact it needs is unavailable (`?` on [`crate::probe::Probe::get`]).
+pub type Outcome = Result<Verdict, Unavailable>;
+
+/// Everything a check may read besides the facts. Nothing here does I/O.
+pub struct Ctx<'a> {
+    /// The whole matrix (for `[app]`).
+    pub matrix: &'a Matrix,
+    /// The engine table that applies to the detected flavor (`[mysql]` or `[mariadb]`, ...).
+    pub rules: &'a EngineRules,
+    /// The name of that table, for messages ("[mariadb] versions").
+    pub rules_name: &'static str,
+    /// Vendor end-of-life dates.
+    pub eol: &'a EolData,
+    /// The day the facts were collected (so replays give the same verdicts).
+    pub today: Date,
+    /// Whether the run was allowed to write a scratch object.
+    pub probe_write: bool,
+}
+
+/// One check of an engine's registry.
+pub struct Check<F: 'static> {
+    /// Stable id, `engine.kebab-name`.
+    pub id: &'static str,
+    pub category: Category,
+    /// One line, shown in tables.
+    pub title: &'static str,
+    /// Why it matters and how to fix it (`explain`).
+    pub doc: &'static str,
+    /// What it asks the server (`explain`).
+    pub asks: &'static str,
+    /// The check itself: pure and synchronous.
+    pub run: fn(&F, &Ctx) -> Outcome,
+}
+
+/// A check's description without its function: what `checks` and `explain` print.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CheckInfo {
+    pub id: &'static str,
+    pub engine: Engine,
+    pub category: Category,
+    pub title: &'static str,
+    pub doc: &'static str,
+    pub asks: &'static str,
+}
+
+impl<F> Check<F> {
+    /// The description of this check.
+    pub fn info(&self, engine: Engine) -> CheckInfo {
+        CheckInfo {
+            id: self.id,
+            engine,
+            category: self.category,
+            title: self.title,
+            doc: self.doc,
+            asks: self.asks,
+        }
+    }
+}
+
+/// Which check ids a run evaluates (`--only`, `--skip`).
+#[derive(Debug, Default, Clone)]
+pub struct Selection {
+    only: Option<globset::GlobSet>,
+    skip: Option<globset::GlobSet>,
+}
+
+impl Selection {
+    /// Builds a selection from glob patterns; an invalid glob is an error naming it.
+    pub fn new(only: &[String], skip: &[String]) -> Result<Self, String> {
+        fn set(globs: &[String]) -> Result<Option<globset::GlobSet>, String> {
+            if globs.is_empty() {
+                return Ok(None);
+            }
+            let mut b = globset::GlobSetBuilder::new();
+            for g in globs {
+                b.add(globset::Glob::new(g).map_err(|e| format!("invalid glob `{g}`: {e}"))?);
+            }
+            b.build().map(Some).map_err(|e| e.to_string())
+        }
+        Ok(Selection {
+            only: set(only)?,
+            skip: set(skip)?,
+        })
+    }
+
+    /// Whether a check id is evaluated. The connection check always is: the others depend on it.
+    pub fn includes(&self, id: &str) -> bool {
+        if id.ends_with(".connection") {
+            return true;
+        }
+        self.only.as_ref().is_none_or(|s| s.is_match(id))
+            && !self.skip.as_ref().is_some_and(|s| s.is_match(id))
+    }
+}
+
+/// Runs the selected checks of a registry over the facts, in registry order.
+pub fn evaluate<F>(
+    checks: &[Check<F>],
+    facts: &F,
+    ctx: &Ctx,
+    selection: &Selection,
+) -> Vec<Finding> {
+    checks
+        .iter()
+        .filter(|c| selection.includes(c.id))
+        .map(|c| {
+            probe::reset_read_ms();
+            let verdict = (c.run)(facts, ctx).unwrap_or_else(Verdict::from);
+            Finding {
+                id: c.id.to_string(),
+                category: c.category,
+                title: c.title.to_string(),
+                status: verdict.status,
+                message: verdict.message,
+                observed: verdict.observed,
+                expected: verdict.expected,
+                remedy: verdict.remedy,
+                duration_ms: probe::take_read_ms(),
+                severity_override: None,
+            }
+        })
+        .collect()
+}

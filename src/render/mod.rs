@@ -1,0 +1,43 @@
+//! Renderers: each takes a `&Report` and a writer and only formats. No renderer computes a
+//! status, a count or an exit code; those are in the report.
+
+pub mod markdown;
+pub mod table;
+
+use crate::report::Report;
+use std::io::{self, Write};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for terminals.
+    Table,
+    /// The JSON report (the contract; see reports/report.schema.json).
+    Json,
+    /// Markdown to paste into a ticket.
+    Markdown,
+}
+
+impl Format {
+    /// The format a file name asks for, by extension.
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "json" => Some(Format::Json),
+            "md" | "markdown" => Some(Format::Markdown),
+            "txt" => Some(Format::Table),
+            _ => None,
+        }
+    }
+}
+
+/// Writes a report in a format.
+pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Table => table::render(report, color, out),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)
+        }
+        Format::Markdown => markdown::render(report, out),
+    }
+}

@@ -1,0 +1,349 @@
+//! The JSON report: a versioned contract. These types *are* the format (the schema in
+//! `reports/report.schema.json` is generated from them), and [`build`] is a pure function from
+//! findings to a report: it applies the matrix's severity overrides (the one place they are
+//! applied) and counts the summary. Renderers only format a `&Report`.
+
+use crate::engine::Engine;
+use crate::matrix::{MatrixOrigin, SeverityOverride};
+use crate::registry::Category;
+use crate::status::Status;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The report schema this build writes. Reports with a newer one are refused with a clear error.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// A whole check of one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// Version of this format.
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    /// When the run started, RFC 3339 UTC.
+    pub generated_at: String,
+    /// Wall time of the whole run.
+    pub duration_ms: u64,
+    /// What was checked (never a password).
+    pub target: TargetInfo,
+    /// What answered, when the connection succeeded.
+    pub server: Option<ServerInfo>,
+    /// The matrix the findings were judged against.
+    pub matrix: MatrixOrigin,
+    /// The date of the shipped end-of-life data.
+    pub eol_data_date: String,
+    pub summary: Summary,
+    /// Number of queries sent to the server.
+    pub queries: u32,
+    /// The findings, in registry order.
+    pub checks: Vec<Finding>,
+}
+
+/// The program that wrote a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl ToolInfo {
+    /// This build.
+    pub fn current() -> Self {
+        ToolInfo {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// The target as the user named it, with the password removed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetInfo {
+    pub engine: Engine,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// SQLite: the database file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Connection options that are not secrets (sslmode, encrypt, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::Sqlite
+    }
+}
+
+/// The server that answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerInfo {
+    pub engine: Engine,
+    /// A flavor name from SPEC.md's table (postgresql, aurora-postgresql, mariadb, ...).
+    pub flavor: String,
+    /// The compatibility version as semver (major.minor.patch).
+    pub version: String,
+    /// The version string exactly as the server gave it.
+    pub version_raw: String,
+    /// Product name and major ("PostgreSQL 15", "SQL Server 2022").
+    pub product: String,
+    /// For compatible engines, the product's own version (TiDB 7.5.1, YugabyteDB 2.20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavor_version: Option<String>,
+    /// Server OS or platform, where the server tells it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+}
+
+/// Counts per status and the overall status.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    /// The worst status among the findings (pass when all pass or skip).
+    pub status: Status,
+    pub pass: u32,
+    pub warn: u32,
+    pub fail: u32,
+    pub skip: u32,
+    pub error: u32,
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Status::Pass
+    }
+}
+
+impl Summary {
+    /// Counts findings; the overall status is the worst one.
+    pub fn of(findings: &[Finding]) -> Summary {
+        let mut s = Summary::default();
+        for f in findings {
+            *match f.status {
+                Status::Pass => &mut s.pass,
+                Status::Warn => &mut s.warn,
+                Status::Fail => &mut s.fail,
+                Status::Skip => &mut s.skip,
+                Status::Error => &mut s.error,
+            } += 1;
+            if f.status.rank() > s.status.rank() {
+                s.status = f.status;
+            }
+        }
+        s
+    }
+
+    /// The count of one status.
+    pub fn count(&self, status: Status) -> u32 {
+        match status {
+            Status::Pass => self.pass,
+            Status::Warn => self.warn,
+            Status::Fail => self.fail,
+            Status::Skip => self.skip,
+            Status::Error => self.error,
+        }
+    }
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Finding {
+    /// Stable check id, `engine.kebab-name`.
+    pub id: String,
+    pub category: Category,
+    pub title: String,
+    pub status: Status,
+    /// One sentence a client can read.
+    pub message: String,
+    /// What the server has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<String>,
+    /// What the matrix asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// The exact fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<String>,
+    /// Time spent collecting the facts this check read.
+    pub duration_ms: u64,
+    /// The check's own status when the matrix's `[severity]` table changed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity_override: Option<Status>,
+}
+
+/// Everything a report is built from.
+pub struct ReportInput {
+    pub generated_at: String,
+    pub duration_ms: u64,
+    pub target: TargetInfo,
+    pub server: Option<ServerInfo>,
+    pub matrix: MatrixOrigin,
+    pub eol_data_date: String,
+    pub queries: u32,
+    pub findings: Vec<Finding>,
+}
+
+/// Builds a report: applies `[severity]` overrides, then counts. Pure.
+pub fn build(input: ReportInput, severity: &BTreeMap<String, SeverityOverride>) -> Report {
+    let checks: Vec<Finding> = input
+        .findings
+        .into_iter()
+        .map(|f| apply_override(f, severity))
+        .collect();
+    Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool: ToolInfo::current(),
+        generated_at: input.generated_at,
+        duration_ms: input.duration_ms,
+        target: input.target,
+        server: input.server,
+        matrix: input.matrix,
+        eol_data_date: input.eol_data_date,
+        summary: Summary::of(&checks),
+        queries: input.queries,
+        checks,
+    }
+}
+
+/// An override changes only `warn` and `fail`: a pass stays a pass, and an `error` is never
+/// hidden (it means the check could not be evaluated at all).
+fn apply_override(mut f: Finding, severity: &BTreeMap<String, SeverityOverride>) -> Finding {
+    let Some(o) = severity.get(&f.id) else {
+        return f;
+    };
+    if !matches!(f.status, Status::Warn | Status::Fail) {
+        return f;
+    }
+    let new = match o {
+        SeverityOverride::Fail => Status::Fail,
+        SeverityOverride::Warn => Status::Warn,
+        SeverityOverride::Ignore => Status::Skip,
+    };
+    if new != f.status {
+        f.severity_override = Some(f.status);
+        f.status = new;
+    }
+    f
+}
+
+/// Why a report file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportReadError {
+    #[error("not a JSON report: {0}")]
+    Json(String),
+    #[error("no schema_version: not a byod-precheck report")]
+    NoSchemaVersion,
+    #[error(
+        "report schema_version {0} is newer than this build reads ({REPORT_SCHEMA_VERSION}): upgrade byod-precheck"
+    )]
+    Newer(u64),
+    #[error("report schema_version {0} is not supported")]
+    Unsupported(u64),
+}
+
+impl Report {
+    /// Reads a report, refusing newer schema versions with a clear message.
+    pub fn from_json(bytes: &[u8]) -> Result<Report, ReportReadError> {
+        let v: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| ReportReadError::Json(e.to_string()))?;
+        let version = v
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or(ReportReadError::NoSchemaVersion)?;
+        match version {
+            1 => serde_json::from_value(v).map_err(|e| ReportReadError::Json(e.to_string())),
+            n if n > u64::from(REPORT_SCHEMA_VERSION) => Err(ReportReadError::Newer(n)),
+            n => Err(ReportReadError::Unsupported(n)),
+        }
+    }
+
+    /// The exit code of SPEC.md: 1 when something fails or errors (or warns, with `fail_on_warn`).
+    pub fn exit_code(&self, fail_on_warn: bool) -> u8 {
+        let s = &self.summary;
+        if s.fail > 0 || s.error > 0 || (fail_on_warn && s.warn > 0) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// The JSON Schema of the report, as committed in `reports/report.schema.json`.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Report)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(id: &str, status: Status) -> Finding {
+        Finding {
+            id: id.into(),
+            category: Category::Settings,
+            title: "t".into(),
+            status,
+            message: "m".into(),
+            observed: None,
+            expected: None,
+            remedy: None,
+            duration_ms: 0,
+            severity_override: None,
+        }
+    }
+
+    #[test]
+    fn overrides_raise_and_lower_but_never_hide_errors() {
+        let sev: BTreeMap<_, _> = [
+            ("a.x".to_string(), SeverityOverride::Fail),
+            ("a.y".to_string(), SeverityOverride::Ignore),
+            ("a.z".to_string(), SeverityOverride::Ignore),
+        ]
+        .into();
+        let a = apply_override(finding("a.x", Status::Warn), &sev);
+        assert_eq!(
+            (a.status, a.severity_override),
+            (Status::Fail, Some(Status::Warn))
+        );
+        let b = apply_override(finding("a.y", Status::Fail), &sev);
+        assert_eq!(b.status, Status::Skip);
+        let c = apply_override(finding("a.z", Status::Error), &sev);
+        assert_eq!((c.status, c.severity_override), (Status::Error, None));
+    }
+
+    #[test]
+    fn summary_status_is_the_worst() {
+        let fs = [
+            finding("a", Status::Pass),
+            finding("b", Status::Warn),
+            finding("c", Status::Error),
+        ];
+        let s = Summary::of(&fs);
+        assert_eq!(
+            (s.status, s.pass, s.warn, s.error),
+            (Status::Error, 1, 1, 1)
+        );
+    }
+
+    #[test]
+    fn newer_reports_are_refused_by_name() {
+        let e = Report::from_json(br#"{"schema_version": 7}"#).unwrap_err();
+        assert!(e.to_string().contains("newer than this build reads"), "{e}");
+        assert!(matches!(
+            Report::from_json(b"\xff\xfe"),
+            Err(ReportReadError::Json(_))
+        ));
+    }
+}

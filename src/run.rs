@@ -1,0 +1,133 @@
+//! One whole check: collect the engine's facts, evaluate its registry, build the report. Also
+//! replays saved facts, so support can re-judge a client's database against another matrix
+//! without reaching it.
+
+use crate::checks::now_rfc3339;
+use crate::engine::Engine;
+use crate::engines::{CollectOptions, EngineModule, postgres::Postgres, sqlite::Sqlite};
+use crate::eol::{EolData, parse_date};
+use crate::matrix::Matrix;
+use crate::registry::{self, Ctx, Selection};
+use crate::report::{self, Report, ReportInput, ServerInfo};
+use crate::target::ConnSpec;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// How a run behaves.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub collect: CollectOptions,
+    pub selection: Selection,
+}
+
+/// The outcome of a run: the report, and the facts it was judged from (for `--save-facts`).
+pub struct RunResult {
+    pub report: Report,
+    pub facts: SavedFacts,
+}
+
+/// Facts as saved to a file: the engine says how to read them back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedFacts {
+    pub engine: Engine,
+    pub tool_version: String,
+    pub facts: serde_json::Value,
+}
+
+/// Checks one target. Never fails: a connection failure is a `fail` of the connection check.
+pub async fn check(
+    spec: &ConnSpec,
+    matrix: &Matrix,
+    opts: &RunOptions,
+) -> Result<RunResult, String> {
+    match spec.engine {
+        Engine::Postgres => Ok(run::<Postgres>(spec, matrix, opts).await),
+        Engine::Sqlite => Ok(run::<Sqlite>(spec, matrix, opts).await),
+        Engine::Mysql | Engine::Mssql => Err(format!(
+            "the {} engine is not available in this build",
+            spec.engine
+        )),
+    }
+}
+
+async fn run<E: EngineModule>(spec: &ConnSpec, matrix: &Matrix, opts: &RunOptions) -> RunResult {
+    let started = Instant::now();
+    let generated_at = now_rfc3339();
+    let facts = E::collect(spec, &opts.collect).await;
+    let duration_ms = started.elapsed().as_millis() as u64;
+    let report = evaluate::<E>(&facts, matrix, &opts.selection, generated_at, duration_ms);
+    RunResult {
+        report,
+        facts: SavedFacts {
+            engine: E::ENGINE,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            facts: serde_json::to_value(&facts).unwrap_or_default(),
+        },
+    }
+}
+
+/// Judges collected facts against a matrix. Pure: the same facts give the same report.
+pub fn evaluate<E: EngineModule>(
+    facts: &E::Facts,
+    matrix: &Matrix,
+    selection: &Selection,
+    generated_at: String,
+    duration_ms: u64,
+) -> Report {
+    let common = E::common(facts);
+    let identity = common.identity.value();
+    let (rules, rules_name) = matrix.rules_for(E::ENGINE, identity.map(|i| i.flavor.as_str()));
+    let eol = EolData::shipped();
+    let today = parse_date(common.collected_at.get(..10).unwrap_or_default())
+        .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+    let ctx = Ctx {
+        matrix,
+        rules,
+        rules_name,
+        eol: &eol,
+        today,
+        probe_write: false,
+    };
+    let findings = registry::evaluate(E::checks(), facts, &ctx, selection);
+    let server = identity.map(|id| ServerInfo {
+        engine: id.engine,
+        flavor: id.flavor.clone(),
+        version: id.version().to_string(),
+        version_raw: common.version_raw.value().cloned().unwrap_or_default(),
+        product: id.product.clone(),
+        flavor_version: id.flavor_version.clone(),
+        os: id.os.clone(),
+    });
+    report::build(
+        ReportInput {
+            generated_at,
+            duration_ms,
+            target: common.target.clone(),
+            server,
+            matrix: matrix.origin.clone(),
+            eol_data_date: eol.data_date.clone(),
+            queries: common.queries,
+            findings,
+        },
+        &matrix.severity,
+    )
+}
+
+/// Re-judges saved facts (from `check --save-facts`) against a matrix.
+pub fn replay(
+    saved: &SavedFacts,
+    matrix: &Matrix,
+    selection: &Selection,
+) -> Result<Report, String> {
+    fn go<E: EngineModule>(s: &SavedFacts, m: &Matrix, sel: &Selection) -> Result<Report, String> {
+        let facts: E::Facts = serde_json::from_value(s.facts.clone())
+            .map_err(|e| format!("facts for {}: {e}", E::ENGINE))?;
+        let when = E::common(&facts).collected_at.clone();
+        Ok(evaluate::<E>(&facts, m, sel, when, 0))
+    }
+    match saved.engine {
+        Engine::Postgres => go::<Postgres>(saved, matrix, selection),
+        Engine::Sqlite => go::<Sqlite>(saved, matrix, selection),
+        other => Err(format!("the {other} engine is not available in this build")),
+    }
+}

@@ -1,0 +1,621 @@
+//! Connection strings: `postgres://`, `mysql://`, `mssql://`, ADO.NET, JDBC and `sqlite://`
+//! parsed into one [`ConnSpec`]. The password lives in a [`Secret`] that never prints, and
+//! every error message shows the input with its password masked.
+
+use crate::engine::Engine;
+use crate::report::TargetInfo;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A password. Its `Debug` and `Display` print `***`, so it cannot leak through a log line or a
+/// panic message by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The password itself, for the driver only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A parsed target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnSpec {
+    pub engine: Engine,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub database: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    /// Options, keys lowercased (`sslmode`, `encrypt`, `trust_server_certificate`, ...).
+    pub params: BTreeMap<String, String>,
+    /// SQLite: the file path, or `:memory:`.
+    pub path: Option<String>,
+}
+
+/// A connection string that cannot be used. Messages never contain the password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid connection string `{shown}`: {reason}")]
+pub struct TargetError {
+    /// The input with its password masked.
+    pub shown: String,
+    pub reason: String,
+}
+
+/// Options each engine accepts in its URL; anything else is refused so a typo is not ignored.
+fn known_params(engine: Engine) -> &'static [&'static str] {
+    match engine {
+        Engine::Postgres => &[
+            "sslmode",
+            "sslrootcert",
+            "sslcert",
+            "sslkey",
+            "application_name",
+            "connect_timeout",
+            "host",
+            "port",
+            "user",
+            "password",
+            "dbname",
+            "options",
+            "target_session_attrs",
+        ],
+        Engine::Mysql => &[
+            "ssl-mode",
+            "ssl_mode",
+            "sslmode",
+            "ssl-ca",
+            "ssl_ca",
+            "ssl-cert",
+            "ssl-key",
+            "charset",
+            "connect_timeout",
+            "socket",
+            "user",
+            "password",
+        ],
+        Engine::Mssql => &[
+            "encrypt",
+            "trust_server_certificate",
+            "trustservercertificate",
+            "ca",
+            "trust_cert_ca",
+            "hostnameincertificate",
+            "instance",
+            "application_name",
+            "applicationname",
+            "connect_timeout",
+            "logintimeout",
+            "database",
+            "databasename",
+            "user",
+            "password",
+        ],
+        Engine::Sqlite => &["mode", "immutable"],
+    }
+}
+
+impl ConnSpec {
+    /// Parses any accepted form of connection string.
+    pub fn parse(input: &str) -> Result<ConnSpec, TargetError> {
+        let err = |reason: String| TargetError {
+            shown: redact_input(input),
+            reason,
+        };
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(err("empty; pass a URL or set DATABASE_URL".into()));
+        }
+        if trimmed.len() > 8192 {
+            return Err(err(format!(
+                "{} bytes is too long for a connection string",
+                trimmed.len()
+            )));
+        }
+        if trimmed.chars().any(|c| c.is_control()) {
+            return Err(err("contains control characters".into()));
+        }
+        let lower = trimmed.to_ascii_lowercase();
+        if lower.starts_with("sqlite:") {
+            return parse_sqlite(trimmed).map_err(err);
+        }
+        if lower.starts_with("jdbc:sqlserver://") {
+            return parse_jdbc(trimmed).map_err(err);
+        }
+        if !trimmed.contains("://") && trimmed.contains('=') {
+            return parse_ado(trimmed).map_err(err);
+        }
+        let Some((scheme, _)) = trimmed.split_once("://") else {
+            return Err(err(
+                "no scheme; start with postgres://, mysql://, mariadb://, mssql://, sqlserver:// or sqlite://".into(),
+            ));
+        };
+        let engine = match scheme.to_ascii_lowercase().as_str() {
+            "postgres" | "postgresql" => Engine::Postgres,
+            "mysql" | "mariadb" => Engine::Mysql,
+            "mssql" | "sqlserver" => Engine::Mssql,
+            other => {
+                return Err(err(format!(
+                    "unknown scheme `{other}`; use postgres://, mysql://, mariadb://, mssql://, sqlserver:// or sqlite://"
+                )));
+            }
+        };
+        let url = url::Url::parse(trimmed).map_err(|e| err(e.to_string()))?;
+        let decode = |s: &str, what: &str| -> Result<String, String> {
+            percent_decode(s)
+                .ok_or_else(|| format!("the {what} is not valid percent-encoded UTF-8"))
+        };
+        let user = if url.username().is_empty() {
+            None
+        } else {
+            Some(decode(url.username(), "user name").map_err(err)?)
+        };
+        let password = match url.password() {
+            Some(p) => Some(Secret::new(decode(p, "password").map_err(err)?)),
+            None => None,
+        };
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string());
+        let path = url.path().trim_start_matches('/');
+        let database = if path.is_empty() {
+            None
+        } else {
+            Some(decode(path, "database name").map_err(err)?)
+        };
+        let mut spec = ConnSpec {
+            engine,
+            host,
+            port: url.port(),
+            database,
+            user,
+            password,
+            params: BTreeMap::new(),
+            path: None,
+        };
+        for (k, v) in url.query_pairs() {
+            spec.set_param(&k, &v).map_err(err)?;
+        }
+        if spec.host.is_none()
+            && !spec.params.contains_key("host")
+            && !spec.params.contains_key("socket")
+        {
+            return Err(err(
+                "no host; write e.g. postgres://user@db.example.com:5432/app".into(),
+            ));
+        }
+        Ok(spec)
+    }
+
+    fn set_param(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let key = key.to_ascii_lowercase().replace(' ', "");
+        if !known_params(self.engine).contains(&key.as_str()) {
+            return Err(format!(
+                "unknown option `{key}` for {} (known: {})",
+                self.engine,
+                known_params(self.engine).join(", ")
+            ));
+        }
+        match key.as_str() {
+            "password" => self.password = Some(Secret::new(value)),
+            "user" => self.user = Some(value.to_string()),
+            "database" | "databasename" | "dbname" => self.database = Some(value.to_string()),
+            "port" => {
+                self.port = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("port `{value}` is not a number from 1 to 65535"))?,
+                );
+            }
+            _ => {
+                self.params.insert(key, value.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// The default port of the engine, used when none is given.
+    pub fn port_or_default(&self) -> u16 {
+        self.port.unwrap_or(match self.engine {
+            Engine::Postgres => 5432,
+            Engine::Mysql => 3306,
+            Engine::Mssql => 1433,
+            Engine::Sqlite => 0,
+        })
+    }
+
+    /// What the report says about the target: everything but secrets.
+    pub fn target_info(&self) -> TargetInfo {
+        TargetInfo {
+            engine: self.engine,
+            host: self.host.clone(),
+            port: (self.engine != Engine::Sqlite).then(|| self.port_or_default()),
+            database: self.database.clone(),
+            user: self.user.clone(),
+            path: self.path.clone(),
+            options: self
+                .params
+                .iter()
+                .filter(|(k, _)| !k.contains("password") && k.as_str() != "sslkey")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// Replaces every occurrence of the password in a driver's message (belt and braces: the
+    /// drivers are given the password separately, never inside a URL).
+    pub fn scrub(&self, text: &str) -> String {
+        match &self.password {
+            Some(p) if p.expose().len() >= 3 => text.replace(p.expose(), "***"),
+            _ => text.to_string(),
+        }
+    }
+}
+
+fn parse_sqlite(input: &str) -> Result<ConnSpec, String> {
+    let rest = &input["sqlite:".len()..];
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let path = percent_decode(path).ok_or("the path is not valid percent-encoded UTF-8")?;
+    if path.is_empty() {
+        return Err("no file; write sqlite://path/to/app.db or sqlite::memory:".into());
+    }
+    let mut spec = ConnSpec {
+        engine: Engine::Sqlite,
+        host: None,
+        port: None,
+        database: None,
+        user: None,
+        password: None,
+        params: BTreeMap::new(),
+        path: Some(path),
+    };
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        spec.set_param(k, v)?;
+    }
+    Ok(spec)
+}
+
+/// `Server=tcp:host,1433;Database=app;User Id=u;Password=p;Encrypt=true;TrustServerCertificate=false`
+fn parse_ado(input: &str) -> Result<ConnSpec, String> {
+    let mut spec = mssql_spec();
+    for part in input.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((k, v)) = part.split_once('=') else {
+            return Err(format!("`{}` is not key=value", redact_pair(part)));
+        };
+        let key = k.trim().to_ascii_lowercase().replace(' ', "");
+        let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+        match key.as_str() {
+            "server" | "datasource" | "address" | "addr" | "networkaddress" => {
+                let v = v.strip_prefix("tcp:").unwrap_or(v);
+                let (hostpart, port) = match v.rsplit_once(',') {
+                    Some((h, p)) => (
+                        h,
+                        Some(
+                            p.trim()
+                                .parse::<u16>()
+                                .map_err(|_| format!("port `{p}` is not a number"))?,
+                        ),
+                    ),
+                    None => (v, None),
+                };
+                let (host, instance) = match hostpart.split_once('\\') {
+                    Some((h, i)) => (h, Some(i)),
+                    None => (hostpart, None),
+                };
+                spec.host = Some(if host == "." || host.eq_ignore_ascii_case("(local)") {
+                    "localhost".into()
+                } else {
+                    host.to_string()
+                });
+                spec.port = port;
+                if let Some(i) = instance {
+                    spec.params.insert("instance".into(), i.to_string());
+                }
+            }
+            "database" | "initialcatalog" => spec.database = Some(v.to_string()),
+            "userid" | "uid" | "user" | "username" => spec.user = Some(v.to_string()),
+            "password" | "pwd" => spec.password = Some(Secret::new(v)),
+            "encrypt" => drop(spec.params.insert("encrypt".into(), v.to_ascii_lowercase())),
+            "trustservercertificate" => drop(
+                spec.params
+                    .insert("trust_server_certificate".into(), v.to_ascii_lowercase()),
+            ),
+            "hostnameincertificate" => drop(
+                spec.params
+                    .insert("hostnameincertificate".into(), v.to_string()),
+            ),
+            "applicationname" | "app" => {
+                drop(spec.params.insert("application_name".into(), v.to_string()))
+            }
+            "connecttimeout" | "connectiontimeout" | "timeout" => {
+                drop(spec.params.insert("connect_timeout".into(), v.to_string()))
+            }
+            "integratedsecurity" | "trustedconnection"
+                if v.eq_ignore_ascii_case("true")
+                    || v.eq_ignore_ascii_case("sspi")
+                    || v.eq_ignore_ascii_case("yes") =>
+            {
+                return Err("integrated (Windows) authentication is not supported; use a SQL login (User Id and Password)".into());
+            }
+            _ => return Err(format!("unknown ADO.NET keyword `{}`", k.trim())),
+        }
+    }
+    if spec.host.is_none() {
+        return Err("no Server=...; write e.g. Server=tcp:db.example.com,1433;Database=app;User Id=app;Password=...".into());
+    }
+    Ok(spec)
+}
+
+/// `jdbc:sqlserver://host:1433;databaseName=app;user=u;password=p;encrypt=true`
+fn parse_jdbc(input: &str) -> Result<ConnSpec, String> {
+    let rest = &input["jdbc:sqlserver://".len()..];
+    let mut parts = rest.split(';');
+    let server = parts.next().unwrap_or_default();
+    let mut spec = mssql_spec();
+    let (hostpart, port) = match server.rsplit_once(':') {
+        Some((h, p)) => (
+            h,
+            Some(
+                p.parse::<u16>()
+                    .map_err(|_| format!("port `{p}` is not a number"))?,
+            ),
+        ),
+        None => (server, None),
+    };
+    let (host, instance) = match hostpart.split_once('\\') {
+        Some((h, i)) => (h, Some(i)),
+        None => (hostpart, None),
+    };
+    if host.is_empty() {
+        return Err("no host after jdbc:sqlserver://".into());
+    }
+    spec.host = Some(host.to_string());
+    spec.port = port;
+    if let Some(i) = instance {
+        spec.params.insert("instance".into(), i.to_string());
+    }
+    for part in parts.map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((k, v)) = part.split_once('=') else {
+            return Err(format!("`{}` is not key=value", redact_pair(part)));
+        };
+        let key = k.trim().to_ascii_lowercase();
+        match key.as_str() {
+            "databasename" | "database" => spec.database = Some(v.to_string()),
+            "user" | "username" => spec.user = Some(v.to_string()),
+            "password" => spec.password = Some(Secret::new(v)),
+            "encrypt" => drop(spec.params.insert("encrypt".into(), v.to_ascii_lowercase())),
+            "trustservercertificate" => drop(
+                spec.params
+                    .insert("trust_server_certificate".into(), v.to_ascii_lowercase()),
+            ),
+            "hostnameincertificate" => drop(
+                spec.params
+                    .insert("hostnameincertificate".into(), v.to_string()),
+            ),
+            "applicationname" => drop(spec.params.insert("application_name".into(), v.to_string())),
+            "logintimeout" => drop(spec.params.insert("connect_timeout".into(), v.to_string())),
+            "instancename" => drop(spec.params.insert("instance".into(), v.to_string())),
+            _ => return Err(format!("unknown JDBC property `{}`", k.trim())),
+        }
+    }
+    Ok(spec)
+}
+
+fn mssql_spec() -> ConnSpec {
+    ConnSpec {
+        engine: Engine::Mssql,
+        host: None,
+        port: None,
+        database: None,
+        user: None,
+        password: None,
+        params: BTreeMap::new(),
+        path: None,
+    }
+}
+
+fn redact_pair(part: &str) -> String {
+    let k = part
+        .split('=')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+        .replace(' ', "");
+    if k == "password" || k == "pwd" {
+        "Password=***".into()
+    } else {
+        part.chars().take(80).collect()
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Masks the password of any connection string, even one that does not parse, so it can be
+/// shown in an error. URL forms: the part between the first `:` of the user info and the last
+/// `@` before the path. Key=value forms: every `Password=` / `Pwd=` value.
+pub fn redact_input(input: &str) -> String {
+    let input: String = input
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(300)
+        .collect();
+    let mut out = input.clone();
+    if let Some(scheme_end) = input.find("://") {
+        let after = &input[scheme_end + 3..];
+        let authority_end = after.find(['/', '?', ';']).unwrap_or(after.len());
+        // the password may itself contain '/', so take the last '@' of the whole remainder if
+        // the authority has none
+        let at = after[..authority_end]
+            .rfind('@')
+            .or_else(|| after.rfind('@'));
+        if let Some(at) = at
+            && let Some(colon) = after[..at].find(':')
+        {
+            out = format!(
+                "{}{}:***{}",
+                &input[..scheme_end + 3],
+                &after[..colon],
+                &after[at..]
+            );
+        }
+    }
+    // key=value forms (ADO.NET, JDBC properties, URL query `password=`)
+    let mut result = String::new();
+    let mut rest = out.as_str();
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        let hit = ["password=", "pwd="]
+            .iter()
+            .filter_map(|k| lower.find(k).map(|i| (i, k.len())))
+            .min();
+        match hit {
+            Some((i, len)) => {
+                result.push_str(&rest[..i + len]);
+                result.push_str("***");
+                let tail = &rest[i + len..];
+                let end = tail.find([';', '&']).unwrap_or(tail.len());
+                rest = &tail[end..];
+            }
+            None => {
+                result.push_str(rest);
+                break;
+            }
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_url_with_options() {
+        let s = ConnSpec::parse("postgresql://app:s%40cret@db.example.com:6432/app?sslmode=verify-full&application_name=x").unwrap();
+        assert_eq!(s.engine, Engine::Postgres);
+        assert_eq!(s.password.as_ref().unwrap().expose(), "s@cret");
+        assert_eq!(
+            (s.host.as_deref(), s.port, s.database.as_deref()),
+            (Some("db.example.com"), Some(6432), Some("app"))
+        );
+        assert_eq!(s.params["sslmode"], "verify-full");
+        let info = serde_json::to_string(&s.target_info()).unwrap();
+        assert!(!info.contains("cret"));
+        assert!(!format!("{s:?}").contains("cret"));
+    }
+
+    #[test]
+    fn sqlite_forms() {
+        assert_eq!(
+            ConnSpec::parse("sqlite::memory:").unwrap().path.as_deref(),
+            Some(":memory:")
+        );
+        assert_eq!(
+            ConnSpec::parse("sqlite:///tmp/a.db")
+                .unwrap()
+                .path
+                .as_deref(),
+            Some("/tmp/a.db")
+        );
+        assert_eq!(
+            ConnSpec::parse("sqlite://app.db?mode=ro").unwrap().params["mode"],
+            "ro"
+        );
+        assert!(ConnSpec::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn ado_and_jdbc() {
+        let a = ConnSpec::parse("Server=tcp:db.example.com,1433;Database=app;User Id=app;Password=p;w;Encrypt=true;TrustServerCertificate=false").unwrap_err();
+        assert!(!a.to_string().contains("p;w"), "{a}");
+        let a = ConnSpec::parse("Server=tcp:db.example.com,1433;Initial Catalog=app;User Id=app;Password=pw1;Encrypt=true;TrustServerCertificate=true").unwrap();
+        assert_eq!(
+            (a.engine, a.port, a.database.as_deref()),
+            (Engine::Mssql, Some(1433), Some("app"))
+        );
+        assert_eq!(a.params["trust_server_certificate"], "true");
+        let j = ConnSpec::parse(
+            "jdbc:sqlserver://db:1433;databaseName=app;user=sa;password=pw2;encrypt=true",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                j.host.as_deref(),
+                j.user.as_deref(),
+                j.password.unwrap().expose()
+            ),
+            (Some("db"), Some("sa"), "pw2")
+        );
+    }
+
+    #[test]
+    fn errors_never_show_the_password() {
+        for bad in [
+            "postgres://u:TOPSECRET@host:99999/db",
+            "postgres://u:TOPSECRET@/db",
+            "foo://u:TOPSECRET@h/db",
+            "postgres://u:TOP/SECRET@h:x/db",
+            "postgres://u:TOPSECRET@h/db?bogus=1",
+            "Server=h;Password=TOPSECRET;Nonsense=1",
+            "jdbc:sqlserver://h:1433;password=TOPSECRET;weird",
+            "mysql://u:TOPSECRET@h/%ff",
+        ] {
+            let e = ConnSpec::parse(bad).unwrap_err().to_string();
+            assert!(
+                !e.contains("TOPSECRET") && !e.contains("SECRET"),
+                "{bad} -> {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_scheme_and_option_are_named() {
+        assert!(
+            ConnSpec::parse("oracle://h/db")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown scheme `oracle`")
+        );
+        assert!(
+            ConnSpec::parse("postgres://h/db?sslmod=require")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown option `sslmod`")
+        );
+    }
+}
