@@ -647,6 +647,8 @@ pub fn writability(c: &CommonFacts, ctx: &Ctx, remedy: &str) -> Outcome {
 
 /// `engine.capabilities`: the SQL features the matrix requires.
 pub fn capabilities(c: &CommonFacts, ctx: &Ctx) -> Outcome {
+    // Capabilities are derived from the identity: without it there is nothing to judge.
+    c.identity.get()?;
     let supported: Vec<&str> = c
         .capabilities
         .iter()
