@@ -178,7 +178,7 @@ pub static CHECKS: &[Check<SqliteFacts>] = &[
         category: Category::Resources,
         title: "File not corrupted",
         doc: "PRAGMA quick_check: structure and index consistency without the full O(N log N) cross-check of integrity_check.",
-        asks: "SELECT quick_check FROM pragma_quick_check(20)",
+        asks: "PRAGMA quick_check(20)",
         run: integrity,
     },
     Check {

@@ -145,8 +145,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
         .probe(
             "quick_check",
             1,
-            sqlx::query_scalar::<_, String>("SELECT quick_check FROM pragma_quick_check(20)")
-                .fetch_all(&mut conn),
+            sqlx::query_scalar::<_, String>("PRAGMA quick_check(20)").fetch_all(&mut conn),
         )
         .await;
     facts.json = runner
