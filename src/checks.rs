@@ -55,6 +55,8 @@ pub struct CommonFacts {
     /// Capabilities by name (see [`CAPABILITIES`]).
     pub capabilities: BTreeMap<String, Capability>,
     pub migrations: Probe<Vec<MigrationHistory>>,
+    /// The scratch-object probe of `--probe-write` (not collected without it).
+    pub write_probe: Probe<WriteProbe>,
     /// Queries sent to the server.
     pub queries: u32,
 }
@@ -134,6 +136,113 @@ impl Capability {
             basis: basis.into(),
         }
     }
+}
+
+/// What `--probe-write` did: each step on a uniquely named scratch object, and what was left.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WriteProbe {
+    /// The scratch object's name.
+    pub object: String,
+    /// Each step: what it tried, and the server's error if it failed.
+    pub steps: Vec<ProbeStep>,
+    /// Objects still present after the rollback or drop (should be empty).
+    pub leftovers: Vec<String>,
+}
+
+/// One step of the write probe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeStep {
+    /// The capability the step confirms, if any (`varchar-without-length`, ...).
+    pub capability: Option<String>,
+    /// The statement, as sent.
+    pub sql: String,
+    /// `None` when it succeeded.
+    pub error: Option<String>,
+}
+
+impl WriteProbe {
+    /// Confirms (or refutes) capabilities with what the probe saw for real.
+    pub fn apply_to(&self, caps: &mut BTreeMap<String, Capability>) {
+        for step in &self.steps {
+            if let Some(c) = &step.capability {
+                let basis = match &step.error {
+                    None => format!("probed: `{}` succeeded", step.sql),
+                    Some(e) => format!("probed: `{}` failed: {e}", step.sql),
+                };
+                caps.insert(
+                    c.clone(),
+                    Capability {
+                        supported: step.error.is_none(),
+                        basis,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// `engine.write-probe`: the scratch object was created and removed, and nothing was left.
+pub fn write_probe(c: &CommonFacts, ctx: &Ctx) -> Outcome {
+    let p = c.write_probe.get()?;
+    let failed: Vec<String> = p
+        .steps
+        .iter()
+        .filter(|s| s.error.is_some())
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s.capability.as_deref().unwrap_or("step"),
+                s.error.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    let required_failed: Vec<&String> = ctx
+        .rules
+        .capabilities
+        .iter()
+        .filter(|cap| {
+            p.steps
+                .iter()
+                .any(|s| s.capability.as_ref() == Some(*cap) && s.error.is_some())
+        })
+        .collect();
+    let observed = format!(
+        "{} steps on {}, {} failed",
+        p.steps.len(),
+        p.object,
+        failed.len()
+    );
+    Ok(if !p.leftovers.is_empty() {
+        Verdict::fail(format!(
+            "the scratch objects were not removed: {}",
+            p.leftovers.join(", ")
+        ))
+        .observed(observed)
+        .remedy(format!(
+            "Drop them: {}",
+            p.leftovers
+                .iter()
+                .map(|l| format!("DROP TABLE {l};"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ))
+    } else if !required_failed.is_empty() {
+        Verdict::fail(format!(
+            "the server refused what the product needs: {}",
+            failed.join("; ")
+        ))
+        .observed(observed)
+        .remedy("See the capabilities check; the product's SQL will fail the same way.")
+    } else if !failed.is_empty() {
+        Verdict::pass(format!(
+            "scratch object created and removed; not supported (not required): {}",
+            failed.join("; ")
+        ))
+        .observed(observed)
+    } else {
+        Verdict::pass("scratch object created and removed; every probed feature works")
+            .observed(observed)
+    })
 }
 
 /// A migration tool's history table found in the database.

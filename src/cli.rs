@@ -111,6 +111,9 @@ struct CheckArgs {
     /// Seconds allowed for each query, client and server side.
     #[arg(long, default_value_t = 10.0)]
     check_timeout: f64,
+    /// Seconds allowed for the whole check.
+    #[arg(long, default_value_t = 60.0)]
+    timeout: f64,
     /// Exit 1 on warnings too.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     fail_on: FailOn,
@@ -334,6 +337,7 @@ fn check(args: CheckArgs, stdout: &mut dyn Write) -> Result<u8> {
             check_timeout: secs(args.check_timeout, "--check-timeout")?,
             probe_write: args.probe_write,
             schema: matrix.app.schema.clone(),
+            run_timeout: secs(args.timeout, "--timeout")?,
         },
         selection,
     };

@@ -53,7 +53,20 @@ pub async fn check(
 async fn run<E: EngineModule>(spec: &ConnSpec, matrix: &Matrix, opts: &RunOptions) -> RunResult {
     let started = Instant::now();
     let generated_at = now_rfc3339();
-    let facts = E::collect(spec, &opts.collect).await;
+    let limit = opts.collect.run_timeout;
+    let facts = match tokio::time::timeout(limit, E::collect(spec, &opts.collect)).await {
+        Ok(f) => f,
+        Err(_) => E::failed(
+            spec,
+            crate::net::ConnectFailure {
+                kind: crate::net::FailureKind::Timeout,
+                message: format!(
+                    "the whole check took longer than {} s (raise --timeout)",
+                    limit.as_secs_f32()
+                ),
+            },
+        ),
+    };
     let duration_ms = started.elapsed().as_millis() as u64;
     let report = evaluate::<E>(&facts, matrix, &opts.selection, generated_at, duration_ms);
     RunResult {

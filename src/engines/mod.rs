@@ -26,6 +26,8 @@ pub struct CollectOptions {
     pub probe_write: bool,
     /// The schema our tables live in, when the matrix names one.
     pub schema: Option<String>,
+    /// The whole collection, connection included.
+    pub run_timeout: Duration,
 }
 
 impl Default for CollectOptions {
@@ -35,6 +37,7 @@ impl Default for CollectOptions {
             check_timeout: Duration::from_secs(10),
             probe_write: false,
             schema: None,
+            run_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -51,6 +54,8 @@ pub trait EngineModule {
     fn collect(spec: &ConnSpec, opts: &CollectOptions) -> impl Future<Output = Self::Facts> + Send;
     /// The shared part of the facts.
     fn common(facts: &Self::Facts) -> &CommonFacts;
+    /// Facts for a target that could not be reached (used when the whole run times out).
+    fn failed(spec: &ConnSpec, failure: crate::net::ConnectFailure) -> Self::Facts;
 }
 
 /// Every check of every engine, in listing order.

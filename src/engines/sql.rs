@@ -81,3 +81,94 @@ pub fn error_text(e: &sqlx::Error) -> String {
     }
     .replace('\n', " ")
 }
+
+/// One step of a write probe: the capability it confirms, and the statement.
+pub struct Step {
+    pub capability: Option<&'static str>,
+    pub sql: String,
+}
+
+/// Runs a write probe on one connection: `begin`, then each step inside its own savepoint (a
+/// failed step does not abort the others), then `ROLLBACK`, then `leftover_sql` (which must
+/// return the names of scratch objects still present). MySQL's DDL is not transactional, so
+/// its steps include their own `DROP`s; the leftover query is the judge either way.
+pub async fn write_probe<DB>(
+    runner: &Runner<'_>,
+    conn: &mut DB::Connection,
+    object: &str,
+    begin: &str,
+    steps: Vec<Step>,
+    leftover_sql: String,
+) -> crate::probe::Probe<crate::checks::WriteProbe>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    (String,): for<'r> sqlx::FromRow<'r, DB::Row>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    use crate::checks::{ProbeStep, WriteProbe};
+    let t = Instant::now();
+    let exec = |sql: String| sqlx::raw_sql(sqlx::AssertSqlSafe(sql));
+    runner.add(1);
+    if let Err(e) = exec(begin.to_string()).execute(&mut *conn).await {
+        return crate::probe::Probe::Failed {
+            message: format!("{begin}: {}", runner.spec.scrub(&error_text(&e))),
+            ms: crate::net::ms_since(t),
+        };
+    }
+    let mut done = Vec::new();
+    for step in steps {
+        runner.add(3);
+        let _ = exec("SAVEPOINT byod_precheck_step".into())
+            .execute(&mut *conn)
+            .await;
+        let r =
+            tokio::time::timeout(runner.timeout, exec(step.sql.clone()).execute(&mut *conn)).await;
+        let error = match r {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(runner.spec.scrub(&error_text(&e))),
+            Err(_) => Some(format!("timed out after {} ms", runner.timeout.as_millis())),
+        };
+        let end = if error.is_some() {
+            "ROLLBACK TO SAVEPOINT byod_precheck_step"
+        } else {
+            "RELEASE SAVEPOINT byod_precheck_step"
+        };
+        let _ = exec(end.into()).execute(&mut *conn).await;
+        done.push(ProbeStep {
+            capability: step.capability.map(str::to_string),
+            sql: step.sql,
+            error,
+        });
+    }
+    runner.add(2);
+    let _ = exec("ROLLBACK".into()).execute(&mut *conn).await;
+    let leftovers = match sqlx::query_as::<DB, (String,)>(sqlx::AssertSqlSafe(leftover_sql))
+        .fetch_all(&mut *conn)
+        .await
+    {
+        Ok(rows) => rows.into_iter().map(|r| r.0).collect(),
+        Err(e) => vec![format!(
+            "(could not look for leftovers: {})",
+            error_text(&e)
+        )],
+    };
+    crate::probe::Probe::ok(
+        WriteProbe {
+            object: object.to_string(),
+            steps: done,
+            leftovers,
+        },
+        crate::net::ms_since(t),
+    )
+}
+
+/// A scratch object name nobody else uses.
+pub fn scratch_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("byod_precheck_probe_{}_{nanos:x}", std::process::id())
+}

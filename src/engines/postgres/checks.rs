@@ -563,6 +563,14 @@ pub static CHECKS: &[Check<PgFacts>] = &[
         run: |f, ctx| common::capabilities(&f.common, ctx),
     },
     Check {
+        id: "postgres.write-probe",
+        category: Category::Capabilities,
+        title: "Scratch table created, exercised and rolled back (--probe-write)",
+        doc: "Only with --probe-write: inside BEGIN READ WRITE, creates a uniquely named table, adds a VARCHAR without length, a jsonb column and a CHECK constraint, inserts with RETURNING and ON CONFLICT, creates a sequence and a view, drops the table with CASCADE, then rolls back and looks for leftovers. Each step confirms or refutes a capability for real; a leftover fails with the DROP to run.",
+        asks: "BEGIN READ WRITE; CREATE TABLE byod_precheck_probe_...; ...; ROLLBACK; SELECT relname FROM pg_class WHERE relname LIKE 'byod_precheck_probe_...%'",
+        run: |f, ctx| common::write_probe(&f.common, ctx),
+    },
+    Check {
         id: "postgres.database-size",
         category: Category::Resources,
         title: "Database size",

@@ -53,12 +53,12 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         )
         .await
         {
-            return failed(facts, f, "");
+            return failed(facts, f);
         }
     }
     let options = match connect_options(spec, socket.as_deref()) {
         Ok(o) => o,
-        Err(f) => return failed(facts, f, ""),
+        Err(f) => return failed(facts, f),
     };
     // What the server would give a session before we make ours read-only and bounded:
     // captured by the first connection of the pool, then overridden for our sessions only.
@@ -102,11 +102,11 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
                         opts.connect_timeout.as_secs_f32()
                     ),
                 };
-                return failed(facts, f, "");
+                return failed(facts, f);
             }
             Ok(Err(e)) => {
                 let f = classify(&e, spec, sslmode);
-                return failed(facts, f, "");
+                return failed(facts, f);
             }
             Ok(Ok(p)) => p,
         };
@@ -342,6 +342,23 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     if let Some(id) = facts.common.identity.value() {
         facts.common.capabilities = capabilities(id, facts.database.value());
     }
+    facts.common.write_probe = if opts.probe_write {
+        let probe = match pool.acquire().await {
+            Ok(mut conn) => write_probe(&runner, &mut conn).await,
+            Err(e) => Probe::Failed {
+                message: spec.scrub(&error_text(&e)),
+                ms: 0,
+            },
+        };
+        if let Some(p) = probe.value() {
+            p.apply_to(&mut facts.common.capabilities);
+        }
+        probe
+    } else {
+        Probe::not_collected(
+            "not asked: run with --probe-write to confirm capabilities with a scratch table (rolled back)",
+        )
+    };
     facts.common.queries = runner.count();
     pool.close().await;
     facts
@@ -374,7 +391,7 @@ fn unreachable_identity() -> crate::identity::ServerIdentity {
 }
 
 /// Records a connection failure; every other probe stays "not collected".
-fn failed(mut facts: PgFacts, f: ConnectFailure, _: &str) -> PgFacts {
+pub(super) fn failed(mut facts: PgFacts, f: ConnectFailure) -> PgFacts {
     facts.common.connection.failure = Some(f);
     let reason = "not collected: the connection failed";
     facts.common.version_raw = Probe::not_collected(reason);
@@ -685,9 +702,10 @@ async fn migrations(runner: &Runner<'_>, pool: &PgPool) -> Probe<Vec<MigrationHi
                     .fetch_one(pool),
             )
             .await;
-        let (latest, applied) = match latest.value() {
-            Some((v, n)) => (v.clone(), Some(n.max(&0).unsigned_abs())),
-            None => (None, None),
+        // A history table we cannot read (a lock, a missing grant) makes the check an error.
+        let (latest, applied) = match latest {
+            Probe::Ok { value: (v, n), .. } => (v, Some(n.max(0).unsigned_abs())),
+            other => return other.map(|_| Vec::new()),
         };
         out.push(MigrationHistory {
             tool: tool.to_string(),
@@ -701,6 +719,68 @@ async fn migrations(runner: &Runner<'_>, pool: &PgPool) -> Probe<Vec<MigrationHi
         });
     }
     Probe::ok(out, ms)
+}
+
+/// Creates a scratch table inside a read-write transaction, exercises what the product's SQL
+/// relies on, and rolls everything back; PostgreSQL's DDL is transactional, so nothing stays.
+async fn write_probe(
+    runner: &Runner<'_>,
+    conn: &mut sqlx::PgConnection,
+) -> Probe<crate::checks::WriteProbe> {
+    use crate::engines::sql::{Step, scratch_name};
+    let t = scratch_name();
+    let step = |capability: Option<&'static str>, sql: String| Step { capability, sql };
+    let steps = vec![
+        step(None, format!("CREATE TABLE {t} (id integer PRIMARY KEY)")),
+        step(
+            Some("varchar-without-length"),
+            format!("ALTER TABLE {t} ADD COLUMN name varchar"),
+        ),
+        step(
+            Some("json"),
+            format!("ALTER TABLE {t} ADD COLUMN doc jsonb"),
+        ),
+        step(
+            Some("check-constraints"),
+            format!("ALTER TABLE {t} ADD CONSTRAINT {t}_chk CHECK (id > 0)"),
+        ),
+        step(
+            Some("returning"),
+            format!("INSERT INTO {t} (id, name, doc) VALUES (1, 'a', '{{\"k\": 1}}') RETURNING id"),
+        ),
+        step(
+            Some("upsert"),
+            format!(
+                "INSERT INTO {t} (id, name) VALUES (1, 'b') ON CONFLICT (id) DO UPDATE SET name = excluded.name"
+            ),
+        ),
+        step(Some("sequences"), format!("CREATE SEQUENCE {t}_seq")),
+        step(None, format!("CREATE VIEW {t}_v AS SELECT id FROM {t}")),
+        step(Some("drop-cascade"), format!("DROP TABLE {t} CASCADE")),
+    ];
+    let leftover = format!("SELECT relname::text FROM pg_class WHERE relname LIKE '{t}%'");
+    let mut probe = crate::engines::sql::write_probe::<sqlx::Postgres>(
+        runner,
+        conn,
+        &t,
+        "BEGIN READ WRITE",
+        steps,
+        leftover,
+    )
+    .await;
+    // Nothing left after ROLLBACK is what transactional DDL means.
+    if let Probe::Ok { value, .. } = &mut probe {
+        let created = value.steps.first().is_some_and(|s| s.error.is_none());
+        if created {
+            value.steps.push(crate::checks::ProbeStep {
+                capability: Some("transactional-ddl".into()),
+                sql: "ROLLBACK (then look for the table)".into(),
+                error: (!value.leftovers.is_empty())
+                    .then(|| "the table survived the rollback".to_string()),
+            });
+        }
+    }
+    probe
 }
 
 /// What the app's SQL may rely on, from the version and flavor (confirmed for real by

@@ -77,7 +77,10 @@ fn foreign_keys(f: &SqliteFacts, _: &Ctx) -> Outcome {
             .expected("no violations")
             .remedy("Fix or delete the orphan rows (PRAGMA foreign_key_check lists them), then enable enforcement on every connection.")
     } else {
-        Verdict::pass(format!("{n} foreign key(s), no violations; {per_connection}")).observed(format!("{n} foreign keys, 0 violations"))
+        Verdict::pass(format!(
+            "{n} foreign key(s), no violations; {per_connection}"
+        ))
+        .observed(format!("{n} foreign keys, 0 violations"))
     })
 }
 
@@ -110,7 +113,13 @@ fn compile_options(f: &SqliteFacts, _: &Ctx) -> Outcome {
     let notable: Vec<&str> = o
         .iter()
         .map(String::as_str)
-        .filter(|x| x.starts_with("THREADSAFE") || x.contains("JSON") || x.starts_with("ENABLE_FTS") || x.starts_with("DEFAULT_FOREIGN_KEYS") || x.starts_with("OMIT_"))
+        .filter(|x| {
+            x.starts_with("THREADSAFE")
+                || x.contains("JSON")
+                || x.starts_with("ENABLE_FTS")
+                || x.starts_with("DEFAULT_FOREIGN_KEYS")
+                || x.starts_with("OMIT_")
+        })
         .collect();
     let observed = format!("{} options, including {}", o.len(), notable.join(", "));
     Ok(if threadsafe == "THREADSAFE=0" {
@@ -243,6 +252,14 @@ pub static CHECKS: &[Check<SqliteFacts>] = &[
         doc: "From the version: cte (3.8.3), window-functions (3.25), upsert (3.24), returning (3.35), string-agg (3.44); never drop-cascade or sequences. The matrix's capabilities list must all be present.",
         asks: "(derived from sqlite_version() and json_valid())",
         run: |f, ctx| common::capabilities(&f.common, ctx),
+    },
+    Check {
+        id: "sqlite.write-probe",
+        category: Category::Capabilities,
+        title: "Scratch table created, exercised and rolled back (--probe-write)",
+        doc: "Only with --probe-write (which opens the file read-write): inside a transaction, creates a uniquely named table, adds a VARCHAR without length and a JSON-checked column, inserts with RETURNING and ON CONFLICT, tries DROP ... CASCADE, rolls back and looks for leftovers.",
+        asks: "BEGIN; CREATE TABLE byod_precheck_probe_...; ...; ROLLBACK; SELECT name FROM sqlite_master WHERE name LIKE 'byod_precheck_probe_...%'",
+        run: |f, ctx| common::write_probe(&f.common, ctx),
     },
     Check {
         id: "sqlite.compile-options",

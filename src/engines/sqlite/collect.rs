@@ -93,7 +93,16 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
         };
     facts.common.connection.login_ms = Some(ms_since(login));
     facts.file = if in_memory {
-        Probe::ok(FileFacts { path: path.clone(), in_memory: true, size_bytes: 0, file_writable: true, dir_writable: true }, 0)
+        Probe::ok(
+            FileFacts {
+                path: path.clone(),
+                in_memory: true,
+                size_bytes: 0,
+                file_writable: true,
+                dir_writable: true,
+            },
+            0,
+        )
     } else {
         file_facts(&path)
     };
@@ -159,11 +168,17 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
         .probe(
             "foreign_key_check",
             1,
-            sqlx::query_as::<_, (String, Option<i64>, String)>("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check LIMIT 20")
-                .fetch_all(&mut conn),
+            sqlx::query_as::<_, (String, Option<i64>, String)>(
+                "SELECT \"table\", rowid, parent FROM pragma_foreign_key_check LIMIT 20",
+            )
+            .fetch_all(&mut conn),
         )
         .await
-        .map(|rows| rows.into_iter().map(|(t, id, p)| format!("{t} row {} -> {p}", id.unwrap_or(0))).collect());
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(t, id, p)| format!("{t} row {} -> {p}", id.unwrap_or(0)))
+                .collect()
+        });
     facts.foreign_keys = runner
         .probe(
             "foreign keys",
@@ -231,12 +246,62 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
             .map(|p| p.encoding.starts_with("UTF-8"));
         facts.common.capabilities = capabilities(id.major, id.minor, json, utf8);
     }
+    facts.common.write_probe = if opts.probe_write {
+        let probe = write_probe(&runner, &mut conn).await;
+        if let Some(p) = probe.value() {
+            p.apply_to(&mut facts.common.capabilities);
+        }
+        probe
+    } else {
+        Probe::not_collected(
+            "not asked: run with --probe-write to confirm capabilities with a scratch table (rolled back)",
+        )
+    };
     facts.common.queries = runner.count();
     drop(conn);
     facts
 }
 
-fn failed(mut facts: SqliteFacts, f: ConnectFailure) -> SqliteFacts {
+/// Creates a scratch table in a transaction, exercises the product's SQL and rolls back.
+async fn write_probe(
+    runner: &Runner<'_>,
+    conn: &mut SqliteConnection,
+) -> Probe<crate::checks::WriteProbe> {
+    use crate::engines::sql::{Step, scratch_name};
+    let t = scratch_name();
+    let step = |capability: Option<&'static str>, sql: String| Step { capability, sql };
+    let steps = vec![
+        step(
+            None,
+            format!("CREATE TABLE {t} (id INTEGER PRIMARY KEY CHECK (id > 0))"),
+        ),
+        step(
+            Some("varchar-without-length"),
+            format!("ALTER TABLE {t} ADD COLUMN name VARCHAR"),
+        ),
+        step(
+            Some("json"),
+            format!("ALTER TABLE {t} ADD COLUMN doc TEXT CHECK (doc IS NULL OR json_valid(doc))"),
+        ),
+        step(
+            Some("returning"),
+            format!("INSERT INTO {t} (id, name, doc) VALUES (1, 'a', '{{\"k\": 1}}') RETURNING id"),
+        ),
+        step(
+            Some("upsert"),
+            format!(
+                "INSERT INTO {t} (id, name) VALUES (1, 'b') ON CONFLICT (id) DO UPDATE SET name = excluded.name"
+            ),
+        ),
+        step(None, format!("CREATE VIEW {t}_v AS SELECT id FROM {t}")),
+        step(Some("drop-cascade"), format!("DROP TABLE {t} CASCADE")),
+    ];
+    let leftover = format!("SELECT name FROM sqlite_master WHERE name LIKE '{t}%'");
+    crate::engines::sql::write_probe::<sqlx::Sqlite>(runner, conn, &t, "BEGIN", steps, leftover)
+        .await
+}
+
+pub(super) fn failed(mut facts: SqliteFacts, f: ConnectFailure) -> SqliteFacts {
     facts.common.connection.failure = Some(f);
     let reason = "not collected: the database could not be opened";
     facts.common.version_raw = Probe::not_collected(reason);
