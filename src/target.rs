@@ -111,12 +111,50 @@ fn known_params(engine: Engine) -> &'static [&'static str] {
     }
 }
 
+/// The values an option accepts, where they form a closed set.
+fn allowed_values(engine: Engine, key: &str) -> Option<&'static [&'static str]> {
+    const BOOL: &[&str] = &["true", "false", "yes", "no", "1", "0"];
+    match (engine, key) {
+        (Engine::Postgres, "sslmode") => Some(&[
+            "disable",
+            "allow",
+            "prefer",
+            "require",
+            "verify-ca",
+            "verify-full",
+        ]),
+        (Engine::Mysql, "ssl-mode" | "ssl_mode" | "sslmode") => Some(&[
+            "disabled",
+            "preferred",
+            "required",
+            "verify_ca",
+            "verify_identity",
+        ]),
+        (Engine::Mssql, "encrypt") => Some(&[
+            "true",
+            "false",
+            "yes",
+            "no",
+            "strict",
+            "mandatory",
+            "optional",
+            "off",
+            "on",
+        ]),
+        (Engine::Mssql, "trust_server_certificate" | "trustservercertificate") => Some(BOOL),
+        (Engine::Sqlite, "mode") => Some(&["ro", "rw", "rwc", "memory"]),
+        (Engine::Sqlite, "immutable") => Some(BOOL),
+        _ => None,
+    }
+}
+
 impl ConnSpec {
     /// Parses any accepted form of connection string.
     pub fn parse(input: &str) -> Result<ConnSpec, TargetError> {
+        // The reason may quote part of the input: whatever could be the password is masked.
         let err = |reason: String| TargetError {
             shown: redact_input(input),
-            reason,
+            reason: mask_candidates(input, &redact_input(&reason)),
         };
         let trimmed = input.trim();
         if trimmed.is_empty() {
@@ -211,6 +249,19 @@ impl ConnSpec {
                 "unknown option `{key}` for {} (known: {})",
                 self.engine,
                 known_params(self.engine).join(", ")
+            ));
+        }
+        if let Some(allowed) = allowed_values(self.engine, &key)
+            && !allowed.iter().any(|a| a.eq_ignore_ascii_case(value))
+        {
+            return Err(format!(
+                "option `{key}` cannot be `{value}` (use one of: {})",
+                allowed.join(", ")
+            ));
+        }
+        if key.contains("timeout") && value.parse::<f64>().map_or(true, |v| !(v >= 0.0)) {
+            return Err(format!(
+                "option `{key}` must be a number of seconds, not `{value}`"
             ));
         }
         match key.as_str() {
@@ -465,6 +516,39 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Replaces in `text` every string of `input` that could be a password: the user-info
+/// password of a URL form and every `Password=`/`Pwd=` value.
+fn mask_candidates(input: &str, text: &str) -> String {
+    let mut candidates = Vec::new();
+    for (at, _) in input.match_indices('@') {
+        let start = input[..at].find("://").map_or(0, |i| i + 3);
+        let userinfo = &input[start..at];
+        candidates.extend(
+            userinfo
+                .match_indices(':')
+                .map(|(i, _)| userinfo[i + 1..].to_string()),
+        );
+    }
+    let lower = input.to_ascii_lowercase();
+    for key in ["password=", "pwd="] {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(key) {
+            let v = &input[from + i + key.len()..];
+            candidates.push(v[..v.find([';', '&']).unwrap_or(v.len())].to_string());
+            from += i + key.len();
+        }
+    }
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.len()));
+    let mut out = text.to_string();
+    for c in candidates.iter().filter(|c| c.len() >= 3) {
+        out = out.replace(c.as_str(), "***");
+        if let Some(decoded) = percent_decode(c).filter(|d| d.len() >= 3) {
+            out = out.replace(&decoded, "***");
+        }
+    }
+    out
+}
+
 /// Masks the password of any connection string, even one that does not parse, so it can be
 /// shown in an error. URL forms: the part between the first `:` of the user info and the last
 /// `@` before the path. Key=value forms: every `Password=` / `Pwd=` value.
@@ -474,24 +558,13 @@ pub fn redact_input(input: &str) -> String {
         .filter(|c| !c.is_control())
         .take(300)
         .collect();
+    // URL forms: everything between the first ':' of the user info and the last '@' (a
+    // password may itself contain ':', '/' or '@'); also without "://", as typos go.
     let mut out = input.clone();
-    if let Some(scheme_end) = input.find("://") {
-        let after = &input[scheme_end + 3..];
-        let authority_end = after.find(['/', '?', ';']).unwrap_or(after.len());
-        // the password may itself contain '/', so take the last '@' of the whole remainder if
-        // the authority has none
-        let at = after[..authority_end]
-            .rfind('@')
-            .or_else(|| after.rfind('@'));
-        if let Some(at) = at
-            && let Some(colon) = after[..at].find(':')
-        {
-            out = format!(
-                "{}{}:***{}",
-                &input[..scheme_end + 3],
-                &after[..colon],
-                &after[at..]
-            );
+    if let Some(at) = input.rfind('@') {
+        let start = input[..at].find("://").map_or(0, |i| i + 3);
+        if let Some(colon) = input[start..at].find(':') {
+            out = format!("{}***{}", &input[..start + colon + 1], &input[at..]);
         }
     }
     // key=value forms (ADO.NET, JDBC properties, URL query `password=`)
