@@ -496,6 +496,21 @@ pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
     if let Some(d) = t.cert_expires_in_days {
         observed.push(format!("expires in {d} days"));
     }
+    let inspected = c.connection.tls.as_ref();
+    if let Some(i) = inspected {
+        if let Some(s) = &i.subject {
+            observed.push(format!("subject {s}"));
+        }
+        if i.self_signed {
+            observed.push("self-signed".into());
+        } else if let Some(s) = &i.issuer {
+            observed.push(format!("issuer {s}"));
+        }
+        if !i.names.is_empty() {
+            observed.push(format!("names {}", i.names.join(" ")));
+        }
+    }
+    let would_fail = inspected.and_then(|i| i.verification_error.clone());
     let observed = observed.join(", ");
     let old = t
         .protocol
@@ -512,8 +527,9 @@ pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
         .remedy("Allow TLS 1.2 or newer on the server (ssl_min_protocol_version / tls_version).")
     } else if t.trust == TrustMode::NotVerified {
         Verdict::warn(format!(
-            "encrypted, but the certificate is trusted without verification ({}): a man in the middle would not be noticed",
-            t.client_setting
+            "encrypted, but the certificate is trusted without verification ({}){}: a man in the middle would not be noticed",
+            t.client_setting,
+            would_fail.as_ref().map(|w| format!("; verification would fail: {w}")).unwrap_or_default()
         ))
         .remedy(format!("Connect with {secure_option} and the server's CA certificate."))
     } else if let Some(d) = t.cert_expires_in_days.filter(|d| *d < 30) {

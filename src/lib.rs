@@ -23,6 +23,7 @@ pub mod report;
 pub mod run;
 pub mod status;
 pub mod target;
+pub mod tlsprobe;
 
 pub use engine::Engine;
 pub use identity::{IdentifyError, ServerIdentity, identify};

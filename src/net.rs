@@ -68,6 +68,12 @@ pub struct ConnectionFacts {
     pub login_ms: Option<u64>,
     /// Set when a step failed; the other facts were then not collected.
     pub failure: Option<ConnectFailure>,
+    /// The TLS the server offers, inspected on a connection of our own (no credentials sent).
+    #[serde(default)]
+    pub tls: Option<crate::tlsprobe::TlsInspection>,
+    /// Why the TLS inspection itself could not be done, if it could not.
+    #[serde(default)]
+    pub tls_inspection_error: Option<String>,
 }
 
 /// Resolves the host and opens (then closes) a TCP connection to the first address that

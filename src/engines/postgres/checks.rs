@@ -30,26 +30,35 @@ fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
     let user = t.user.as_deref().unwrap_or("the user");
     let db = t.database.as_deref().unwrap_or("the database");
     match kind {
-        FailureKind::Dns => format!("Check the host name `{host}`: it must resolve from this machine (try `getent hosts {host}`)."),
+        FailureKind::Dns => format!(
+            "Check the host name `{host}`: it must resolve from this machine (try `getent hosts {host}`)."
+        ),
         FailureKind::Refused => format!(
             "Nothing accepts connections on {host}:{port}. Check the host and port, that PostgreSQL runs and listens on this address (listen_addresses in postgresql.conf), and that no firewall or security group rejects this machine."
         ),
         FailureKind::Timeout => format!(
             "{host}:{port} did not answer in time: a firewall or security group is probably dropping the traffic. Allow TCP {port} from this machine, or raise --connect-timeout for a slow link."
         ),
-        FailureKind::Tls => "The TLS handshake failed. If the server uses a private CA, pass sslrootcert=/path/to/ca.pem with sslmode=verify-full; if the server has no TLS, enable it (ssl = on) or, knowing the risk, use sslmode=prefer.".into(),
+        FailureKind::Tls => format!(
+            "The certificate could not be verified. Either give this machine the CA that signed it — sslmode=verify-full&sslrootcert=/path/to/ca.pem (connect with a host name the certificate lists) — which is the safe choice; or, knowing that a man in the middle would go unnoticed, encrypt without verifying with sslmode=require. If {host} has no TLS at all, enable it (ssl = on) or use sslmode=prefer."
+        ),
         FailureKind::Authentication => format!(
-            "The server refused the password of `{user}`. Check the user name and password (PGPASSWORD or --password-stdin), and that pg_hba.conf allows `{user}` from this address with a password method (scram-sha-256)."
+            "The server refused the login of `{user}`. Check that the role exists (CREATE ROLE {} LOGIN PASSWORD '...';), the password (PGPASSWORD or --password-stdin), and that pg_hba.conf allows `{user}` from this address with a password method (scram-sha-256).",
+            ident(user)
         ),
         FailureKind::DatabaseMissing => format!(
             "Database `{db}` does not exist. Create it: CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0; or fix the name in the URL.",
-            ident(db), ident(user)
+            ident(db),
+            ident(user)
         ),
         FailureKind::Permission => format!(
             "`{user}` may not connect to `{db}` from this address. Run: GRANT CONNECT ON DATABASE {} TO {}; and check pg_hba.conf has a line for this user, database and address.",
-            ident(db), ident(user)
+            ident(db),
+            ident(user)
         ),
-        FailureKind::ServerError => "The server reported an error during login: read its message and the server log.".into(),
+        FailureKind::ServerError => {
+            "The server reported an error during login: read its message and the server log.".into()
+        }
         FailureKind::Config => "Fix the connection options named in the message.".into(),
     }
 }

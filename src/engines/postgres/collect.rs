@@ -92,24 +92,62 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
             })
         });
     let login = Instant::now();
-    let pool =
-        match tokio::time::timeout(opts.connect_timeout, pool_opts.connect_with(options)).await {
-            Err(_) => {
-                let f = ConnectFailure {
-                    kind: FailureKind::Timeout,
-                    message: format!(
-                        "the server accepted TCP but did not complete the login within {} s",
-                        opts.connect_timeout.as_secs_f32()
-                    ),
-                };
-                return failed(facts, f);
+    // The TLS layer is inspected on a connection of our own, alongside the driver's login.
+    let inspect = async {
+        match (&socket, sslmode) {
+            (Some(_), _) | (None, "disable") => None,
+            (None, _) => {
+                let host = spec.host.clone().unwrap_or_default();
+                let ca = spec.params.get("sslrootcert").map(std::path::PathBuf::from);
+                Some(
+                    crate::tlsprobe::inspect(
+                        &host,
+                        spec.port_or_default(),
+                        crate::tlsprobe::Preamble::Postgres,
+                        ca.as_deref(),
+                        opts.connect_timeout,
+                    )
+                    .await,
+                )
             }
-            Ok(Err(e)) => {
-                let f = classify(&e, spec, sslmode);
-                return failed(facts, f);
+        }
+    };
+    let (connected, inspected) = tokio::join!(
+        tokio::time::timeout(opts.connect_timeout, pool_opts.connect_with(options)),
+        inspect
+    );
+    match inspected {
+        Some(Ok(i)) => facts.common.connection.tls = Some(i),
+        Some(Err(e)) => facts.common.connection.tls_inspection_error = Some(e),
+        None => {}
+    }
+    let pool = match connected {
+        Err(_) => {
+            let f = ConnectFailure {
+                kind: FailureKind::Timeout,
+                message: format!(
+                    "the server accepted TCP but did not complete the login within {} s",
+                    opts.connect_timeout.as_secs_f32()
+                ),
+            };
+            return failed(facts, f);
+        }
+        Ok(Err(e)) => {
+            let mut f = classify(&e, spec, sslmode);
+            if f.kind == FailureKind::Tls
+                && let Some(cause) = facts
+                    .common
+                    .connection
+                    .tls
+                    .as_ref()
+                    .and_then(|t| t.verification_error.clone())
+            {
+                f.message = format!("the server certificate is {cause} ({})", f.message);
             }
-            Ok(Ok(p)) => p,
-        };
+            return failed(facts, f);
+        }
+        Ok(Ok(p)) => p,
+    };
     runner.add(1);
     facts.common.connection.login_ms = Some(ms_since(login));
 
@@ -216,6 +254,11 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     });
     facts.privileges = privileges;
     facts.common.tls = tls.map(|row| tls_facts(row, sslmode));
+    if let (Probe::Ok { value, .. }, Some(i)) =
+        (&mut facts.common.tls, &facts.common.connection.tls)
+    {
+        value.cert_expires_in_days = i.expires_in_days;
+    }
     let s = settings_map.value().cloned().unwrap_or_default();
     let int = |k: &str| s.get(k).and_then(|v| v.parse::<u64>().ok());
     facts.common.connections = match (activity, int("max_connections")) {

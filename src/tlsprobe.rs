@@ -1,0 +1,312 @@
+//! The TLS layer of the connection diagnosis. Drivers hide the server certificate, so this
+//! opens a connection of its own, speaks the protocol's TLS preamble (PostgreSQL's SSLRequest,
+//! MySQL's SSL request packet), and completes a handshake that records the certificate and
+//! judges it against the trust the user configured — without sending any credential.
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// What the server's TLS looks like.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TlsInspection {
+    /// Whether the server offers TLS at all.
+    pub offered: bool,
+    pub protocol: Option<String>,
+    pub cipher: Option<String>,
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    /// DNS names and IP addresses the certificate is valid for.
+    pub names: Vec<String>,
+    pub not_after: Option<String>,
+    pub expires_in_days: Option<i64>,
+    pub self_signed: bool,
+    /// Verification against the configured CA (or the system's roots): `None` when it passed,
+    /// else why not (`untrusted`, `self-signed`, `hostname-mismatch`, `expired`, ...).
+    pub verification_error: Option<String>,
+}
+
+/// Which protocol's preamble to speak before TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preamble {
+    Postgres,
+    Mysql,
+}
+
+/// Connects, negotiates TLS the way the protocol allows, and records what the server presents.
+pub async fn inspect(
+    host: &str,
+    port: u16,
+    preamble: Preamble,
+    ca_file: Option<&Path>,
+    timeout: Duration,
+) -> Result<TlsInspection, String> {
+    tokio::time::timeout(timeout, inspect_inner(host, port, preamble, ca_file))
+        .await
+        .map_err(|_| format!("no TLS answer within {} s", timeout.as_secs_f32()))?
+}
+
+async fn inspect_inner(
+    host: &str,
+    port: u16,
+    preamble: Preamble,
+    ca_file: Option<&Path>,
+) -> Result<TlsInspection, String> {
+    let mut tcp = TcpStream::connect((host, port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let offered = match preamble {
+        Preamble::Postgres => {
+            // SSLRequest: length 8, code 80877103; the server answers one byte, S or N.
+            tcp.write_all(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut b = [0u8; 1];
+            tcp.read_exact(&mut b).await.map_err(|e| e.to_string())?;
+            b[0] == b'S'
+        }
+        Preamble::Mysql => mysql_ssl_request(&mut tcp).await?,
+    };
+    if !offered {
+        return Ok(TlsInspection::default());
+    }
+    let roots = roots(ca_file)?;
+    let recorder = Arc::new(Recorder::new(roots)?);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(recorder.clone())
+        .with_no_client_auth();
+    let name = ServerName::try_from(host.to_string()).map_err(|e| e.to_string())?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let stream = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("TLS handshake: {e}"))?;
+    let (_, conn) = stream.get_ref();
+    let mut out = TlsInspection {
+        offered: true,
+        protocol: conn
+            .protocol_version()
+            .map(|v| format!("{v:?}").replace("TLSv1_", "TLSv1.")),
+        cipher: conn
+            .negotiated_cipher_suite()
+            .map(|c| format!("{:?}", c.suite())),
+        ..Default::default()
+    };
+    let seen = recorder.seen.lock().map(|s| s.clone()).unwrap_or_default();
+    if let Some((der, verdict)) = seen {
+        describe(&der, &mut out);
+        out.verification_error = verdict;
+    }
+    Ok(out)
+}
+
+/// MySQL: read the server greeting; if it offers SSL, send the SSL request packet.
+async fn mysql_ssl_request(tcp: &mut TcpStream) -> Result<bool, String> {
+    let mut header = [0u8; 4];
+    tcp.read_exact(&mut header)
+        .await
+        .map_err(|e| e.to_string())?;
+    let len = usize::from(header[0]) | usize::from(header[1]) << 8 | usize::from(header[2]) << 16;
+    if len > 1 << 16 {
+        return Err("the greeting is not a MySQL handshake".into());
+    }
+    let mut payload = vec![0u8; len];
+    tcp.read_exact(&mut payload)
+        .await
+        .map_err(|e| e.to_string())?;
+    if payload.first() == Some(&0xff) {
+        return Err(format!(
+            "the server refused the connection: {}",
+            String::from_utf8_lossy(payload.get(3..).unwrap_or_default())
+        ));
+    }
+    // protocol version, NUL-terminated server version, thread id, 8 bytes of scramble, filler,
+    // then the lower capability flags.
+    let version_end = payload
+        .iter()
+        .skip(1)
+        .position(|&b| b == 0)
+        .ok_or("bad greeting")?
+        + 1;
+    let caps_at = version_end + 1 + 4 + 8 + 1;
+    let caps = payload.get(caps_at..caps_at + 2).ok_or("short greeting")?;
+    const CLIENT_SSL: u16 = 0x0800;
+    if u16::from_le_bytes([caps[0], caps[1]]) & CLIENT_SSL == 0 {
+        return Ok(false);
+    }
+    // SSLRequest: capability flags (PROTOCOL_41 | SSL | SECURE_CONNECTION), max packet, charset
+    // utf8mb4, 23 bytes of filler; sequence id 1.
+    let flags: u32 = 0x0200 | 0x0800 | 0x8000;
+    let mut p = vec![32, 0, 0, 1];
+    p.extend_from_slice(&flags.to_le_bytes());
+    p.extend_from_slice(&(16u32 << 20).to_le_bytes());
+    p.push(45);
+    p.extend_from_slice(&[0u8; 23]);
+    tcp.write_all(&p).await.map_err(|e| e.to_string())?;
+    Ok(true)
+}
+
+fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, String> {
+    let mut store = RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            for cert in rustls_pemfile_certs(&pem) {
+                store
+                    .add(cert)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+        None => {
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = store.add(cert);
+            }
+        }
+    }
+    Ok(store)
+}
+
+fn rustls_pemfile_certs(pem: &[u8]) -> Vec<CertificateDer<'static>> {
+    use rustls::pki_types::pem::PemObject;
+    CertificateDer::pem_slice_iter(pem).flatten().collect()
+}
+
+/// A verifier that accepts the handshake (we send no secret on this connection) and records
+/// the certificate with what real verification would have said.
+#[derive(Debug)]
+struct Recorder {
+    inner: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+    seen: Mutex<Option<(Vec<u8>, Option<String>)>>,
+}
+
+impl Recorder {
+    fn new(roots: RootCertStore) -> Result<Self, String> {
+        let inner = if roots.is_empty() {
+            None
+        } else {
+            Some(
+                rustls::client::WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    Arc::new(rustls::crypto::ring::default_provider()),
+                )
+                .build()
+                .map_err(|e| e.to_string())?,
+            )
+        };
+        Ok(Recorder {
+            inner,
+            seen: Mutex::new(None),
+        })
+    }
+}
+
+fn classify(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => "untrusted: issued by a CA this machine does not trust".into(),
+            C::BadSignature => "self-signed or signed by an unknown key".into(),
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "hostname-mismatch: the certificate is not valid for this host name".into()
+            }
+            C::Expired | C::ExpiredContext { .. } => "expired".into(),
+            C::NotValidYet | C::NotValidYetContext { .. } => "not valid yet".into(),
+            C::Revoked => "revoked".into(),
+            other => format!("{other:?}"),
+        },
+        other => other.to_string(),
+    }
+}
+
+impl ServerCertVerifier for Recorder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verdict = match &self.inner {
+            None => Some("untrusted: no CA certificates to verify against".to_string()),
+            Some(v) => v
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+                .err()
+                .map(|e| classify(&e)),
+        };
+        if let Ok(mut s) = self.seen.lock() {
+            *s = Some((end_entity.to_vec(), verdict));
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        rustls::crypto::ring::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+fn describe(der: &[u8], out: &mut TlsInspection) {
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+        return;
+    };
+    out.subject = Some(cert.subject().to_string());
+    out.issuer = Some(cert.issuer().to_string());
+    out.self_signed = cert.subject() == cert.issuer();
+    let not_after = cert.validity().not_after.timestamp();
+    out.not_after = time::OffsetDateTime::from_unix_timestamp(not_after)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        });
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    out.expires_in_days = Some((not_after - now).div_euclid(86_400));
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for n in &san.value.general_names {
+            match n {
+                x509_parser::extensions::GeneralName::DNSName(d) => {
+                    out.names.push((*d).to_string())
+                }
+                x509_parser::extensions::GeneralName::IPAddress(ip) => match ip.len() {
+                    4 => out
+                        .names
+                        .push(std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]).to_string()),
+                    16 => {
+                        let mut b = [0u8; 16];
+                        b.copy_from_slice(ip);
+                        out.names.push(std::net::Ipv6Addr::from(b).to_string());
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+}
