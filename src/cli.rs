@@ -6,6 +6,7 @@ use crate::Engine;
 use crate::engines::{self, CollectOptions};
 use crate::matrix::Matrix;
 use crate::registry::{CheckInfo, Selection};
+use crate::render::diff::DiffFormat;
 use crate::render::{self, Format};
 use crate::report::Report;
 use crate::run::{self, RunOptions, SavedFacts};
@@ -47,13 +48,20 @@ enum Command {
         /// A check id, e.g. postgres.tls.
         check_id: String,
     },
-    /// Render a saved JSON report.
+    /// Render a saved JSON report (table, json, markdown, html or junit).
     Render {
         report: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         #[arg(long)]
         no_color: bool,
+    },
+    /// Compare two saved reports by check id; exit 1 when something got worse.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+        format: DiffFormat,
     },
     /// Judge saved facts (from `check --save-facts`) again, against a matrix.
     Replay {
@@ -102,7 +110,7 @@ struct CheckArgs {
     /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Also write the report to FILE (format by extension: .json, .md; default JSON).
+    /// Also write the report to FILE (format by extension: .json, .md, .html, .xml for JUnit, .txt; default JSON).
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
     /// Seconds allowed for connecting (DNS, TCP, TLS and login).
@@ -221,6 +229,11 @@ fn dispatch(cli: Cli) -> Result<u8> {
             let r = read_report(&report)?;
             render::render(&r, format, use_color(no_color), &mut stdout)?;
             Ok(0)
+        }
+        Command::Diff { old, new, format } => {
+            let d = crate::diff::diff(&read_report(&old)?, &read_report(&new)?);
+            render::diff::render(&d, format, &mut stdout)?;
+            Ok(u8::from(d.worse))
         }
         Command::Replay {
             facts,

@@ -1,6 +1,9 @@
 //! Renderers: each takes a `&Report` and a writer and only formats. No renderer computes a
 //! status, a count or an exit code; those are in the report.
 
+pub mod diff;
+pub mod html;
+pub mod junit;
 pub mod markdown;
 pub mod table;
 
@@ -16,6 +19,10 @@ pub enum Format {
     Json,
     /// Markdown to paste into a ticket.
     Markdown,
+    /// One self-contained HTML page (no external asset; works offline and as an attachment).
+    Html,
+    /// JUnit XML: each check a test case, for CI pipelines that gate on the database.
+    Junit,
 }
 
 impl Format {
@@ -25,6 +32,8 @@ impl Format {
             "json" => Some(Format::Json),
             "md" | "markdown" => Some(Format::Markdown),
             "txt" => Some(Format::Table),
+            "html" | "htm" => Some(Format::Html),
+            "xml" => Some(Format::Junit),
             _ => None,
         }
     }
@@ -39,5 +48,7 @@ pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write)
             writeln!(out)
         }
         Format::Markdown => markdown::render(report, out),
+        Format::Html => html::render(report, out),
+        Format::Junit => junit::render(report, out),
     }
 }
