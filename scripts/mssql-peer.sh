@@ -12,14 +12,14 @@
 #   scripts/mssql-peer.sh status | list
 #
 # Everything but the URL goes to stderr. State (venv, TLS material, pid and
-# log files) lives in ${BYOD_TEST_SERVERS:-<repo>/target/test-servers}/mssql.
+# log files) lives in ${BYOD_TEST_SERVERS:-/var/tmp/byod-precheck-test-servers}/mssql.
 # The login is sa / $BYOD_MSSQL_PEER_PASSWORD (default Precheck-test-pw1, a
 # throwaway test password); the server reads it from the environment.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/.." && pwd)
-STATE="${BYOD_TEST_SERVERS:-$REPO/target/test-servers}/mssql"
+STATE="${BYOD_TEST_SERVERS:-/var/tmp/byod-precheck-test-servers}/mssql"
 VENV="$STATE/venv"
 TLS="$STATE/tls"
 PYSQLBRIDGE_VERSION=2.1.3

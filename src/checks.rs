@@ -205,6 +205,8 @@ pub fn connection(c: &CommonFacts, remedy: fn(FailureKind, &TargetInfo) -> Strin
     let v = if total > 1000 {
         Verdict::warn(format!("connected, but slowly ({total} ms): our pool will feel it"))
             .remedy("Run the check from the network our product connects from; look for a VPN or a distant region.")
+    } else if f.tcp_ms.is_none() {
+        Verdict::pass(format!("opened in {total} ms"))
     } else {
         Verdict::pass(format!("connected and authenticated in {total} ms"))
     };
@@ -647,6 +649,8 @@ pub fn writability(c: &CommonFacts, ctx: &Ctx, remedy: &str) -> Outcome {
 
 /// `engine.capabilities`: the SQL features the matrix requires.
 pub fn capabilities(c: &CommonFacts, ctx: &Ctx) -> Outcome {
+    // Capabilities are derived from the identity: without it there is nothing to judge.
+    c.identity.get()?;
     let supported: Vec<&str> = c
         .capabilities
         .iter()

@@ -731,3 +731,88 @@ impl<'de> Deserialize<'de> for NumRule {
         finish(th, rule)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_matrix_loads() {
+        let m = Matrix::builtin();
+        assert!(m.app.needs_write);
+        assert_eq!(m.postgres.versions.as_ref().unwrap().text, ">=13");
+        assert_eq!(
+            m.postgres.tested_up_to,
+            Some(VersionBound {
+                major: 18,
+                minor: None
+            })
+        );
+        assert_eq!(m.origin.sha256.len(), 64);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_line_and_column() {
+        let text = "schema_version = 1\n[app]\npool_sise = 3\n[postgres]\nversions = \">>13\"\nflavors = [\"oracle\"]\n[postgres.settings]\nmax_connections = { minimum = 3 }\n[severity]\n\"postgres.nope\" = \"fail\"\n";
+        let e = Matrix::parse(text, "m.toml").unwrap_err();
+        let msgs: Vec<String> = e
+            .problems
+            .iter()
+            .map(|p| format!("{}:{}: {}", p.line, p.column, p.message))
+            .collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("3:1:") && m.contains("unknown key `pool_sise`")),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("5:") && m.contains("not a version requirement")),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("8:") && m.contains("`minimum`")),
+            "{msgs:#?}"
+        );
+        // The whole-file pass runs only when the file parses; fix the parse errors and it reports.
+        let text2 = "schema_version = 1\n[postgres]\nflavors = [\"oracle\"]\ncapabilities = [\"telepathy\"]\n[severity]\n\"postgres.nope\" = \"fail\"\n";
+        let e2 = Matrix::parse(text2, "m.toml").unwrap_err();
+        assert_eq!(e2.problems.len(), 3, "{e2}");
+        assert!(
+            e2.to_string()
+                .contains("m.toml:3:12: [postgres] flavors: unknown flavor `oracle`"),
+            "{e2}"
+        );
+    }
+
+    #[test]
+    fn schema_versions_and_syntax_errors() {
+        let e = Matrix::parse("schema_version = 2\n", "m").unwrap_err();
+        assert!(e.to_string().contains("upgrade byod-precheck"), "{e}");
+        let e = Matrix::parse("schema_version = 1\n[app\n", "m").unwrap_err();
+        assert_eq!(e.problems[0].line, 2, "{e}");
+        let e = Matrix::parse("[app]\n", "m").unwrap_err();
+        assert!(
+            e.to_string().contains("missing key `schema_version`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn tested_up_to_bounds() {
+        let b = VersionBound {
+            major: 17,
+            minor: None,
+        };
+        assert!(b.is_exceeded_by(&Version::new(18, 0, 0)));
+        assert!(!b.is_exceeded_by(&Version::new(17, 9, 0)));
+        let b = VersionBound {
+            major: 8,
+            minor: Some(4),
+        };
+        assert!(
+            b.is_exceeded_by(&Version::new(9, 0, 0)) && !b.is_exceeded_by(&Version::new(8, 4, 3))
+        );
+    }
+}

@@ -86,3 +86,59 @@ pub fn vocabulary() -> Vocabulary {
         capabilities: CAPABILITIES,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn registry_ids_are_unique_well_formed_and_documented() {
+        let all = all_checks();
+        let mut seen = BTreeSet::new();
+        for c in &all {
+            assert!(seen.insert(c.id), "duplicate id {}", c.id);
+            let (engine, name) =
+                c.id.split_once('.')
+                    .unwrap_or_else(|| panic!("{} has no engine prefix", c.id));
+            assert_eq!(
+                engine,
+                c.engine.name(),
+                "{} is registered under {}",
+                c.id,
+                c.engine
+            );
+            assert!(
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'),
+                "{} is not kebab-case",
+                c.id
+            );
+            assert!(
+                c.title.len() > 5 && !c.title.ends_with('.'),
+                "{}: title",
+                c.id
+            );
+            assert!(c.doc.len() > 40, "{}: doc too short to explain", c.id);
+            assert!(!c.asks.is_empty(), "{}: asks", c.id);
+        }
+        for e in Engine::ALL {
+            let n = all.iter().filter(|c| c.engine == e).count();
+            if n > 0 {
+                assert!(
+                    all.iter().any(|c| c.id == format!("{e}.connection")),
+                    "{e} has no connection check"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_flavor_table_is_non_empty_for_built_engines() {
+        for e in [Engine::Postgres, Engine::Sqlite] {
+            assert!(!flavors(e).is_empty());
+        }
+    }
+}

@@ -603,3 +603,412 @@ pub static CHECKS: &[Check<PgFacts>] = &[
         run: |f, ctx| common::migrations(&f.common, ctx),
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{
+        Capability, ClockFacts, CommonFacts, ConnectionSlots, ReadOnlyFacts, TlsFacts, TrustMode,
+    };
+    use crate::engines::postgres::facts::{Database, Extension, Privileges, Session};
+    use crate::engines::postgres::identify;
+    use crate::eol::EolData;
+    use crate::identity::Hints;
+    use crate::matrix::Matrix;
+    use crate::net::ConnectFailure;
+    use crate::probe::Probe;
+    use crate::registry::{Selection, evaluate};
+    use crate::status::Status;
+    use std::collections::BTreeMap;
+
+    /// A healthy PostgreSQL 15 as the local server reports it.
+    pub(crate) fn healthy() -> PgFacts {
+        let version = "PostgreSQL 15.20 (Debian 15.20-0+deb12u1) on x86_64-pc-linux-gnu, compiled by gcc, 64-bit";
+        let id = identify::identify(version, &Hints(&[("server_version_num", "150020")])).unwrap();
+        let mut caps = BTreeMap::new();
+        for c in [
+            "json",
+            "cte",
+            "window-functions",
+            "transactional-ddl",
+            "upsert",
+            "returning",
+        ] {
+            caps.insert(c.to_string(), Capability::from_version(true, "fixture"));
+        }
+        PgFacts {
+            common: CommonFacts {
+                collected_at: "2026-11-24T20:00:00Z".into(),
+                target: TargetInfo {
+                    engine: crate::Engine::Postgres,
+                    host: Some("db.example.com".into()),
+                    port: Some(5432),
+                    database: Some("app".into()),
+                    user: Some("app".into()),
+                    ..Default::default()
+                },
+                version_raw: Probe::ok(version.into(), 1),
+                identity: Probe::ok(id, 1),
+                tls: Probe::ok(
+                    TlsFacts {
+                        in_use: true,
+                        protocol: Some("TLSv1.3".into()),
+                        cipher: Some("TLS_AES_256_GCM_SHA384".into()),
+                        bits: Some(256),
+                        trust: TrustMode::Verified,
+                        cert_expires_in_days: Some(200),
+                        client_setting: "sslmode=verify-full".into(),
+                    },
+                    1,
+                ),
+                clock: Probe::ok(
+                    ClockFacts {
+                        server_epoch: 100.0,
+                        local_epoch: 100.2,
+                        time_zone: Some("UTC".into()),
+                    },
+                    1,
+                ),
+                uptime_seconds: Probe::ok(86_400 * 3, 1),
+                read_only: Probe::ok(ReadOnlyFacts::default(), 0),
+                settings: Probe::ok(
+                    [
+                        ("max_connections", "100"),
+                        ("standard_conforming_strings", "on"),
+                        ("statement_timeout", "0"),
+                        ("lock_timeout", "0"),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                    2,
+                ),
+                connections: Probe::ok(
+                    ConnectionSlots {
+                        max: 100,
+                        reserved: 3,
+                        in_use: 5,
+                        user_limit: None,
+                    },
+                    1,
+                ),
+                database_size_bytes: Probe::ok(8_000_000, 1),
+                capabilities: caps,
+                migrations: Probe::ok(vec![], 1),
+                ..Default::default()
+            },
+            session: Probe::ok(
+                Session {
+                    database: "app".into(),
+                    user: "app".into(),
+                    superuser: false,
+                    role_conn_limit: -1,
+                    search_path: "\"$user\", public".into(),
+                },
+                1,
+            ),
+            database: Probe::ok(
+                Database {
+                    encoding: "UTF8".into(),
+                    collate: "C.UTF-8".into(),
+                    ctype: "C.UTF-8".into(),
+                    conn_limit: -1,
+                },
+                1,
+            ),
+            privileges: Probe::ok(
+                Privileges {
+                    schema: "public".into(),
+                    schema_exists: true,
+                    database_connect: true,
+                    database_create: true,
+                    database_temp: true,
+                    schema_usage: true,
+                    schema_create: true,
+                    tables: 3,
+                    tables_lacking: vec![],
+                    sequences_lacking: vec![],
+                },
+                1,
+            ),
+            extensions: Probe::ok(
+                vec![Extension {
+                    name: "pgcrypto".into(),
+                    default_version: Some("1.3".into()),
+                    installed_version: None,
+                    superuser: Some(false),
+                    trusted: Some(true),
+                }],
+                1,
+            ),
+            setting_sources: Probe::ok(BTreeMap::new(), 0),
+        }
+    }
+
+    fn run(f: &PgFacts, matrix_text: &str) -> Vec<crate::report::Finding> {
+        let m = Matrix::parse(matrix_text, "test").unwrap();
+        let eol = EolData::shipped();
+        let ctx = Ctx {
+            matrix: &m,
+            rules: &m.postgres,
+            rules_name: "postgres",
+            eol: &eol,
+            today: crate::eol::parse_date("2026-11-24").unwrap(),
+            probe_write: false,
+        };
+        evaluate(CHECKS, f, &ctx, &Selection::default())
+    }
+
+    fn builtin(f: &PgFacts) -> Vec<crate::report::Finding> {
+        run(f, crate::matrix::BUILTIN_SOURCE)
+    }
+
+    fn get<'a>(fs: &'a [crate::report::Finding], id: &str) -> &'a crate::report::Finding {
+        fs.iter()
+            .find(|f| f.id == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+    }
+
+    #[test]
+    fn healthy_server_passes_everything_but_the_eol_warning() {
+        let fs = builtin(&healthy());
+        assert!(fs.len() >= 20, "{} checks", fs.len());
+        for f in &fs {
+            let ok = matches!(f.status, Status::Pass | Status::Skip) || f.id == "postgres.eol";
+            assert!(ok, "{}: {:?} {}", f.id, f.status, f.message);
+        }
+        assert_eq!(
+            get(&fs, "postgres.eol").status,
+            Status::Warn,
+            "15 ends 2027-11-11, within a year"
+        );
+    }
+
+    #[test]
+    fn connect_only_user_gets_the_exact_grants() {
+        let mut f = healthy();
+        if let Probe::Ok { value, .. } = &mut f.privileges {
+            value.schema_create = false;
+            value.database_temp = false;
+            value.tables_lacking = vec!["orders".into()];
+        }
+        let fs = builtin(&f);
+        let c = get(&fs, "postgres.create-table");
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.remedy
+                .as_deref()
+                .unwrap()
+                .starts_with("GRANT CREATE ON SCHEMA public TO app;")
+        );
+        assert_eq!(
+            get(&fs, "postgres.temp-tables").remedy.as_deref(),
+            Some("GRANT TEMPORARY ON DATABASE app TO app;")
+        );
+        let t = get(&fs, "postgres.table-privileges");
+        assert_eq!(t.status, Status::Fail);
+        assert_eq!(
+            t.remedy.as_deref(),
+            Some(
+                "GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES ON ALL TABLES IN SCHEMA public TO app;"
+            )
+        );
+    }
+
+    #[test]
+    fn identifiers_needing_quotes_are_quoted_in_remedies() {
+        assert_eq!(ident("app"), "app");
+        assert_eq!(ident("My App"), "\"My App\"");
+        assert_eq!(ident("we\"ird"), "\"we\"\"ird\"");
+    }
+
+    #[test]
+    fn sql_ascii_and_latin1_fail_encoding() {
+        for enc in ["SQL_ASCII", "LATIN1"] {
+            let mut f = healthy();
+            if let Probe::Ok { value, .. } = &mut f.database {
+                value.encoding = enc.into();
+            }
+            let e = get(&builtin(&f), "postgres.encoding").clone();
+            assert_eq!(e.status, Status::Fail, "{enc}");
+            assert!(e.remedy.unwrap().contains("ENCODING 'UTF8'"));
+        }
+    }
+
+    #[test]
+    fn replica_fails_writability_only_when_we_write() {
+        let mut f = healthy();
+        f.common.read_only = Probe::ok(
+            ReadOnlyFacts {
+                read_only: true,
+                reasons: vec!["pg_is_in_recovery() = true".into()],
+            },
+            0,
+        );
+        assert_eq!(
+            get(&builtin(&f), "postgres.writability").status,
+            Status::Fail
+        );
+        let fs = run(&f, "schema_version = 1\n[app]\nneeds_write = false\n");
+        assert_eq!(get(&fs, "postgres.writability").status, Status::Pass);
+        assert_eq!(get(&fs, "postgres.create-table").status, Status::Skip);
+    }
+
+    #[test]
+    fn extensions_installed_creatable_or_missing() {
+        let f = healthy();
+        let fs = run(
+            &f,
+            "schema_version = 1\n[postgres]\nextensions = [\"pgcrypto\"]\n",
+        );
+        assert_eq!(
+            get(&fs, "postgres.extensions").status,
+            Status::Pass,
+            "trusted and CREATE on database"
+        );
+        let fs = run(
+            &f,
+            "schema_version = 1\n[postgres]\nextensions = [\"vector\"]\n",
+        );
+        let e = get(&fs, "postgres.extensions");
+        assert_eq!(e.status, Status::Fail);
+        assert!(
+            e.remedy
+                .as_deref()
+                .unwrap()
+                .contains("CREATE EXTENSION vector;")
+        );
+    }
+
+    #[test]
+    fn version_rules_and_end_of_life() {
+        let f = healthy();
+        let fs = run(&f, "schema_version = 1\n[postgres]\nversions = \">=16\"\n");
+        assert_eq!(get(&fs, "postgres.version").status, Status::Fail);
+        let fs = run(
+            &f,
+            "schema_version = 1\n[postgres]\nversions = \">=13\"\ntested_up_to = \"14\"\n",
+        );
+        assert!(
+            get(&fs, "postgres.version")
+                .message
+                .contains("not yet tested")
+        );
+
+        let mut old = healthy();
+        let id = identify::identify(
+            "PostgreSQL 12.22 on x86_64-pc-linux-gnu",
+            &Hints(&[("server_version_num", "120022")]),
+        )
+        .unwrap();
+        old.common.identity = Probe::ok(id, 1);
+        let e = get(&builtin(&old), "postgres.eol").clone();
+        assert_eq!(e.status, Status::Fail);
+        assert!(e.message.contains("2024-11-21"), "{}", e.message);
+        assert_eq!(
+            get(&builtin(&old), "postgres.version").status,
+            Status::Fail,
+            "built-in needs >=13"
+        );
+    }
+
+    #[test]
+    fn unreadable_facts_are_errors_never_passes() {
+        let mut f = healthy();
+        f.common.settings = Probe::Denied {
+            message: "pg_settings: permission denied (needs pg_read_all_settings)".into(),
+            ms: 1,
+        };
+        let fs = builtin(&f);
+        let s = get(&fs, "postgres.settings");
+        assert_eq!(s.status, Status::Error);
+        assert!(s.message.contains("needs pg_read_all_settings"));
+        f.common.settings = Probe::TimedOut { ms: 5000 };
+        assert_eq!(
+            get(&builtin(&f), "postgres.standard-conforming-strings").status,
+            Status::Error
+        );
+    }
+
+    #[test]
+    fn failed_connection_fails_one_check_and_skips_the_rest() {
+        let mut f = PgFacts::default();
+        f.common.target.user = Some("app".into());
+        f.common.connection.failure = Some(ConnectFailure {
+            kind: FailureKind::Authentication,
+            message: "password authentication failed".into(),
+        });
+        let fs = builtin(&f);
+        let c = get(&fs, "postgres.connection");
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.remedy.as_deref().unwrap().contains("pg_hba.conf"));
+        assert!(
+            fs.iter()
+                .filter(|x| x.id != "postgres.connection")
+                .all(|x| x.status == Status::Skip)
+        );
+    }
+
+    #[test]
+    fn tls_trust_modes() {
+        let mut f = healthy();
+        assert_eq!(get(&builtin(&f), "postgres.tls").status, Status::Pass);
+        if let Probe::Ok { value, .. } = &mut f.common.tls {
+            value.trust = TrustMode::NotVerified;
+            value.client_setting = "sslmode=require".into();
+        }
+        assert_eq!(get(&builtin(&f), "postgres.tls").status, Status::Warn);
+        f.common.tls = Probe::ok(
+            TlsFacts {
+                in_use: false,
+                client_setting: "sslmode=disable".into(),
+                ..Default::default()
+            },
+            0,
+        );
+        assert_eq!(get(&builtin(&f), "postgres.tls").status, Status::Warn);
+        let fs = run(&f, "schema_version = 1\n[app]\nrequire_tls = true\n");
+        assert_eq!(get(&fs, "postgres.tls").status, Status::Fail);
+    }
+
+    #[test]
+    fn pool_headroom() {
+        let mut f = healthy();
+        f.common.connections = Probe::ok(
+            ConnectionSlots {
+                max: 20,
+                reserved: 3,
+                in_use: 1,
+                user_limit: None,
+            },
+            1,
+        );
+        assert_eq!(
+            get(&builtin(&f), "postgres.max-connections").status,
+            Status::Fail,
+            "17 usable < pool 20"
+        );
+        f.common.connections = Probe::ok(
+            ConnectionSlots {
+                max: 100,
+                reserved: 3,
+                in_use: 85,
+                user_limit: None,
+            },
+            1,
+        );
+        assert_eq!(
+            get(&builtin(&f), "postgres.max-connections").status,
+            Status::Warn
+        );
+    }
+
+    #[test]
+    fn facts_round_trip_through_json_and_replay_identically() {
+        let f = healthy();
+        let json = serde_json::to_string(&f).unwrap();
+        let back: PgFacts = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, f);
+        assert_eq!(builtin(&back), builtin(&f));
+    }
+}

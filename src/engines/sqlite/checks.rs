@@ -68,18 +68,16 @@ fn journal_mode(f: &SqliteFacts, _: &Ctx) -> Outcome {
 }
 
 fn foreign_keys(f: &SqliteFacts, _: &Ctx) -> Outcome {
-    let p = f.pragmas.get()?;
-    let enforced_by_default = f.compile_options.value().is_some_and(|o| {
-        o.iter()
-            .any(|x| x == "DEFAULT_FOREIGN_KEYS=1" || x == "DEFAULT_FOREIGN_KEYS")
-    });
-    Ok(if p.foreign_keys || enforced_by_default {
-        Verdict::pass("foreign keys are enforced").observed("foreign_keys = on")
+    let n = *f.foreign_keys.get()?;
+    let bad = f.foreign_key_violations.get()?;
+    let per_connection = "SQLite enforces foreign keys only on connections that run PRAGMA foreign_keys = ON (sqlx: SqliteConnectOptions::foreign_keys(true), its default)";
+    Ok(if !bad.is_empty() {
+        Verdict::fail(format!("{} row(s) violate foreign keys: the constraints were not enforced when they were written", bad.len()))
+            .observed(bad.join("; "))
+            .expected("no violations")
+            .remedy("Fix or delete the orphan rows (PRAGMA foreign_key_check lists them), then enable enforcement on every connection.")
     } else {
-        Verdict::warn("foreign keys are not enforced unless every connection runs PRAGMA foreign_keys = ON")
-            .observed("foreign_keys = off (SQLite's default)")
-            .expected("on")
-            .remedy("Have the application run PRAGMA foreign_keys = ON on each connection (sqlx: SqliteConnectOptions::foreign_keys(true)).")
+        Verdict::pass(format!("{n} foreign key(s), no violations; {per_connection}")).observed(format!("{n} foreign keys, 0 violations"))
     })
 }
 
@@ -109,7 +107,12 @@ fn compile_options(f: &SqliteFacts, _: &Ctx) -> Outcome {
         .find(|x| x.starts_with("THREADSAFE="))
         .cloned()
         .unwrap_or_else(|| "THREADSAFE=?".into());
-    let observed = format!("{} options: {}", o.len(), o.join(", "));
+    let notable: Vec<&str> = o
+        .iter()
+        .map(String::as_str)
+        .filter(|x| x.starts_with("THREADSAFE") || x.contains("JSON") || x.starts_with("ENABLE_FTS") || x.starts_with("DEFAULT_FOREIGN_KEYS") || x.starts_with("OMIT_"))
+        .collect();
+    let observed = format!("{} options, including {}", o.len(), notable.join(", "));
     Ok(if threadsafe == "THREADSAFE=0" {
         Verdict::fail("built without thread safety (THREADSAFE=0): a multi-threaded application will corrupt memory")
             .observed(observed)
@@ -178,7 +181,7 @@ pub static CHECKS: &[Check<SqliteFacts>] = &[
         category: Category::Resources,
         title: "File not corrupted",
         doc: "PRAGMA quick_check: structure and index consistency without the full O(N log N) cross-check of integrity_check.",
-        asks: "SELECT quick_check FROM pragma_quick_check(20)",
+        asks: "PRAGMA quick_check(20)",
         run: integrity,
     },
     Check {
@@ -200,9 +203,9 @@ pub static CHECKS: &[Check<SqliteFacts>] = &[
     Check {
         id: "sqlite.foreign-keys",
         category: Category::Settings,
-        title: "Foreign keys enforced",
-        doc: "SQLite ignores FOREIGN KEY constraints unless each connection runs PRAGMA foreign_keys = ON (or it was compiled with SQLITE_DEFAULT_FOREIGN_KEYS=1).",
-        asks: "PRAGMA foreign_keys; PRAGMA compile_options",
+        title: "No rows violate foreign keys",
+        doc: "SQLite ignores FOREIGN KEY constraints unless each connection runs PRAGMA foreign_keys = ON, so databases written without it often hold orphan rows that break the first enforced write. PRAGMA foreign_key_check finds them; any fails.",
+        asks: "SELECT count(*) FROM sqlite_master, pragma_foreign_key_list(name); SELECT * FROM pragma_foreign_key_check",
         run: foreign_keys,
     },
     Check {

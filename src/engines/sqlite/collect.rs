@@ -65,7 +65,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
                 .get("immutable")
                 .is_some_and(|v| v == "1" || v == "true"),
         )
-        .busy_timeout(opts.check_timeout);
+        .busy_timeout(opts.check_timeout)
+        // foreign_keys is per connection: report the database, not our connection's choice.
+        .foreign_keys(false);
     let login = Instant::now();
     let mut conn: SqliteConnection =
         match tokio::time::timeout(opts.connect_timeout, options.connect()).await {
@@ -90,6 +92,11 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
             Ok(Ok(c)) => c,
         };
     facts.common.connection.login_ms = Some(ms_since(login));
+    facts.file = if in_memory {
+        Probe::ok(FileFacts { path: path.clone(), in_memory: true, size_bytes: 0, file_writable: true, dir_writable: true }, 0)
+    } else {
+        file_facts(&path)
+    };
 
     let version = runner
         .probe(
@@ -145,10 +152,29 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
         .probe(
             "quick_check",
             1,
-            sqlx::query_scalar::<_, String>("SELECT quick_check FROM pragma_quick_check(20)")
-                .fetch_all(&mut conn),
+            sqlx::query_scalar::<_, String>("PRAGMA quick_check(20)").fetch_all(&mut conn),
         )
         .await;
+    facts.foreign_key_violations = runner
+        .probe(
+            "foreign_key_check",
+            1,
+            sqlx::query_as::<_, (String, Option<i64>, String)>("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check LIMIT 20")
+                .fetch_all(&mut conn),
+        )
+        .await
+        .map(|rows| rows.into_iter().map(|(t, id, p)| format!("{t} row {} -> {p}", id.unwrap_or(0))).collect());
+    facts.foreign_keys = runner
+        .probe(
+            "foreign keys",
+            1,
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM sqlite_master m, pragma_foreign_key_list(m.name) WHERE m.type = 'table'",
+            )
+            .fetch_one(&mut conn),
+        )
+        .await
+        .map(|n| n.max(0) as u64);
     facts.json = runner
         .probe(
             "json_valid",
@@ -228,6 +254,8 @@ fn failed(mut facts: SqliteFacts, f: ConnectFailure) -> SqliteFacts {
     facts.compile_options = Probe::not_collected(reason);
     facts.quick_check = Probe::not_collected(reason);
     facts.json = Probe::not_collected(reason);
+    facts.foreign_keys = Probe::not_collected(reason);
+    facts.foreign_key_violations = Probe::not_collected(reason);
     facts
 }
 

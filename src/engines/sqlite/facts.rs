@@ -15,6 +15,10 @@ pub struct SqliteFacts {
     pub compile_options: Probe<Vec<String>>,
     /// `PRAGMA quick_check` (first rows; `ok` when healthy).
     pub quick_check: Probe<Vec<String>>,
+    /// FOREIGN KEY constraints declared in the schema.
+    pub foreign_keys: Probe<u64>,
+    /// Rows that violate them (`PRAGMA foreign_key_check`, first 20).
+    pub foreign_key_violations: Probe<Vec<String>>,
     /// Whether `json_valid('{}')` answers.
     pub json: Probe<bool>,
 }
