@@ -67,6 +67,8 @@ pub struct CheckChange {
     pub new: Option<Status>,
     /// Whether this change makes the result worse.
     pub worse: bool,
+    /// Whether the status rank went down (a fix took effect).
+    pub better: bool,
     /// The newest message (the old one for a removed check).
     pub message: String,
 }
@@ -96,6 +98,7 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
                 old: Some(o.status),
                 new: Some(n.status),
                 worse: n.status.rank() > o.status.rank(),
+                better: n.status.rank() < o.status.rank(),
                 message: n.message.clone(),
             }),
             None => checks.push(CheckChange {
@@ -105,6 +108,7 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
                 old: Some(o.status),
                 new: None,
                 worse: false,
+                better: false,
                 message: o.message.clone(),
             }),
         }
@@ -118,6 +122,7 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
                 old: None,
                 new: Some(n.status),
                 worse: matches!(n.status, Status::Fail | Status::Error),
+                better: false,
                 message: n.message.clone(),
             });
         }
@@ -215,7 +220,7 @@ mod tests {
         assert!(d.worse);
         assert_eq!(d.checks[0].kind, ChangeKind::Changed);
         let back = diff(&new, &old);
-        assert!(!back.worse && back.checks.len() == 1);
+        assert!(!back.worse && back.checks.len() == 1 && back.checks[0].better);
     }
 
     #[test]

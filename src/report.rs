@@ -378,7 +378,7 @@ mod tests {
 
     #[test]
     fn newer_reports_are_refused_by_name() {
-        let e = Report::from_json(br#"{"schema_version": 7}"#).unwrap_err();
+        let e = Report::from_json(br#"{"schema_version": 7}"#).expect_err("refused");
         assert!(e.to_string().contains("newer than this build reads"), "{e}");
         assert!(matches!(
             Report::from_json(b"\xff\xfe"),
@@ -397,7 +397,7 @@ mod tests {
                 &format!("\"schema_version\": {newer}"),
                 1,
             );
-            let e = Report::from_json(text.as_bytes()).unwrap_err();
+            let e = Report::from_json(text.as_bytes()).expect_err("refused");
             assert!(matches!(e, ReportReadError::Newer(n) if n == newer), "{e}");
         }
         let e = Report::from_json(
@@ -405,15 +405,15 @@ mod tests {
                 .replacen("\"schema_version\": 1", "\"schema_version\": 0", 1)
                 .as_bytes(),
         )
-        .unwrap_err();
+        .expect_err("refused");
         assert!(
             e.to_string()
                 .contains("not supported (this build reads 1 to 1)"),
             "{e}"
         );
-        let e = Report::from_json(br#"{"checks": []}"#).unwrap_err();
+        let e = Report::from_json(br#"{"checks": []}"#).expect_err("refused");
         assert!(matches!(e, ReportReadError::NoSchemaVersion), "{e}");
-        let e = Report::from_json(br#"{"schema_version": "1"}"#).unwrap_err();
+        let e = Report::from_json(br#"{"schema_version": "1"}"#).expect_err("refused");
         assert!(matches!(e, ReportReadError::NoSchemaVersion), "{e}");
     }
 }

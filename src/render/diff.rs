@@ -71,11 +71,12 @@ fn table(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
             .set_width(120);
         t.set_header(vec!["Change", "Check", "Old", "New", "Now"]);
         for c in &d.checks {
-            let kind = match (c.kind, c.worse) {
-                (ChangeKind::Added, _) => "new",
-                (ChangeKind::Removed, _) => "removed",
-                (ChangeKind::Changed, true) => "worse",
-                (ChangeKind::Changed, false) => "changed",
+            let kind = match c.kind {
+                ChangeKind::Added => "new",
+                ChangeKind::Removed => "removed",
+                ChangeKind::Changed if c.worse => "worse",
+                ChangeKind::Changed if c.better => "better",
+                ChangeKind::Changed => "changed",
             };
             t.add_row(vec![
                 kind.to_string(),

@@ -72,18 +72,18 @@ const SCRIPT: &str = r#"
 var boxes=document.querySelectorAll('.filters input[data-filter]');
 function apply(){
 var on={};boxes.forEach(function(b){on[b.dataset.filter]=b.checked;});
-document.querySelectorAll('.finding[data-status]').forEach(function(f){f.classList.toggle('hidden',!on[f.dataset.status]);});
+document.querySelectorAll('#all .finding[data-status]').forEach(function(f){f.classList.toggle('hidden',!on[f.dataset.status]);});
 document.querySelectorAll('section.category').forEach(function(s){
 s.classList.toggle('hidden',!s.querySelector('.finding:not(.hidden)'));});
-var shown=document.querySelectorAll('#all .finding:not(.hidden)').length;
-document.getElementById('shown').textContent=String(shown);
+document.getElementById('shown').textContent=String(document.querySelectorAll('#all .finding:not(.hidden)').length);
 }
+function only(list){boxes.forEach(function(b){b.checked=list.indexOf(b.dataset.filter)>=0;});apply();}
 boxes.forEach(function(b){b.addEventListener('change',apply);});
-document.getElementById('filter-all').addEventListener('click',function(){boxes.forEach(function(b){b.checked=true;});apply();});
-document.getElementById('filter-problems').addEventListener('click',function(){
-boxes.forEach(function(b){b.checked=['fail','error','warn'].indexOf(b.dataset.filter)>=0;});apply();});
+document.getElementById('filter-all').addEventListener('click',function(){only(['fail','error','warn','pass','skip']);});
+document.getElementById('filter-problems').addEventListener('click',function(){only(['fail','error','warn']);});
 document.querySelector('.filters').classList.remove('hidden');
-apply();
+// A link to the page can open it filtered: report.html#problems
+if(location.hash==='#problems'){only(['fail','error','warn']);}else{apply();}
 document.body.dataset.ready='1';
 })();
 "#;

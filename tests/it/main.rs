@@ -6,4 +6,5 @@ mod support;
 
 mod cli;
 mod postgres;
+mod render;
 mod sqlite;
