@@ -162,9 +162,10 @@ fn render_command_writes_every_format_and_exits_0() {
         .stdout(predicate::str::contains(
             "GRANT CREATE ON SCHEMA public TO shop_app",
         ))
-        .stdout(predicate::str::contains(
-            "Result: FAIL — 18 pass, 2 warn, 5 fail",
-        ));
+        .stdout(predicate::str::contains(format!(
+            "Result: FAIL — {} pass, {} warn, {} fail",
+            r.summary.pass, r.summary.warn, r.summary.fail
+        )));
 }
 
 #[test]
@@ -327,9 +328,10 @@ fn diff_by_check_id_exits_1_only_when_worse() {
         .arg(&older_path)
         .assert()
         .code(1)
-        .stdout(predicate::str::contains(
-            "Server version changed: 15.20.0 → 14.9.0  (worse)",
-        ))
+        .stdout(predicate::str::contains(format!(
+            "Server version changed: {} → 14.9.0  (worse)",
+            load(&ok).server.expect("reached").version
+        )))
         .stdout(predicate::str::contains(
             "Server flavor changed: postgresql → aurora-postgresql",
         ));
@@ -350,7 +352,10 @@ fn diff_by_check_id_exits_1_only_when_worse() {
         .assert()
         .code(0)
         .stdout(predicate::str::is_match(r"better +postgres\.writability").expect("regex"))
-        .stdout(predicate::str::contains("1 changed, 25 unchanged."));
+        .stdout(predicate::str::contains(format!(
+            "1 changed, {} unchanged.",
+            load(&bad).checks.len() - 1
+        )));
     bin()
         .arg("diff")
         .arg(&ok)
