@@ -5,24 +5,11 @@
 
 use crate::registry::Category;
 use crate::render::table::label;
+use crate::render::{ATTENTION_ORDER, attention, target_place};
 use crate::report::{Finding, Report};
 use crate::status::Status;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use std::io::{self, Write};
-
-/// Statuses in the order a reader needs them: what is broken first.
-const ATTENTION_ORDER: [Status; 5] = [
-    Status::Fail,
-    Status::Error,
-    Status::Warn,
-    Status::Pass,
-    Status::Skip,
-];
-
-/// Position of a status in [`ATTENTION_ORDER`] (ordering only; the status itself is the report's).
-fn attention(s: Status) -> usize {
-    ATTENTION_ORDER.iter().position(|x| *x == s).unwrap_or(0)
-}
 
 const STYLE: &str = r#"
 :root{--pass:#1a7f37;--warn:#9a6700;--fail:#cf222e;--error:#8250df;--skip:#6e7781;
@@ -325,23 +312,6 @@ fn by_category(checks: &[Finding]) -> Vec<(Category, Vec<&Finding>)> {
 /// The element id of a finding's card.
 fn anchor(id: &str) -> String {
     format!("check-{id}")
-}
-
-/// The target as one line, without any secret (the report never holds one).
-fn target_place(r: &Report) -> String {
-    let t = &r.target;
-    match (&t.host, &t.path) {
-        (Some(h), _) => format!(
-            "{}://{}{}{}/{}",
-            t.engine,
-            t.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
-            h,
-            t.port.map(|p| format!(":{p}")).unwrap_or_default(),
-            t.database.as_deref().unwrap_or("")
-        ),
-        (None, Some(p)) => format!("sqlite://{p}"),
-        _ => t.engine.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,40 @@ pub mod markdown;
 pub mod table;
 
 use crate::report::Report;
+use crate::status::Status;
 use std::io::{self, Write};
+
+/// Statuses in the order a reader needs them: what is broken first.
+pub const ATTENTION_ORDER: [Status; 5] = [
+    Status::Fail,
+    Status::Error,
+    Status::Warn,
+    Status::Pass,
+    Status::Skip,
+];
+
+/// Position of a status in [`ATTENTION_ORDER`], for sorting (the status itself is the report's).
+pub fn attention(s: Status) -> usize {
+    ATTENTION_ORDER.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+/// The target as one line (`engine://user@host:port/db` or `sqlite://path`); a report never
+/// holds a password, so neither does this.
+pub fn target_place(r: &Report) -> String {
+    let t = &r.target;
+    match (&t.host, &t.path) {
+        (Some(h), _) => format!(
+            "{}://{}{}{}/{}",
+            t.engine,
+            t.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
+            h,
+            t.port.map(|p| format!(":{p}")).unwrap_or_default(),
+            t.database.as_deref().unwrap_or("")
+        ),
+        (None, Some(p)) => format!("sqlite://{p}"),
+        _ => t.engine.to_string(),
+    }
+}
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
