@@ -47,6 +47,9 @@ enum Command {
     Explain {
         /// A check id, e.g. postgres.tls.
         check_id: String,
+        /// Also show what this saved report found for the check.
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
     /// Render a saved JSON report (table, json, markdown, html or junit).
     Render {
@@ -198,9 +201,14 @@ fn dispatch(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Explain { check_id } => {
+        Command::Explain { check_id, report } => {
             let all = engines::all_checks();
-            let Some(c) = all.iter().find(|c| c.id == check_id) else {
+            let info = all.iter().find(|c| c.id == check_id);
+            let report = report.as_deref().map(read_report).transpose()?;
+            let finding = report
+                .as_ref()
+                .and_then(|r| r.checks.iter().find(|f| f.id == check_id));
+            if info.is_none() && finding.is_none() {
                 let near: Vec<_> = all
                     .iter()
                     .filter(|c| c.id.contains(check_id.split('.').next_back().unwrap_or("")))
@@ -214,11 +222,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
                         format!("; did you mean {}?", near.join(", "))
                     }
                 );
-            };
-            writeln!(stdout, "{} — {}\n", c.id, c.title)?;
-            writeln!(stdout, "Engine:   {}\nCategory: {}\n", c.engine, c.category)?;
-            writeln!(stdout, "What it asks the server:\n  {}\n", c.asks)?;
-            writeln!(stdout, "Why it matters, and how to fix it:\n  {}", c.doc)?;
+            }
+            render::explain::render(info, finding, &mut stdout)?;
+            if report.is_some() && finding.is_none() {
+                writeln!(stdout, "
+In this report: not evaluated (no finding with this id).")?;
+            }
             Ok(0)
         }
         Command::Render {

@@ -2,6 +2,7 @@
 //! status, a count or an exit code; those are in the report.
 
 pub mod diff;
+pub mod explain;
 pub mod html;
 pub mod junit;
 pub mod markdown;

@@ -377,6 +377,33 @@ fn explain_says_what_it_asks_why_and_how_to_fix() {
         .assert()
         .success()
         .stdout(predicate::str::contains("PRAGMA journal_mode"));
+    // With a report: what this client's server answered, and the fix to send them.
+    bin()
+        .args(["explain", "postgres.create-table", "--report"])
+        .arg(example("postgres-15-restricted.json"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("has_schema_privilege"))
+        .stdout(predicate::str::contains("In this report: FAIL"))
+        .stdout(predicate::str::contains(
+            "GRANT CREATE ON SCHEMA public TO shop_app;",
+        ));
+    // A check this build does not know is still explained from the report.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut newer: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(example("sqlite.json")).expect("read"))
+            .expect("JSON");
+    newer["checks"][0]["id"] = "sqlite.from-the-future".into();
+    let path = dir.path().join("newer-check.json");
+    std::fs::write(&path, newer.to_string()).expect("write");
+    bin()
+        .args(["explain", "sqlite.from-the-future", "--report"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "this build does not know this check",
+        ));
     bin()
         .args(["explain", "postgres.nope"])
         .assert()
