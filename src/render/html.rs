@@ -48,8 +48,8 @@ ol.attention{padding-left:20px}ol.attention li{margin:4px 0}
 .note{color:var(--muted);font-size:12.5px}
 .hidden{display:none}
 footer{margin-top:28px;color:var(--muted);font-size:12px}
-@media print{body{max-width:none;padding:0;font-size:11px}.filters{display:none}.hidden{display:block}
-section.category.hidden{display:block}.finding{break-inside:avoid}
+@media print{body{max-width:none;padding:0;font-size:11px}.filters,.filters.hidden{display:none}
+.finding{break-inside:avoid}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 "#;
 

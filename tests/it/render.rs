@@ -580,6 +580,23 @@ fn html_report_works_in_a_real_browser() {
             let main = shots.join("report.png");
             std::fs::copy(&shot, &main).expect("copy screenshot");
             println!("screenshot: {} (from {stem})", main.display());
+            // Printable: chromium prints it to PDF.
+            let pdf = shots.join("report.pdf");
+            let _ = std::fs::remove_file(&pdf);
+            let arg = format!("--print-to-pdf={}", pdf.display());
+            let (_, log) = headless(&chromium, &url, &[&arg, "--no-pdf-header-footer"]);
+            assert!(
+                console_errors(&log).is_empty(),
+                "{stem} print: {:#?}",
+                console_errors(&log)
+            );
+            let bytes =
+                std::fs::read(&pdf).unwrap_or_else(|e| panic!("no PDF {}: {e}", pdf.display()));
+            assert!(
+                bytes.starts_with(b"%PDF") && bytes.len() > 10_000,
+                "{stem}: PDF too small"
+            );
+            println!("printed: {}", pdf.display());
         }
     }
 }
