@@ -225,8 +225,11 @@ fn dispatch(cli: Cli) -> Result<u8> {
             }
             render::explain::render(info, finding, &mut stdout)?;
             if report.is_some() && finding.is_none() {
-                writeln!(stdout, "
-In this report: not evaluated (no finding with this id).")?;
+                writeln!(
+                    stdout,
+                    "
+In this report: not evaluated (no finding with this id)."
+                )?;
             }
             Ok(0)
         }
