@@ -413,6 +413,20 @@ fn explain_says_what_it_asks_why_and_how_to_fix() {
         ));
 }
 
+/// The formats a support engineer pastes or a pipeline parses, pinned on one fixed example so an
+/// unintended change in a renderer shows up in review.
+#[test]
+fn rendered_formats_are_stable() {
+    let r = load(&example("postgres-15-restricted.json"));
+    insta::assert_snapshot!("markdown", rendered(&r, Format::Markdown));
+    insta::assert_snapshot!("junit", rendered(&r, Format::Junit));
+    let ok = load(&example("postgres-15.json"));
+    let d = byod_precheck::diff::diff(&ok, &r);
+    let mut buf = Vec::new();
+    render::diff::render(&d, render::diff::DiffFormat::Table, &mut buf).expect("render diff");
+    insta::assert_snapshot!("diff-table", String::from_utf8(buf).expect("UTF-8"));
+}
+
 // --- the HTML page in a real browser ---------------------------------------------------------
 
 /// Debian's chromium, or why it is not there.
