@@ -195,4 +195,39 @@ mod tests {
         assert!(xml.contains(&format!("failures=\"{}\"", r.summary.fail)));
         assert!(xml.contains("classname=\"postgres.privileges\" name=\"postgres.create-table\""));
     }
+
+    #[test]
+    fn each_status_maps_to_its_element_and_survives_a_parser() {
+        let text = include_str!("../../reports/examples/sqlite.json");
+        let mut r = Report::from_json(text.as_bytes()).expect("example loads");
+        for (f, st) in r.checks.iter_mut().zip(Status::ALL) {
+            f.status = st;
+            f.message = format!("<{st}> & \"quotes\"\nsecond line \u{7}bell");
+        }
+        r.summary = crate::report::Summary::of(&r.checks);
+        let mut buf = Vec::new();
+        render(&r, &mut buf).expect("render");
+        let xml = String::from_utf8(buf).expect("utf-8");
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        let cases: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        for (case, st) in cases.iter().zip(Status::ALL) {
+            let child = case
+                .children()
+                .find(|c| c.is_element())
+                .expect("a child element");
+            let want = match st {
+                Status::Pass | Status::Warn => "system-out",
+                Status::Fail => "failure",
+                Status::Error => "error",
+                Status::Skip => "skipped",
+            };
+            assert_eq!(child.tag_name().name(), want, "{st}");
+            if let Some(m) = child.attribute("message") {
+                assert_eq!(m, format!("<{st}> & \"quotes\"\nsecond line bell"));
+            }
+        }
+    }
 }

@@ -482,6 +482,15 @@ fn console_errors(stderr: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Prints past the test harness's capture (it captures only the print macros), so a plain
+/// `cargo test` shows where the screenshots are.
+macro_rules! shown {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Where screenshots go: `target/screenshots/` of the build in use.
 fn screenshot_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -589,11 +598,11 @@ fn html_report_works_in_a_real_browser() {
             png.starts_with(b"\x89PNG") && png.len() > 10_000,
             "{stem}: screenshot too small"
         );
-        println!("screenshot: {}", shot.display());
+        shown!("screenshot: {}", shot.display());
         if *path == worst {
             let main = shots.join("report.png");
             std::fs::copy(&shot, &main).expect("copy screenshot");
-            println!("screenshot: {} (from {stem})", main.display());
+            shown!("screenshot: {} (from {stem})", main.display());
             // Printable: chromium prints it to PDF.
             let pdf = shots.join("report.pdf");
             let _ = std::fs::remove_file(&pdf);
@@ -610,7 +619,7 @@ fn html_report_works_in_a_real_browser() {
                 bytes.starts_with(b"%PDF") && bytes.len() > 10_000,
                 "{stem}: PDF too small"
             );
-            println!("printed: {}", pdf.display());
+            shown!("printed: {}", pdf.display());
         }
     }
 }
