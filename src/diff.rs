@@ -16,7 +16,8 @@ pub struct Diff {
     /// Which reports were compared.
     pub old: Side,
     pub new: Side,
-    /// Changes of the server's identity (engine, flavor, version, reachable).
+    /// Changes of the target or the server's identity (target, reached, engine, flavor,
+    /// version).
     pub server: Vec<ServerChange>,
     /// Checks whose status changed, or that appear in only one report; old report order, then
     /// the new report's additions in its order.
@@ -37,7 +38,7 @@ pub struct Side {
 /// A server property that differs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ServerChange {
-    /// engine, flavor, version or reached.
+    /// target, reached, engine, flavor or version.
     pub field: String,
     pub old: Option<String>,
     pub new: Option<String>,
@@ -127,7 +128,21 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
             });
         }
     }
-    let server = server_changes(old.server.as_ref(), new.server.as_ref());
+    let mut server = Vec::new();
+    // Two reports of different databases are rarely meant; say so before anything else.
+    let (old_place, new_place) = (
+        crate::render::target_place(old),
+        crate::render::target_place(new),
+    );
+    if old_place != new_place {
+        server.push(ServerChange {
+            field: "target".to_string(),
+            old: Some(old_place),
+            new: Some(new_place),
+            worse: false,
+        });
+    }
+    server.extend(server_changes(old.server.as_ref(), new.server.as_ref()));
     let worse = checks.iter().any(|c| c.worse) || server.iter().any(|c| c.worse);
     Diff {
         worse,

@@ -48,10 +48,13 @@ fn table(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     for c in &d.server {
+        let what = match c.field.as_str() {
+            "target" => "Target".to_string(),
+            f => format!("Server {f}"),
+        };
         writeln!(
             out,
-            "Server {} changed: {} → {}{}",
-            c.field,
+            "{what} changed: {} → {}{}",
             c.old.as_deref().unwrap_or("—"),
             c.new.as_deref().unwrap_or("—"),
             if c.worse { "  (worse)" } else { "" }
