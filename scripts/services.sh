@@ -26,6 +26,8 @@ DEB_PACKAGES=(
   postgresql-client-15 # psql, pg_isready
   mariadb-server       # mariadbd
   mariadb-client       # mysqladmin, mariadb
+  chromium             # headless browser for the HTML report test (tests/it/render.rs)
+  fonts-liberation     # a font for its screenshot (chromium only recommends it)
 )
 
 # Majors of the embedded PostgreSQL servers to start.

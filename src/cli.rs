@@ -6,6 +6,7 @@ use crate::Engine;
 use crate::engines::{self, CollectOptions};
 use crate::matrix::Matrix;
 use crate::registry::{CheckInfo, Selection};
+use crate::render::diff::DiffFormat;
 use crate::render::{self, Format};
 use crate::report::Report;
 use crate::run::{self, RunOptions, SavedFacts};
@@ -46,14 +47,24 @@ enum Command {
     Explain {
         /// A check id, e.g. postgres.tls.
         check_id: String,
+        /// Also show what this saved report found for the check.
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
-    /// Render a saved JSON report.
+    /// Render a saved JSON report (table, json, markdown, html or junit).
     Render {
         report: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         #[arg(long)]
         no_color: bool,
+    },
+    /// Compare two saved reports by check id; exit 1 when something got worse.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+        format: DiffFormat,
     },
     /// Judge saved facts (from `check --save-facts`) again, against a matrix.
     Replay {
@@ -102,7 +113,7 @@ struct CheckArgs {
     /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Also write the report to FILE (format by extension: .json, .md; default JSON).
+    /// Also write the report to FILE (format by extension: .json, .md, .html, .xml for JUnit, .txt; default JSON).
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
     /// Seconds allowed for connecting (DNS, TCP, TLS and login).
@@ -193,9 +204,14 @@ fn dispatch(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Explain { check_id } => {
+        Command::Explain { check_id, report } => {
             let all = engines::all_checks();
-            let Some(c) = all.iter().find(|c| c.id == check_id) else {
+            let info = all.iter().find(|c| c.id == check_id);
+            let report = report.as_deref().map(read_report).transpose()?;
+            let finding = report
+                .as_ref()
+                .and_then(|r| r.checks.iter().find(|f| f.id == check_id));
+            if info.is_none() && finding.is_none() {
                 let near: Vec<_> = all
                     .iter()
                     .filter(|c| c.id.contains(check_id.split('.').next_back().unwrap_or("")))
@@ -209,11 +225,15 @@ fn dispatch(cli: Cli) -> Result<u8> {
                         format!("; did you mean {}?", near.join(", "))
                     }
                 );
-            };
-            writeln!(stdout, "{} — {}\n", c.id, c.title)?;
-            writeln!(stdout, "Engine:   {}\nCategory: {}\n", c.engine, c.category)?;
-            writeln!(stdout, "What it asks the server:\n  {}\n", c.asks)?;
-            writeln!(stdout, "Why it matters, and how to fix it:\n  {}", c.doc)?;
+            }
+            render::explain::render(info, finding, &mut stdout)?;
+            if report.is_some() && finding.is_none() {
+                writeln!(
+                    stdout,
+                    "
+In this report: not evaluated (no finding with this id)."
+                )?;
+            }
             Ok(0)
         }
         Command::Render {
@@ -224,6 +244,11 @@ fn dispatch(cli: Cli) -> Result<u8> {
             let r = read_report(&report)?;
             render::render(&r, format, use_color(no_color), &mut stdout)?;
             Ok(0)
+        }
+        Command::Diff { old, new, format } => {
+            let d = crate::diff::diff(&read_report(&old)?, &read_report(&new)?);
+            render::diff::render(&d, format, &mut stdout)?;
+            Ok(u8::from(d.worse))
         }
         Command::Replay {
             facts,

@@ -238,6 +238,17 @@ fn apply_override(mut f: Finding, severity: &BTreeMap<String, SeverityOverride>)
     f
 }
 
+/// The oldest report schema this build still reads (through [`UPGRADES`]).
+pub const OLDEST_READABLE_SCHEMA_VERSION: u32 = 1;
+
+/// One step of the upgrade chain: turns a report of `from` into one of `from + 1`, on JSON.
+type Upgrade = fn(serde_json::Value) -> Result<serde_json::Value, String>;
+
+/// Upgrades from each older schema version to the next, oldest first. Version 1 is the first
+/// schema ever published, so the chain is empty; when version 2 ships, `(1, v1_to_v2)` goes here
+/// with a test that loads a saved version 1 report, and `OLDEST_READABLE_SCHEMA_VERSION` stays 1.
+const UPGRADES: &[(u64, Upgrade)] = &[];
+
 /// Why a report file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportReadError {
@@ -249,12 +260,37 @@ pub enum ReportReadError {
         "report schema_version {0} is newer than this build reads ({REPORT_SCHEMA_VERSION}): upgrade byod-precheck"
     )]
     Newer(u64),
-    #[error("report schema_version {0} is not supported")]
+    #[error(
+        "report schema_version {0} is not supported (this build reads {OLDEST_READABLE_SCHEMA_VERSION} to {REPORT_SCHEMA_VERSION})"
+    )]
     Unsupported(u64),
+    #[error("cannot upgrade the report from schema_version {from}: {reason}")]
+    Upgrade { from: u64, reason: String },
+}
+
+/// Brings a report of an older schema version up to [`REPORT_SCHEMA_VERSION`], one version at
+/// a time, so each step is written once against the format it knew.
+fn upgrade(
+    mut v: serde_json::Value,
+    mut version: u64,
+) -> Result<serde_json::Value, ReportReadError> {
+    while version < u64::from(REPORT_SCHEMA_VERSION) {
+        let Some((_, step)) = UPGRADES.iter().find(|(from, _)| *from == version) else {
+            return Err(ReportReadError::Unsupported(version));
+        };
+        v = step(v).map_err(|reason| ReportReadError::Upgrade {
+            from: version,
+            reason,
+        })?;
+        version += 1;
+        v["schema_version"] = version.into();
+    }
+    Ok(v)
 }
 
 impl Report {
-    /// Reads a report, refusing newer schema versions with a clear message.
+    /// Reads a report of this schema version or an older one still supported (upgraded on the
+    /// way in); refuses newer versions and reports without a version with a clear message.
     pub fn from_json(bytes: &[u8]) -> Result<Report, ReportReadError> {
         let v: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| ReportReadError::Json(e.to_string()))?;
@@ -262,11 +298,14 @@ impl Report {
             .get("schema_version")
             .and_then(serde_json::Value::as_u64)
             .ok_or(ReportReadError::NoSchemaVersion)?;
-        match version {
-            1 => serde_json::from_value(v).map_err(|e| ReportReadError::Json(e.to_string())),
-            n if n > u64::from(REPORT_SCHEMA_VERSION) => Err(ReportReadError::Newer(n)),
-            n => Err(ReportReadError::Unsupported(n)),
+        if version > u64::from(REPORT_SCHEMA_VERSION) {
+            return Err(ReportReadError::Newer(version));
         }
+        if version < u64::from(OLDEST_READABLE_SCHEMA_VERSION) {
+            return Err(ReportReadError::Unsupported(version));
+        }
+        let v = upgrade(v, version)?;
+        serde_json::from_value(v).map_err(|e| ReportReadError::Json(e.to_string()))
     }
 
     /// The exit code of SPEC.md: 1 when something fails or errors (or warns, with `fail_on_warn`).
@@ -339,11 +378,42 @@ mod tests {
 
     #[test]
     fn newer_reports_are_refused_by_name() {
-        let e = Report::from_json(br#"{"schema_version": 7}"#).unwrap_err();
+        let e = Report::from_json(br#"{"schema_version": 7}"#).expect_err("refused");
         assert!(e.to_string().contains("newer than this build reads"), "{e}");
         assert!(matches!(
             Report::from_json(b"\xff\xfe"),
             Err(ReportReadError::Json(_))
         ));
+    }
+
+    #[test]
+    fn version_routing() {
+        let example = include_str!("../reports/examples/postgres-15.json");
+        let r = Report::from_json(example.as_bytes()).expect("version 1 loads");
+        assert_eq!(r.schema_version, REPORT_SCHEMA_VERSION);
+        for newer in [2, 99] {
+            let text = example.replacen(
+                "\"schema_version\": 1",
+                &format!("\"schema_version\": {newer}"),
+                1,
+            );
+            let e = Report::from_json(text.as_bytes()).expect_err("refused");
+            assert!(matches!(e, ReportReadError::Newer(n) if n == newer), "{e}");
+        }
+        let e = Report::from_json(
+            example
+                .replacen("\"schema_version\": 1", "\"schema_version\": 0", 1)
+                .as_bytes(),
+        )
+        .expect_err("refused");
+        assert!(
+            e.to_string()
+                .contains("not supported (this build reads 1 to 1)"),
+            "{e}"
+        );
+        let e = Report::from_json(br#"{"checks": []}"#).expect_err("refused");
+        assert!(matches!(e, ReportReadError::NoSchemaVersion), "{e}");
+        let e = Report::from_json(br#"{"schema_version": "1"}"#).expect_err("refused");
+        assert!(matches!(e, ReportReadError::NoSchemaVersion), "{e}");
     }
 }

@@ -1,15 +1,56 @@
-//! Markdown, fit to paste into a ticket: the summary first, then what to fix, then every check.
+//! Markdown, fit to paste into a ticket: the verdict and the server first, then what to fix
+//! (worst first, each fix as code the client can copy), then every check in a folded table.
 
 use crate::render::table::label;
-use crate::report::Report;
+use crate::render::{ATTENTION_ORDER, attention, target_place};
+use crate::report::{Finding, Report};
 use crate::status::Status;
 use std::io::{self, Write};
 
-/// Escapes text for a Markdown table cell.
+/// Escapes prose so Markdown keeps it as written: emphasis, links and HTML tags stay literal.
+/// Backticks are kept: messages use them for names (`postgres` is a superuser).
+fn prose(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        // An underscore inside a word (SQL_ASCII, x86_64) never starts emphasis: keep it bare.
+        let in_word = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
+        match c {
+            '_' if in_word(i.checked_sub(1)) && in_word(Some(i + 1)) => out.push(c),
+            '\\' | '*' | '_' | '[' | ']' | '<' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text for a table cell: prose, with line breaks as `<br>`.
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('\n', "<br>")
+    s.split('\n').map(prose).collect::<Vec<_>>().join("<br>")
+}
+
+/// Text as an inline code span, with a fence longer than any run of backticks inside it.
+fn code(s: &str) -> String {
+    let one_line = s.replace('\n', " ");
+    let longest = one_line
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if one_line.starts_with('`') || one_line.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{one_line}{pad}{fence}")
 }
 
 /// Writes the report as Markdown.
@@ -17,61 +58,111 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let s = &r.summary;
     writeln!(out, "## Database precheck: {}", label(s.status))?;
     writeln!(out)?;
-    let t = &r.target;
-    writeln!(
-        out,
-        "- **Target**: {} {}{}",
-        t.engine,
-        t.host.as_deref().or(t.path.as_deref()).unwrap_or(""),
-        t.database
-            .as_ref()
-            .map(|d| format!(" / {d}"))
-            .unwrap_or_default()
-    )?;
-    if let Some(sv) = &r.server {
-        writeln!(
-            out,
-            "- **Server**: {} ({} {})",
-            sv.product, sv.flavor, sv.version
-        )?;
+    writeln!(out, "- **Target**: {}", code(&target_place(r)))?;
+    match &r.server {
+        Some(sv) => {
+            let mut line = format!("{} ({} {})", sv.product, sv.flavor, sv.version);
+            if let Some(fv) = &sv.flavor_version {
+                line.push_str(&format!(", {} {fv}", sv.flavor));
+            }
+            if let Some(os) = &sv.os {
+                line.push_str(&format!(", on {os}"));
+            }
+            writeln!(out, "- **Server**: {}", prose(&line))?;
+            writeln!(out, "- **Reports itself as**: {}", code(&sv.version_raw))?;
+        }
+        None => writeln!(out, "- **Server**: not reached (see the connection check)")?,
     }
     writeln!(
         out,
-        "- **Summary**: {} pass, {} warn, {} fail, {} skip, {} error",
-        s.pass, s.warn, s.fail, s.skip, s.error
+        "- **Summary**: {} fail, {} error, {} warn, {} pass, {} skip",
+        s.fail, s.error, s.warn, s.pass, s.skip
     )?;
     writeln!(
         out,
-        "- **Generated**: {} by {} {}",
-        r.generated_at, r.tool.name, r.tool.version
+        "- **Matrix**: {} (sha256 `{}`), end-of-life data of {}",
+        prose(&r.matrix.source),
+        r.matrix.sha256.get(..12).unwrap_or(&r.matrix.sha256),
+        r.eol_data_date
     )?;
-    let todo: Vec<_> = r
+    writeln!(
+        out,
+        "- **Generated**: {} by {} {} (report schema {})",
+        prose(&r.generated_at),
+        prose(&r.tool.name),
+        prose(&r.tool.version),
+        r.schema_version
+    )?;
+
+    let mut todo: Vec<&Finding> = r
         .checks
         .iter()
         .filter(|f| matches!(f.status, Status::Fail | Status::Error | Status::Warn))
         .collect();
-    if !todo.is_empty() {
+    todo.sort_by_key(|f| attention(f.status));
+    if todo.is_empty() {
+        writeln!(
+            out,
+            "\nNothing to fix: every check passed or does not apply."
+        )?;
+    } else {
         writeln!(out, "\n### To fix\n")?;
         for f in todo {
-            writeln!(out, "- **{}** `{}`: {}", label(f.status), f.id, f.message)?;
+            writeln!(
+                out,
+                "- **{}** `{}`: {}",
+                label(f.status),
+                f.id,
+                prose(&f.message)
+            )?;
+            if let (Some(o), Some(e)) = (&f.observed, &f.expected) {
+                writeln!(out, "  - Observed {}, expected {}", code(o), code(e))?;
+            } else if let Some(o) = &f.observed {
+                writeln!(out, "  - Observed {}", code(o))?;
+            }
             if let Some(rem) = &f.remedy {
-                writeln!(out, "  - Fix: {rem}")?;
+                writeln!(out, "  - Fix: {}", code(rem))?;
             }
         }
     }
-    writeln!(out, "\n### All checks\n")?;
+
+    writeln!(
+        out,
+        "\n<details><summary>All {} checks</summary>\n",
+        r.checks.len()
+    )?;
     writeln!(out, "| Status | Check | Result | Observed | Expected |")?;
     writeln!(out, "|---|---|---|---|---|")?;
-    for f in &r.checks {
-        writeln!(
-            out,
-            "| {} | `{}` | {} | {} | {} |",
-            label(f.status),
-            f.id,
-            cell(&f.message),
-            cell(f.observed.as_deref().unwrap_or("")),
-            cell(f.expected.as_deref().unwrap_or(""))
-        )?;
+    for st in ATTENTION_ORDER {
+        for f in r.checks.iter().filter(|f| f.status == st) {
+            writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} |",
+                label(f.status),
+                f.id,
+                cell(&f.message),
+                cell(f.observed.as_deref().unwrap_or("")),
+                cell(f.expected.as_deref().unwrap_or(""))
+            )?;
+        }
     }
+    writeln!(out, "\n</details>")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prose_and_code_keep_text_literal() {
+        assert_eq!(
+            prose("a*b*_c_ <x> [l](u) |"),
+            r"a\*b\*\_c\_ \<x> \[l\](u) \|"
+        );
+        assert_eq!(prose("SQL_ASCII on x86_64"), "SQL_ASCII on x86_64");
+        assert_eq!(code("SELECT * FROM t"), "`SELECT * FROM t`");
+        assert_eq!(code("a `b` c"), "``a `b` c``");
+        assert_eq!(code("`x`"), "`` `x` ``");
+    }
 }

@@ -1,11 +1,48 @@
 //! Renderers: each takes a `&Report` and a writer and only formats. No renderer computes a
 //! status, a count or an exit code; those are in the report.
 
+pub mod diff;
+pub mod explain;
+pub mod html;
+pub mod junit;
 pub mod markdown;
 pub mod table;
 
 use crate::report::Report;
+use crate::status::Status;
 use std::io::{self, Write};
+
+/// Statuses in the order a reader needs them: what is broken first.
+pub const ATTENTION_ORDER: [Status; 5] = [
+    Status::Fail,
+    Status::Error,
+    Status::Warn,
+    Status::Pass,
+    Status::Skip,
+];
+
+/// Position of a status in [`ATTENTION_ORDER`], for sorting (the status itself is the report's).
+pub fn attention(s: Status) -> usize {
+    ATTENTION_ORDER.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+/// The target as one line (`engine://user@host:port/db` or `sqlite://path`); a report never
+/// holds a password, so neither does this.
+pub fn target_place(r: &Report) -> String {
+    let t = &r.target;
+    match (&t.host, &t.path) {
+        (Some(h), _) => format!(
+            "{}://{}{}{}/{}",
+            t.engine,
+            t.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
+            h,
+            t.port.map(|p| format!(":{p}")).unwrap_or_default(),
+            t.database.as_deref().unwrap_or("")
+        ),
+        (None, Some(p)) => format!("sqlite://{p}"),
+        _ => t.engine.to_string(),
+    }
+}
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,6 +53,10 @@ pub enum Format {
     Json,
     /// Markdown to paste into a ticket.
     Markdown,
+    /// One self-contained HTML page (no external asset; works offline and as an attachment).
+    Html,
+    /// JUnit XML: each check a test case, for CI pipelines that gate on the database.
+    Junit,
 }
 
 impl Format {
@@ -25,6 +66,8 @@ impl Format {
             "json" => Some(Format::Json),
             "md" | "markdown" => Some(Format::Markdown),
             "txt" => Some(Format::Table),
+            "html" | "htm" => Some(Format::Html),
+            "xml" => Some(Format::Junit),
             _ => None,
         }
     }
@@ -39,5 +82,7 @@ pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write)
             writeln!(out)
         }
         Format::Markdown => markdown::render(report, out),
+        Format::Html => html::render(report, out),
+        Format::Junit => junit::render(report, out),
     }
 }
