@@ -1107,3 +1107,482 @@ pub static CHECKS: &[Check<MysqlFacts>] = &[
         run: |f, ctx| common::migrations(&f.common, ctx),
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::super::Mysql;
+    use super::super::collect::{capabilities, parse_grants, read_only, tls_facts};
+    use super::super::facts::{Database, MysqlFacts, Session, Tables};
+    use super::*;
+    use crate::Engine;
+    use crate::checks::{ClockFacts, ConnectionSlots};
+    use crate::engines::EngineModule;
+    use crate::identity::identify;
+    use crate::matrix::Matrix;
+    use crate::probe::Probe;
+    use crate::registry::Selection;
+    use crate::report::{Finding, Report};
+    use crate::status::Status;
+    use std::collections::BTreeMap;
+
+    /// Oracle MySQL 8.4 LTS as its documentation describes a default install.
+    fn mysql84() -> MysqlFacts {
+        oracle("8.4.3")
+    }
+
+    /// Oracle MySQL 8.x as its documentation describes a default install (server system
+    /// variables reference; auto-generated TLS certificates), with an `app` account that holds
+    /// ALL on its own database.
+    fn oracle(version: &str) -> MysqlFacts {
+        let vars: BTreeMap<String, String> = [
+            ("version_compile_os", "Linux"),
+            ("version_compile_machine", "x86_64"),
+            ("character_set_server", "utf8mb4"),
+            ("collation_server", "utf8mb4_0900_ai_ci"),
+            ("sql_mode", "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"),
+            ("lower_case_table_names", "0"),
+            ("default_storage_engine", "InnoDB"),
+            ("innodb_default_row_format", "dynamic"),
+            ("max_allowed_packet", "67108864"),
+            ("transaction_isolation", "REPEATABLE-READ"),
+            ("read_only", "OFF"),
+            ("super_read_only", "OFF"),
+            ("innodb_read_only", "OFF"),
+            ("transaction_read_only", "OFF"),
+            ("log_bin", "ON"),
+            ("binlog_format", "ROW"),
+            ("max_connections", "151"),
+            ("max_user_connections", "0"),
+            ("require_secure_transport", "OFF"),
+            ("time_zone", "SYSTEM"),
+            ("system_time_zone", "UTC"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let hints = [
+            ("version_comment", "MySQL Community Server - GPL"),
+            ("version_compile_os", "Linux"),
+            ("version_compile_machine", "x86_64"),
+        ];
+        let id = identify(Engine::Mysql, version, &hints).unwrap();
+        let ssl: BTreeMap<String, String> = [
+            ("ssl_version", "TLSv1.3"),
+            ("ssl_cipher", "TLS_AES_256_GCM_SHA384"),
+            ("ssl_server_not_after", "Mar 10 12:00:00 2036 GMT"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let mut f = MysqlFacts::default();
+        f.common.collected_at = "2026-11-24T20:00:00Z".into();
+        f.common.target.engine = Engine::Mysql;
+        f.common.target.user = Some("app".into());
+        f.common.target.database = Some("app".into());
+        f.common.connection.login_ms = Some(3);
+        f.common.version_raw = Probe::ok(version.into(), 1);
+        f.common.capabilities = capabilities(&id, Some("utf8mb4"));
+        f.common.identity = Probe::ok(id, 1);
+        f.common.tls = Probe::ok(tls_facts(&ssl, "preferred", 1.7e9), 1);
+        f.common.clock = Probe::ok(
+            ClockFacts {
+                server_epoch: 1.0e9,
+                local_epoch: 1.0e9,
+                time_zone: Some("SYSTEM (UTC)".into()),
+            },
+            1,
+        );
+        f.common.uptime_seconds = Probe::ok(86_400, 1);
+        f.common.read_only = Probe::ok(read_only(&vars), 1);
+        f.common.settings = Probe::ok(vars, 1);
+        f.common.connections = Probe::ok(
+            ConnectionSlots {
+                max: 151,
+                reserved: 0,
+                in_use: 5,
+                user_limit: None,
+            },
+            1,
+        );
+        f.common.database_size_bytes = Probe::ok(1 << 20, 1);
+        f.common.migrations = Probe::ok(Vec::new(), 0);
+        f.session = Probe::ok(
+            Session {
+                user: "app@10.0.0.5".into(),
+                account: "app@%".into(),
+                database: Some("app".into()),
+            },
+            1,
+        );
+        f.database = Probe::ok(
+            Some(Database {
+                name: "app".into(),
+                charset: "utf8mb4".into(),
+                collation: "utf8mb4_0900_ai_ci".into(),
+            }),
+            1,
+        );
+        f.grants = Probe::ok(
+            parse_grants(&[
+                "GRANT USAGE ON *.* TO `app`@`%`".into(),
+                "GRANT ALL PRIVILEGES ON `app`.* TO `app`@`%`".into(),
+            ]),
+            1,
+        );
+        f.tables = Probe::ok(
+            Tables {
+                total: 3,
+                ..Default::default()
+            },
+            1,
+        );
+        f.time_zone_tables = Probe::ok(true, 1);
+        f
+    }
+
+    fn set(f: &mut MysqlFacts, k: &str, v: &str) {
+        if let Probe::Ok { value, .. } = &mut f.common.settings {
+            value.insert(k.into(), v.into());
+        }
+    }
+
+    fn report(f: &MysqlFacts, matrix: &Matrix) -> Report {
+        crate::run::evaluate::<Mysql>(
+            f,
+            matrix,
+            &Selection::default(),
+            f.common.collected_at.clone(),
+            0,
+        )
+    }
+
+    fn finding(f: &MysqlFacts, id: &str) -> Finding {
+        report(f, &Matrix::builtin())
+            .checks
+            .into_iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+    }
+
+    #[test]
+    fn registry_is_well_formed() {
+        let mut seen = std::collections::BTreeSet::new();
+        assert!(Mysql::checks().len() >= 20);
+        for c in Mysql::checks() {
+            assert!(c.id.starts_with("mysql."), "{}", c.id);
+            assert!(
+                c.id[6..]
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                "{}",
+                c.id
+            );
+            assert!(seen.insert(c.id), "duplicate {}", c.id);
+            assert!(!c.title.is_empty() && !c.doc.is_empty() && !c.asks.is_empty());
+        }
+    }
+
+    #[test]
+    fn healthy_oracle_mysql_8_passes_the_builtin_matrix() {
+        let r = report(&mysql84(), &Matrix::builtin());
+        let bad: Vec<String> = r
+            .checks
+            .iter()
+            .filter(|c| matches!(c.status, Status::Fail | Status::Error))
+            .map(|c| format!("{}: {}", c.id, c.message))
+            .collect();
+        assert!(bad.is_empty(), "{bad:#?}");
+        assert_eq!(r.exit_code(false), 0);
+        // Auto-generated certificates encrypt but are not verified under PREFERRED.
+        let tls = finding(&mysql84(), "mysql.tls");
+        assert_eq!(tls.status, Status::Warn);
+        assert!(tls.observed.unwrap().contains("TLSv1.3"));
+        assert_eq!(finding(&mysql84(), "mysql.version").status, Status::Pass);
+        // 8.0 is supported by the matrix but not recommended, and past Oracle's end of life.
+        let old = oracle("8.0.36");
+        assert_eq!(finding(&old, "mysql.version").status, Status::Warn);
+        let eol = finding(&old, "mysql.eol");
+        assert_eq!(eol.status, Status::Fail);
+        assert!(eol.message.contains("2026-04-30"), "{}", eol.message);
+        assert_eq!(finding(&mysql84(), "mysql.superuser").status, Status::Pass);
+    }
+
+    #[test]
+    fn latin1_database_fails_with_the_alter() {
+        let mut f = mysql84();
+        f.database = Probe::ok(
+            Some(Database {
+                name: "app".into(),
+                charset: "latin1".into(),
+                collation: "latin1_swedish_ci".into(),
+            }),
+            1,
+        );
+        let c = finding(&f, "mysql.charset");
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.message.contains("latin1"), "{}", c.message);
+        assert!(
+            c.remedy.unwrap().starts_with(
+                "ALTER DATABASE `app` CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci;"
+            )
+        );
+    }
+
+    #[test]
+    fn utf8mb3_is_named_as_such() {
+        let mut f = mysql84();
+        set(&mut f, "character_set_server", "utf8mb3");
+        let c = finding(&f, "mysql.charset");
+        assert_eq!(c.status, Status::Warn);
+        assert!(c.message.contains("utf8mb3"), "{}", c.message);
+        if let Probe::Ok { value: Some(d), .. } = &mut f.database {
+            d.charset = "utf8mb3".into();
+        }
+        let c = finding(&f, "mysql.charset");
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.message.contains("4-byte"), "{}", c.message);
+    }
+
+    #[test]
+    fn latin1_tables_are_listed_with_their_conversion() {
+        let mut f = mysql84();
+        f.tables = Probe::ok(
+            Tables {
+                total: 2,
+                not_utf8mb4: vec!["legacy (latin1_swedish_ci)".into()],
+                ..Default::default()
+            },
+            1,
+        );
+        let c = finding(&f, "mysql.table-charset");
+        assert_eq!(c.status, Status::Fail);
+        assert_eq!(
+            c.remedy.as_deref(),
+            Some(
+                "ALTER TABLE `legacy` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci;"
+            )
+        );
+    }
+
+    #[test]
+    fn non_strict_sql_mode_fails() {
+        let mut f = mysql84();
+        set(&mut f, "sql_mode", "NO_ENGINE_SUBSTITUTION");
+        let c = finding(&f, "mysql.sql-mode");
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.remedy.unwrap().starts_with(
+            "SET GLOBAL sql_mode = 'STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION'; (SET PERSIST"
+        ));
+        set(&mut f, "sql_mode", "");
+        assert_eq!(finding(&f, "mysql.sql-mode").status, Status::Fail);
+        set(&mut f, "sql_mode", "STRICT_ALL_TABLES,ANSI_QUOTES");
+        assert_eq!(finding(&f, "mysql.sql-mode").status, Status::Warn);
+    }
+
+    #[test]
+    fn myisam_default_fails_and_myisam_tables_warn() {
+        let mut f = mysql84();
+        f.tables = Probe::ok(
+            Tables {
+                total: 3,
+                non_innodb: vec!["sessions (MyISAM)".into()],
+                ..Default::default()
+            },
+            1,
+        );
+        let c = finding(&f, "mysql.storage-engine");
+        assert_eq!(c.status, Status::Warn);
+        assert_eq!(
+            c.remedy.as_deref(),
+            Some("ALTER TABLE `sessions` ENGINE = InnoDB;")
+        );
+        set(&mut f, "default_storage_engine", "MyISAM");
+        assert_eq!(finding(&f, "mysql.storage-engine").status, Status::Fail);
+    }
+
+    #[test]
+    fn compact_row_format_limits_utf8mb4_keys() {
+        let mut f = mysql84();
+        set(&mut f, "innodb_default_row_format", "compact");
+        let c = finding(&f, "mysql.index-key-length");
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.message.contains("191 characters"), "{}", c.message);
+        // MySQL 5.6: large prefixes are opt-in.
+        let mut old = mysql84();
+        if let Probe::Ok { value, .. } = &mut old.common.settings {
+            value.remove("innodb_default_row_format");
+        }
+        set(&mut old, "innodb_large_prefix", "OFF");
+        set(&mut old, "innodb_file_format", "Antelope");
+        assert_eq!(finding(&old, "mysql.index-key-length").status, Status::Fail);
+        set(&mut old, "innodb_large_prefix", "ON");
+        set(&mut old, "innodb_file_format", "Barracuda");
+        assert_eq!(finding(&old, "mysql.index-key-length").status, Status::Pass);
+    }
+
+    #[test]
+    fn small_packets_and_dirty_reads() {
+        let mut f = mysql84();
+        set(&mut f, "max_allowed_packet", "1048576");
+        assert_eq!(finding(&f, "mysql.max-allowed-packet").status, Status::Fail);
+        set(&mut f, "max_allowed_packet", "4194304");
+        assert_eq!(finding(&f, "mysql.max-allowed-packet").status, Status::Warn);
+        set(&mut f, "transaction_isolation", "READ-UNCOMMITTED");
+        assert_eq!(
+            finding(&f, "mysql.transaction-isolation").status,
+            Status::Fail
+        );
+        set(&mut f, "lower_case_table_names", "2");
+        assert_eq!(
+            finding(&f, "mysql.lower-case-table-names").status,
+            Status::Warn
+        );
+    }
+
+    #[test]
+    fn read_only_server_fails_writability() {
+        let mut f = mysql84();
+        set(&mut f, "super_read_only", "ON");
+        set(&mut f, "read_only", "ON");
+        let vars = f.common.settings.value().cloned().unwrap_or_default();
+        f.common.read_only = Probe::ok(read_only(&vars), 1);
+        let c = finding(&f, "mysql.writability");
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.observed.unwrap().contains("super_read_only = ON"));
+        assert!(c.remedy.unwrap().contains("SET GLOBAL read_only = OFF"));
+    }
+
+    #[test]
+    fn select_only_account_gets_the_exact_grant() {
+        let mut f = mysql84();
+        f.grants = Probe::ok(
+            parse_grants(&[
+                "GRANT USAGE ON *.* TO `app`@`%` IDENTIFIED BY PASSWORD '*SECRETHASH'".into(),
+                "GRANT SELECT ON `app`.* TO `app`@`%`".into(),
+            ]),
+            1,
+        );
+        assert!(!format!("{:?}", f.grants).contains("SECRETHASH"));
+        let c = finding(&f, "mysql.table-privileges");
+        assert_eq!(c.status, Status::Fail);
+        assert_eq!(
+            c.remedy.as_deref(),
+            Some("GRANT INSERT, UPDATE, DELETE ON `app`.* TO 'app'@'%';")
+        );
+        let c = finding(&f, "mysql.create-table");
+        assert_eq!(
+            c.remedy.as_deref(),
+            Some("GRANT CREATE, ALTER, DROP, INDEX, REFERENCES ON `app`.* TO 'app'@'%';")
+        );
+        let c = finding(&f, "mysql.temp-tables");
+        assert_eq!(
+            c.remedy.as_deref(),
+            Some("GRANT CREATE TEMPORARY TABLES ON `app`.* TO 'app'@'%';")
+        );
+        let c = finding(&f, "mysql.writability");
+        assert_eq!(c.status, Status::Fail);
+        assert_eq!(
+            c.remedy.as_deref(),
+            Some("GRANT INSERT, UPDATE, DELETE ON `app`.* TO 'app'@'%';")
+        );
+    }
+
+    #[test]
+    fn grants_on_patterns_columns_and_roles() {
+        let g = parse_grants(&[
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON `app\\_%`.* TO `app`@`%`".into(),
+            "GRANT SELECT (`id`, `name`), UPDATE (`name`) ON `other`.`t` TO `app`@`%`".into(),
+            "GRANT `reporting`@`%` TO `app`@`%`".into(),
+        ]);
+        assert_eq!(g.roles, vec!["`reporting`@`%`"]);
+        assert_eq!(g.grants[1].privileges.len(), 2);
+        assert!(held_on(&g, "app_prod").contains("DELETE"));
+        assert!(!held_on(&g, "appXprod").contains("DELETE"));
+        assert!(!held_on(&g, "other").contains("SELECT"));
+    }
+
+    #[test]
+    fn matrix_can_require_a_binlog_format() {
+        let m = Matrix::parse(
+            "schema_version = 1\n[mysql]\nversions = \">=8.0\"\n[mysql.settings]\nbinlog_format = { equals = \"ROW\" }\n",
+            "test",
+        )
+        .unwrap();
+        let f = mysql84();
+        let ok = report(&f, &m);
+        assert!(
+            ok.checks
+                .iter()
+                .any(|c| c.id == "mysql.binlog" && c.status == Status::Pass)
+        );
+        let mut f = mysql84();
+        set(&mut f, "binlog_format", "STATEMENT");
+        let r = report(&f, &m);
+        let c = r.checks.iter().find(|c| c.id == "mysql.binlog").unwrap();
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.remedy
+                .as_deref()
+                .unwrap()
+                .starts_with("SET GLOBAL binlog_format = 'ROW';")
+        );
+    }
+
+    #[test]
+    fn capabilities_by_flavor() {
+        let f = mysql84();
+        let caps = &f.common.capabilities;
+        assert!(caps["json"].supported && caps["json"].basis.contains("native"));
+        assert!(caps["check-constraints"].supported);
+        assert!(!caps["transactional-ddl"].supported);
+        assert!(!caps["varchar-without-length"].supported);
+        assert!(!caps["returning"].supported);
+        let maria = identify(Engine::Mysql, "10.11.6-MariaDB", &[]).unwrap();
+        let caps = capabilities(&maria, Some("utf8mb4"));
+        assert!(caps["returning"].supported && caps["sequences"].supported);
+        assert!(caps["json"].supported && caps["json"].basis.contains("alias"));
+        let old = identify(Engine::Mysql, "8.0.15", &[]).unwrap(); // before enforced CHECK
+        assert!(!capabilities(&old, None)["check-constraints"].supported);
+    }
+
+    #[test]
+    fn tls_and_cert_expiry_from_session_status() {
+        let ssl: BTreeMap<String, String> = [
+            ("ssl_version", "TLSv1.2"),
+            ("ssl_cipher", "ECDHE-RSA-AES128-GCM-SHA256"),
+            ("ssl_server_not_after", "Jan  2 00:00:00 2027 GMT"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let now = 1_798_761_600.0; // 2027-01-01T00:00:00Z
+        let t = tls_facts(&ssl, "verify_identity", now);
+        assert!(t.in_use);
+        assert_eq!(t.cert_expires_in_days, Some(1));
+        assert_eq!(t.trust, crate::checks::TrustMode::Verified);
+        let none = tls_facts(&BTreeMap::new(), "preferred", now);
+        assert!(!none.in_use);
+    }
+
+    #[test]
+    fn facts_round_trip_through_json_and_replay() {
+        let f = mysql84();
+        let json = serde_json::to_string(&f).unwrap();
+        let back: MysqlFacts = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, f);
+    }
+
+    #[test]
+    fn failed_connection_names_the_remedy() {
+        let mut f = MysqlFacts::default();
+        f.common.target.user = Some("app".into());
+        f.common.target.database = Some("nope".into());
+        f.common.connection.failure = Some(crate::net::ConnectFailure {
+            kind: FailureKind::DatabaseMissing,
+            message: "Unknown database 'nope'".into(),
+        });
+        let c = finding(&f, "mysql.connection");
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.remedy.unwrap().contains("CREATE DATABASE `nope`"));
+    }
+}
