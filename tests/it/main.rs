@@ -5,5 +5,6 @@
 mod support;
 
 mod cli;
+mod mysql;
 mod postgres;
 mod sqlite;
