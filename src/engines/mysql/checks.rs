@@ -1109,6 +1109,7 @@ pub static CHECKS: &[Check<MysqlFacts>] = &[
 ];
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::super::Mysql;
     use super::super::collect::{capabilities, parse_grants, read_only, tls_facts};
