@@ -187,6 +187,45 @@ fn select_only_user_fails_privileges_with_the_grant() {
 }
 
 #[test]
+fn probe_write_creates_and_drops_a_scratch_table() {
+    let Some(mut s) = Scratch::new("CHARACTER SET utf8mb4") else {
+        return;
+    };
+    let _g = read_globals();
+    let writer = s.user("Pw-probe-1", "ALL");
+    let (code, report, _, _) = check_json(&[&s.url(&writer, "Pw-probe-1"), "--probe-write"]);
+    assert_eq!(code, 0);
+    assert_eq!(status(&report, "mysql.writability"), "pass");
+    assert!(
+        finding(&report, "mysql.writability")["observed"]
+            .as_str()
+            .unwrap_or("")
+            .contains("created, written and dropped")
+    );
+    assert_eq!(
+        root_sql(&format!(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}'",
+            s.db
+        ))
+        .as_deref(),
+        Ok("0"),
+        "the scratch table was left behind"
+    );
+    let reader = s.user("Pw-probe-2", "SELECT");
+    let (code, report, _, _) = check_json(&[&s.url(&reader, "Pw-probe-2"), "--probe-write"]);
+    assert_eq!(code, 1);
+    let w = finding(&report, "mysql.writability");
+    assert_eq!(w["status"], "fail");
+    assert!(
+        w["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("creating a scratch table failed"),
+        "{w}"
+    );
+}
+
+#[test]
 fn latin1_database_fails_charset_with_the_alter() {
     let Some(mut s) = Scratch::new("CHARACTER SET latin1 COLLATE latin1_swedish_ci") else {
         return;

@@ -787,8 +787,38 @@ fn superuser(f: &MysqlFacts, _: &Ctx) -> Outcome {
 fn writability(f: &MysqlFacts, ctx: &Ctx) -> Outcome {
     let remedy = "Connect to the primary, not a replica or reader endpoint. On a primary: SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF; and remove read_only from my.cnf (innodb_read_only needs a restart without it).";
     let v = common::writability(&f.common, ctx, remedy)?;
+    // With --probe-write, a scratch table was really created (or not).
+    if let Some(w) = f.write_probe.value() {
+        if w.leftover {
+            return Ok(Verdict::warn(format!(
+                "the scratch table {} could not be dropped and is left behind",
+                bt(&w.table)
+            ))
+            .observed("left over")
+            .remedy(format!("DROP TABLE {};", bt(&w.table))));
+        }
+        if let Some(e) = &w.create_error
+            && ctx.matrix.app.needs_write
+        {
+            return Ok(
+                Verdict::fail(format!("creating a scratch table failed: {e}"))
+                    .observed("CREATE TABLE refused")
+                    .expected("read-write")
+                    .remedy(v.remedy.clone().unwrap_or_else(|| {
+                        format!(
+                            "GRANT CREATE, DROP, INSERT ON {}.* TO {};",
+                            bt(&db_name(f).unwrap_or_else(|| "db".into())),
+                            account(f)
+                        )
+                    })),
+            );
+        }
+    }
     if v.status != crate::status::Status::Pass || !ctx.matrix.app.needs_write {
         return Ok(v);
+    }
+    if f.write_probe.value().is_some() {
+        return Ok(v.observed("read-write: a scratch table was created, written and dropped"));
     }
     // A read-write server still refuses writes from an account that holds no write privilege.
     if let (Some(g), Some(db)) = (f.grants.value(), db_name(f)) {
@@ -1054,7 +1084,7 @@ pub static CHECKS: &[Check<MysqlFacts>] = &[
         id: "mysql.writability",
         category: Category::Writability,
         title: "Database accepts writes",
-        doc: "read_only (a replica), super_read_only, innodb_read_only (an Aurora reader) or a read-only transaction default make writes fail; so does an account without INSERT, UPDATE or DELETE. Fails when [app] needs_write is true. The server's global values are read before this tool makes its own session read-only.",
+        doc: "read_only (a replica), super_read_only, innodb_read_only (an Aurora reader) or a read-only transaction default make writes fail; so does an account without INSERT, UPDATE or DELETE. Fails when [app] needs_write is true. The server's global values are read before this tool makes its own session read-only. With --probe-write a uniquely named scratch table is created, written and dropped (DDL cannot be rolled back here); a table that could not be dropped is reported.",
         asks: "SHOW GLOBAL VARIABLES (read_only, super_read_only, innodb_read_only, transaction_read_only); SHOW GRANTS",
         run: writability,
     },
@@ -1062,9 +1092,12 @@ pub static CHECKS: &[Check<MysqlFacts>] = &[
         id: "mysql.capabilities",
         category: Category::Capabilities,
         title: "SQL features the product relies on",
-        doc: "Derived from flavor and version: json (native on MySQL 5.7.8+, an alias of LONGTEXT on MariaDB), cte and window-functions (MySQL 8.0, MariaDB 10.2), check-constraints enforced (MySQL 8.0.16, MariaDB 10.2.1), returning and sequences (MariaDB only), upsert (ON DUPLICATE KEY), utf8. Never: transactional-ddl (DDL commits implicitly), drop-cascade, varchar-without-length (VARCHAR needs a length). The matrix's capabilities list must all be present.",
-        asks: "(derived from the version, flavor and database character set)",
-        run: |f, ctx| common::capabilities(&f.common, ctx),
+        doc: "Derived from flavor and version: json (native on MySQL 5.7.8+, an alias of LONGTEXT on MariaDB), cte and window-functions (MySQL 8.0, MariaDB 10.2), check-constraints enforced (MySQL 8.0.16, MariaDB 10.2.1), returning and sequences (MariaDB only), upsert (ON DUPLICATE KEY), utf8. Never: transactional-ddl (DDL commits implicitly), drop-cascade, varchar-without-length (VARCHAR needs a length). The matrix's capabilities list must all be present. With --probe-write, check-constraints is probed for real.",
+        asks: "(derived from the version, flavor and database character set; --probe-write: CREATE TABLE, INSERT, DROP TABLE of a scratch table)",
+        run: |f, ctx| {
+            f.common.identity.get()?;
+            common::capabilities(&f.common, ctx)
+        },
     },
     Check {
         id: "mysql.database-size",

@@ -3,7 +3,7 @@
 //! a server-side statement limit, and sends a fixed set of queries concurrently over a small
 //! pool; each becomes a probe of its own.
 
-use super::facts::{Database, Grant, Grants, MysqlFacts, Session, Tables};
+use super::facts::{Database, Grant, Grants, MysqlFacts, Session, Tables, WriteProbe};
 use crate::Engine;
 use crate::checks::{
     Capability, ClockFacts, CommonFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts,
@@ -326,10 +326,84 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
             .or_else(|| s.get("character_set_server").cloned());
         facts.common.capabilities = capabilities(id, charset.as_deref());
     }
+    facts.write_probe = if !opts.probe_write {
+        Probe::not_collected("not asked: run with --probe-write to create a scratch table")
+    } else if facts
+        .session
+        .value()
+        .and_then(|s| s.database.as_ref())
+        .is_none()
+    {
+        Probe::not_collected("the URL names no database to create a scratch table in")
+    } else {
+        let p = runner
+            .probe("--probe-write scratch table", 5, write_probe(&pool))
+            .await;
+        if let Some(w) = p.value()
+            && let Some(enforced) = w.check_enforced
+        {
+            facts.common.capabilities.insert(
+                "check-constraints".into(),
+                Capability::from_version(
+                    enforced,
+                    if enforced {
+                        "probed: an INSERT violating a CHECK constraint was refused"
+                    } else {
+                        "probed: an INSERT violating a CHECK constraint was accepted"
+                    },
+                ),
+            );
+        }
+        p
+    };
     runner.add(setup_queries.load(Ordering::Relaxed));
     facts.common.queries = runner.count();
     pool.close().await;
     facts
+}
+
+/// Creates a uniquely named scratch table, tries an INSERT that violates its CHECK constraint,
+/// and drops it (DDL is not transactional here, so there is nothing to roll back).
+async fn write_probe(pool: &MySqlPool) -> Result<WriteProbe, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let table = format!("_byod_precheck_{}_{nanos}", std::process::id());
+    let mut out = WriteProbe {
+        table: table.clone(),
+        ..Default::default()
+    };
+    // Our sessions are read-only; this one may write until the probe ends.
+    sqlx::raw_sql("SET SESSION TRANSACTION READ WRITE")
+        .execute(&mut *conn)
+        .await?;
+    // The name is ours: digits and underscores only.
+    let create = format!(
+        "CREATE TABLE `{table}` (id INT PRIMARY KEY, v VARCHAR(255), CONSTRAINT c_pos CHECK (id > 0), KEY k_v (v)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    );
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+        .execute(&mut *conn)
+        .await
+    {
+        Err(e) => out.create_error = Some(error_text(&e)),
+        Ok(_) => {
+            let insert = format!("INSERT INTO `{table}` (id, v) VALUES (-1, 'x')");
+            let violated = sqlx::raw_sql(sqlx::AssertSqlSafe(insert))
+                .execute(&mut *conn)
+                .await;
+            out.check_enforced = Some(violated.is_err());
+            let drop = format!("DROP TABLE `{table}`");
+            out.leftover = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                .execute(&mut *conn)
+                .await
+                .is_err();
+        }
+    }
+    sqlx::raw_sql("SET SESSION TRANSACTION READ ONLY")
+        .execute(&mut *conn)
+        .await?;
+    Ok(out)
 }
 
 fn unreachable_identity() -> ServerIdentity {
@@ -365,6 +439,7 @@ fn failed(mut facts: MysqlFacts, f: ConnectFailure) -> MysqlFacts {
     facts.grants = Probe::not_collected(reason);
     facts.tables = Probe::not_collected(reason);
     facts.time_zone_tables = Probe::not_collected(reason);
+    facts.write_probe = Probe::not_collected(reason);
     facts
 }
 
