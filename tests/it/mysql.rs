@@ -164,6 +164,7 @@ fn select_only_user_fails_privileges_with_the_grant() {
         return;
     };
     let user = s.user("Pw-select-1", "SELECT");
+    let _g = read_globals();
     let (code, report, stdout, _) = check_json(&[&s.url(&user, "Pw-select-1")]);
     assert_eq!(code, 1);
     let grant = format!(
@@ -232,6 +233,7 @@ fn latin1_database_fails_charset_with_the_alter() {
     };
     s.sql("CREATE TABLE legacy (id INT PRIMARY KEY, name VARCHAR(50)) ENGINE=MyISAM CHARACTER SET latin1");
     let user = s.user("Pw-latin1-1", "ALL");
+    let _g = read_globals();
     let (code, report, stdout, _) = check_json(&[&s.url(&user, "Pw-latin1-1")]);
     assert_eq!(code, 1);
     assert_eq!(status(&report, "mysql.charset"), "fail");

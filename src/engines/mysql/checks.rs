@@ -1522,6 +1522,27 @@ mod tests {
     }
 
     #[test]
+    fn mysql_8_root_lists_static_and_dynamic_privileges() {
+        // MySQL 8 prints every static privilege instead of ALL, then the dynamic ones.
+        let g = parse_grants(&[
+            "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, SHUTDOWN, PROCESS, FILE, REFERENCES, INDEX, ALTER, SHOW DATABASES, SUPER, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION SLAVE, REPLICATION CLIENT, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER, CREATE TABLESPACE, CREATE ROLE, DROP ROLE ON *.* TO `root`@`localhost` WITH GRANT OPTION".into(),
+            "GRANT APPLICATION_PASSWORD_ADMIN,AUDIT_ABORT_EXEMPT,BACKUP_ADMIN,SYSTEM_VARIABLES_ADMIN ON *.* TO `root`@`localhost` WITH GRANT OPTION".into(),
+            "GRANT PROXY ON ``@`` TO `root`@`localhost` WITH GRANT OPTION".into(),
+        ]);
+        assert_eq!(g.grants.len(), 3);
+        assert!(g.grants[1].privileges.contains(&"BACKUP_ADMIN".to_string()));
+        assert!(g.roles.is_empty());
+        let held = held_on(&g, "app");
+        for p in ["SELECT", "CREATE TEMPORARY TABLES", "REFERENCES", "ALTER"] {
+            assert!(held.contains(p), "{p}");
+        }
+        let mut f = mysql84();
+        f.grants = Probe::ok(g, 1);
+        assert_eq!(finding(&f, "mysql.superuser").status, Status::Warn);
+        assert_eq!(finding(&f, "mysql.table-privileges").status, Status::Pass);
+    }
+
+    #[test]
     fn grants_on_patterns_columns_and_roles() {
         let g = parse_grants(&[
             "GRANT SELECT, INSERT, UPDATE, DELETE ON `app\\_%`.* TO `app`@`%`".into(),
