@@ -162,21 +162,20 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         runner.probe(
             "information_schema.SCHEMATA",
             1,
-            sqlx::query_as::<_, (String, String, String, String)>(
-                "SELECT CAST(s.SCHEMA_NAME AS CHAR), CAST(s.DEFAULT_CHARACTER_SET_NAME AS CHAR), \
-                 CAST(s.DEFAULT_COLLATION_NAME AS CHAR), \
-                 CAST((SELECT COALESCE(SUM(t.DATA_LENGTH + t.INDEX_LENGTH), 0) FROM information_schema.TABLES t \
-                       WHERE t.TABLE_SCHEMA = s.SCHEMA_NAME) AS CHAR) \
-                 FROM information_schema.SCHEMATA s WHERE s.SCHEMA_NAME = DATABASE()"
+            sqlx::query_as::<_, (String, String, String)>(
+                "SELECT CAST(SCHEMA_NAME AS CHAR), CAST(DEFAULT_CHARACTER_SET_NAME AS CHAR), \
+                 CAST(DEFAULT_COLLATION_NAME AS CHAR) \
+                 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()"
             )
             .fetch_optional(&pool)
         ),
         runner.probe(
             "information_schema.TABLES",
             1,
-            sqlx::query_as::<_, (String, String, String, String)>(
+            sqlx::query_as::<_, TableRow>(
                 "SELECT CAST(TABLE_NAME AS CHAR), CAST(COALESCE(ENGINE, '') AS CHAR), \
-                 CAST(COALESCE(ROW_FORMAT, '') AS CHAR), CAST(COALESCE(TABLE_COLLATION, '') AS CHAR) \
+                 CAST(COALESCE(ROW_FORMAT, '') AS CHAR), CAST(COALESCE(TABLE_COLLATION, '') AS CHAR), \
+                 CAST(COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) AS CHAR) \
                  FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' \
                  ORDER BY TABLE_NAME"
             )
@@ -262,9 +261,11 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
             .collect();
         tls_facts(&m, &mode, crate::checks::epoch_now())
     });
-    facts.common.database_size_bytes = database
-        .clone()
-        .map(|r| r.map_or(0, |r| r.3.parse::<f64>().unwrap_or(0.0) as u64));
+    facts.common.database_size_bytes = tables.clone().map(|rows| {
+        rows.iter()
+            .map(|r| r.4.parse::<f64>().unwrap_or(0.0) as u64)
+            .sum()
+    });
     facts.database = database.map(|r| {
         r.map(|r| Database {
             name: r.0,
@@ -648,14 +649,15 @@ pub(crate) fn read_only(s: &BTreeMap<String, String>) -> ReadOnlyFacts {
     }
 }
 
-type TableRow = (String, String, String, String);
+/// Name, engine, row format, collation, data + index bytes.
+type TableRow = (String, String, String, String, String);
 
 fn summarize_tables(rows: Vec<TableRow>) -> Tables {
     let mut t = Tables {
         total: rows.len() as u64,
         ..Default::default()
     };
-    for (name, engine, row_format, collation) in rows {
+    for (name, engine, row_format, collation, _) in rows {
         if !engine.eq_ignore_ascii_case("InnoDB") && !engine.is_empty() {
             t.non_innodb.push(format!("{name} ({engine})"));
         }
