@@ -352,3 +352,52 @@ fn mariadb_example_report_loads_and_renders() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("mysql.sql-mode"));
 }
+
+#[test]
+fn saved_facts_replay_against_a_stricter_matrix() {
+    let Some(()) = require("local MariaDB", mariadb_up()) else {
+        return;
+    };
+    let _g = read_globals();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let facts = dir.path().join("facts.json");
+    let facts_arg = facts.to_str().unwrap_or_default();
+    let (code, live, _, _) = check_json(&[
+        "mysql://root@127.0.0.1:3306/test",
+        "--save-facts",
+        facts_arg,
+    ]);
+    assert_eq!(code, 0);
+    // The same facts judged again give the same verdicts.
+    let out = bin()
+        .args(["replay", facts_arg, "--format", "json"])
+        .output()
+        .expect("run replay");
+    assert_eq!(out.status.code(), Some(0));
+    let replayed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    validate(&replayed);
+    for c in live["checks"].as_array().expect("checks") {
+        let id = c["id"].as_str().unwrap_or_default();
+        assert_eq!(status(&replayed, id), c["status"], "{id}");
+    }
+    // A matrix that requires row-based binary logging and refuses MariaDB fails the replay.
+    let matrix = matrix_file(
+        dir.path(),
+        "schema_version = 1\n[mariadb]\nflavors = [\"mysql\"]\n[mariadb.settings]\nbinlog_format = { equals = \"ROW\" }\n",
+    );
+    let out = bin()
+        .args(["replay", facts_arg, "--format", "json", "--matrix"])
+        .arg(&matrix)
+        .output()
+        .expect("run replay");
+    assert_eq!(out.status.code(), Some(1));
+    let strict: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(status(&strict, "mysql.flavor"), "fail");
+    assert_eq!(status(&strict, "mysql.binlog"), "fail");
+    assert!(
+        finding(&strict, "mysql.binlog")["remedy"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("SET GLOBAL binlog_format = 'ROW';")
+    );
+}
