@@ -401,3 +401,40 @@ fn saved_facts_replay_against_a_stricter_matrix() {
             .starts_with("SET GLOBAL binlog_format = 'ROW';")
     );
 }
+
+#[test]
+fn tls_required_by_the_client_or_the_matrix() {
+    let Some(()) = require("local MariaDB", mariadb_up()) else {
+        return;
+    };
+    if root_sql("SELECT @@have_ssl").as_deref() == Ok("YES") {
+        eprintln!("SKIPPED: this MariaDB has TLS; the test needs a server without it");
+        return;
+    }
+    let _g = read_globals();
+    // The client insists on TLS and the server has none: a classified tls failure.
+    let (code, report, _, _) = check_json(&["mysql://root@127.0.0.1:3306/test?ssl-mode=REQUIRED"]);
+    assert_eq!(code, 1);
+    let c = finding(&report, "mysql.connection");
+    assert_eq!(c["observed"], "tls");
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ssl-mode=REQUIRED")
+    );
+    // The matrix insists on TLS: the unencrypted session fails mysql.tls.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let matrix = matrix_file(
+        dir.path(),
+        "schema_version = 1\n[app]\nrequire_tls = true\n",
+    );
+    let (code, report, _, _) = check_json(&[
+        "mysql://root@127.0.0.1:3306/test",
+        "--matrix",
+        matrix.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(status(&report, "mysql.tls"), "fail");
+    assert!(remedy(&report, "mysql.tls").contains("ssl-mode=VERIFY_IDENTITY"));
+}
