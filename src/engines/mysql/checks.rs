@@ -1601,6 +1601,56 @@ mod tests {
     }
 
     #[test]
+    fn mariadb_facts_use_the_mariadb_table_and_tx_isolation() {
+        let mut f = mysql84();
+        let id = identify(
+            Engine::Mysql,
+            "5.5.5-10.11.6-MariaDB-0+deb12u1",
+            &[("version_comment", "Debian 12")],
+        )
+        .unwrap();
+        f.common.capabilities = capabilities(&id, Some("utf8mb4"));
+        f.common.identity = Probe::ok(id, 1);
+        if let Probe::Ok { value, .. } = &mut f.common.settings {
+            value.remove("transaction_isolation");
+            value.remove("super_read_only");
+            value.insert("tx_isolation".into(), "READ-UNCOMMITTED".into());
+        }
+        let c = finding(&f, "mysql.transaction-isolation");
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.observed.unwrap().contains("READ-UNCOMMITTED"));
+        let v = finding(&f, "mysql.version");
+        assert_eq!(v.status, Status::Pass);
+        assert!(
+            v.expected.unwrap().contains(">=10.6"),
+            "the [mariadb] table applies"
+        );
+        assert_eq!(finding(&f, "mysql.eol").status, Status::Pass);
+        // MariaDB's own remedies: its tzinfo tool, its collation.
+        f.time_zone_tables = Probe::ok(false, 1);
+        let tz = finding(&f, "mysql.time-zone-tables");
+        assert_eq!(tz.status, Status::Warn);
+        assert!(tz.remedy.unwrap().contains("mariadb-tzinfo-to-sql"));
+    }
+
+    #[test]
+    fn end_of_life_data_by_flavor() {
+        for f in [
+            "mysql",
+            "percona-server",
+            "percona-xtradb-cluster",
+            "aurora-mysql",
+            "azure-mysql",
+        ] {
+            assert_eq!(eol_flavor(f), Some("mysql"), "{f}");
+        }
+        assert_eq!(eol_flavor("mariadb"), Some("mariadb"));
+        for f in ["tidb", "vitess", "singlestore"] {
+            assert_eq!(eol_flavor(f), None, "{f}");
+        }
+    }
+
+    #[test]
     fn tls_and_cert_expiry_from_session_status() {
         let ssl: BTreeMap<String, String> = [
             ("ssl_version", "TLSv1.2"),
