@@ -65,8 +65,9 @@ pub fn identify(
         Engine::Postgres => {
             crate::engines::postgres::identify::identify(version_string, &Hints(hints))
         }
+        Engine::Mysql => crate::engines::mysql::identify::identify(version_string, &Hints(hints)),
         Engine::Sqlite => crate::engines::sqlite::identify::identify(version_string, &Hints(hints)),
-        Engine::Mysql | Engine::Mssql => Err(IdentifyError::Unrecognized {
+        Engine::Mssql => Err(IdentifyError::Unrecognized {
             engine,
             text: version_string.chars().take(200).collect(),
         }),

@@ -2,6 +2,7 @@
 //! `identify.rs` (pure identification), `facts.rs` (what is collected), `collect.rs` (the only
 //! code that talks to the server), `checks.rs` (the registry: pure checks over the facts).
 
+pub mod mysql;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;
@@ -66,6 +67,7 @@ pub fn all_checks() -> Vec<CheckInfo> {
             .iter()
             .map(|c| c.info(Engine::Postgres)),
     );
+    v.extend(mysql::Mysql::checks().iter().map(|c| c.info(Engine::Mysql)));
     v.extend(
         sqlite::Sqlite::checks()
             .iter()
@@ -78,8 +80,9 @@ pub fn all_checks() -> Vec<CheckInfo> {
 pub fn flavors(engine: Engine) -> &'static [&'static str] {
     match engine {
         Engine::Postgres => postgres::Postgres::flavors(),
+        Engine::Mysql => mysql::Mysql::flavors(),
         Engine::Sqlite => sqlite::Sqlite::flavors(),
-        Engine::Mysql | Engine::Mssql => &[],
+        Engine::Mssql => &[],
     }
 }
 

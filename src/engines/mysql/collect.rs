@@ -1,0 +1,925 @@
+//! The MySQL-family collector: the only code that talks to a MySQL, MariaDB or compatible
+//! server. It connects in steps (DNS, TCP, then the driver), makes every session read-only with
+//! a server-side statement limit, and sends a fixed set of queries concurrently over a small
+//! pool; each becomes a probe of its own.
+
+use super::facts::{Database, Grant, Grants, MysqlFacts, Session, Tables, WriteProbe};
+use crate::Engine;
+use crate::checks::{
+    Capability, ClockFacts, CommonFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts,
+    TlsFacts, TrustMode,
+};
+use crate::engines::CollectOptions;
+use crate::engines::sql::{Runner, error_text};
+use crate::identity::{ServerIdentity, identify};
+use crate::net::{ConnectFailure, FailureKind, ms_since, reach};
+use crate::probe::Probe;
+use crate::target::ConnSpec;
+use sqlx::mysql::{
+    MySqlConnectOptions, MySqlDatabaseError, MySqlPool, MySqlPoolOptions, MySqlSslMode,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
+
+/// Collects every MySQL-family fact. Never fails: failures are recorded in the facts.
+pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
+    let mut facts = MysqlFacts {
+        common: CommonFacts::started(spec.target_info()),
+        ..Default::default()
+    };
+    let runner = Runner {
+        spec,
+        timeout: opts.check_timeout,
+        queries: Default::default(),
+        is_denied,
+        denied_hint,
+    };
+    let mode = ssl_mode_name(spec);
+    let socket = spec.params.get("socket").cloned();
+    if socket.is_none() {
+        let host = spec.host.clone().unwrap_or_else(|| "localhost".into());
+        if let Err(f) = reach(
+            &host,
+            spec.port_or_default(),
+            opts.connect_timeout,
+            &mut facts.common.connection,
+        )
+        .await
+        {
+            return failed(facts, f);
+        }
+    }
+    let options = match connect_options(spec, socket.as_deref(), &mode) {
+        Ok(o) => o,
+        Err(f) => return failed(facts, f),
+    };
+    // Every session of ours is read-only and bounded on the server too. The server's own
+    // defaults are read from the global variables, which these session settings do not touch.
+    let setup_queries = Arc::new(AtomicU32::new(0));
+    let counter = setup_queries.clone();
+    let limit = opts.check_timeout;
+    let pool_opts = MySqlPoolOptions::new()
+        .max_connections(3)
+        .min_connections(0)
+        .acquire_timeout(opts.connect_timeout)
+        .after_connect(move |conn, _| {
+            let counter = counter.clone();
+            Box::pin(async move {
+                counter.fetch_add(2, Ordering::Relaxed);
+                // Compatible engines may refuse these; the collector only reads anyway.
+                let _ = sqlx::raw_sql("SET SESSION TRANSACTION READ ONLY")
+                    .execute(&mut *conn)
+                    .await;
+                // MariaDB: max_statement_time in seconds; MySQL: max_execution_time in ms.
+                let mariadb = format!("SET SESSION max_statement_time = {}", limit.as_secs_f64());
+                if sqlx::raw_sql(sqlx::AssertSqlSafe(mariadb))
+                    .execute(&mut *conn)
+                    .await
+                    .is_err()
+                {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    let mysql = format!("SET SESSION max_execution_time = {}", limit.as_millis());
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(mysql))
+                        .execute(&mut *conn)
+                        .await;
+                }
+                Ok(())
+            })
+        });
+    let login = Instant::now();
+    let pool =
+        match tokio::time::timeout(opts.connect_timeout, pool_opts.connect_with(options)).await {
+            Err(_) => {
+                let f = ConnectFailure {
+                    kind: FailureKind::Timeout,
+                    message: format!(
+                        "the server accepted TCP but did not complete the login within {} s",
+                        opts.connect_timeout.as_secs_f32()
+                    ),
+                };
+                return failed(facts, f);
+            }
+            Ok(Err(e)) => return failed(facts, classify(&e, spec, &mode)),
+            Ok(Ok(p)) => p,
+        };
+    runner.add(1);
+    facts.common.connection.login_ms = Some(ms_since(login));
+
+    // First query: identity, session and clock.
+    let local_before = crate::checks::epoch_now();
+    let first = runner
+        .probe(
+            "version and session",
+            1,
+            sqlx::query_as::<
+                _,
+                (
+                    String,
+                    Option<String>,
+                    String,
+                    String,
+                    String,
+                    Option<String>,
+                ),
+            >(
+                "SELECT CAST(VERSION() AS CHAR), CAST(@@version_comment AS CHAR), \
+                 CAST(UNIX_TIMESTAMP(NOW(6)) AS CHAR), CAST(USER() AS CHAR), \
+                 CAST(CURRENT_USER() AS CHAR), CAST(DATABASE() AS CHAR)",
+            )
+            .fetch_one(&pool),
+        )
+        .await;
+    let local_after = crate::checks::epoch_now();
+    facts.common.version_raw = first.clone().map(|r| r.0);
+    facts.session = first.clone().map(|r| Session {
+        user: r.3,
+        account: r.4,
+        database: r.5,
+    });
+
+    let (variables, status, ssl, database, tables, grants, tz) = tokio::join!(
+        runner.probe(
+            "SHOW GLOBAL VARIABLES",
+            1,
+            sqlx::query_as::<_, (String, Option<String>)>("SHOW GLOBAL VARIABLES").fetch_all(&pool)
+        ),
+        runner.probe(
+            "SHOW GLOBAL STATUS",
+            1,
+            sqlx::query_as::<_, (String, Option<String>)>(
+                "SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', 'Threads_connected')"
+            )
+            .fetch_all(&pool)
+        ),
+        runner.probe(
+            "SHOW SESSION STATUS",
+            1,
+            sqlx::query_as::<_, (String, Option<String>)>("SHOW SESSION STATUS LIKE 'Ssl_%'")
+                .fetch_all(&pool)
+        ),
+        runner.probe(
+            "information_schema.SCHEMATA",
+            1,
+            sqlx::query_as::<_, (String, String, String)>(
+                "SELECT CAST(SCHEMA_NAME AS CHAR), CAST(DEFAULT_CHARACTER_SET_NAME AS CHAR), \
+                 CAST(DEFAULT_COLLATION_NAME AS CHAR) \
+                 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()"
+            )
+            .fetch_optional(&pool)
+        ),
+        runner.probe(
+            "information_schema.TABLES",
+            1,
+            sqlx::query_as::<_, TableRow>(
+                "SELECT CAST(TABLE_NAME AS CHAR), CAST(COALESCE(ENGINE, '') AS CHAR), \
+                 CAST(COALESCE(ROW_FORMAT, '') AS CHAR), CAST(COALESCE(TABLE_COLLATION, '') AS CHAR), \
+                 CAST(COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) AS CHAR) \
+                 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' \
+                 ORDER BY TABLE_NAME"
+            )
+            .fetch_all(&pool)
+        ),
+        runner.probe(
+            "SHOW GRANTS",
+            1,
+            sqlx::query_scalar::<_, String>("SHOW GRANTS").fetch_all(&pool)
+        ),
+        runner.probe(
+            "CONVERT_TZ",
+            1,
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT CAST(CONVERT_TZ('2000-01-01 00:00:00', 'UTC', 'Europe/Paris') AS CHAR)"
+            )
+            .fetch_one(&pool)
+        ),
+    );
+
+    let settings: Probe<BTreeMap<String, String>> = variables.map(|rows| {
+        rows.into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.unwrap_or_default()))
+            .collect()
+    });
+    let s = settings.value().cloned().unwrap_or_default();
+    let status_map: BTreeMap<String, String> = status
+        .value()
+        .map(|rows| {
+            rows.iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    facts.common.clock = first.clone().map(|r| ClockFacts {
+        server_epoch: r.2.parse().unwrap_or(0.0),
+        local_epoch: (local_before + local_after) / 2.0,
+        time_zone: s
+            .get("time_zone")
+            .map(|z| match (z.as_str(), s.get("system_time_zone")) {
+                ("SYSTEM", Some(sys)) if !sys.is_empty() => format!("SYSTEM ({sys})"),
+                _ => z.clone(),
+            }),
+    });
+    facts.common.uptime_seconds = match (&status, status_map.get("uptime")) {
+        (Probe::Ok { ms, .. }, Some(u)) => Probe::ok(u.parse().unwrap_or(0), *ms),
+        (Probe::Ok { ms, .. }, None) => Probe::Failed {
+            message: "Uptime not in SHOW GLOBAL STATUS".into(),
+            ms: *ms,
+        },
+        (other, _) => other.clone().map(|_| 0),
+    };
+    let int = |k: &str| s.get(k).and_then(|v| v.parse::<u64>().ok());
+    facts.common.connections = match (&status, int("max_connections")) {
+        (Probe::Ok { ms, .. }, Some(max)) => Probe::ok(
+            ConnectionSlots {
+                max,
+                // MySQL keeps one extra connection for SUPER beyond max_connections.
+                reserved: 0,
+                in_use: status_map
+                    .get("threads_connected")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+                user_limit: int("max_user_connections").filter(|l| *l > 0),
+            },
+            *ms,
+        ),
+        (Probe::Ok { ms, .. }, None) => Probe::Failed {
+            message: "max_connections not visible".into(),
+            ms: *ms,
+        },
+        (other, _) => other.clone().map(|_| ConnectionSlots {
+            max: 0,
+            reserved: 0,
+            in_use: 0,
+            user_limit: None,
+        }),
+    };
+    facts.common.tls = ssl.map(|rows| {
+        let m: BTreeMap<String, String> = rows
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.unwrap_or_default()))
+            .collect();
+        tls_facts(&m, &mode, crate::checks::epoch_now())
+    });
+    facts.common.database_size_bytes = tables.clone().map(|rows| {
+        rows.iter()
+            .map(|r| r.4.parse::<f64>().unwrap_or(0.0) as u64)
+            .sum()
+    });
+    facts.database = database.map(|r| {
+        r.map(|r| Database {
+            name: r.0,
+            charset: r.1,
+            collation: r.2,
+        })
+    });
+    let table_rows = tables.value().cloned().unwrap_or_default();
+    facts.tables = tables.map(summarize_tables);
+    facts.grants = grants.map(|lines| parse_grants(&lines));
+    facts.time_zone_tables = tz.map(|v| v.is_some());
+    facts.common.read_only = match &settings {
+        Probe::Ok { ms, .. } => Probe::ok(read_only(&s), *ms),
+        other => other.clone().map(|_| ReadOnlyFacts::default()),
+    };
+    facts.common.migrations = if facts.tables.value().is_some() {
+        migrations(&runner, &pool, &table_rows).await
+    } else {
+        facts.tables.clone().map(|_| Vec::new())
+    };
+
+    // Identity needs the version and the markers compatible engines leave in the variables.
+    facts.common.identity = match &facts.common.version_raw {
+        Probe::Ok { value, ms } => {
+            let comment = first.value().and_then(|r| r.1.clone()).unwrap_or_default();
+            let mut hints: Vec<(&str, &str)> = vec![("version_comment", comment.as_str())];
+            for k in [
+                "aurora_version",
+                "tidb_version",
+                "memsql_version",
+                "version_compile_os",
+                "version_compile_machine",
+            ] {
+                if let Some(v) = s.get(k) {
+                    hints.push((k, v));
+                }
+            }
+            if s.keys()
+                .any(|k| k.starts_with("azure") || k == "aad_auth_only")
+            {
+                hints.push(("managed", "azure"));
+            }
+            match identify(Engine::Mysql, value, &hints) {
+                Ok(id) => Probe::ok(id, *ms),
+                Err(e) => Probe::Failed {
+                    message: e.to_string(),
+                    ms: *ms,
+                },
+            }
+        }
+        other => other.clone().map(|_| unreachable_identity()),
+    };
+    facts.common.settings = settings;
+    if let Some(id) = facts.common.identity.value() {
+        let charset = facts
+            .database
+            .value()
+            .and_then(|d| d.as_ref().map(|d| d.charset.clone()))
+            .or_else(|| s.get("character_set_server").cloned());
+        facts.common.capabilities = capabilities(id, charset.as_deref());
+    }
+    facts.write_probe = if !opts.probe_write {
+        Probe::not_collected("not asked: run with --probe-write to create a scratch table")
+    } else if facts
+        .session
+        .value()
+        .and_then(|s| s.database.as_ref())
+        .is_none()
+    {
+        Probe::not_collected("the URL names no database to create a scratch table in")
+    } else {
+        let p = runner
+            .probe("--probe-write scratch table", 5, write_probe(&pool))
+            .await;
+        if let Some(w) = p.value()
+            && let Some(enforced) = w.check_enforced
+        {
+            facts.common.capabilities.insert(
+                "check-constraints".into(),
+                Capability::from_version(
+                    enforced,
+                    if enforced {
+                        "probed: an INSERT violating a CHECK constraint was refused"
+                    } else {
+                        "probed: an INSERT violating a CHECK constraint was accepted"
+                    },
+                ),
+            );
+        }
+        p
+    };
+    runner.add(setup_queries.load(Ordering::Relaxed));
+    facts.common.queries = runner.count();
+    pool.close().await;
+    facts
+}
+
+/// Creates a uniquely named scratch table, tries an INSERT that violates its CHECK constraint,
+/// and drops it (DDL is not transactional here, so there is nothing to roll back).
+async fn write_probe(pool: &MySqlPool) -> Result<WriteProbe, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let table = format!("_byod_precheck_{}_{nanos}", std::process::id());
+    let mut out = WriteProbe {
+        table: table.clone(),
+        ..Default::default()
+    };
+    // Our sessions are read-only; this one may write until the probe ends.
+    sqlx::raw_sql("SET SESSION TRANSACTION READ WRITE")
+        .execute(&mut *conn)
+        .await?;
+    // The name is ours: digits and underscores only.
+    let create = format!(
+        "CREATE TABLE `{table}` (id INT PRIMARY KEY, v VARCHAR(255), CONSTRAINT c_pos CHECK (id > 0), KEY k_v (v)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    );
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+        .execute(&mut *conn)
+        .await
+    {
+        Err(e) => out.create_error = Some(error_text(&e)),
+        Ok(_) => {
+            let insert = format!("INSERT INTO `{table}` (id, v) VALUES (-1, 'x')");
+            let violated = sqlx::raw_sql(sqlx::AssertSqlSafe(insert))
+                .execute(&mut *conn)
+                .await;
+            out.check_enforced = Some(violated.is_err());
+            let drop = format!("DROP TABLE `{table}`");
+            out.leftover = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                .execute(&mut *conn)
+                .await
+                .is_err();
+        }
+    }
+    sqlx::raw_sql("SET SESSION TRANSACTION READ ONLY")
+        .execute(&mut *conn)
+        .await?;
+    Ok(out)
+}
+
+fn unreachable_identity() -> ServerIdentity {
+    ServerIdentity {
+        engine: Engine::Mysql,
+        flavor: String::new(),
+        major: 0,
+        minor: 0,
+        patch: None,
+        flavor_version: None,
+        product: String::new(),
+        os: None,
+    }
+}
+
+/// Records a connection failure; every other probe stays "not collected".
+fn failed(mut facts: MysqlFacts, f: ConnectFailure) -> MysqlFacts {
+    facts.common.connection.failure = Some(f);
+    let reason = "not collected: the connection failed";
+    let c = &mut facts.common;
+    c.version_raw = Probe::not_collected(reason);
+    c.identity = Probe::not_collected(reason);
+    c.tls = Probe::not_collected(reason);
+    c.clock = Probe::not_collected(reason);
+    c.uptime_seconds = Probe::not_collected(reason);
+    c.read_only = Probe::not_collected(reason);
+    c.settings = Probe::not_collected(reason);
+    c.connections = Probe::not_collected(reason);
+    c.database_size_bytes = Probe::not_collected(reason);
+    c.migrations = Probe::not_collected(reason);
+    facts.session = Probe::not_collected(reason);
+    facts.database = Probe::not_collected(reason);
+    facts.grants = Probe::not_collected(reason);
+    facts.tables = Probe::not_collected(reason);
+    facts.time_zone_tables = Probe::not_collected(reason);
+    facts.write_probe = Probe::not_collected(reason);
+    facts
+}
+
+/// The ssl-mode option, normalised to the MySQL client's names (`preferred` by default).
+fn ssl_mode_name(spec: &ConnSpec) -> String {
+    ["ssl-mode", "ssl_mode", "sslmode"]
+        .iter()
+        .find_map(|k| spec.params.get(*k))
+        .map_or("preferred".to_string(), |m| {
+            m.trim().to_ascii_lowercase().replace('-', "_")
+        })
+}
+
+fn connect_options(
+    spec: &ConnSpec,
+    socket: Option<&str>,
+    mode: &str,
+) -> Result<MySqlConnectOptions, ConnectFailure> {
+    let config = |message: String| ConnectFailure {
+        kind: FailureKind::Config,
+        message,
+    };
+    let mut o = MySqlConnectOptions::new()
+        .port(spec.port_or_default())
+        .statement_cache_capacity(0)
+        // Leave the session's sql_mode and time zone as the server gives them.
+        .pipes_as_concat(false)
+        .no_engine_substitution(false)
+        .timezone(None);
+    o = match socket {
+        Some(path) => o.socket(path),
+        None => o.host(spec.host.as_deref().unwrap_or("localhost")),
+    };
+    if let Some(u) = &spec.user {
+        o = o.username(u);
+    }
+    if let Some(p) = &spec.password {
+        o = o.password(p.expose());
+    }
+    if let Some(d) = &spec.database {
+        o = o.database(d);
+    }
+    if let Some(c) = spec.params.get("charset") {
+        o = o.charset(c);
+    }
+    let ssl = match mode {
+        "disabled" | "disable" => MySqlSslMode::Disabled,
+        "preferred" | "prefer" => MySqlSslMode::Preferred,
+        "required" | "require" => MySqlSslMode::Required,
+        "verify_ca" => MySqlSslMode::VerifyCa,
+        "verify_identity" | "verify_full" => MySqlSslMode::VerifyIdentity,
+        other => {
+            return Err(config(format!(
+                "ssl-mode `{other}` is not one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY"
+            )));
+        }
+    };
+    o = o.ssl_mode(ssl);
+    if let Some(ca) = spec
+        .params
+        .get("ssl-ca")
+        .or_else(|| spec.params.get("ssl_ca"))
+    {
+        if !std::path::Path::new(ca).is_file() {
+            return Err(config(format!("ssl-ca `{ca}` is not a readable file")));
+        }
+        o = o.ssl_ca(ca);
+    }
+    Ok(o)
+}
+
+/// The server's error number, for MySQL errors.
+fn number(e: &sqlx::Error) -> Option<u16> {
+    match e {
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<MySqlDatabaseError>()
+            .map(|d| d.number()),
+        _ => None,
+    }
+}
+
+/// Access denied: to a database (1044), a table (1142), a column (1143), a routine (1370),
+/// or a statement needing a privilege (1227).
+fn is_denied(e: &sqlx::Error) -> bool {
+    matches!(number(e), Some(1044 | 1142 | 1143 | 1227 | 1370))
+}
+
+fn denied_hint(what: &str) -> Option<&'static str> {
+    match what {
+        "SHOW GLOBAL STATUS" | "SHOW GLOBAL VARIABLES" => {
+            Some("needs no privilege on MySQL 5.7+; with show_compatibility_56 it needs PROCESS")
+        }
+        _ => None,
+    }
+}
+
+/// Classifies a driver error at connect time.
+fn classify(e: &sqlx::Error, spec: &ConnSpec, mode: &str) -> ConnectFailure {
+    let message = spec.scrub(&error_text(e));
+    let kind = match (e, number(e)) {
+        (_, Some(1045 | 1698)) => FailureKind::Authentication,
+        (_, Some(1049)) => FailureKind::DatabaseMissing,
+        (_, Some(1044 | 1130 | 1227)) => FailureKind::Permission,
+        (_, Some(3159)) => FailureKind::Tls, // require_secure_transport refused plain text
+        (sqlx::Error::Tls(_), _) => FailureKind::Tls,
+        (sqlx::Error::Io(io), _) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            FailureKind::Refused
+        }
+        (sqlx::Error::Io(io), _) if io.kind() == std::io::ErrorKind::TimedOut => {
+            FailureKind::Timeout
+        }
+        (sqlx::Error::PoolTimedOut, _) => FailureKind::Timeout,
+        (sqlx::Error::Configuration(_), _) => FailureKind::Config,
+        _ if message.contains("TLS")
+            || message.contains("SSL")
+            || message.contains("certificate") =>
+        {
+            FailureKind::Tls
+        }
+        _ => FailureKind::ServerError,
+    };
+    let message = if kind == FailureKind::Tls {
+        format!("{message} (ssl-mode={})", mode.to_ascii_uppercase())
+    } else {
+        message
+    };
+    ConnectFailure { kind, message }
+}
+
+/// TLS from the session's `Ssl_version`, `Ssl_cipher` and `Ssl_server_not_after`.
+pub(crate) fn tls_facts(status: &BTreeMap<String, String>, mode: &str, now: f64) -> TlsFacts {
+    let get = |k: &str| status.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    let protocol = get("ssl_version");
+    let cipher = get("ssl_cipher");
+    let in_use = protocol.is_some() || cipher.is_some();
+    let expires = get("ssl_server_not_after")
+        .and_then(|d| parse_cert_date(&d))
+        .map(|t| ((t as f64 - now) / 86400.0).floor() as i64);
+    TlsFacts {
+        in_use,
+        protocol,
+        cipher,
+        bits: None,
+        trust: match (in_use, mode) {
+            (false, _) => TrustMode::None,
+            (true, "verify_identity" | "verify_full") => TrustMode::Verified,
+            (true, "verify_ca") => TrustMode::CaOnly,
+            _ => TrustMode::NotVerified,
+        },
+        cert_expires_in_days: expires,
+        client_setting: format!("ssl-mode={}", mode.to_ascii_uppercase()),
+    }
+}
+
+/// `Dec 31 23:59:59 2030 GMT` (OpenSSL's format) as seconds since the epoch.
+fn parse_cert_date(d: &str) -> Option<i64> {
+    let parts: Vec<&str> = d.split_whitespace().collect();
+    let [mon, day, hms, year, ..] = parts.as_slice() else {
+        return None;
+    };
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| m == mon)?;
+    let month = time::Month::try_from(month as u8 + 1).ok()?;
+    let date = time::Date::from_calendar_date(year.parse().ok()?, month, day.parse().ok()?).ok()?;
+    let mut t = hms.split(':').map(|p| p.parse::<u8>().ok());
+    let time = time::Time::from_hms(t.next()??, t.next()??, t.next()??).ok()?;
+    Some(date.with_time(time).assume_utc().unix_timestamp())
+}
+
+/// Why the server refuses writes, from its global variables.
+pub(crate) fn read_only(s: &BTreeMap<String, String>) -> ReadOnlyFacts {
+    let on = |k: &str| {
+        s.get(k)
+            .is_some_and(|v| matches!(v.to_ascii_uppercase().as_str(), "ON" | "1" | "TRUE"))
+    };
+    let mut reasons = Vec::new();
+    for (k, why) in [
+        (
+            "read_only",
+            "read_only = ON: only administrators may write (a replica, usually)",
+        ),
+        ("super_read_only", "super_read_only = ON: nobody may write"),
+        (
+            "innodb_read_only",
+            "innodb_read_only = ON: InnoDB refuses every write (an Aurora reader, or a read-only instance)",
+        ),
+        (
+            "transaction_read_only",
+            "transaction_read_only = ON: new sessions start read-only",
+        ),
+        (
+            "tx_read_only",
+            "tx_read_only = ON: new sessions start read-only",
+        ),
+    ] {
+        if on(k) && !(k == "tx_read_only" && s.contains_key("transaction_read_only")) {
+            reasons.push(why.to_string());
+        }
+    }
+    ReadOnlyFacts {
+        read_only: !reasons.is_empty(),
+        reasons,
+    }
+}
+
+/// Name, engine, row format, collation, data + index bytes.
+type TableRow = (String, String, String, String, String);
+
+fn summarize_tables(rows: Vec<TableRow>) -> Tables {
+    let mut t = Tables {
+        total: rows.len() as u64,
+        ..Default::default()
+    };
+    for (name, engine, row_format, collation, _) in rows {
+        if !engine.eq_ignore_ascii_case("InnoDB") && !engine.is_empty() {
+            t.non_innodb.push(format!("{name} ({engine})"));
+        }
+        if !collation.is_empty() && !collation.to_ascii_lowercase().starts_with("utf8mb4_") {
+            t.not_utf8mb4.push(format!("{name} ({collation})"));
+        }
+        if matches!(
+            row_format.to_ascii_lowercase().as_str(),
+            "compact" | "redundant"
+        ) {
+            t.small_prefix.push(format!("{name} ({row_format})"));
+        }
+    }
+    t
+}
+
+/// Parses `SHOW GRANTS` lines; password hashes and everything after `TO` are dropped.
+pub(crate) fn parse_grants(lines: &[String]) -> Grants {
+    let mut g = Grants::default();
+    for line in lines {
+        let Some(body) = line.trim().strip_prefix("GRANT ") else {
+            continue;
+        };
+        let grant_option = line.contains("WITH GRANT OPTION");
+        match (find_top(body, " ON "), find_top(body, " TO ")) {
+            (Some(on_at), Some(to_at)) if on_at < to_at => {
+                let privileges = split_top(&body[..on_at])
+                    .into_iter()
+                    .map(|p| p.trim().to_ascii_uppercase())
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                let on = body[on_at + 4..to_at].trim();
+                let on = on.strip_prefix("TABLE ").unwrap_or(on).trim().to_string();
+                g.grants.push(Grant {
+                    privileges,
+                    on,
+                    grant_option,
+                });
+            }
+            (None, Some(to_at)) => g.roles.push(body[..to_at].trim().to_string()),
+            _ => {}
+        }
+    }
+    g
+}
+
+/// Finds `needle` outside backticks, quotes and parentheses.
+fn find_top(s: &str, needle: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for (i, c) in s.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '`' | '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth -= 1,
+            (None, _) if depth == 0 && s[i..].starts_with(needle) => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Splits a privilege list at commas outside parentheses (`SELECT (a, b), INSERT`).
+fn split_top(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out
+}
+
+/// The history tables of the usual migration tools, and how to read their latest version.
+const MIGRATION_TABLES: &[(&str, &str, &str)] = &[
+    (
+        "alembic",
+        "alembic_version",
+        "SELECT CAST(GROUP_CONCAT(version_num) AS CHAR), COUNT(*) FROM {t}",
+    ),
+    (
+        "flyway",
+        "flyway_schema_history",
+        "SELECT (SELECT CAST(version AS CHAR) FROM {t} WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1), COUNT(*) FROM {t}",
+    ),
+    (
+        "liquibase",
+        "databasechangelog",
+        "SELECT (SELECT CAST(ID AS CHAR) FROM {t} ORDER BY ORDEREXECUTED DESC LIMIT 1), COUNT(*) FROM {t}",
+    ),
+    (
+        "django",
+        "django_migrations",
+        "SELECT (SELECT CAST(CONCAT(app, '.', name) AS CHAR) FROM {t} ORDER BY id DESC LIMIT 1), COUNT(*) FROM {t}",
+    ),
+    (
+        "rails",
+        "schema_migrations",
+        "SELECT CAST(MAX(version) AS CHAR), COUNT(*) FROM {t}",
+    ),
+    (
+        "sqlx",
+        "_sqlx_migrations",
+        "SELECT CAST(MAX(version) AS CHAR), COUNT(*) FROM {t}",
+    ),
+    (
+        "efcore",
+        "__efmigrationshistory",
+        "SELECT CAST(MAX(MigrationId) AS CHAR), COUNT(*) FROM {t}",
+    ),
+];
+
+async fn migrations(
+    runner: &Runner<'_>,
+    pool: &MySqlPool,
+    tables: &[TableRow],
+) -> Probe<Vec<MigrationHistory>> {
+    let mut out = Vec::new();
+    for (name, ..) in tables {
+        let lower = name.to_ascii_lowercase();
+        let Some((tool, _, sql)) = MIGRATION_TABLES.iter().find(|(_, t, _)| *t == lower) else {
+            continue;
+        };
+        let sql = sql.replace("{t}", &format!("`{}`", name.replace('`', "``")));
+        let latest = runner
+            .probe(
+                &format!("{name} history"),
+                1, // The table name comes from information_schema and is quoted above.
+                sqlx::query_as::<_, (Option<String>, i64)>(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(pool),
+            )
+            .await;
+        let (latest, applied) = match latest.value() {
+            Some((v, n)) => (v.clone(), Some(n.max(&0).unsigned_abs())),
+            None => (None, None),
+        };
+        out.push(MigrationHistory {
+            tool: tool.to_string(),
+            table: name.clone(),
+            latest,
+            applied,
+        });
+    }
+    Probe::ok(out, 0)
+}
+
+/// What the app's SQL may rely on, from the flavor and version.
+pub(crate) fn capabilities(
+    id: &ServerIdentity,
+    charset: Option<&str>,
+) -> BTreeMap<String, Capability> {
+    let v = (id.major, id.minor, id.patch.unwrap_or(0));
+    let maria = id.flavor == "mariadb";
+    fn cap(supported: bool, basis: impl Into<String>) -> Capability {
+        Capability::from_version(supported, basis)
+    }
+    // MariaDB since `m`, MySQL (and the MySQL-based flavors) since `my`.
+    let since = |m: (u64, u64, u64), my: Option<(u64, u64, u64)>, what: &str| {
+        if maria {
+            cap(v >= m, format!("{what}: MariaDB {}.{}.{}+", m.0, m.1, m.2))
+        } else {
+            match my {
+                Some(my) => cap(
+                    v >= my,
+                    format!("{what}: MySQL {}.{}.{}+", my.0, my.1, my.2),
+                ),
+                None => cap(false, format!("{what}: not in MySQL")),
+            }
+        }
+    };
+    let mut m = BTreeMap::new();
+    m.insert(
+        "json".into(),
+        if maria {
+            cap(
+                v >= (10, 2, 7),
+                "JSON is an alias of LONGTEXT with a JSON_VALID check (MariaDB 10.2.7+), not a native type",
+            )
+        } else {
+            cap(v >= (5, 7, 8), "native JSON type: MySQL 5.7.8+")
+        },
+    );
+    m.insert(
+        "cte".into(),
+        since((10, 2, 1), Some((8, 0, 1)), "WITH queries"),
+    );
+    m.insert(
+        "window-functions".into(),
+        since((10, 2, 0), Some((8, 0, 2)), "window functions"),
+    );
+    m.insert(
+        "check-constraints".into(),
+        since(
+            (10, 2, 1),
+            Some((8, 0, 16)),
+            "CHECK constraints enforced (parsed and ignored before)",
+        ),
+    );
+    m.insert(
+        "transactional-ddl".into(),
+        cap(
+            false,
+            "DDL commits implicitly: a failed migration is not rolled back",
+        ),
+    );
+    m.insert(
+        "drop-cascade".into(),
+        cap(false, "DROP TABLE ... CASCADE is parsed and ignored"),
+    );
+    m.insert(
+        "returning".into(),
+        since((10, 5, 0), None, "INSERT/DELETE ... RETURNING"),
+    );
+    m.insert(
+        "upsert".into(),
+        cap(true, "INSERT ... ON DUPLICATE KEY UPDATE"),
+    );
+    m.insert(
+        "sequences".into(),
+        since((10, 3, 0), None, "CREATE SEQUENCE"),
+    );
+    m.insert(
+        "varchar-without-length".into(),
+        cap(
+            false,
+            "VARCHAR needs a length: `VARCHAR` alone is a syntax error",
+        ),
+    );
+    m.insert("string-agg".into(), cap(true, "GROUP_CONCAT()"));
+    m.insert("drop-if-exists".into(), cap(true, "DROP ... IF EXISTS"));
+    m.insert(
+        "offset-fetch".into(),
+        since((10, 6, 0), None, "OFFSET ... FETCH FIRST"),
+    );
+    m.insert("merge".into(), cap(false, "no MERGE statement"));
+    m.insert(
+        "create-or-alter".into(),
+        cap(
+            false,
+            "CREATE OR REPLACE exists for views and routines, not CREATE OR ALTER",
+        ),
+    );
+    if let Some(cs) = charset {
+        m.insert(
+            "utf8".into(),
+            cap(
+                cs.eq_ignore_ascii_case("utf8mb4"),
+                format!("database character set {cs}"),
+            ),
+        );
+    }
+    m
+}
