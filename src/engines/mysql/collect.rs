@@ -421,7 +421,7 @@ fn unreachable_identity() -> ServerIdentity {
 }
 
 /// Records a connection failure; every other probe stays "not collected".
-fn failed(mut facts: MysqlFacts, f: ConnectFailure) -> MysqlFacts {
+pub(super) fn failed(mut facts: MysqlFacts, f: ConnectFailure) -> MysqlFacts {
     facts.common.connection.failure = Some(f);
     let reason = "not collected: the connection failed";
     let c = &mut facts.common;

@@ -31,4 +31,13 @@ impl EngineModule for Mysql {
     fn common(facts: &Self::Facts) -> &CommonFacts {
         &facts.common
     }
+    fn failed(spec: &ConnSpec, failure: crate::net::ConnectFailure) -> Self::Facts {
+        collect::failed(
+            facts::MysqlFacts {
+                common: CommonFacts::started(spec.target_info()),
+                ..Default::default()
+            },
+            failure,
+        )
+    }
 }
