@@ -66,7 +66,8 @@ pub fn identify(
             crate::engines::postgres::identify::identify(version_string, &Hints(hints))
         }
         Engine::Sqlite => crate::engines::sqlite::identify::identify(version_string, &Hints(hints)),
-        Engine::Mysql | Engine::Mssql => Err(IdentifyError::Unrecognized {
+        Engine::Mssql => crate::engines::mssql::identify::identify(version_string, &Hints(hints)),
+        Engine::Mysql => Err(IdentifyError::Unrecognized {
             engine,
             text: version_string.chars().take(200).collect(),
         }),

@@ -4,7 +4,9 @@
 
 use crate::checks::now_rfc3339;
 use crate::engine::Engine;
-use crate::engines::{CollectOptions, EngineModule, postgres::Postgres, sqlite::Sqlite};
+use crate::engines::{
+    CollectOptions, EngineModule, mssql::Mssql, postgres::Postgres, sqlite::Sqlite,
+};
 use crate::eol::{EolData, parse_date};
 use crate::matrix::Matrix;
 use crate::registry::{self, Ctx, Selection};
@@ -42,8 +44,9 @@ pub async fn check(
 ) -> Result<RunResult, String> {
     match spec.engine {
         Engine::Postgres => Ok(run::<Postgres>(spec, matrix, opts).await),
+        Engine::Mssql => Ok(run::<Mssql>(spec, matrix, opts).await),
         Engine::Sqlite => Ok(run::<Sqlite>(spec, matrix, opts).await),
-        Engine::Mysql | Engine::Mssql => Err(format!(
+        Engine::Mysql => Err(format!(
             "the {} engine is not available in this build",
             spec.engine
         )),
@@ -127,6 +130,7 @@ pub fn replay(
     }
     match saved.engine {
         Engine::Postgres => go::<Postgres>(saved, matrix, selection),
+        Engine::Mssql => go::<Mssql>(saved, matrix, selection),
         Engine::Sqlite => go::<Sqlite>(saved, matrix, selection),
         other => Err(format!("the {other} engine is not available in this build")),
     }

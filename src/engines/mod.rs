@@ -2,6 +2,7 @@
 //! `identify.rs` (pure identification), `facts.rs` (what is collected), `collect.rs` (the only
 //! code that talks to the server), `checks.rs` (the registry: pure checks over the facts).
 
+pub mod mssql;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;
@@ -61,6 +62,7 @@ pub fn all_checks() -> Vec<CheckInfo> {
             .iter()
             .map(|c| c.info(Engine::Postgres)),
     );
+    v.extend(mssql::Mssql::checks().iter().map(|c| c.info(Engine::Mssql)));
     v.extend(
         sqlite::Sqlite::checks()
             .iter()
@@ -73,8 +75,9 @@ pub fn all_checks() -> Vec<CheckInfo> {
 pub fn flavors(engine: Engine) -> &'static [&'static str] {
     match engine {
         Engine::Postgres => postgres::Postgres::flavors(),
+        Engine::Mssql => mssql::Mssql::flavors(),
         Engine::Sqlite => sqlite::Sqlite::flavors(),
-        Engine::Mysql | Engine::Mssql => &[],
+        Engine::Mysql => &[],
     }
 }
 
