@@ -873,3 +873,661 @@ pub static CHECKS: &[Check<MssqlFacts>] = &[
         run: |f, ctx| common::migrations(&f.common, ctx),
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    //! Fixtures built from SQL Server's documented outputs (SERVERPROPERTY, @@VERSION,
+    //! sys.databases, sys.dm_os_host_info, sys.dm_exec_connections); each test changes one
+    //! thing and looks at the verdict a user would read.
+    use super::super::Mssql;
+    use super::super::collect::capabilities;
+    use super::super::facts::*;
+    use crate::checks::{ClockFacts, ConnectionSlots, ReadOnlyFacts, TlsFacts, TrustMode};
+    use crate::identity::identify;
+    use crate::matrix::Matrix;
+    use crate::net::{ConnectFailure, FailureKind};
+    use crate::probe::Probe;
+    use crate::registry::Selection;
+    use crate::report::{Finding, Report};
+    use crate::status::Status;
+    use crate::target::ConnSpec;
+    use crate::{Engine, run};
+    use std::collections::BTreeMap;
+
+    struct Server {
+        banner: &'static str,
+        product_version: &'static str,
+        level: &'static str,
+        update: Option<&'static str>,
+        edition: &'static str,
+        engine_edition: i64,
+        compat: i64,
+        host: Option<(&'static str, &'static str, &'static str)>,
+    }
+
+    const S2016: Server = Server {
+        banner: "Microsoft SQL Server 2016 (SP3) (KB5003279) - 13.0.6300.2 (X64) \n\tAug  7 2021 01:20:37 \n\tCopyright (c) Microsoft Corporation\n\tStandard Edition (64-bit) on Windows Server 2016 Datacenter 10.0 <X64> (Build 14393: ) (Hypervisor)\n",
+        product_version: "13.0.6300.2",
+        level: "SP3",
+        update: None,
+        edition: "Standard Edition (64-bit)",
+        engine_edition: 2,
+        compat: 130,
+        host: None, // sys.dm_os_host_info arrived in 2017
+    };
+    const S2017: Server = Server {
+        banner: "Microsoft SQL Server 2017 (RTM-CU31) (KB5016884) - 14.0.3456.2 (X64) \n\tSep  2 2022 11:01:50 \n\tCopyright (C) 2017 Microsoft Corporation\n\tDeveloper Edition (64-bit) on Linux (Ubuntu 18.04.6 LTS)",
+        product_version: "14.0.3456.2",
+        level: "RTM",
+        update: Some("CU31"),
+        edition: "Developer Edition (64-bit)",
+        engine_edition: 3,
+        compat: 140,
+        host: Some(("Linux", "Ubuntu", "18.04")),
+    };
+    const S2019: Server = Server {
+        banner: "Microsoft SQL Server 2019 (RTM-CU27) (KB5037331) - 15.0.4375.4 (X64) \n\tJun 10 2024 18:00:07 \n\tCopyright (C) 2019 Microsoft Corporation\n\tEnterprise Edition: Core-based Licensing (64-bit) on Windows Server 2019 Datacenter 10.0 <X64> (Build 17763: ) (Hypervisor)\n",
+        product_version: "15.0.4375.4",
+        level: "RTM",
+        update: Some("CU27"),
+        edition: "Enterprise Edition: Core-based Licensing (64-bit)",
+        engine_edition: 3,
+        compat: 150,
+        host: Some(("Windows", "Windows Server 2019 Datacenter", "10.0")),
+    };
+    const S2022: Server = Server {
+        banner: "Microsoft SQL Server 2022 (RTM-CU14) (KB5038325) - 16.0.4135.4 (X64) \n\tJul 10 2024 14:09:09 \n\tCopyright (C) 2022 Microsoft Corporation\n\tDeveloper Edition (64-bit) on Linux (Ubuntu 22.04.4 LTS) <X64>",
+        product_version: "16.0.4135.4",
+        level: "RTM",
+        update: Some("CU14"),
+        edition: "Developer Edition (64-bit)",
+        engine_edition: 3,
+        compat: 160,
+        host: Some(("Linux", "Ubuntu", "22.04")),
+    };
+    const S2025: Server = Server {
+        banner: "Microsoft SQL Server 2025 (RTM) - 17.0.1000.7 (X64) \n\tOct 21 2025 12:05:57 \n\tCopyright (C) 2025 Microsoft Corporation\n\tEnterprise Developer Edition (64-bit) on Linux (Ubuntu 24.04.3 LTS) <X64>",
+        product_version: "17.0.1000.7",
+        level: "RTM",
+        update: None,
+        edition: "Enterprise Developer Edition (64-bit)",
+        engine_edition: 3,
+        compat: 170,
+        host: Some(("Linux", "Ubuntu", "24.04")),
+    };
+    const AZURE: Server = Server {
+        banner: "Microsoft SQL Azure (RTM) - 12.0.2000.8 \n\tJul 11 2024 17:09:56 \n\tCopyright (C) 2022 Microsoft Corporation\n",
+        product_version: "12.0.2000.8",
+        level: "RTM",
+        update: None,
+        edition: "SQL Azure",
+        engine_edition: 5,
+        compat: 160,
+        host: None,
+    };
+
+    /// A healthy database on that server, reached as a non-sysadmin `app` user with every
+    /// permission, over a verified TLS connection.
+    fn facts(s: &Server) -> MssqlFacts {
+        let spec = ConnSpec::parse("mssql://app@db.example.com:1433/app").unwrap();
+        let mut f = MssqlFacts::default();
+        let c = &mut f.common;
+        c.collected_at = "2026-11-24T20:00:00Z".into();
+        c.target = spec.target_info();
+        c.connection.dns_ms = Some(1);
+        c.connection.tcp_ms = Some(1);
+        c.connection.login_ms = Some(20);
+        c.version_raw = Probe::ok(s.banner.into(), 1);
+        let ee = s.engine_edition.to_string();
+        let mut hints = vec![
+            ("product_version", s.product_version),
+            ("engine_edition", ee.as_str()),
+            ("edition", s.edition),
+            ("product_level", s.level),
+        ];
+        if let Some(u) = s.update {
+            hints.push(("product_update_level", u));
+        }
+        let id = identify(Engine::Mssql, s.banner, &hints).unwrap();
+        f.server = Probe::ok(
+            ServerProps {
+                product_version: s.product_version.into(),
+                product_level: Some(s.level.into()),
+                product_update_level: s.update.map(Into::into),
+                edition: Some(s.edition.into()),
+                engine_edition: Some(s.engine_edition),
+                collation: Some("SQL_Latin1_General_CP1_CI_AS".into()),
+                hadr_enabled: Some(false),
+                server_name: Some("DB01".into()),
+            },
+            1,
+        );
+        let azure = s.engine_edition == 5;
+        let db = Database {
+            name: "app".into(),
+            database_id: Some(5),
+            compatibility_level: s.compat,
+            collation: Some("SQL_Latin1_General_CP1_CI_AS".into()),
+            comparison_style: Some(196_609),
+            read_committed_snapshot: true,
+            snapshot_isolation_state: if azure { 1 } else { 0 },
+            auto_close: false,
+            auto_shrink: false,
+            state: "ONLINE".into(),
+            read_only: false,
+            user_access: Some("MULTI_USER".into()),
+            updateability: Some("READ_WRITE".into()),
+            recovery_model: Some("FULL".into()),
+        };
+        f.common.capabilities = capabilities(&id, Some(&db));
+        f.common.identity = Probe::ok(id, 0);
+        f.database = Probe::ok(db, 1);
+        f.session = Probe::ok(
+            Session {
+                database: "app".into(),
+                login: Some("app".into()),
+                user: Some("app".into()),
+                sysadmin: false,
+                db_owner: false,
+                schema: "dbo".into(),
+            },
+            1,
+        );
+        f.database_permissions = Probe::ok(
+            [
+                "CONNECT",
+                "CREATE TABLE",
+                "CREATE VIEW",
+                "CREATE PROCEDURE",
+                "CREATE FUNCTION",
+            ]
+            .into_iter()
+            .map(|p| (p.to_string(), true))
+            .collect(),
+            1,
+        );
+        f.schema_permissions = Probe::ok(
+            SchemaPermissions {
+                schema: "dbo".into(),
+                permissions: [
+                    "ALTER",
+                    "SELECT",
+                    "INSERT",
+                    "UPDATE",
+                    "DELETE",
+                    "REFERENCES",
+                    "EXECUTE",
+                ]
+                .into_iter()
+                .map(|p| (p.to_string(), true))
+                .collect(),
+            },
+            1,
+        );
+        f.host = match s.host {
+            Some((p, d, r)) => Probe::ok(
+                HostInfo {
+                    platform: p.into(),
+                    distribution: Some(d.into()),
+                    release: Some(r.into()),
+                },
+                1,
+            ),
+            None => Probe::Failed {
+                message: "sys.dm_os_host_info: this server has no such view or function (Invalid object name 'sys.dm_os_host_info'. (Msg 208, class 16))".into(),
+                ms: 1,
+            },
+        };
+        f.connection_info = Probe::ok(
+            ConnectionInfo {
+                encrypt_option: "TRUE".into(),
+                auth_scheme: Some("SQL".into()),
+                net_transport: Some("TCP".into()),
+            },
+            1,
+        );
+        f.azure = if azure {
+            Probe::ok(
+                AzureTier {
+                    edition: Some("GeneralPurpose".into()),
+                    service_objective: Some("GP_Gen5_2".into()),
+                },
+                1,
+            )
+        } else {
+            Probe::not_collected("not an Azure SQL service")
+        };
+        let c = &mut f.common;
+        c.tls = Probe::ok(
+            TlsFacts {
+                in_use: true,
+                protocol: Some("TLS".into()),
+                cipher: None,
+                bits: None,
+                trust: TrustMode::Verified,
+                cert_expires_in_days: None,
+                client_setting: "encrypt=true, ca=FILE".into(),
+            },
+            1,
+        );
+        c.clock = Probe::ok(
+            ClockFacts {
+                server_epoch: 1_795_550_400.2,
+                local_epoch: 1_795_550_400.0,
+                time_zone: Some("+00:00".into()),
+            },
+            1,
+        );
+        c.uptime_seconds = Probe::ok(86_400 * 12, 1);
+        c.read_only = Probe::ok(ReadOnlyFacts::default(), 1);
+        c.settings = Probe::ok(
+            BTreeMap::from([
+                ("user connections".to_string(), "0".to_string()),
+                ("max degree of parallelism".to_string(), "0".to_string()),
+            ]),
+            1,
+        );
+        c.connections = Probe::ok(
+            ConnectionSlots {
+                max: 32767,
+                reserved: 0,
+                in_use: 12,
+                user_limit: None,
+            },
+            1,
+        );
+        c.database_size_bytes = Probe::ok(512 * 1024 * 1024, 1);
+        c.migrations = Probe::ok(Vec::new(), 1);
+        f
+    }
+
+    fn report(f: &MssqlFacts) -> Report {
+        report_with(f, &Matrix::builtin())
+    }
+
+    fn report_with(f: &MssqlFacts, m: &Matrix) -> Report {
+        run::evaluate::<Mssql>(
+            f,
+            m,
+            &Selection::default(),
+            f.common.collected_at.clone(),
+            0,
+        )
+    }
+
+    fn finding<'a>(r: &'a Report, id: &str) -> &'a Finding {
+        r.checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+    }
+
+    fn status(r: &Report, id: &str) -> Status {
+        finding(r, id).status
+    }
+
+    #[test]
+    fn the_registry_is_well_formed() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in super::CHECKS {
+            assert!(c.id.starts_with("mssql."), "{}", c.id);
+            let name = &c.id["mssql.".len()..];
+            assert!(
+                name.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'),
+                "{}",
+                c.id
+            );
+            assert!(seen.insert(c.id), "duplicate {}", c.id);
+            assert!(!c.title.is_empty() && c.doc.len() > 40 && !c.asks.is_empty());
+        }
+        assert!(super::CHECKS.len() >= 20);
+    }
+
+    #[test]
+    fn documented_servers_get_the_verdicts_they_deserve() {
+        // (server, version, eol) under the built-in matrix on 2026-11-24.
+        for (s, version, eol) in [
+            (&S2016, Status::Warn, Status::Fail), // extended support ended 2026-07-14
+            (&S2017, Status::Warn, Status::Warn), // ends 2027-10-12, within a year
+            (&S2019, Status::Pass, Status::Pass),
+            (&S2022, Status::Pass, Status::Pass),
+            (&S2025, Status::Pass, Status::Pass),
+            (&AZURE, Status::Pass, Status::Skip), // evergreen
+        ] {
+            let r = report(&facts(s));
+            assert_eq!(
+                status(&r, "mssql.version"),
+                version,
+                "{}",
+                s.product_version
+            );
+            assert_eq!(status(&r, "mssql.eol"), eol, "{}", s.product_version);
+            for c in &r.checks {
+                // Azure SQL Database tells no host OS: platform skips (tested below).
+                let azure_platform = s.engine_edition == 5 && c.id == "mssql.platform";
+                if !azure_platform
+                    && !matches!(
+                        c.id.as_str(),
+                        "mssql.version" | "mssql.eol" | "mssql.settings"
+                    )
+                {
+                    assert_eq!(
+                        c.status,
+                        Status::Pass,
+                        "{} on {}: {}",
+                        c.id,
+                        s.product_version,
+                        c.message
+                    );
+                }
+            }
+            assert_eq!(r.summary.error, 0);
+        }
+        let azure = report(&facts(&AZURE));
+        assert_eq!(azure.server.as_ref().unwrap().flavor, "azure-sql-database");
+        assert!(
+            finding(&azure, "mssql.edition")
+                .observed
+                .as_deref()
+                .unwrap()
+                .contains("GeneralPurpose GP_Gen5_2")
+        );
+    }
+
+    #[test]
+    fn compatibility_level_100_fails_with_the_alter_database() {
+        let mut f = facts(&S2022);
+        if let Probe::Ok { value, .. } = &mut f.database {
+            value.compatibility_level = 100;
+        }
+        let r = report(&f);
+        let c = finding(&r, "mssql.compatibility-level");
+        assert_eq!(c.status, Status::Fail);
+        assert_eq!(
+            c.remedy.as_deref().unwrap().split(';').next().unwrap(),
+            "ALTER DATABASE [app] SET COMPATIBILITY_LEVEL = 160"
+        );
+        assert_eq!(c.expected.as_deref(), Some(">= 130"));
+    }
+
+    #[test]
+    fn a_case_sensitive_collation_fails_when_the_matrix_wants_case_insensitive() {
+        let mut f = facts(&S2019);
+        if let Probe::Ok { value, .. } = &mut f.database {
+            value.collation = Some("Latin1_General_CS_AS".into());
+            value.comparison_style = Some(196_608);
+        }
+        let r = report(&f);
+        let c = finding(&r, "mssql.collation");
+        assert_eq!(c.status, Status::Fail, "{}", c.message);
+        assert!(c.message.contains("case-sensitive"));
+        assert!(
+            c.observed
+                .as_deref()
+                .unwrap()
+                .contains("server collation SQL_Latin1_General_CP1_CI_AS")
+        );
+        assert!(
+            c.remedy
+                .as_deref()
+                .unwrap()
+                .contains("COLLATE SQL_Latin1_General_CP1_CI_AS")
+        );
+        // Without the style, the name alone tells: _BIN2 is case-sensitive too.
+        if let Probe::Ok { value, .. } = &mut f.database {
+            value.collation = Some("Latin1_General_100_BIN2_UTF8".into());
+            value.comparison_style = None;
+        }
+        assert_eq!(status(&report(&f), "mssql.collation"), Status::Fail);
+        let m = Matrix::parse(
+            "schema_version = 1\n[mssql]\ncase_sensitive = true\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            status(&report_with(&f, &m), "mssql.collation"),
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn express_near_and_at_10_gb() {
+        let mut f = facts(&S2016);
+        if let Probe::Ok { value, .. } = &mut f.server {
+            value.engine_edition = Some(4);
+            value.edition = Some("Express Edition (64-bit)".into());
+        }
+        f.common.database_size_bytes = Probe::ok(8200 * 1024 * 1024, 1);
+        let r = report(&f);
+        assert_eq!(status(&r, "mssql.database-size"), Status::Warn);
+        assert_eq!(status(&r, "mssql.edition"), Status::Warn);
+        f.common.database_size_bytes = Probe::ok(super::EXPRESS_LIMIT_BYTES, 1);
+        let c = report(&f);
+        assert_eq!(status(&c, "mssql.database-size"), Status::Fail);
+        // The same size on Standard edition is only a size.
+        let mut std = facts(&S2016);
+        std.common.database_size_bytes = Probe::ok(super::EXPRESS_LIMIT_BYTES * 3, 1);
+        assert_eq!(status(&report(&std), "mssql.database-size"), Status::Pass);
+    }
+
+    #[test]
+    fn master_as_target_fails_with_create_database() {
+        let mut f = facts(&S2022);
+        if let Probe::Ok { value, .. } = &mut f.session {
+            value.database = "master".into();
+        }
+        if let Probe::Ok { value, .. } = &mut f.database {
+            value.name = "master".into();
+            value.database_id = Some(1);
+        }
+        let r = report(&f);
+        let c = finding(&r, "mssql.system-database");
+        assert_eq!(c.status, Status::Fail);
+        let remedy = c.remedy.as_deref().unwrap();
+        assert!(remedy.contains("CREATE DATABASE [app];"), "{remedy}");
+        assert!(
+            remedy.contains("CREATE USER [app] FOR LOGIN [app];"),
+            "{remedy}"
+        );
+    }
+
+    #[test]
+    fn a_missing_permission_gives_the_exact_grant() {
+        let mut f = facts(&S2022);
+        if let Probe::Ok { value, .. } = &mut f.database_permissions {
+            value.insert("CREATE TABLE".into(), false);
+        }
+        if let Probe::Ok { value, .. } = &mut f.schema_permissions {
+            value.permissions.insert("ALTER".into(), false);
+        }
+        let r = report(&f);
+        let c = finding(&r, "mssql.privileges");
+        assert_eq!(c.status, Status::Fail);
+        assert_eq!(
+            c.remedy.as_deref(),
+            Some(
+                "In the database, as its owner or an administrator: GRANT CREATE TABLE TO [app]; GRANT ALTER ON SCHEMA::[dbo] TO [app];"
+            )
+        );
+        // A schema query the server refuses leaves the database part judged, and says so.
+        let mut g = facts(&S2022);
+        g.schema_permissions = Probe::Denied {
+            message: "HAS_PERMS_BY_NAME (schema): denied (Msg 229, class 14)".into(),
+            ms: 1,
+        };
+        assert_eq!(status(&report(&g), "mssql.privileges"), Status::Error);
+    }
+
+    #[test]
+    fn a_read_only_database_or_secondary_fails_writability() {
+        let mut f = facts(&S2022);
+        f.common.read_only = Probe::ok(
+            ReadOnlyFacts {
+                read_only: true,
+                reasons: vec!["DATABASEPROPERTYEX Updateability = READ_ONLY: a readable secondary replica, or a read-only routing target".into()],
+            },
+            1,
+        );
+        let r = report(&f);
+        let c = finding(&r, "mssql.writability");
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.remedy
+                .as_deref()
+                .unwrap()
+                .contains("ALTER DATABASE [app] SET READ_WRITE;")
+        );
+    }
+
+    #[test]
+    fn database_options_users_trip_on() {
+        let mut f = facts(&S2016);
+        if let Probe::Ok { value, .. } = &mut f.database {
+            value.read_committed_snapshot = false;
+            value.auto_close = true;
+            value.auto_shrink = true;
+            value.state = "RESTORING".into();
+        }
+        let r = report(&f);
+        assert_eq!(status(&r, "mssql.read-committed-snapshot"), Status::Warn);
+        let ac = finding(&r, "mssql.auto-close-shrink");
+        assert_eq!(ac.status, Status::Warn);
+        assert_eq!(
+            ac.remedy.as_deref(),
+            Some(
+                "ALTER DATABASE [app] SET AUTO_CLOSE OFF; ALTER DATABASE [app] SET AUTO_SHRINK OFF;"
+            )
+        );
+        assert_eq!(status(&r, "mssql.database-state"), Status::Fail);
+    }
+
+    #[test]
+    fn tls_trust_modes_and_certificate_failures() {
+        let mut f = facts(&S2022);
+        if let Probe::Ok { value, .. } = &mut f.common.tls {
+            value.trust = TrustMode::NotVerified;
+            value.client_setting = "encrypt=true, trust_server_certificate=true".into();
+        }
+        let r = report(&f);
+        assert_eq!(status(&r, "mssql.tls"), Status::Warn);
+        assert!(
+            finding(&r, "mssql.tls")
+                .remedy
+                .as_deref()
+                .unwrap()
+                .contains("ca=/path/to/ca.pem")
+        );
+
+        for (rustls, cause) in [
+            ("BadSignature", "self-signed"),
+            ("UnknownIssuer", "unknown issuer"),
+            ("certificate not valid for name \"db\"", "hostname mismatch"),
+            (
+                "certificate expired: verification time 1795550400",
+                "expired",
+            ),
+        ] {
+            let mut g = facts(&S2022);
+            g.common.connection.failure = Some(ConnectFailure {
+                kind: FailureKind::Tls,
+                message: format!(
+                    "the server certificate was not accepted ({cause}): {rustls} (encrypt=true)"
+                ),
+            });
+            let r = report(&g);
+            let c = finding(&r, "mssql.connection");
+            assert_eq!(
+                (c.status, c.observed.as_deref()),
+                (Status::Fail, Some("tls"))
+            );
+            let remedy = c.remedy.as_deref().unwrap();
+            if matches!(cause, "self-signed" | "unknown issuer") {
+                assert!(
+                    remedy.contains("ca=/path/to/ca.pem")
+                        && remedy.contains("trust_server_certificate=true"),
+                    "{remedy}"
+                );
+            }
+            assert_eq!(super::tls_cause(&c.message), cause);
+        }
+    }
+
+    #[test]
+    fn connection_failures_are_classified_with_their_fix() {
+        let mut f = MssqlFacts::default();
+        f.common.target = ConnSpec::parse("mssql://app@db.example.com/shop")
+            .unwrap()
+            .target_info();
+        f.common.connection.failure = Some(ConnectFailure {
+            kind: FailureKind::DatabaseMissing,
+            message: "Cannot open database \"shop\" requested by the login. The login failed. (Msg 4060, class 11)".into(),
+        });
+        let r = report(&f);
+        let c = finding(&r, "mssql.connection");
+        assert!(
+            c.remedy
+                .as_deref()
+                .unwrap()
+                .contains("CREATE DATABASE [shop];")
+        );
+        // Nothing else is judged from facts that were never collected.
+        assert!(
+            r.checks
+                .iter()
+                .filter(|c| c.id != "mssql.connection")
+                .all(|c| c.status == Status::Skip)
+        );
+    }
+
+    #[test]
+    fn a_missing_view_degrades_to_a_clear_fallback() {
+        // 2016 has no sys.dm_os_host_info: the platform comes from @@VERSION.
+        let r = report(&facts(&S2016));
+        let c = finding(&r, "mssql.platform");
+        assert_eq!(c.status, Status::Pass);
+        assert!(c.observed.as_deref().unwrap().contains("from @@VERSION"));
+        // Azure has neither: skip, saying why.
+        let a = report(&facts(&AZURE));
+        let p = finding(&a, "mssql.platform");
+        assert_eq!(p.status, Status::Skip);
+        assert!(p.message.contains("Invalid object name"), "{}", p.message);
+        // A view the user may not read is an error naming the permission.
+        let mut f = facts(&S2022);
+        f.common.uptime_seconds = Probe::Denied {
+            message: "sys.dm_os_sys_info: VIEW SERVER STATE permission was denied (Msg 300, class 14) (needs VIEW SERVER STATE, or VIEW SERVER PERFORMANCE STATE on SQL Server 2022+)".into(),
+            ms: 1,
+        };
+        let u = report(&f);
+        assert_eq!(status(&u, "mssql.uptime"), Status::Error);
+        assert!(
+            finding(&u, "mssql.uptime")
+                .message
+                .contains("VIEW SERVER STATE")
+        );
+    }
+
+    #[test]
+    fn capabilities_follow_version_and_compatibility_level() {
+        let caps = |s: &Server, compat: i64| {
+            let mut f = facts(s);
+            if let Probe::Ok { value, .. } = &mut f.database {
+                value.compatibility_level = compat;
+            }
+            capabilities(f.common.identity.value().unwrap(), f.database.value())
+        };
+        let c16 = caps(&S2016, 130);
+        assert!(c16["json"].supported && !c16["string-agg"].supported);
+        assert!(c16["create-or-alter"].supported); // SP3 is after SP1 (13.0.4001)
+        assert!(!c16["utf8"].supported && !c16["drop-cascade"].supported);
+        assert!(!caps(&S2016, 120)["json"].supported);
+        let c19 = caps(&S2019, 150);
+        assert!(c19["string-agg"].supported && c19["utf8"].supported);
+        assert!(
+            c19["sequences"].supported
+                && c19["offset-fetch"].supported
+                && c19["drop-if-exists"].supported
+        );
+        assert!(caps(&AZURE, 160)["string-agg"].supported);
+    }
+}
