@@ -5,8 +5,7 @@ use predicates::prelude::*;
 
 #[test]
 fn report_schema_is_fresh() {
-    let generated =
-        serde_json::to_string_pretty(&byod_precheck::report::json_schema()).unwrap() + "\n";
+    let generated = serde_json::to_string_pretty(&byod_precheck::report::json_schema()).unwrap() + "\n";
     let path = root().join("reports/report.schema.json");
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
         std::fs::write(&path, &generated).unwrap();

