@@ -3,6 +3,8 @@
 //! 2019, Azure SQL Database, a self-signed certificate, a read-only database). What the peer
 //! cannot answer is proven by the fact fixtures in `src/engines/mssql/checks.rs`.
 
+#![allow(clippy::unwrap_used)]
+
 use crate::support::{
     check_json, finding, mssql_peer, mssql_peer_ca, mssql_peer_password, require, status,
 };

@@ -4,12 +4,14 @@
 use super::collect::tls_cause;
 use super::facts::MssqlFacts;
 use super::identify::is_evergreen;
+use crate::checks::TrustMode;
 use crate::checks::{self as common, wanted_value};
 use crate::matrix::SettingRule;
 use crate::net::FailureKind;
 use crate::probe::Unavailable;
 use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
+use crate::status::Status;
 
 /// SQL Server Express caps each database at 10 GB of data.
 pub const EXPRESS_LIMIT_BYTES: u64 = 10 * 1024 * 1024 * 1024;
@@ -108,11 +110,14 @@ fn tls(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
         "encrypt=true and ca=/path/to/ca.pem (no trust_server_certificate)",
     )?;
     // With encrypt=false SQL Server still encrypts the login packet: only the data is in clear.
-    Ok(if f.common.tls.value().is_some_and(|t| !t.in_use) {
+    let t = f.common.tls.value();
+    Ok(if t.is_some_and(|t| !t.in_use) {
         Verdict {
             message: "only the login is encrypted (encrypt=false): queries and data cross the network in clear".into(),
             ..v
         }
+    } else if t.is_some_and(|t| t.trust == TrustMode::NotVerified) && v.status != Status::Pass {
+        v.remedy("Remove trust_server_certificate=true and pass the server's CA certificate with ca=/path/to/ca.pem (ADO.NET: TrustServerCertificateCA=/path/to/ca.pem): the connection stays encrypted and the certificate is verified.")
     } else {
         v
     })
@@ -551,8 +556,12 @@ fn privileges(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
         .observed(observed.join("; "))
         .expected(expected));
     }
+    let who = match f.session.value().and_then(|s| s.login.clone()) {
+        Some(login) if login != user => format!("`{login}` (database user {user})"),
+        _ => format!("`{user}`"),
+    };
     Ok(
-        Verdict::pass(format!("`{user}` has every permission the product needs"))
+        Verdict::pass(format!("{who} has every permission the product needs"))
             .observed(observed.join("; "))
             .expected(expected),
     )
@@ -586,7 +595,7 @@ fn edition(f: &MssqlFacts, _: &Ctx) -> Outcome {
                 .observed(observed)
                 .remedy("Scale to at least Standard S2 or General Purpose.")
         }
-        _ => Verdict::pass(format!("{ed}")).observed(observed),
+        _ => Verdict::pass(ed).observed(observed),
     })
 }
 
@@ -879,6 +888,7 @@ mod tests {
     //! Fixtures built from SQL Server's documented outputs (SERVERPROPERTY, @@VERSION,
     //! sys.databases, sys.dm_os_host_info, sys.dm_exec_connections); each test changes one
     //! thing and looks at the verdict a user would read.
+    #![allow(clippy::unwrap_used)]
     use super::super::Mssql;
     use super::super::collect::capabilities;
     use super::super::facts::*;

@@ -521,9 +521,15 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
             &[],
         )
         .await;
-    facts.common.version_raw = server
-        .clone()
-        .map(|row| row.first().and_then(Val::text).unwrap_or_default());
+    // The banner spans lines (`\n\t`); one line reads better in reports and tables.
+    facts.common.version_raw = server.clone().map(|row| {
+        row.first()
+            .and_then(Val::text)
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
     facts.server = server.map(|row| {
         let t = |i: usize| row.get(i).and_then(Val::text);
         ServerProps {

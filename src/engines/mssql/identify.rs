@@ -166,6 +166,7 @@ fn banner_os(v: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use crate::engine::Engine::Mssql;
     use crate::identify;
 
