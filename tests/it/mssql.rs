@@ -333,3 +333,31 @@ fn ado_net_and_jdbc_strings_reach_the_peer() {
     );
     assert_no_password(&stdout);
 }
+
+#[test]
+fn a_server_that_accepts_tcp_but_never_answers_is_a_timeout() {
+    // No peer needed: a listener that accepts and then says nothing (a hung server).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(2).collect();
+        std::thread::sleep(std::time::Duration::from_secs(20));
+        drop(held);
+    });
+    let started = std::time::Instant::now();
+    let (code, r, _, _) = check_json(&[
+        &format!("mssql://sa:Hung-pw-1@127.0.0.1:{port}/app"),
+        "--connect-timeout",
+        "1",
+    ]);
+    assert_eq!(code, 1);
+    let c = finding(&r, "mssql.connection");
+    assert_eq!(c["observed"], "timeout", "{c}");
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not complete the TDS login")
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

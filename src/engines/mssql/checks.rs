@@ -1518,6 +1518,19 @@ mod tests {
     }
 
     #[test]
+    fn facts_survive_a_save_and_replay() {
+        let f = facts(&S2019);
+        let json = serde_json::to_string(&f).unwrap();
+        let back: MssqlFacts = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, f);
+        let (a, b) = (report(&f), report(&back));
+        assert_eq!(
+            serde_json::to_value(&a.checks).unwrap(),
+            serde_json::to_value(&b.checks).unwrap()
+        );
+    }
+
+    #[test]
     fn capabilities_follow_version_and_compatibility_level() {
         let caps = |s: &Server, compat: i64| {
             let mut f = facts(s);

@@ -1159,3 +1159,99 @@ pub fn capabilities(id: &ServerIdentity, db: Option<&Database>) -> BTreeMap<Stri
     m.insert("utf8".into(), utf8);
     m
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tiberius::time::{Date, DateTime2, DateTimeOffset, Time};
+
+    fn cfg(url: &str) -> Result<TlsChoice, ConnectFailure> {
+        config(&ConnSpec::parse(url).unwrap()).map(|(_, t)| t)
+    }
+
+    #[test]
+    fn the_certificate_is_verified_unless_the_client_says_otherwise() {
+        let t = cfg("mssql://sa:pw@db/app").unwrap();
+        assert_eq!(t.encryption, EncryptionLevel::Required);
+        assert!(!t.trust_server_certificate && !t.ca_file);
+        let t = cfg("sqlserver://sa:pw@db/app?trust_server_certificate=true").unwrap();
+        assert!(t.trust_server_certificate);
+        let t = cfg(
+            "Server=tcp:db,1433;User Id=sa;Password=pw;Encrypt=false;TrustServerCertificate=yes",
+        )
+        .unwrap();
+        assert_eq!(
+            (t.encryption, t.trust_server_certificate),
+            (EncryptionLevel::Off, true)
+        );
+        let ca = std::env::temp_dir().join("byod-precheck-mssql-test-ca.pem");
+        std::fs::write(&ca, "not really a certificate").unwrap();
+        let t = cfg(&format!("mssql://sa:pw@db/app?ca={}", ca.display())).unwrap();
+        assert!(t.ca_file);
+    }
+
+    #[test]
+    fn contradictory_or_unusable_tls_options_are_config_errors_not_panics() {
+        // tiberius panics when trust_cert and trust_cert_ca are both set: we refuse first.
+        for url in [
+            "mssql://sa:pw@db/app?trust_server_certificate=true&ca=/etc/hostname",
+            "mssql://sa:pw@db/app?ca=/no/such/ca.pem",
+            "mssql://sa:pw@db/app?encrypt=sometimes",
+            "mssql://sa:pw@db/app?encrypt=strict",
+            "mssql://sa:pw@db/app?trust_server_certificate=perhaps",
+        ] {
+            let e = cfg(url).unwrap_err();
+            assert_eq!(e.kind, FailureKind::Config, "{url}");
+            assert!(!e.message.contains("pw@"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn rustls_rejections_are_named_by_cause() {
+        for (text, cause) in [
+            ("invalid peer certificate: BadSignature", "self-signed"),
+            ("invalid peer certificate: UnknownIssuer", "unknown issuer"),
+            (
+                "certificate not valid for name \"db.example.com\"; certificate is only valid for DnsName(\"localhost\")",
+                "hostname mismatch",
+            ),
+            (
+                "certificate expired: verification time 1795550400 (UNIX)",
+                "expired",
+            ),
+            (
+                "received corrupt message of type InvalidContentType",
+                "handshake",
+            ),
+        ] {
+            assert_eq!(tls_cause(text), cause, "{text}");
+        }
+    }
+
+    #[test]
+    fn date_and_time_cells_become_epoch_seconds() {
+        // 2026-11-24 20:00:00.5 UTC, with a +01:00 offset on the wire.
+        let days = 719_162 + 20_781; // 0001-01-01 .. 1970-01-01 .. 2026-11-24
+        let dt2 = DateTime2::new(Date::new(days), Time::new(720_005, 1));
+        let expect = 20_781.0 * 86_400.0 + 72_000.5;
+        assert_eq!(
+            decode(&ColumnData::DateTime2(Some(dt2))),
+            Val::Local(expect)
+        );
+        assert_eq!(
+            decode(&ColumnData::DateTimeOffset(Some(DateTimeOffset::new(
+                dt2, 60
+            )))),
+            Val::Offset(expect, 60)
+        );
+        let dt = tiberius::time::DateTime::new(25_567 + 20_781, 300 * 72_000);
+        assert_eq!(
+            decode(&ColumnData::DateTime(Some(dt))),
+            Val::Local(20_781.0 * 86_400.0 + 72_000.0)
+        );
+        assert_eq!(decode(&ColumnData::I32(None)), Val::Null);
+        assert!(decode(&ColumnData::Bit(Some(true))).flag());
+        assert_eq!(Val::Text("196609".into()).int(), Some(196_609));
+    }
+}
