@@ -299,6 +299,12 @@ fn a_read_only_database_fails_writability() {
     let w = finding(&r, "mssql.writability");
     assert_eq!(w["status"], "fail");
     assert!(w["remedy"].as_str().unwrap().contains("SET READ_WRITE"));
+    assert_eq!(status(&r, "mssql.write-probe"), "skip");
+    // --probe-write tries for real: the server refuses with Msg 3906.
+    let (_, r, _, _) = check_json(&[&u, "--probe-write"]);
+    let p = finding(&r, "mssql.write-probe");
+    assert_eq!(p["status"], "fail", "{p}");
+    assert!(p["message"].as_str().unwrap().contains("3906"), "{p}");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! [`MssqlFacts`] and the [`Ctx`]; shared logic lives in [`crate::checks`].
 
 use super::collect::tls_cause;
-use super::facts::MssqlFacts;
+use super::facts::{MssqlFacts, WriteProbe};
 use super::identify::is_evergreen;
 use crate::checks::TrustMode;
 use crate::checks::{self as common, wanted_value};
@@ -657,6 +657,42 @@ fn writability(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
     common::writability(&f.common, ctx, &remedy)
 }
 
+fn write_probe(f: &MssqlFacts, _: &Ctx) -> Outcome {
+    use crate::probe::Probe;
+    let (user, _) = who(f);
+    let schema = f
+        .session
+        .value()
+        .map_or_else(|| "dbo".to_string(), |s| s.schema.clone());
+    let leftover = |p: &WriteProbe| {
+        Verdict::fail(format!(
+            "the scratch table {} is still there after the rollback",
+            p.table
+        ))
+        .remedy(format!("DROP TABLE {};", p.table))
+    };
+    Ok(match &f.write_probe {
+        Probe::Ok { value, .. } if value.leftover => leftover(value),
+        Probe::Ok { value, .. } => Verdict::pass(
+            "created a table, inserted a row and rolled back: writes and DDL work for real",
+        )
+        .observed(format!("{} created and rolled back", value.table)),
+        Probe::Denied { message, .. } => Verdict::fail(format!("the scratch table could not be created: {message}"))
+            .remedy(format!(
+                "GRANT CREATE TABLE TO {}; GRANT ALTER ON SCHEMA::{} TO {};",
+                ident(&user),
+                ident(&schema),
+                ident(&user)
+            )),
+        Probe::Failed { message, .. } => Verdict::fail(format!("writing failed: {message}"))
+            .remedy("Read the server's message: a read-only database or secondary replica (Msg 3906), a full log or file group, or missing permissions (see mssql.privileges)."),
+        Probe::TimedOut { ms } => Verdict::error(format!(
+            "the scratch table was not created within {ms} ms (a lock on the schema?)"
+        )),
+        Probe::NotCollected { reason } => Verdict::skip(reason.clone()),
+    })
+}
+
 fn time_zone(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
     let evergreen = f
         .common
@@ -829,6 +865,14 @@ pub static CHECKS: &[Check<MssqlFacts>] = &[
         doc: "A database set READ_ONLY, a readable secondary replica of an availability group (DATABASEPROPERTYEX Updateability READ_ONLY) or a database that is not ONLINE refuses writes. Fails when [app] needs_write is true.",
         asks: "SELECT is_read_only, state_desc FROM sys.databases WHERE name = DB_NAME(); DATABASEPROPERTYEX(DB_NAME(), 'Updateability')",
         run: writability,
+    },
+    Check {
+        id: "mssql.write-probe",
+        category: Category::Writability,
+        title: "A scratch table can be created (with --probe-write)",
+        doc: "Only with --probe-write: in a transaction with XACT_ABORT ON, creates a uniquely named table in the user's schema, inserts a row and rolls back (SQL Server DDL is transactional, so nothing stays), then checks with OBJECT_ID that nothing is left and reports any leftover with the DROP TABLE to run. Proves CREATE TABLE, ALTER on the schema and writability for real. Without the flag it skips.",
+        asks: "SET XACT_ABORT ON; BEGIN TRANSACTION; CREATE TABLE [dbo].[byod_precheck_...] (...); INSERT ...; ROLLBACK; SELECT OBJECT_ID(...)",
+        run: write_probe,
     },
     Check {
         id: "mssql.capabilities",
@@ -1219,7 +1263,7 @@ mod tests {
                 if !azure_platform
                     && !matches!(
                         c.id.as_str(),
-                        "mssql.version" | "mssql.eol" | "mssql.settings"
+                        "mssql.version" | "mssql.eol" | "mssql.settings" | "mssql.write-probe"
                     )
                 {
                     assert_eq!(
@@ -1514,6 +1558,44 @@ mod tests {
             finding(&u, "mssql.uptime")
                 .message
                 .contains("VIEW SERVER STATE")
+        );
+    }
+
+    #[test]
+    fn the_write_probe_reports_leftovers_and_refusals() {
+        let mut f = facts(&S2022);
+        assert_eq!(status(&report(&f), "mssql.write-probe"), Status::Skip);
+        f.write_probe = Probe::ok(
+            WriteProbe {
+                table: "[dbo].[byod_precheck_1_2]".into(),
+                leftover: false,
+            },
+            3,
+        );
+        assert_eq!(status(&report(&f), "mssql.write-probe"), Status::Pass);
+        f.write_probe = Probe::ok(
+            WriteProbe {
+                table: "[dbo].[byod_precheck_1_2]".into(),
+                leftover: true,
+            },
+            3,
+        );
+        let r = report(&f);
+        let c = finding(&r, "mssql.write-probe");
+        assert_eq!(
+            (c.status, c.remedy.as_deref()),
+            (Status::Fail, Some("DROP TABLE [dbo].[byod_precheck_1_2];"))
+        );
+        f.write_probe = Probe::Denied {
+            message:
+                "write probe: CREATE TABLE permission denied in database 'app'. (Msg 262, class 14)"
+                    .into(),
+            ms: 1,
+        };
+        let r = report(&f);
+        assert_eq!(
+            finding(&r, "mssql.write-probe").remedy.as_deref(),
+            Some("GRANT CREATE TABLE TO [app]; GRANT ALTER ON SCHEMA::[dbo] TO [app];")
         );
     }
 

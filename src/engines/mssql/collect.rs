@@ -6,7 +6,7 @@
 
 use super::facts::{
     AzureTier, ConnectionInfo, Database, HostInfo, MssqlFacts, SchemaPermissions, ServerProps,
-    Session,
+    Session, WriteProbe,
 };
 use crate::Engine;
 use crate::checks::{
@@ -833,6 +833,13 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
     };
 
     facts.common.migrations = migrations(&mut r).await;
+    facts.write_probe = if opts.probe_write {
+        write_probe(&mut r, &schema_name).await
+    } else {
+        Probe::not_collected(
+            "not asked: run with --probe-write to create and roll back a scratch table",
+        )
+    };
     if let Some(id) = &id {
         facts.common.capabilities = capabilities(id, facts.database.value());
     }
@@ -954,6 +961,7 @@ fn failed(mut facts: MssqlFacts, f: ConnectFailure) -> MssqlFacts {
     facts.host = Probe::not_collected(reason);
     facts.connection_info = Probe::not_collected(reason);
     facts.azure = Probe::not_collected(reason);
+    facts.write_probe = Probe::not_collected(reason);
     facts
 }
 
@@ -987,6 +995,57 @@ const MIGRATION_TABLES: &[(&str, &str, &str)] = &[
         "SELECT MAX(MigrationId) FROM {t}",
     ),
 ];
+
+/// Creates a uniquely named table in a transaction and rolls it back (SQL Server DDL is
+/// transactional), then makes sure nothing is left.
+async fn write_probe(r: &mut Runner<'_>, schema: &str) -> Probe<WriteProbe> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let table = format!(
+        "{}.{}",
+        bracket(schema),
+        bracket(&format!("byod_precheck_{}_{nanos}", std::process::id()))
+    );
+    // XACT_ABORT: any error rolls the whole transaction back at once.
+    let sql = format!(
+        "SET XACT_ABORT ON; BEGIN TRANSACTION; \
+         CREATE TABLE {table} (id int IDENTITY(1,1) PRIMARY KEY, doc nvarchar(200) NULL); \
+         INSERT INTO {table} (doc) VALUES (N'probe'); \
+         ROLLBACK TRANSACTION; SELECT 1"
+    );
+    let done = r.rows("write probe", &sql, &[]).await;
+    let left = r
+        .row(
+            "write probe leftover",
+            "SELECT CASE WHEN OBJECT_ID(@P1) IS NULL THEN 0 ELSE 1 END",
+            &[&table.as_str()],
+        )
+        .await;
+    let mut leftover = left
+        .value()
+        .and_then(|row| row.first())
+        .is_some_and(Val::flag);
+    if leftover {
+        let _ = r
+            .rows("write probe cleanup", &format!("DROP TABLE {table}"), &[])
+            .await;
+        leftover = r
+            .row(
+                "write probe leftover",
+                "SELECT CASE WHEN OBJECT_ID(@P1) IS NULL THEN 0 ELSE 1 END",
+                &[&table.as_str()],
+            )
+            .await
+            .value()
+            .and_then(|row| row.first())
+            .is_none_or(Val::flag);
+    }
+    match done {
+        Probe::Ok { ms, .. } => Probe::ok(WriteProbe { table, leftover }, ms),
+        other => other.map(|_| WriteProbe { table, leftover }),
+    }
+}
 
 fn bracket(name: &str) -> String {
     format!("[{}]", name.replace(']', "]]"))

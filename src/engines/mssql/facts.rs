@@ -25,6 +25,9 @@ pub struct MssqlFacts {
     pub connection_info: Probe<ConnectionInfo>,
     /// Azure SQL Database / Managed Instance: service tier and objective.
     pub azure: Probe<AzureTier>,
+    /// `--probe-write`: a scratch table created and rolled back for real.
+    #[serde(default)]
+    pub write_probe: Probe<WriteProbe>,
 }
 
 /// `SERVERPROPERTY(...)`, each cast from `sql_variant`.
@@ -143,4 +146,13 @@ pub struct AzureTier {
     pub edition: Option<String>,
     /// `GP_Gen5_2`, `S0`, ...
     pub service_objective: Option<String>,
+}
+
+/// What `--probe-write` did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WriteProbe {
+    /// The scratch table, `[schema].[byod_precheck_...]`.
+    pub table: String,
+    /// Still there after the rollback (and after our attempt to drop it).
+    pub leftover: bool,
 }
