@@ -171,6 +171,30 @@ fn a_self_signed_certificate_is_refused_by_default_and_accepted_with_trust() {
 }
 
 #[test]
+fn a_certificate_for_another_host_name_is_a_hostname_mismatch() {
+    let Some(u) = url(
+        "sql2022",
+        &format!("{}&hostnameincertificate=db.example.com", ca_option()),
+    ) else {
+        return;
+    };
+    let (code, r, _, _) = check_json(&[&u]);
+    assert_eq!(code, 1);
+    let c = finding(&r, "mssql.connection");
+    assert_eq!(c["observed"], "tls");
+    assert!(
+        c["message"].as_str().unwrap().contains("hostname mismatch"),
+        "{c}"
+    );
+    assert!(
+        c["remedy"]
+            .as_str()
+            .unwrap()
+            .contains("host name the certificate names")
+    );
+}
+
+#[test]
 fn a_wrong_password_is_an_authentication_failure() {
     let Some(u) = url("sql2022", &ca_option()) else {
         return;

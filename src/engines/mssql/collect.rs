@@ -182,6 +182,8 @@ impl Runner<'_> {
                 let ms = ms_since(t);
                 let message = self.spec.scrub(&error_text(&e));
                 match e.code() {
+                    // Our own SET LOCK_TIMEOUT ended a lock wait: the server-side time limit.
+                    Some(1222) => Probe::TimedOut { ms },
                     Some(code) if DENIED.contains(&code) => Probe::Denied {
                         message: format!("{what}: {message}{}", denied_hint(what)),
                         ms,
