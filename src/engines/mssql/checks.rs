@@ -1600,6 +1600,29 @@ mod tests {
     }
 
     #[test]
+    fn server_configuration_rules_come_with_sp_configure() {
+        let m = Matrix::parse(
+            "schema_version = 1\n[mssql.settings]\n\"max degree of parallelism\" = { min = 1 }\n\"user connections\" = { equals = \"0\" }\n",
+            "t.toml",
+        )
+        .unwrap();
+        let r = report_with(&facts(&S2022), &m);
+        let c = finding(&r, "mssql.settings");
+        assert_eq!(c.status, Status::Fail, "{}", c.message);
+        assert!(
+            c.message.starts_with("max degree of parallelism"),
+            "{}",
+            c.message
+        );
+        assert!(
+            c.remedy
+                .as_deref()
+                .unwrap()
+                .contains("EXEC sp_configure 'max degree of parallelism', 1; RECONFIGURE;")
+        );
+    }
+
+    #[test]
     fn facts_survive_a_save_and_replay() {
         let f = facts(&S2019);
         let json = serde_json::to_string(&f).unwrap();
