@@ -67,10 +67,7 @@ pub fn identify(
         }
         Engine::Mysql => crate::engines::mysql::identify::identify(version_string, &Hints(hints)),
         Engine::Sqlite => crate::engines::sqlite::identify::identify(version_string, &Hints(hints)),
-        Engine::Mssql => Err(IdentifyError::Unrecognized {
-            engine,
-            text: version_string.chars().take(200).collect(),
-        }),
+        Engine::Mssql => crate::engines::mssql::identify::identify(version_string, &Hints(hints)),
     }
 }
 

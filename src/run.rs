@@ -5,7 +5,7 @@
 use crate::checks::now_rfc3339;
 use crate::engine::Engine;
 use crate::engines::{
-    CollectOptions, EngineModule, mysql::Mysql, postgres::Postgres, sqlite::Sqlite,
+    CollectOptions, EngineModule, mssql::Mssql, mysql::Mysql, postgres::Postgres, sqlite::Sqlite,
 };
 use crate::eol::{EolData, parse_date};
 use crate::matrix::Matrix;
@@ -45,11 +45,8 @@ pub async fn check(
     match spec.engine {
         Engine::Postgres => Ok(run::<Postgres>(spec, matrix, opts).await),
         Engine::Mysql => Ok(run::<Mysql>(spec, matrix, opts).await),
+        Engine::Mssql => Ok(run::<Mssql>(spec, matrix, opts).await),
         Engine::Sqlite => Ok(run::<Sqlite>(spec, matrix, opts).await),
-        Engine::Mssql => Err(format!(
-            "the {} engine is not available in this build",
-            spec.engine
-        )),
     }
 }
 
@@ -144,7 +141,7 @@ pub fn replay(
     match saved.engine {
         Engine::Postgres => go::<Postgres>(saved, matrix, selection),
         Engine::Mysql => go::<Mysql>(saved, matrix, selection),
+        Engine::Mssql => go::<Mssql>(saved, matrix, selection),
         Engine::Sqlite => go::<Sqlite>(saved, matrix, selection),
-        other => Err(format!("the {other} engine is not available in this build")),
     }
 }

@@ -394,6 +394,9 @@ fn parse_ado(input: &str) -> Result<ConnSpec, String> {
                 spec.params
                     .insert("hostnameincertificate".into(), v.to_string()),
             ),
+            "trustservercertificateca" | "ca" | "trustcertca" => {
+                drop(spec.params.insert("ca".into(), v.to_string()))
+            }
             "applicationname" | "app" => {
                 drop(spec.params.insert("application_name".into(), v.to_string()))
             }
@@ -463,6 +466,9 @@ fn parse_jdbc(input: &str) -> Result<ConnSpec, String> {
                     .insert("hostnameincertificate".into(), v.to_string()),
             ),
             "applicationname" => drop(spec.params.insert("application_name".into(), v.to_string())),
+            "trustservercertificateca" | "ca" => {
+                drop(spec.params.insert("ca".into(), v.to_string()))
+            }
             "logintimeout" => drop(spec.params.insert("connect_timeout".into(), v.to_string())),
             "instancename" => drop(spec.params.insert("instance".into(), v.to_string())),
             _ => return Err(format!("unknown JDBC property `{}`", k.trim())),

@@ -2,6 +2,7 @@
 //! `identify.rs` (pure identification), `facts.rs` (what is collected), `collect.rs` (the only
 //! code that talks to the server), `checks.rs` (the registry: pure checks over the facts).
 
+pub mod mssql;
 pub mod mysql;
 pub mod postgres;
 pub mod sql;
@@ -68,6 +69,7 @@ pub fn all_checks() -> Vec<CheckInfo> {
             .map(|c| c.info(Engine::Postgres)),
     );
     v.extend(mysql::Mysql::checks().iter().map(|c| c.info(Engine::Mysql)));
+    v.extend(mssql::Mssql::checks().iter().map(|c| c.info(Engine::Mssql)));
     v.extend(
         sqlite::Sqlite::checks()
             .iter()
@@ -81,8 +83,8 @@ pub fn flavors(engine: Engine) -> &'static [&'static str] {
     match engine {
         Engine::Postgres => postgres::Postgres::flavors(),
         Engine::Mysql => mysql::Mysql::flavors(),
+        Engine::Mssql => mssql::Mssql::flavors(),
         Engine::Sqlite => sqlite::Sqlite::flavors(),
-        Engine::Mssql => &[],
     }
 }
 

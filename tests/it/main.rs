@@ -6,6 +6,7 @@ mod support;
 
 mod bad_input;
 mod cli;
+mod mssql;
 mod mysql;
 mod postgres;
 mod render;

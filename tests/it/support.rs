@@ -241,3 +241,31 @@ pub fn matrix_file(dir: &Path, text: &str) -> PathBuf {
     std::fs::write(&p, text).expect("write matrix");
     p
 }
+
+// ---------------------------------------------------------------- SQL Server peers (mssql)
+
+/// A pysqlbridge SQL Server peer of `scripts/mssql-peer.sh` (started once per profile and run):
+/// its URL, `mssql://sa:PASSWORD@127.0.0.1:PORT/app`.
+pub fn mssql_peer(profile: &str) -> Result<String, String> {
+    static URLS: OnceLock<
+        std::sync::Mutex<std::collections::BTreeMap<String, Result<String, String>>>,
+    > = OnceLock::new();
+    let m = URLS.get_or_init(Default::default);
+    let mut g = m.lock().unwrap_or_else(|p| p.into_inner());
+    g.entry(profile.to_string())
+        .or_insert_with(|| script_url("mssql-peer.sh", &["start", profile]))
+        .clone()
+}
+
+/// The private CA that signs the peers' certificates (made by the first start).
+pub fn mssql_peer_ca() -> PathBuf {
+    std::env::var_os("BYOD_TEST_SERVERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/test-servers"))
+        .join("mssql/tls/ca.pem")
+}
+
+/// The peers' login password (what the URL carries), to assert it never leaks.
+pub fn mssql_peer_password() -> String {
+    std::env::var("BYOD_MSSQL_PEER_PASSWORD").unwrap_or_else(|_| "Precheck-test-pw1".into())
+}

@@ -1,0 +1,1318 @@
+//! The SQL Server collector: the only code that talks to a SQL Server. It connects in steps
+//! (DNS, TCP, then TDS login with TLS through tiberius and rustls), then sends a fixed set of
+//! catalog queries over one connection; each becomes a probe of its own. SQL Server has no
+//! read-only session mode (ApplicationIntent=ReadOnly would route to a secondary replica and
+//! check the wrong server), so safety rests on sending only SELECTs.
+
+use super::facts::{
+    AzureTier, ConnectionInfo, Database, HostInfo, MssqlFacts, SchemaPermissions, ServerProps,
+    Session, WriteProbe,
+};
+use crate::Engine;
+use crate::checks::{
+    Capability, ClockFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts, TlsFacts, TrustMode,
+};
+use crate::engines::CollectOptions;
+use crate::identity::{ServerIdentity, identify};
+use crate::net::{ConnectFailure, FailureKind, ms_since, reach};
+use crate::probe::Probe;
+use crate::target::ConnSpec;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use tiberius::error::Error as TdsError;
+use tiberius::{AuthMethod, Client, ColumnData, Config, EncryptionLevel, ToSql};
+use tokio::net::TcpStream;
+use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
+
+type Conn = Client<Compat<TcpStream>>;
+
+/// Server error numbers that mean "permission denied" (SELECT/EXECUTE denied, VIEW SERVER
+/// STATE / VIEW DATABASE STATE missing, no access to the database, not a grantor).
+const DENIED: &[u32] = &[229, 230, 262, 297, 300, 916, 15247];
+
+/// One cell, decoded whatever its SQL type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+    /// A date and time without offset, as seconds since 1970-01-01 in its own (server) zone.
+    Local(f64),
+    /// A date and time with offset: UTC seconds since the epoch, offset in minutes.
+    Offset(f64, i16),
+}
+
+impl Val {
+    fn int(&self) -> Option<i64> {
+        match self {
+            Val::Int(i) => Some(*i),
+            Val::Float(f) => Some(*f as i64),
+            Val::Text(t) => t.trim().parse().ok(),
+            _ => None,
+        }
+    }
+    fn flag(&self) -> bool {
+        match self {
+            Val::Int(i) => *i != 0,
+            Val::Text(t) => matches!(t.trim().to_ascii_uppercase().as_str(), "1" | "TRUE" | "ON"),
+            _ => false,
+        }
+    }
+    fn text(&self) -> Option<String> {
+        match self {
+            Val::Null => None,
+            Val::Int(i) => Some(i.to_string()),
+            Val::Float(f) => Some(f.to_string()),
+            Val::Text(t) => Some(t.clone()),
+            Val::Local(s) | Val::Offset(s, _) => Some(format!("{s}")),
+        }
+    }
+    fn epoch(&self) -> Option<f64> {
+        match self {
+            Val::Local(s) | Val::Offset(s, _) => Some(*s),
+            _ => None,
+        }
+    }
+}
+
+/// Days from 0001-01-01 to 1970-01-01, and from 1900-01-01 to 1970-01-01.
+const DAYS_0001_TO_1970: f64 = 719_162.0;
+const DAYS_1900_TO_1970: f64 = 25_567.0;
+
+fn decode(c: &ColumnData<'static>) -> Val {
+    use tiberius::time::{Date, DateTime2, Time};
+    let time_secs = |t: Time| t.increments() as f64 / 10f64.powi(i32::from(t.scale()));
+    let date_secs = |d: Date| (d.days() as f64 - DAYS_0001_TO_1970) * 86_400.0;
+    let dt2 = |d: DateTime2| date_secs(d.date()) + time_secs(d.time());
+    match c {
+        ColumnData::U8(v) => v.map_or(Val::Null, |v| Val::Int(v.into())),
+        ColumnData::I16(v) => v.map_or(Val::Null, |v| Val::Int(v.into())),
+        ColumnData::I32(v) => v.map_or(Val::Null, |v| Val::Int(v.into())),
+        ColumnData::I64(v) => v.map_or(Val::Null, Val::Int),
+        ColumnData::F32(v) => v.map_or(Val::Null, |v| Val::Float(v.into())),
+        ColumnData::F64(v) => v.map_or(Val::Null, Val::Float),
+        ColumnData::Bit(v) => v.map_or(Val::Null, |v| Val::Int(v.into())),
+        ColumnData::String(v) => v.as_ref().map_or(Val::Null, |s| Val::Text(s.to_string())),
+        ColumnData::Guid(v) => v.map_or(Val::Null, |g| Val::Text(g.to_string())),
+        ColumnData::Numeric(v) => v.map_or(Val::Null, |n| {
+            if n.scale() == 0 {
+                i64::try_from(n.value()).map_or(Val::Float(f64::from(n)), Val::Int)
+            } else {
+                Val::Float(f64::from(n))
+            }
+        }),
+        ColumnData::DateTime(v) => v.map_or(Val::Null, |d| {
+            Val::Local(
+                (f64::from(d.days()) - DAYS_1900_TO_1970) * 86_400.0
+                    + f64::from(d.seconds_fragments()) / 300.0,
+            )
+        }),
+        ColumnData::SmallDateTime(v) => v.map_or(Val::Null, |d| {
+            Val::Local(
+                (f64::from(d.days()) - DAYS_1900_TO_1970) * 86_400.0
+                    + f64::from(d.seconds_fragments()) * 60.0,
+            )
+        }),
+        ColumnData::Date(v) => v.map_or(Val::Null, |d| Val::Local(date_secs(d))),
+        ColumnData::Time(v) => v.map_or(Val::Null, |t| Val::Float(time_secs(t))),
+        ColumnData::DateTime2(v) => v.map_or(Val::Null, |d| Val::Local(dt2(d))),
+        // The wire carries the UTC instant and the offset.
+        ColumnData::DateTimeOffset(v) => {
+            v.map_or(Val::Null, |d| Val::Offset(dt2(d.datetime2()), d.offset()))
+        }
+        ColumnData::Binary(_) | ColumnData::Xml(_) => Val::Null,
+    }
+}
+
+/// Runs queries over one connection: counted, bounded by the per-check timeout (a timed-out
+/// connection is dropped and the next query reconnects), classified, with secrets scrubbed.
+struct Runner<'a> {
+    spec: &'a ConnSpec,
+    config: Config,
+    timeout: Duration,
+    connect_timeout: Duration,
+    queries: u32,
+    client: Option<Conn>,
+}
+
+type Rows = Vec<Vec<Val>>;
+
+impl Runner<'_> {
+    async fn rows(&mut self, what: &str, sql: &str, params: &[&dyn ToSql]) -> Probe<Rows> {
+        if self.client.is_none() {
+            match tokio::time::timeout(self.connect_timeout, connect(&self.config)).await {
+                Ok(Ok(c)) => self.client = Some(c),
+                _ => {
+                    return Probe::Failed {
+                        message: format!("{what}: could not reconnect after an earlier timeout"),
+                        ms: 0,
+                    };
+                }
+            }
+        }
+        let Some(client) = self.client.as_mut() else {
+            return Probe::not_collected("no connection");
+        };
+        self.queries += 1;
+        let t = Instant::now();
+        let fut = async {
+            let stream = if params.is_empty() {
+                client.simple_query(sql).await?
+            } else {
+                client.query(sql, params).await?
+            };
+            let rows = stream.into_first_result().await?;
+            Ok::<_, TdsError>(
+                rows.iter()
+                    .map(|r| r.cells().map(|(_, c)| decode(c)).collect())
+                    .collect(),
+            )
+        };
+        match tokio::time::timeout(self.timeout, fut).await {
+            Err(_) => {
+                // The answer may still arrive: this connection cannot be trusted any more.
+                self.client = None;
+                Probe::TimedOut {
+                    ms: self.timeout.as_millis() as u64,
+                }
+            }
+            Ok(Ok(rows)) => Probe::ok(rows, ms_since(t)),
+            Ok(Err(e)) => {
+                let ms = ms_since(t);
+                let message = self.spec.scrub(&error_text(&e));
+                match e.code() {
+                    // Our own SET LOCK_TIMEOUT ended a lock wait: the server-side time limit.
+                    Some(1222) => Probe::TimedOut { ms },
+                    Some(code) if DENIED.contains(&code) => Probe::Denied {
+                        message: format!("{what}: {message}{}", denied_hint(what)),
+                        ms,
+                    },
+                    Some(208) => Probe::Failed {
+                        message: format!(
+                            "{what}: this server has no such view or function ({message})"
+                        ),
+                        ms,
+                    },
+                    _ => {
+                        if !matches!(e, TdsError::Server(_)) {
+                            // A transport or protocol error leaves the stream in an unknown state.
+                            self.client = None;
+                        }
+                        Probe::Failed {
+                            message: format!("{what}: {message}"),
+                            ms,
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The first row, or a failure saying the query returned none.
+    async fn row(&mut self, what: &str, sql: &str, params: &[&dyn ToSql]) -> Probe<Vec<Val>> {
+        match self.rows(what, sql, params).await {
+            Probe::Ok { value, ms } => match value.into_iter().next() {
+                Some(r) => Probe::ok(r, ms),
+                None => Probe::Failed {
+                    message: format!("{what}: the server returned no row"),
+                    ms,
+                },
+            },
+            other => other.map(|_| Vec::new()),
+        }
+    }
+}
+
+fn denied_hint(what: &str) -> &'static str {
+    match what {
+        "sys.dm_exec_connections"
+        | "sys.dm_exec_sessions"
+        | "sys.dm_os_sys_info"
+        | "sys.dm_os_host_info" => {
+            " (needs VIEW SERVER STATE, or VIEW SERVER PERFORMANCE STATE on SQL Server 2022+)"
+        }
+        "sys.database_files" => " (needs VIEW DATABASE STATE)",
+        "sys.configurations" => " (needs VIEW SERVER STATE or membership in public on the server)",
+        _ => "",
+    }
+}
+
+/// A driver error as one line.
+fn error_text(e: &TdsError) -> String {
+    match e {
+        TdsError::Server(t) => format!("{} (Msg {}, class {})", t.message(), t.code(), t.class()),
+        other => other.to_string(),
+    }
+    .replace('\n', " ")
+}
+
+/// Opens TCP and logs in, following one Azure gateway redirect.
+async fn connect(config: &Config) -> Result<Conn, TdsError> {
+    let mut config = config.clone();
+    for _ in 0..2 {
+        let tcp = TcpStream::connect(config.get_addr()).await?;
+        tcp.set_nodelay(true)?;
+        match Client::connect(config.clone(), tcp.compat_write()).await {
+            Err(TdsError::Routing { host, port }) => {
+                config.host(&host);
+                config.port(port);
+            }
+            other => return other,
+        }
+    }
+    Err(TdsError::Protocol(
+        "the server redirected the login more than once".into(),
+    ))
+}
+
+/// How the client was told to treat encryption and the certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TlsChoice {
+    pub encryption: EncryptionLevel,
+    pub trust_server_certificate: bool,
+    pub ca_file: bool,
+}
+
+fn truthy(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" | "mandatory" | "required" => Some(true),
+        "false" | "no" | "0" | "off" | "optional" => Some(false),
+        _ => None,
+    }
+}
+
+/// Builds the tiberius configuration field by field from the parsed target (never from the raw
+/// string, so our parser and our remedies are the only source of truth).
+pub(crate) fn config(spec: &ConnSpec) -> Result<(Config, TlsChoice), ConnectFailure> {
+    let bad = |message: String| ConnectFailure {
+        kind: FailureKind::Config,
+        message,
+    };
+    let mut c = Config::new();
+    c.host(spec.host.as_deref().unwrap_or("localhost"));
+    c.port(spec.port_or_default());
+    if let Some(i) = spec.params.get("instance") {
+        // Without SQL Browser the port decides; the name still goes in the login.
+        c.instance_name(i);
+    }
+    if let Some(d) = &spec.database {
+        c.database(d);
+    }
+    c.application_name(
+        spec.params
+            .get("application_name")
+            .or_else(|| spec.params.get("applicationname"))
+            .map_or("byod-precheck", String::as_str),
+    );
+    c.authentication(AuthMethod::sql_server(
+        spec.user.as_deref().unwrap_or(""),
+        spec.password.as_ref().map_or("", |p| p.expose()),
+    ));
+    let encrypt = spec.params.get("encrypt").map(String::as_str);
+    let encryption = match encrypt {
+        None => EncryptionLevel::Required,
+        Some(v) if v.eq_ignore_ascii_case("strict") => {
+            return Err(bad(
+                "encrypt=strict (TDS 8.0) is not supported by this build; use encrypt=true".into(),
+            ));
+        }
+        Some(v) => match truthy(v) {
+            Some(true) => EncryptionLevel::Required,
+            Some(false) => EncryptionLevel::Off,
+            None => {
+                return Err(bad(format!(
+                    "encrypt=`{v}` is not one of true, false, mandatory, optional"
+                )));
+            }
+        },
+    };
+    c.encryption(encryption);
+    let tsc = spec
+        .params
+        .get("trust_server_certificate")
+        .or_else(|| spec.params.get("trustservercertificate"));
+    let trust = match tsc {
+        None => false,
+        Some(v) => truthy(v).ok_or_else(|| {
+            bad(format!(
+                "trust_server_certificate=`{v}` is not true or false"
+            ))
+        })?,
+    };
+    let ca = spec
+        .params
+        .get("ca")
+        .or_else(|| spec.params.get("trust_cert_ca"));
+    if trust && ca.is_some() {
+        return Err(bad(
+            "trust_server_certificate=true and a CA file exclude each other: keep the CA file (the certificate is then verified)".into(),
+        ));
+    }
+    if trust {
+        c.trust_cert();
+    }
+    if let Some(path) = ca {
+        if !std::path::Path::new(path).is_file() {
+            return Err(bad(format!("the CA file `{path}` is not a readable file")));
+        }
+        c.trust_cert_ca(path);
+    }
+    if let Some(h) = spec.params.get("hostnameincertificate") {
+        c.hostname_in_certificate(h);
+    }
+    Ok((
+        c,
+        TlsChoice {
+            encryption,
+            trust_server_certificate: trust,
+            ca_file: ca.is_some(),
+        },
+    ))
+}
+
+/// The client option that set the trust mode, for messages.
+fn client_setting(t: TlsChoice) -> String {
+    let enc = if t.encryption == EncryptionLevel::Off {
+        "encrypt=false"
+    } else {
+        "encrypt=true"
+    };
+    let trust = if t.trust_server_certificate {
+        ", trust_server_certificate=true"
+    } else if t.ca_file {
+        ", ca=FILE"
+    } else {
+        ""
+    };
+    format!("{enc}{trust}")
+}
+
+/// What a rejected certificate means, from rustls's words.
+pub fn tls_cause(message: &str) -> &'static str {
+    if message.contains("BadSignature") || message.contains("SelfSigned") {
+        "self-signed"
+    } else if message.contains("UnknownIssuer") {
+        "unknown issuer"
+    } else if message.contains("NotValidForName") || message.contains("not valid for name") {
+        "hostname mismatch"
+    } else if message.contains("Expired") || message.contains("expired") {
+        "expired"
+    } else if message.contains("NotValidYet") {
+        "not yet valid"
+    } else if message.contains("UnsupportedCertVersion") {
+        "legacy certificate"
+    } else {
+        "handshake"
+    }
+}
+
+/// Classifies a login failure.
+fn classify(e: &TdsError, spec: &ConnSpec, tls: TlsChoice) -> ConnectFailure {
+    let message = spec.scrub(&error_text(e));
+    let kind = match e {
+        TdsError::Server(t) => match t.code() {
+            18456 | 18452 | 18470 | 18487 | 18488 => FailureKind::Authentication,
+            4060 => FailureKind::DatabaseMissing,
+            916 | 4063 | 40615 | 40532 => FailureKind::Permission,
+            _ => FailureKind::ServerError,
+        },
+        TdsError::Tls(_) => FailureKind::Tls,
+        TdsError::Io { kind, .. } if *kind == std::io::ErrorKind::ConnectionRefused => {
+            FailureKind::Refused
+        }
+        TdsError::Io { kind, .. } if *kind == std::io::ErrorKind::TimedOut => FailureKind::Timeout,
+        _ if message.contains("certificate")
+            || message.contains("TLS")
+            || message.contains("corrupt message") =>
+        {
+            FailureKind::Tls
+        }
+        _ => FailureKind::ServerError,
+    };
+    let message = if kind == FailureKind::Tls {
+        // tiberius's own text is long and names its API; say the cause in the user's terms.
+        let cause = tls_cause(&message);
+        let rustls = message
+            .split("handshake: ")
+            .nth(1)
+            .and_then(|s| s.split(". ").next())
+            .unwrap_or(&message)
+            .trim_end_matches('.');
+        format!(
+            "the server certificate was not accepted ({cause}): {rustls} ({})",
+            client_setting(tls)
+        )
+    } else if kind == FailureKind::DatabaseMissing {
+        format!(
+            "database `{}` does not exist or this login cannot open it: {message}",
+            spec.database.as_deref().unwrap_or("?")
+        )
+    } else {
+        message
+    };
+    ConnectFailure { kind, message }
+}
+
+/// Collects every SQL Server fact. Never fails: failures are recorded in the facts.
+pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
+    let mut facts = MssqlFacts {
+        common: crate::checks::CommonFacts::started(spec.target_info()),
+        ..Default::default()
+    };
+    let host = spec.host.clone().unwrap_or_else(|| "localhost".into());
+    if let Err(f) = reach(
+        &host,
+        spec.port_or_default(),
+        opts.connect_timeout,
+        &mut facts.common.connection,
+    )
+    .await
+    {
+        return failed(facts, f);
+    }
+    let (config, tls) = match config(spec) {
+        Ok(c) => c,
+        Err(f) => return failed(facts, f),
+    };
+    let login = Instant::now();
+    let client = match tokio::time::timeout(opts.connect_timeout, connect(&config)).await {
+        Err(_) => {
+            let f = ConnectFailure {
+                kind: FailureKind::Timeout,
+                message: format!(
+                    "the server accepted TCP but did not complete the TDS login within {} s",
+                    opts.connect_timeout.as_secs_f32()
+                ),
+            };
+            return failed(facts, f);
+        }
+        Ok(Err(e)) => return failed(facts, classify(&e, spec, tls)),
+        Ok(Ok(c)) => c,
+    };
+    facts.common.connection.login_ms = Some(ms_since(login));
+    let mut r = Runner {
+        spec,
+        config,
+        timeout: opts.check_timeout,
+        connect_timeout: opts.connect_timeout,
+        queries: 1,
+        client: Some(client),
+    };
+
+    // Server-side bound on lock waits, so a blocked catalog read ends there too.
+    let lock_ms = opts.check_timeout.as_millis().min(i32::MAX as u128);
+    let _ = r
+        .rows(
+            "SET LOCK_TIMEOUT",
+            &format!("SET LOCK_TIMEOUT {lock_ms}"),
+            &[],
+        )
+        .await;
+
+    let server = r
+        .row(
+            "SERVERPROPERTY",
+            "SELECT @@VERSION, CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)), \
+             CAST(SERVERPROPERTY('ProductLevel') AS nvarchar(128)), \
+             CAST(SERVERPROPERTY('ProductUpdateLevel') AS nvarchar(128)), \
+             CAST(SERVERPROPERTY('Edition') AS nvarchar(128)), \
+             CAST(SERVERPROPERTY('EngineEdition') AS int), \
+             CAST(SERVERPROPERTY('Collation') AS nvarchar(128)), \
+             CAST(SERVERPROPERTY('IsHadrEnabled') AS int), @@SERVERNAME",
+            &[],
+        )
+        .await;
+    // The banner spans lines (`\n\t`); one line reads better in reports and tables.
+    facts.common.version_raw = server.clone().map(|row| {
+        row.first()
+            .and_then(Val::text)
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    facts.server = server.map(|row| {
+        let t = |i: usize| row.get(i).and_then(Val::text);
+        ServerProps {
+            product_version: t(1).unwrap_or_default(),
+            product_level: t(2),
+            product_update_level: t(3),
+            edition: t(4),
+            engine_edition: row.get(5).and_then(Val::int),
+            collation: t(6),
+            hadr_enabled: row.get(7).and_then(Val::int).map(|v| v != 0),
+            server_name: t(8),
+        }
+    });
+    facts.common.identity = identity(&facts, &host);
+    let id = facts.common.identity.value().cloned();
+
+    let session = r
+        .row(
+            "session",
+            "SELECT DB_NAME(), SUSER_SNAME(), USER_NAME(), IS_SRVROLEMEMBER('sysadmin'), \
+             IS_MEMBER('db_owner')",
+            &[],
+        )
+        .await;
+    let schema = match &opts.schema {
+        Some(s) => Probe::ok(s.clone(), 0),
+        None => r
+            .row("SCHEMA_NAME()", "SELECT SCHEMA_NAME()", &[])
+            .await
+            .map(|row| {
+                row.first()
+                    .and_then(Val::text)
+                    .unwrap_or_else(|| "dbo".into())
+            }),
+    };
+    let schema_name = schema.value().cloned().unwrap_or_else(|| "dbo".into());
+    facts.session = session.map(|row| Session {
+        database: row.first().and_then(Val::text).unwrap_or_default(),
+        login: row.get(1).and_then(Val::text),
+        user: row.get(2).and_then(Val::text),
+        sysadmin: row.get(3).is_some_and(Val::flag),
+        db_owner: row.get(4).is_some_and(Val::flag),
+        schema: schema_name.clone(),
+    });
+
+    let db = r
+        .row(
+            "sys.databases",
+            "SELECT name, database_id, compatibility_level, collation_name, \
+             is_read_committed_snapshot_on, snapshot_isolation_state, is_auto_close_on, \
+             is_auto_shrink_on, state_desc, is_read_only, user_access_desc \
+             FROM sys.databases WHERE name = DB_NAME()",
+            &[],
+        )
+        .await;
+    let props = r
+        .row(
+            "DATABASEPROPERTYEX",
+            "SELECT CAST(DATABASEPROPERTYEX(DB_NAME(), 'Updateability') AS nvarchar(128)), \
+             CAST(DATABASEPROPERTYEX(DB_NAME(), 'Recovery') AS nvarchar(128)), \
+             CAST(DATABASEPROPERTYEX(DB_NAME(), 'ComparisonStyle') AS int)",
+            &[],
+        )
+        .await;
+    let props = props.value().cloned().unwrap_or_default();
+    facts.database = db.map(|row| {
+        let t = |i: usize| row.get(i).and_then(Val::text);
+        let f = |i: usize| row.get(i).is_some_and(Val::flag);
+        Database {
+            name: t(0).unwrap_or_default(),
+            database_id: row.get(1).and_then(Val::int),
+            compatibility_level: row.get(2).and_then(Val::int).unwrap_or(0),
+            collation: t(3),
+            comparison_style: props.get(2).and_then(Val::int),
+            read_committed_snapshot: f(4),
+            snapshot_isolation_state: row.get(5).and_then(Val::int).unwrap_or(0),
+            auto_close: f(6),
+            auto_shrink: f(7),
+            state: t(8).unwrap_or_default(),
+            read_only: f(9),
+            user_access: t(10),
+            updateability: props.first().and_then(Val::text),
+            recovery_model: props.get(1).and_then(Val::text),
+        }
+    });
+    facts.common.read_only = facts.database.clone().map(|d| {
+        let mut reasons = Vec::new();
+        if d.read_only {
+            reasons.push("sys.databases.is_read_only = 1 (ALTER DATABASE ... SET READ_ONLY)".into());
+        }
+        if let Some(u) = d.updateability.as_deref().filter(|u| !u.eq_ignore_ascii_case("READ_WRITE")) {
+            if !d.read_only {
+                reasons.push(format!(
+                    "DATABASEPROPERTYEX Updateability = {u}: a readable secondary replica, or a read-only routing target"
+                ));
+            } else {
+                reasons.push(format!("DATABASEPROPERTYEX Updateability = {u}"));
+            }
+        }
+        if !d.state.is_empty() && !d.state.eq_ignore_ascii_case("ONLINE") {
+            reasons.push(format!("state {}", d.state));
+        }
+        ReadOnlyFacts {
+            read_only: !reasons.is_empty(),
+            reasons,
+        }
+    });
+
+    let configs = r
+        .rows(
+            "sys.configurations",
+            "SELECT name, CAST(value_in_use AS nvarchar(128)) FROM sys.configurations",
+            &[],
+        )
+        .await;
+    facts.common.settings = configs.map(|rows| {
+        rows.into_iter()
+            .filter_map(|row| Some((row.first()?.text()?, row.get(1).and_then(Val::text)?)))
+            .collect::<BTreeMap<_, _>>()
+    });
+
+    let sessions = r
+        .row(
+            "sys.dm_exec_sessions",
+            "SELECT COUNT(*), @@MAX_CONNECTIONS FROM sys.dm_exec_sessions WHERE is_user_process = 1",
+            &[],
+        )
+        .await;
+    let user_connections = facts
+        .common
+        .settings
+        .value()
+        .and_then(|s| s.get("user connections"))
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|v| *v > 0);
+    facts.common.connections = sessions.map(|row| ConnectionSlots {
+        max: user_connections
+            .or_else(|| row.get(1).and_then(Val::int).map(|v| v.max(0) as u64))
+            .unwrap_or(32767),
+        reserved: 0,
+        in_use: row.first().and_then(Val::int).unwrap_or(0).max(0) as u64,
+        user_limit: None,
+    });
+
+    let conn = r
+        .row(
+            "sys.dm_exec_connections",
+            "SELECT encrypt_option, auth_scheme, net_transport FROM sys.dm_exec_connections \
+             WHERE session_id = @@SPID",
+            &[],
+        )
+        .await;
+    facts.connection_info = conn.map(|row| ConnectionInfo {
+        encrypt_option: row.first().and_then(Val::text).unwrap_or_default(),
+        auth_scheme: row.get(1).and_then(Val::text),
+        net_transport: row.get(2).and_then(Val::text),
+    });
+    facts.common.tls = tls_facts(&facts.connection_info, tls);
+
+    facts.host = r
+        .row(
+            "sys.dm_os_host_info",
+            "SELECT host_platform, host_distribution, host_release FROM sys.dm_os_host_info",
+            &[],
+        )
+        .await
+        .map(|row| HostInfo {
+            platform: row.first().and_then(Val::text).unwrap_or_default(),
+            distribution: row.get(1).and_then(Val::text),
+            release: row.get(2).and_then(Val::text),
+        });
+
+    let before = crate::checks::epoch_now();
+    let clock = r
+        .row("SYSDATETIMEOFFSET()", "SELECT SYSDATETIMEOFFSET()", &[])
+        .await;
+    let after = crate::checks::epoch_now();
+    facts.common.clock = match clock {
+        Probe::Ok { value, ms } => match value.first() {
+            Some(Val::Offset(utc, offset)) => Probe::ok(
+                ClockFacts {
+                    server_epoch: *utc,
+                    local_epoch: (before + after) / 2.0,
+                    time_zone: Some(format!(
+                        "{}{:02}:{:02}",
+                        if *offset < 0 { '-' } else { '+' },
+                        offset.unsigned_abs() / 60,
+                        offset.unsigned_abs() % 60
+                    )),
+                },
+                ms,
+            ),
+            other => Probe::Failed {
+                message: format!("SYSDATETIMEOFFSET(): unexpected value {other:?}"),
+                ms,
+            },
+        },
+        other => other.map(|_| ClockFacts {
+            server_epoch: 0.0,
+            local_epoch: 0.0,
+            time_zone: None,
+        }),
+    };
+
+    facts.common.uptime_seconds = r
+        .row(
+            "sys.dm_os_sys_info",
+            "SELECT sqlserver_start_time, SYSDATETIME() FROM sys.dm_os_sys_info",
+            &[],
+        )
+        .await
+        .map(|row| {
+            let start = row.first().and_then(Val::epoch).unwrap_or(0.0);
+            let now = row.get(1).and_then(Val::epoch).unwrap_or(start);
+            (now - start).max(0.0) as u64
+        });
+
+    facts.common.database_size_bytes = r
+        .row(
+            "sys.database_files",
+            "SELECT SUM(size) FROM sys.database_files",
+            &[],
+        )
+        .await
+        .map(|row| row.first().and_then(Val::int).unwrap_or(0).max(0) as u64 * 8192);
+
+    const DB_PERMS: [&str; 6] = [
+        "CONNECT",
+        "CREATE TABLE",
+        "CREATE VIEW",
+        "CREATE PROCEDURE",
+        "CREATE FUNCTION",
+        "SHOWPLAN",
+    ];
+    let sql = format!(
+        "SELECT {}",
+        DB_PERMS
+            .iter()
+            .map(|p| format!("HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', '{p}')"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    facts.database_permissions =
+        r.row("HAS_PERMS_BY_NAME (database)", &sql, &[])
+            .await
+            .map(|row| {
+                DB_PERMS
+                    .iter()
+                    .zip(row)
+                    .map(|(p, v)| (p.to_string(), v.flag()))
+                    .collect()
+            });
+    const SCHEMA_PERMS: [&str; 7] = [
+        "ALTER",
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "REFERENCES",
+        "EXECUTE",
+    ];
+    let sql = format!(
+        "SELECT {}",
+        SCHEMA_PERMS
+            .iter()
+            .map(|p| format!("HAS_PERMS_BY_NAME(@P1, 'SCHEMA', '{p}')"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    facts.schema_permissions = r
+        .row("HAS_PERMS_BY_NAME (schema)", &sql, &[&schema_name.as_str()])
+        .await
+        .map(|row| SchemaPermissions {
+            schema: schema_name.clone(),
+            permissions: SCHEMA_PERMS
+                .iter()
+                .zip(row)
+                .map(|(p, v)| (p.to_string(), v.flag()))
+                .collect(),
+        });
+
+    facts.azure = if id.as_ref().is_some_and(|i| {
+        matches!(
+            i.flavor.as_str(),
+            "azure-sql-database" | "azure-sql-managed-instance"
+        )
+    }) {
+        r.row(
+            "DATABASEPROPERTYEX (Azure tier)",
+            "SELECT CAST(DATABASEPROPERTYEX(DB_NAME(), 'Edition') AS nvarchar(128)), \
+             CAST(DATABASEPROPERTYEX(DB_NAME(), 'ServiceObjective') AS nvarchar(128))",
+            &[],
+        )
+        .await
+        .map(|row| AzureTier {
+            edition: row.first().and_then(Val::text),
+            service_objective: row.get(1).and_then(Val::text),
+        })
+    } else {
+        Probe::not_collected("not an Azure SQL service")
+    };
+
+    facts.common.migrations = migrations(&mut r).await;
+    facts.write_probe = if opts.probe_write {
+        write_probe(&mut r, &schema_name).await
+    } else {
+        Probe::not_collected(
+            "not asked: run with --probe-write to create and roll back a scratch table",
+        )
+    };
+    if let Some(id) = &id {
+        facts.common.capabilities = capabilities(id, facts.database.value());
+    }
+    facts.common.queries = r.queries;
+    if let Some(c) = r.client.take() {
+        let _ = c.close().await;
+    }
+    facts
+}
+
+fn identity(facts: &MssqlFacts, host: &str) -> Probe<ServerIdentity> {
+    let (Probe::Ok { value: raw, ms }, Some(p)) = (&facts.common.version_raw, facts.server.value())
+    else {
+        return facts
+            .common
+            .version_raw
+            .clone()
+            .map(|_| unreachable_identity());
+    };
+    let ee = p.engine_edition.map(|e| e.to_string());
+    let mut hints: Vec<(&str, &str)> = vec![
+        ("product_version", p.product_version.as_str()),
+        ("host", host),
+    ];
+    for (k, v) in [
+        ("engine_edition", ee.as_deref()),
+        ("edition", p.edition.as_deref()),
+        ("product_level", p.product_level.as_deref()),
+        ("product_update_level", p.product_update_level.as_deref()),
+        ("server_name", p.server_name.as_deref()),
+    ] {
+        if let Some(v) = v {
+            hints.push((k, v));
+        }
+    }
+    match identify(Engine::Mssql, raw, &hints) {
+        Ok(id) => Probe::ok(id, *ms),
+        Err(e) => Probe::Failed {
+            message: e.to_string(),
+            ms: *ms,
+        },
+    }
+}
+
+fn unreachable_identity() -> ServerIdentity {
+    ServerIdentity {
+        engine: Engine::Mssql,
+        flavor: String::new(),
+        major: 0,
+        minor: 0,
+        patch: None,
+        flavor_version: None,
+        product: String::new(),
+        os: None,
+    }
+}
+
+/// TLS as the server saw it (`encrypt_option`), and how the client trusted the certificate. When
+/// the view cannot be read, the client's `encrypt=true` still proves the session is encrypted
+/// (the login would have failed otherwise).
+fn tls_facts(conn: &Probe<ConnectionInfo>, t: TlsChoice) -> Probe<TlsFacts> {
+    let trust = if t.trust_server_certificate {
+        TrustMode::NotVerified
+    } else {
+        TrustMode::Verified
+    };
+    let setting = client_setting(t);
+    let build = |in_use: bool, note: &str| TlsFacts {
+        in_use,
+        protocol: in_use.then(|| format!("TLS{note}")),
+        cipher: None,
+        bits: None,
+        trust: if in_use { trust } else { TrustMode::None },
+        cert_expires_in_days: None,
+        client_setting: setting.clone(),
+    };
+    match conn {
+        Probe::Ok { value, ms } => Probe::ok(
+            build(
+                value.encrypt_option.eq_ignore_ascii_case("TRUE"),
+                " (sys.dm_exec_connections.encrypt_option TRUE)",
+            ),
+            *ms,
+        ),
+        other if t.encryption == EncryptionLevel::Required => Probe::ok(
+            build(
+                true,
+                " (from the client's encrypt=true; sys.dm_exec_connections not readable)",
+            ),
+            match other {
+                Probe::Denied { ms, .. } | Probe::Failed { ms, .. } => *ms,
+                _ => 0,
+            },
+        ),
+        other => other.clone().map(|_| build(false, "")),
+    }
+}
+
+/// Records a connection failure; every other probe stays "not collected".
+pub(super) fn failed(mut facts: MssqlFacts, f: ConnectFailure) -> MssqlFacts {
+    facts.common.connection.failure = Some(f);
+    let reason = "not collected: the connection failed";
+    let c = &mut facts.common;
+    c.version_raw = Probe::not_collected(reason);
+    c.identity = Probe::not_collected(reason);
+    c.tls = Probe::not_collected(reason);
+    c.clock = Probe::not_collected(reason);
+    c.uptime_seconds = Probe::not_collected(reason);
+    c.read_only = Probe::not_collected(reason);
+    c.settings = Probe::not_collected(reason);
+    c.connections = Probe::not_collected(reason);
+    c.database_size_bytes = Probe::not_collected(reason);
+    c.migrations = Probe::not_collected(reason);
+    facts.server = Probe::not_collected(reason);
+    facts.session = Probe::not_collected(reason);
+    facts.database = Probe::not_collected(reason);
+    facts.database_permissions = Probe::not_collected(reason);
+    facts.schema_permissions = Probe::not_collected(reason);
+    facts.host = Probe::not_collected(reason);
+    facts.connection_info = Probe::not_collected(reason);
+    facts.azure = Probe::not_collected(reason);
+    facts.write_probe = Probe::not_collected(reason);
+    facts
+}
+
+/// The history tables of the usual migration tools, and the query for their latest version.
+const MIGRATION_TABLES: &[(&str, &str, &str)] = &[
+    (
+        "alembic",
+        "alembic_version",
+        "SELECT TOP 1 version_num FROM {t}",
+    ),
+    (
+        "flyway",
+        "flyway_schema_history",
+        "SELECT TOP 1 version FROM {t} WHERE success = 1 AND version IS NOT NULL ORDER BY installed_rank DESC",
+    ),
+    (
+        "liquibase",
+        "DATABASECHANGELOG",
+        "SELECT TOP 1 ID FROM {t} ORDER BY ORDEREXECUTED DESC",
+    ),
+    (
+        "django",
+        "django_migrations",
+        "SELECT TOP 1 app + '.' + name FROM {t} ORDER BY id DESC",
+    ),
+    ("rails", "schema_migrations", "SELECT MAX(version) FROM {t}"),
+    ("sqlx", "_sqlx_migrations", "SELECT MAX(version) FROM {t}"),
+    (
+        "efcore",
+        "__EFMigrationsHistory",
+        "SELECT MAX(MigrationId) FROM {t}",
+    ),
+];
+
+/// Creates a uniquely named table in a transaction and rolls it back (SQL Server DDL is
+/// transactional), then makes sure nothing is left.
+async fn write_probe(r: &mut Runner<'_>, schema: &str) -> Probe<WriteProbe> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let table = format!(
+        "{}.{}",
+        bracket(schema),
+        bracket(&format!("byod_precheck_{}_{nanos}", std::process::id()))
+    );
+    // XACT_ABORT: any error rolls the whole transaction back at once.
+    let sql = format!(
+        "SET XACT_ABORT ON; BEGIN TRANSACTION; \
+         CREATE TABLE {table} (id int IDENTITY(1,1) PRIMARY KEY, doc nvarchar(200) NULL); \
+         INSERT INTO {table} (doc) VALUES (N'probe'); \
+         ROLLBACK TRANSACTION; SELECT 1"
+    );
+    let done = r.rows("write probe", &sql, &[]).await;
+    let left = r
+        .row(
+            "write probe leftover",
+            "SELECT CASE WHEN OBJECT_ID(@P1) IS NULL THEN 0 ELSE 1 END",
+            &[&table.as_str()],
+        )
+        .await;
+    let mut leftover = left
+        .value()
+        .and_then(|row| row.first())
+        .is_some_and(Val::flag);
+    if leftover {
+        let _ = r
+            .rows("write probe cleanup", &format!("DROP TABLE {table}"), &[])
+            .await;
+        leftover = r
+            .row(
+                "write probe leftover",
+                "SELECT CASE WHEN OBJECT_ID(@P1) IS NULL THEN 0 ELSE 1 END",
+                &[&table.as_str()],
+            )
+            .await
+            .value()
+            .and_then(|row| row.first())
+            .is_none_or(Val::flag);
+    }
+    match done {
+        Probe::Ok { ms, .. } => Probe::ok(WriteProbe { table, leftover }, ms),
+        other => other.map(|_| WriteProbe { table, leftover }),
+    }
+}
+
+fn bracket(name: &str) -> String {
+    format!("[{}]", name.replace(']', "]]"))
+}
+
+async fn migrations(r: &mut Runner<'_>) -> Probe<Vec<MigrationHistory>> {
+    let names = MIGRATION_TABLES
+        .iter()
+        .map(|(_, t, _)| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let found = r
+        .rows(
+            "migration tables",
+            &format!(
+                "SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES \
+                 WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME IN ({names}) \
+                 ORDER BY TABLE_SCHEMA, TABLE_NAME"
+            ),
+            &[],
+        )
+        .await;
+    let Probe::Ok { value: rows, ms } = found else {
+        return found.map(|_| Vec::new());
+    };
+    let mut out = Vec::new();
+    for row in rows {
+        let (Some(schema), Some(table)) = (
+            row.first().and_then(Val::text),
+            row.get(1).and_then(Val::text),
+        ) else {
+            continue;
+        };
+        let Some((tool, _, sql)) = MIGRATION_TABLES
+            .iter()
+            .find(|(_, t, _)| t.eq_ignore_ascii_case(&table))
+        else {
+            continue;
+        };
+        // The names come from the catalog and are bracket-quoted.
+        let qualified = format!("{}.{}", bracket(&schema), bracket(&table));
+        let latest = r
+            .row(
+                &format!("{table} history"),
+                &sql.replace("{t}", &qualified),
+                &[],
+            )
+            .await;
+        let count = r
+            .row(
+                &format!("{table} count"),
+                &format!("SELECT COUNT(*) FROM {qualified}"),
+                &[],
+            )
+            .await;
+        out.push(MigrationHistory {
+            tool: tool.to_string(),
+            table: if schema == "dbo" {
+                table
+            } else {
+                format!("{schema}.{table}")
+            },
+            latest: latest.value().and_then(|r| r.first()).and_then(Val::text),
+            applied: count
+                .value()
+                .and_then(|r| r.first())
+                .and_then(Val::int)
+                .map(|n| n.max(0) as u64),
+        });
+    }
+    Probe::ok(out, ms)
+}
+
+/// What the app's SQL may rely on, from the version, flavor and compatibility level.
+pub fn capabilities(id: &ServerIdentity, db: Option<&Database>) -> BTreeMap<String, Capability> {
+    let evergreen = super::identify::is_evergreen(&id.flavor);
+    let synapse = id.flavor == "azure-synapse";
+    let v = (id.major, id.patch.unwrap_or(0));
+    let since = |major: u64, build: u64, what: &str, release: &str| {
+        Capability::from_version(
+            evergreen || v >= (major, build),
+            if evergreen {
+                format!("{what}: always available on {}", id.product)
+            } else {
+                format!("{what}: SQL Server {release}+")
+            },
+        )
+    };
+    let compat = db.map(|d| d.compatibility_level);
+    let mut m = BTreeMap::new();
+    let mut json = since(13, 0, "JSON_VALUE, OPENJSON, FOR JSON", "2016");
+    if json.supported
+        && let Some(c) = compat.filter(|c| *c < 130)
+    {
+        json = Capability::from_version(
+            false,
+            format!("OPENJSON needs compatibility level 130+, the database has {c}"),
+        );
+    }
+    m.insert("json".into(), json);
+    m.insert("cte".into(), since(9, 0, "WITH queries", "2005"));
+    m.insert(
+        "window-functions".into(),
+        since(11, 0, "OVER (... ROWS/RANGE)", "2012"),
+    );
+    m.insert(
+        "check-constraints".into(),
+        Capability::from_version(!synapse, "CHECK constraints are enforced"),
+    );
+    m.insert(
+        "transactional-ddl".into(),
+        Capability::from_version(!synapse, "DDL inside a transaction rolls back"),
+    );
+    m.insert(
+        "drop-cascade".into(),
+        Capability::from_version(
+            false,
+            "SQL Server has no DROP ... CASCADE: drop dependent objects first",
+        ),
+    );
+    m.insert(
+        "returning".into(),
+        Capability::from_version(true, "OUTPUT clause (SQL Server's RETURNING)"),
+    );
+    m.insert(
+        "upsert".into(),
+        Capability::from_version(!synapse, "MERGE (no ON CONFLICT)"),
+    );
+    m.insert("merge".into(), since(10, 0, "MERGE", "2008"));
+    m.insert(
+        "sequences".into(),
+        if synapse {
+            Capability::from_version(false, "Synapse has no CREATE SEQUENCE")
+        } else {
+            since(11, 0, "CREATE SEQUENCE", "2012")
+        },
+    );
+    m.insert(
+        "varchar-without-length".into(),
+        Capability::from_version(
+            false,
+            "VARCHAR without a length is VARCHAR(1) in a declaration",
+        ),
+    );
+    m.insert("string-agg".into(), since(14, 0, "STRING_AGG()", "2017"));
+    // CREATE OR ALTER arrived in SQL Server 2016 SP1 (build 13.0.4001).
+    m.insert(
+        "create-or-alter".into(),
+        since(13, 4001, "CREATE OR ALTER", "2016 SP1"),
+    );
+    m.insert(
+        "drop-if-exists".into(),
+        since(13, 0, "DROP ... IF EXISTS", "2016"),
+    );
+    m.insert(
+        "offset-fetch".into(),
+        since(11, 0, "ORDER BY ... OFFSET ... FETCH", "2012"),
+    );
+    let utf8_collation = db
+        .and_then(|d| d.collation.as_deref())
+        .is_some_and(|c| c.to_ascii_uppercase().contains("UTF8"));
+    let mut utf8 = since(15, 0, "UTF-8 collations (_UTF8)", "2019");
+    if utf8_collation {
+        utf8.basis
+            .push_str("; the database collation is a UTF-8 one");
+    } else if utf8.supported {
+        utf8.basis
+            .push_str("; NVARCHAR stores Unicode under any collation");
+    }
+    m.insert("utf8".into(), utf8);
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tiberius::time::{Date, DateTime2, DateTimeOffset, Time};
+
+    fn cfg(url: &str) -> Result<TlsChoice, ConnectFailure> {
+        config(&ConnSpec::parse(url).unwrap()).map(|(_, t)| t)
+    }
+
+    #[test]
+    fn the_certificate_is_verified_unless_the_client_says_otherwise() {
+        let t = cfg("mssql://sa:pw@db/app").unwrap();
+        assert_eq!(t.encryption, EncryptionLevel::Required);
+        assert!(!t.trust_server_certificate && !t.ca_file);
+        let t = cfg("sqlserver://sa:pw@db/app?trust_server_certificate=true").unwrap();
+        assert!(t.trust_server_certificate);
+        let t = cfg(
+            "Server=tcp:db,1433;User Id=sa;Password=pw;Encrypt=false;TrustServerCertificate=yes",
+        )
+        .unwrap();
+        assert_eq!(
+            (t.encryption, t.trust_server_certificate),
+            (EncryptionLevel::Off, true)
+        );
+        let ca = std::env::temp_dir().join("byod-precheck-mssql-test-ca.pem");
+        std::fs::write(&ca, "not really a certificate").unwrap();
+        let t = cfg(&format!("mssql://sa:pw@db/app?ca={}", ca.display())).unwrap();
+        assert!(t.ca_file);
+    }
+
+    #[test]
+    fn contradictory_or_unusable_tls_options_are_config_errors_not_panics() {
+        // tiberius panics when trust_cert and trust_cert_ca are both set: we refuse first.
+        for url in [
+            "mssql://sa:pw@db/app?trust_server_certificate=true&ca=/etc/hostname",
+            "mssql://sa:pw@db/app?ca=/no/such/ca.pem",
+            "mssql://sa:pw@db/app?encrypt=sometimes",
+            "mssql://sa:pw@db/app?encrypt=strict",
+            "mssql://sa:pw@db/app?trust_server_certificate=perhaps",
+        ] {
+            let e = cfg(url).unwrap_err();
+            assert_eq!(e.kind, FailureKind::Config, "{url}");
+            assert!(!e.message.contains("pw@"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn rustls_rejections_are_named_by_cause() {
+        for (text, cause) in [
+            ("invalid peer certificate: BadSignature", "self-signed"),
+            ("invalid peer certificate: UnknownIssuer", "unknown issuer"),
+            (
+                "certificate not valid for name \"db.example.com\"; certificate is only valid for DnsName(\"localhost\")",
+                "hostname mismatch",
+            ),
+            (
+                "certificate expired: verification time 1795550400 (UNIX)",
+                "expired",
+            ),
+            (
+                "received corrupt message of type InvalidContentType",
+                "handshake",
+            ),
+        ] {
+            assert_eq!(tls_cause(text), cause, "{text}");
+        }
+    }
+
+    #[test]
+    fn date_and_time_cells_become_epoch_seconds() {
+        // 2026-11-24 20:00:00.5 UTC, with a +01:00 offset on the wire.
+        let days = 719_162 + 20_781; // 0001-01-01 .. 1970-01-01 .. 2026-11-24
+        let dt2 = DateTime2::new(Date::new(days), Time::new(720_005, 1));
+        let expect = 20_781.0 * 86_400.0 + 72_000.5;
+        assert_eq!(
+            decode(&ColumnData::DateTime2(Some(dt2))),
+            Val::Local(expect)
+        );
+        assert_eq!(
+            decode(&ColumnData::DateTimeOffset(Some(DateTimeOffset::new(
+                dt2, 60
+            )))),
+            Val::Offset(expect, 60)
+        );
+        let dt = tiberius::time::DateTime::new(25_567 + 20_781, 300 * 72_000);
+        assert_eq!(
+            decode(&ColumnData::DateTime(Some(dt))),
+            Val::Local(20_781.0 * 86_400.0 + 72_000.0)
+        );
+        assert_eq!(decode(&ColumnData::I32(None)), Val::Null);
+        assert!(decode(&ColumnData::Bit(Some(true))).flag());
+        assert_eq!(Val::Text("196609".into()).int(), Some(196_609));
+    }
+}
