@@ -413,7 +413,7 @@ fn parse_ado(input: &str) -> Result<ConnSpec, String> {
             _ => return Err(format!("unknown ADO.NET keyword `{}`", k.trim())),
         }
     }
-    if spec.host.is_none() {
+    if spec.host.as_deref().is_none_or(str::is_empty) {
         return Err("no Server=...; write e.g. Server=tcp:db.example.com,1433;Database=app;User Id=app;Password=...".into());
     }
     Ok(spec)

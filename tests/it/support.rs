@@ -261,7 +261,7 @@ pub fn mssql_peer(profile: &str) -> Result<String, String> {
 pub fn mssql_peer_ca() -> PathBuf {
     std::env::var_os("BYOD_TEST_SERVERS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/test-servers"))
+        .unwrap_or_else(|| PathBuf::from("/var/tmp/byod-precheck-test-servers"))
         .join("mssql/tls/ca.pem")
 }
 
