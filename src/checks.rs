@@ -1000,6 +1000,7 @@ pub fn migrations(c: &CommonFacts, ctx: &Ctx) -> Outcome {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

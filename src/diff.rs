@@ -210,6 +210,7 @@ fn server_changes(old: Option<&ServerInfo>, new: Option<&ServerInfo>) -> Vec<Ser
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -7,7 +7,18 @@ use std::fmt;
 
 /// A database engine: the driver and the family of checks used for a target.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
@@ -18,6 +29,7 @@ pub enum Engine {
     /// Microsoft SQL Server and Azure SQL, over TDS.
     Mssql,
     /// SQLite database files.
+    #[default]
     Sqlite,
 }
 

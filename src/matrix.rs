@@ -733,6 +733,7 @@ impl<'de> Deserialize<'de> for NumRule {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -135,6 +135,7 @@ impl<T> Probe<T> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

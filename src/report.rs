@@ -79,12 +79,6 @@ pub struct TargetInfo {
     pub options: BTreeMap<String, String>,
 }
 
-impl Default for Engine {
-    fn default() -> Self {
-        Engine::Sqlite
-    }
-}
-
 /// The server that answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -117,12 +111,6 @@ pub struct Summary {
     pub fail: u32,
     pub skip: u32,
     pub error: u32,
-}
-
-impl Default for Status {
-    fn default() -> Self {
-        Status::Pass
-    }
 }
 
 impl Summary {
@@ -325,6 +313,7 @@ pub fn json_schema() -> serde_json::Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -6,11 +6,23 @@ use std::fmt;
 
 /// The verdict of one check.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// The database meets the requirement.
+    #[default]
     Pass,
     /// Not applicable, or the matrix asks nothing.
     Skip,

@@ -259,7 +259,7 @@ impl ConnSpec {
                 allowed.join(", ")
             ));
         }
-        if key.contains("timeout") && value.parse::<f64>().map_or(true, |v| !(v >= 0.0)) {
+        if key.contains("timeout") && value.parse::<f64>().map_or(true, |v| v.is_nan() || v < 0.0) {
             return Err(format!(
                 "option `{key}` must be a number of seconds, not `{value}`"
             ));
@@ -600,6 +600,7 @@ pub fn redact_input(input: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

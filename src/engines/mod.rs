@@ -98,6 +98,7 @@ pub fn vocabulary() -> Vocabulary {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::collections::BTreeSet;

@@ -173,6 +173,7 @@ fn testcase(out: &mut dyn Write, r: &Report, f: &Finding) -> io::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -151,6 +151,7 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -2,6 +2,8 @@
 //! saved facts. Live tests need the servers `.ci/run` starts; with `CI=true` a missing server
 //! fails the test instead of skipping it.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 mod bad_input;

@@ -123,6 +123,7 @@ fn percona_release(comment: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::engine::Engine::Mysql;
     use crate::identify;

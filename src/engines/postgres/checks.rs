@@ -622,6 +622,7 @@ pub static CHECKS: &[Check<PgFacts>] = &[
 ];
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::checks::{

@@ -608,13 +608,15 @@ async fn extensions_query(pool: &PgPool, version_num: u32) -> Result<Vec<Extensi
          FROM pg_available_extensions e LEFT JOIN pg_available_extension_versions v \
            ON v.name = e.name AND v.version = e.default_version ORDER BY 1"
     };
-    let rows: Vec<(
+    // name, default_version, installed_version, superuser, trusted
+    type Row = (
         String,
         Option<String>,
         Option<String>,
         Option<bool>,
         Option<bool>,
-    )> = sqlx::query_as(sql).fetch_all(pool).await?;
+    );
+    let rows: Vec<Row> = sqlx::query_as(sql).fetch_all(pool).await?;
     Ok(rows
         .into_iter()
         .map(
@@ -629,10 +631,7 @@ async fn extensions_query(pool: &PgPool, version_num: u32) -> Result<Vec<Extensi
         .collect())
 }
 
-fn tls_facts(
-    row: Option<(bool, Option<String>, Option<String>, Option<i32>)>,
-    sslmode: &str,
-) -> TlsFacts {
+fn tls_facts(row: Option<SslRow>, sslmode: &str) -> TlsFacts {
     let (in_use, protocol, cipher, bits) = row.unwrap_or((false, None, None, None));
     TlsFacts {
         in_use,
@@ -649,6 +648,9 @@ fn tls_facts(
         client_setting: format!("sslmode={sslmode}"),
     }
 }
+
+/// A row of pg_stat_ssl: ssl, version, cipher, bits.
+type SslRow = (bool, Option<String>, Option<String>, Option<i32>);
 
 /// Managed services leave settings of their own.
 fn managed_marker(settings: &BTreeMap<String, String>) -> Option<&'static str> {

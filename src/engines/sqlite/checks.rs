@@ -127,7 +127,7 @@ fn compile_options(f: &SqliteFacts, _: &Ctx) -> Outcome {
             .observed(observed)
             .remedy("Use an SQLite built with THREADSAFE=1 or 2.")
     } else {
-        Verdict::pass(format!("{threadsafe}")).observed(observed)
+        Verdict::pass(threadsafe.clone()).observed(observed)
     })
 }
 

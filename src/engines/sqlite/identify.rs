@@ -27,6 +27,7 @@ pub fn identify(v: &str, _hints: &Hints) -> Result<ServerIdentity, IdentifyError
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::{Engine, identify};
 
