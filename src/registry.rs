@@ -235,19 +235,27 @@ impl Selection {
     }
 }
 
-/// Runs the selected checks of a registry over the facts, in registry order.
+/// Runs the selected checks of a registry over the facts, in registry order. When the target
+/// was not reached (`unreachable`), every check but the connection check is skipped with that
+/// reason.
 pub fn evaluate<F>(
     checks: &[Check<F>],
     facts: &F,
     ctx: &Ctx,
     selection: &Selection,
+    unreachable: Option<&str>,
 ) -> Vec<Finding> {
     checks
         .iter()
         .filter(|c| selection.includes(c.id))
         .map(|c| {
             probe::reset_read_ms();
-            let verdict = (c.run)(facts, ctx).unwrap_or_else(Verdict::from);
+            let verdict = match unreachable {
+                Some(why) if !c.id.ends_with(".connection") => {
+                    Verdict::skip(format!("not evaluated: {why}"))
+                }
+                _ => (c.run)(facts, ctx).unwrap_or_else(Verdict::from),
+            };
             Finding {
                 id: c.id.to_string(),
                 category: c.category,

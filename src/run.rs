@@ -101,7 +101,12 @@ pub fn evaluate<E: EngineModule>(
         today,
         probe_write: false,
     };
-    let findings = registry::evaluate(E::checks(), facts, &ctx, selection);
+    let unreachable = common
+        .connection
+        .failure
+        .as_ref()
+        .map(|f| format!("the connection failed ({})", f.kind.as_str()));
+    let findings = registry::evaluate(E::checks(), facts, &ctx, selection, unreachable.as_deref());
     let server = identity.map(|id| ServerInfo {
         engine: id.engine,
         flavor: id.flavor.clone(),

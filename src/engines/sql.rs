@@ -172,3 +172,25 @@ pub fn scratch_name() -> String {
         .unwrap_or(0);
     format!("byod_precheck_probe_{}_{nanos:x}", std::process::id())
 }
+
+/// Classifies a connect-time sqlx error that is not the server's own: transport, TLS, pool,
+/// configuration. Each engine maps its server error codes first and falls back to this.
+pub fn transport_failure(e: &sqlx::Error, message: &str) -> crate::net::FailureKind {
+    use crate::net::FailureKind;
+    match e {
+        sqlx::Error::Tls(_) => FailureKind::Tls,
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            FailureKind::Refused
+        }
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => FailureKind::Timeout,
+        sqlx::Error::PoolTimedOut => FailureKind::Timeout,
+        sqlx::Error::Configuration(_) => FailureKind::Config,
+        _ if message.contains("TLS")
+            || message.contains("SSL")
+            || message.contains("certificate") =>
+        {
+            FailureKind::Tls
+        }
+        _ => FailureKind::ServerError,
+    }
+}

@@ -941,29 +941,9 @@ fn tls_facts(conn: &Probe<ConnectionInfo>, t: TlsChoice) -> Probe<TlsFacts> {
 }
 
 /// Records a connection failure; every other probe stays "not collected".
+/// Records a connection failure; the other checks are then skipped (see `registry::evaluate`).
 pub(super) fn failed(mut facts: MssqlFacts, f: ConnectFailure) -> MssqlFacts {
     facts.common.connection.failure = Some(f);
-    let reason = "not collected: the connection failed";
-    let c = &mut facts.common;
-    c.version_raw = Probe::not_collected(reason);
-    c.identity = Probe::not_collected(reason);
-    c.tls = Probe::not_collected(reason);
-    c.clock = Probe::not_collected(reason);
-    c.uptime_seconds = Probe::not_collected(reason);
-    c.read_only = Probe::not_collected(reason);
-    c.settings = Probe::not_collected(reason);
-    c.connections = Probe::not_collected(reason);
-    c.database_size_bytes = Probe::not_collected(reason);
-    c.migrations = Probe::not_collected(reason);
-    facts.server = Probe::not_collected(reason);
-    facts.session = Probe::not_collected(reason);
-    facts.database = Probe::not_collected(reason);
-    facts.database_permissions = Probe::not_collected(reason);
-    facts.schema_permissions = Probe::not_collected(reason);
-    facts.host = Probe::not_collected(reason);
-    facts.connection_info = Probe::not_collected(reason);
-    facts.azure = Probe::not_collected(reason);
-    facts.write_probe = Probe::not_collected(reason);
     facts
 }
 

@@ -421,26 +421,9 @@ fn unreachable_identity() -> ServerIdentity {
 }
 
 /// Records a connection failure; every other probe stays "not collected".
+/// Records a connection failure; the other checks are then skipped (see `registry::evaluate`).
 pub(super) fn failed(mut facts: MysqlFacts, f: ConnectFailure) -> MysqlFacts {
     facts.common.connection.failure = Some(f);
-    let reason = "not collected: the connection failed";
-    let c = &mut facts.common;
-    c.version_raw = Probe::not_collected(reason);
-    c.identity = Probe::not_collected(reason);
-    c.tls = Probe::not_collected(reason);
-    c.clock = Probe::not_collected(reason);
-    c.uptime_seconds = Probe::not_collected(reason);
-    c.read_only = Probe::not_collected(reason);
-    c.settings = Probe::not_collected(reason);
-    c.connections = Probe::not_collected(reason);
-    c.database_size_bytes = Probe::not_collected(reason);
-    c.migrations = Probe::not_collected(reason);
-    facts.session = Probe::not_collected(reason);
-    facts.database = Probe::not_collected(reason);
-    facts.grants = Probe::not_collected(reason);
-    facts.tables = Probe::not_collected(reason);
-    facts.time_zone_tables = Probe::not_collected(reason);
-    facts.write_probe = Probe::not_collected(reason);
     facts
 }
 
@@ -545,22 +528,7 @@ fn classify(e: &sqlx::Error, spec: &ConnSpec, mode: &str) -> ConnectFailure {
         (_, Some(1049)) => FailureKind::DatabaseMissing,
         (_, Some(1044 | 1130 | 1227)) => FailureKind::Permission,
         (_, Some(3159)) => FailureKind::Tls, // require_secure_transport refused plain text
-        (sqlx::Error::Tls(_), _) => FailureKind::Tls,
-        (sqlx::Error::Io(io), _) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            FailureKind::Refused
-        }
-        (sqlx::Error::Io(io), _) if io.kind() == std::io::ErrorKind::TimedOut => {
-            FailureKind::Timeout
-        }
-        (sqlx::Error::PoolTimedOut, _) => FailureKind::Timeout,
-        (sqlx::Error::Configuration(_), _) => FailureKind::Config,
-        _ if message.contains("TLS")
-            || message.contains("SSL")
-            || message.contains("certificate") =>
-        {
-            FailureKind::Tls
-        }
-        _ => FailureKind::ServerError,
+        _ => crate::engines::sql::transport_failure(e, &message),
     };
     let message = if kind == FailureKind::Tls {
         format!("{message} (ssl-mode={})", mode.to_ascii_uppercase())

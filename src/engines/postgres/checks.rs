@@ -774,7 +774,17 @@ mod tests {
             today: crate::eol::parse_date("2026-11-24").unwrap(),
             probe_write: false,
         };
-        evaluate(CHECKS, f, &ctx, &Selection::default())
+        evaluate(
+            CHECKS,
+            f,
+            &ctx,
+            &Selection::default(),
+            f.common
+                .connection
+                .failure
+                .as_ref()
+                .map(|_| "the connection failed"),
+        )
     }
 
     fn builtin(f: &PgFacts) -> Vec<crate::report::Finding> {

@@ -434,24 +434,9 @@ fn unreachable_identity() -> crate::identity::ServerIdentity {
 }
 
 /// Records a connection failure; every other probe stays "not collected".
+/// Records a connection failure; the other checks are then skipped (see `registry::evaluate`).
 pub(super) fn failed(mut facts: PgFacts, f: ConnectFailure) -> PgFacts {
     facts.common.connection.failure = Some(f);
-    let reason = "not collected: the connection failed";
-    facts.common.version_raw = Probe::not_collected(reason);
-    facts.common.identity = Probe::not_collected(reason);
-    facts.common.tls = Probe::not_collected(reason);
-    facts.common.clock = Probe::not_collected(reason);
-    facts.common.uptime_seconds = Probe::not_collected(reason);
-    facts.common.read_only = Probe::not_collected(reason);
-    facts.common.settings = Probe::not_collected(reason);
-    facts.common.connections = Probe::not_collected(reason);
-    facts.common.database_size_bytes = Probe::not_collected(reason);
-    facts.common.migrations = Probe::not_collected(reason);
-    facts.session = Probe::not_collected(reason);
-    facts.database = Probe::not_collected(reason);
-    facts.privileges = Probe::not_collected(reason);
-    facts.extensions = Probe::not_collected(reason);
-    facts.setting_sources = Probe::not_collected(reason);
     facts
 }
 
@@ -512,20 +497,7 @@ fn classify(e: &sqlx::Error, spec: &ConnSpec, sslmode: &str) -> ConnectFailure {
             Some("42501") => FailureKind::Permission,
             _ => FailureKind::ServerError,
         },
-        sqlx::Error::Tls(_) => FailureKind::Tls,
-        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            FailureKind::Refused
-        }
-        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => FailureKind::Timeout,
-        sqlx::Error::PoolTimedOut => FailureKind::Timeout,
-        sqlx::Error::Configuration(_) => FailureKind::Config,
-        _ if message.contains("TLS")
-            || message.contains("SSL")
-            || message.contains("certificate") =>
-        {
-            FailureKind::Tls
-        }
-        _ => FailureKind::ServerError,
+        _ => crate::engines::sql::transport_failure(e, &message),
     };
     let message = if kind == FailureKind::Tls {
         format!("{message} (sslmode={sslmode})")

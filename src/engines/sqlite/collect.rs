@@ -301,26 +301,9 @@ async fn write_probe(
         .await
 }
 
+/// Records a connection failure; the other checks are then skipped (see `registry::evaluate`).
 pub(super) fn failed(mut facts: SqliteFacts, f: ConnectFailure) -> SqliteFacts {
     facts.common.connection.failure = Some(f);
-    let reason = "not collected: the database could not be opened";
-    facts.common.version_raw = Probe::not_collected(reason);
-    facts.common.identity = Probe::not_collected(reason);
-    facts.common.tls = Probe::not_collected(reason);
-    facts.common.clock = Probe::not_collected(reason);
-    facts.common.uptime_seconds = Probe::not_collected(reason);
-    facts.common.read_only = Probe::not_collected(reason);
-    facts.common.settings = Probe::not_collected(reason);
-    facts.common.connections = Probe::not_collected(reason);
-    facts.common.database_size_bytes = Probe::not_collected(reason);
-    facts.common.migrations = Probe::not_collected(reason);
-    facts.file = Probe::not_collected(reason);
-    facts.pragmas = Probe::not_collected(reason);
-    facts.compile_options = Probe::not_collected(reason);
-    facts.quick_check = Probe::not_collected(reason);
-    facts.json = Probe::not_collected(reason);
-    facts.foreign_keys = Probe::not_collected(reason);
-    facts.foreign_key_violations = Probe::not_collected(reason);
     facts
 }
 
