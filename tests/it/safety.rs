@@ -334,3 +334,50 @@ fn no_password_leaves_in_any_failure_mode_or_format() {
         );
     }
 }
+
+#[test]
+fn the_tls_layer_is_read_the_way_each_protocol_allows() {
+    // PostgreSQL: SSLRequest on a connection of our own; the local server has Debian's
+    // self-signed "snakeoil" certificate.
+    if require("local PostgreSQL", local_pg_up()).is_some() {
+        let (_, r, _, _) = check_json(&["postgres://postgres@127.0.0.1:5432/test"]);
+        let t = finding(&r, "postgres.tls");
+        let observed = t["observed"].as_str().unwrap();
+        assert!(
+            observed.contains("subject CN=") && observed.contains("expires in"),
+            "{observed}"
+        );
+        assert!(
+            t["message"]
+                .as_str()
+                .unwrap()
+                .contains("verification would fail"),
+            "{t}"
+        );
+    }
+    // SQL Server: a TDS PRELOGIN exchange, then TLS inside PRELOGIN packets.
+    let Some(url) = require("SQL Server peer (selfsigned)", mssql_peer("selfsigned")) else {
+        return;
+    };
+    let (_, r, _, _) = check_json(&[&format!("{url}?trust_server_certificate=true")]);
+    let t = finding(&r, "mssql.tls");
+    assert_eq!(t["status"], "warn");
+    let observed = t["observed"].as_str().unwrap();
+    assert!(
+        observed.contains("TLSv1.2")
+            && observed.contains("self-signed")
+            && observed.contains("expires in"),
+        "{observed}"
+    );
+    let Some(url) = require("SQL Server peer (sql2022)", mssql_peer("sql2022")) else {
+        return;
+    };
+    let ca = mssql_peer_ca();
+    let (_, r, _, _) = check_json(&[&format!("{url}?ca={}", ca.display())]);
+    let t = finding(&r, "mssql.tls");
+    assert_eq!(t["status"], "pass", "{t}");
+    assert!(
+        t["observed"].as_str().unwrap().contains("issuer CN="),
+        "{t}"
+    );
+}

@@ -476,7 +476,28 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         Err(f) => return failed(facts, f),
     };
     let login = Instant::now();
-    let client = match tokio::time::timeout(opts.connect_timeout, connect(&config)).await {
+    // tiberius hides the certificate: read it with a PRELOGIN exchange of our own (no login),
+    // alongside the driver's login.
+    let ca = ["ca", "trust_cert_ca"]
+        .iter()
+        .find_map(|k| spec.params.get(*k))
+        .map(std::path::PathBuf::from);
+    let inspect = crate::tlsprobe::inspect(
+        &host,
+        spec.port_or_default(),
+        crate::tlsprobe::Preamble::Tds,
+        ca.as_deref(),
+        opts.connect_timeout,
+    );
+    let (connected, inspected) = tokio::join!(
+        tokio::time::timeout(opts.connect_timeout, connect(&config)),
+        inspect
+    );
+    match inspected {
+        Ok(i) => facts.common.connection.tls = Some(i),
+        Err(e) => facts.common.connection.tls_inspection_error = Some(e),
+    }
+    let client = match connected {
         Err(_) => {
             let f = ConnectFailure {
                 kind: FailureKind::Timeout,
@@ -690,6 +711,14 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         net_transport: row.get(2).and_then(Val::text),
     });
     facts.common.tls = tls_facts(&facts.connection_info, tls);
+    if let (Probe::Ok { value, .. }, Some(i)) =
+        (&mut facts.common.tls, &facts.common.connection.tls)
+        && value.in_use
+    {
+        value.cert_expires_in_days = i.expires_in_days;
+        value.protocol = i.protocol.clone().or(value.protocol.take());
+        value.cipher = i.cipher.clone();
+    }
 
     facts.host = r
         .row(

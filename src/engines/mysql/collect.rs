@@ -89,21 +89,64 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
             })
         });
     let login = Instant::now();
-    let pool =
-        match tokio::time::timeout(opts.connect_timeout, pool_opts.connect_with(options)).await {
-            Err(_) => {
-                let f = ConnectFailure {
-                    kind: FailureKind::Timeout,
-                    message: format!(
-                        "the server accepted TCP but did not complete the login within {} s",
-                        opts.connect_timeout.as_secs_f32()
-                    ),
-                };
-                return failed(facts, f);
+    // The TLS layer is inspected on a connection of our own (the SSL request packet, no
+    // credentials), alongside the driver's login.
+    let inspect = async {
+        if socket.is_some() || mode == "disabled" {
+            return None;
+        }
+        let host = spec.host.clone().unwrap_or_else(|| "localhost".into());
+        let ca = ["ssl-ca", "ssl_ca"]
+            .iter()
+            .find_map(|k| spec.params.get(*k))
+            .map(std::path::PathBuf::from);
+        Some(
+            crate::tlsprobe::inspect(
+                &host,
+                spec.port_or_default(),
+                crate::tlsprobe::Preamble::Mysql,
+                ca.as_deref(),
+                opts.connect_timeout,
+            )
+            .await,
+        )
+    };
+    let (connected, inspected) = tokio::join!(
+        tokio::time::timeout(opts.connect_timeout, pool_opts.connect_with(options)),
+        inspect
+    );
+    match inspected {
+        Some(Ok(i)) => facts.common.connection.tls = Some(i),
+        Some(Err(e)) => facts.common.connection.tls_inspection_error = Some(e),
+        None => {}
+    }
+    let pool = match connected {
+        Err(_) => {
+            let f = ConnectFailure {
+                kind: FailureKind::Timeout,
+                message: format!(
+                    "the server accepted TCP but did not complete the login within {} s",
+                    opts.connect_timeout.as_secs_f32()
+                ),
+            };
+            return failed(facts, f);
+        }
+        Ok(Err(e)) => {
+            let mut f = classify(&e, spec, &mode);
+            if f.kind == FailureKind::Tls
+                && let Some(cause) = facts
+                    .common
+                    .connection
+                    .tls
+                    .as_ref()
+                    .and_then(|t| t.verification_error.clone())
+            {
+                f.message = format!("the server certificate is {cause} ({})", f.message);
             }
-            Ok(Err(e)) => return failed(facts, classify(&e, spec, &mode)),
-            Ok(Ok(p)) => p,
-        };
+            return failed(facts, f);
+        }
+        Ok(Ok(p)) => p,
+    };
     runner.add(1);
     facts.common.connection.login_ms = Some(ms_since(login));
 
