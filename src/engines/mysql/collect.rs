@@ -63,7 +63,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     let pool_opts = MySqlPoolOptions::new()
         .max_connections(3)
         .min_connections(0)
-        .acquire_timeout(opts.connect_timeout)
+        // Our own connect timeout (around the pool) fires first, with a clearer message.
+        .acquire_timeout(opts.connect_timeout + std::time::Duration::from_secs(1))
         .after_connect(move |conn, _| {
             let counter = counter.clone();
             Box::pin(async move {
