@@ -28,7 +28,10 @@ impl Runner<'_> {
     ) -> Probe<T> {
         self.queries.fetch_add(count, Ordering::Relaxed);
         let t = Instant::now();
-        match tokio::time::timeout(self.timeout, fut).await {
+        // The server-side limit (statement_timeout, lock_timeout, max_statement_time) is the
+        // same; the client waits a little longer so the server's cancellation arrives first and
+        // the connection stays usable for the other probes.
+        match tokio::time::timeout(self.timeout + Duration::from_millis(500), fut).await {
             Err(_) => Probe::TimedOut {
                 ms: self.timeout.as_millis() as u64,
             },

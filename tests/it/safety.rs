@@ -70,9 +70,10 @@ fn a_check_blocked_by_a_lock_errors_and_the_others_finish() {
     assert_eq!(r["summary"]["error"], 1, "only the blocked check");
 }
 
-/// Forwards to the local PostgreSQL and cuts every connection after `limit` bytes from the
-/// server: the run is interrupted in the middle.
-fn cutting_proxy(limit: usize) -> u16 {
+/// Forwards to the local PostgreSQL and, after `limit` bytes from the server, either cuts every
+/// connection (`stall` false) or keeps it open and silent (`stall` true): the run is
+/// interrupted in the middle.
+fn cutting_proxy(limit: usize, stall: bool) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -101,6 +102,9 @@ fn cutting_proxy(limit: usize) -> u16 {
                         }
                     }
                 }
+                if stall {
+                    std::thread::sleep(Duration::from_secs(20));
+                }
                 let _ = c_write.shutdown(std::net::Shutdown::Both);
                 let _ = s_read.shutdown(std::net::Shutdown::Both);
             });
@@ -115,7 +119,7 @@ fn a_connection_cut_mid_run_gives_errors_not_a_hang() {
         return;
     };
     // enough for the login and the first queries, not for everything
-    let port = cutting_proxy(3000);
+    let port = cutting_proxy(3000, false);
     let t = Instant::now();
     let (code, r, _, _) = check_json(&[
         &format!("postgres://postgres@127.0.0.1:{port}/test?sslmode=disable"),
@@ -141,6 +145,31 @@ fn a_connection_cut_mid_run_gives_errors_not_a_hang() {
         .map(|c| c["message"].as_str().unwrap())
         .collect();
     assert!(!errors.is_empty(), "the cut must show as errors");
+}
+
+#[test]
+fn a_connection_that_goes_silent_mid_run_is_bounded_by_the_check_timeout() {
+    let Some(()) = require("local PostgreSQL", local_pg_up()) else {
+        return;
+    };
+    let port = cutting_proxy(3000, true);
+    let t = Instant::now();
+    let (code, r, _, _) = check_json(&[
+        &format!("postgres://postgres@127.0.0.1:{port}/test?sslmode=disable"),
+        "--check-timeout",
+        "1",
+    ]);
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert_eq!(code, 1);
+    assert_eq!(status(&r, "postgres.connection"), "pass");
+    let timed_out = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["message"].as_str().unwrap_or("").contains("timed out"))
+        .count();
+    assert!(timed_out > 0, "the silent connection must show as timeouts");
 }
 
 /// The server log of the local cluster (Debian writes stderr there).

@@ -403,7 +403,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     };
     runner.add(setup_queries.load(Ordering::Relaxed));
     facts.common.queries = runner.count();
-    pool.close().await;
+    // A connection still busy with a cancelled query must not hold the run: close briefly.
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(250), pool.close()).await;
     facts
 }
 

@@ -404,7 +404,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         )
     };
     facts.common.queries = runner.count();
-    pool.close().await;
+    // A connection still busy with a cancelled query must not hold the run: close briefly.
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(250), pool.close()).await;
     facts
 }
 
