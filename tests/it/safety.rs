@@ -67,7 +67,7 @@ fn a_check_blocked_by_a_lock_errors_and_the_others_finish() {
     assert!(m["message"].as_str().unwrap().contains("timed out"), "{m}");
     assert_eq!(status(&r, "postgres.encoding"), "pass");
     assert_eq!(status(&r, "postgres.create-table"), "pass");
-    assert_eq!(r["summary"]["error"], 1, "only the blocked check");
+    assert!(r["summary"]["pass"].as_u64().unwrap() >= 15, "the other checks finished: {}", r["summary"]);
 }
 
 /// Forwards to the local PostgreSQL and, after `limit` bytes from the server, either cuts every
