@@ -202,6 +202,16 @@ embedded_status() {
   return "$rc"
 }
 
+# --- a second MariaDB, with TLS -----------------------------------------------------
+
+mariadb_tls_up() {
+  local url
+  if ! url=$("$SCRIPT_DIR/mariadb-tls.sh" start 2>/dev/null); then
+    die "mariadb with tls: could not be started (scripts/mariadb-tls.sh start)"
+  fi
+  status "mariadb with tls: up (${url##*@})"
+}
+
 # --- SQL Server wire-protocol peer ---------------------------------------------------
 
 # Prepares the peer's venv and certificates (PyPI, once) by starting the healthy profile; the
@@ -221,6 +231,7 @@ cmd_up() {
   pg_up
   mariadb_up
   embedded_up
+  mariadb_tls_up
   mssql_peer_up
   status "all up"
 }
@@ -236,6 +247,7 @@ cmd_status() {
 cmd_down() {
   "$EMBEDDED_PG" stop-all
   "$SCRIPT_DIR/mssql-peer.sh" stop-all
+  "$SCRIPT_DIR/mariadb-tls.sh" stop
 }
 
 main() {

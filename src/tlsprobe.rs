@@ -122,7 +122,14 @@ where
     let seen = recorder.seen.lock().map(|s| s.clone()).unwrap_or_default();
     if let Some((der, verdict)) = seen {
         describe(&der, &mut out);
-        out.verification_error = verdict;
+        // webpki names a self-signed certificate in several ways (BadSignature, UnknownIssuer,
+        // CaUsedAsEndEntity): say it the one way people know.
+        out.verification_error = match verdict {
+            Some(_) if out.self_signed => {
+                Some("self-signed: no CA this machine trusts vouches for it".into())
+            }
+            other => other,
+        };
     }
     Ok(out)
 }

@@ -67,7 +67,11 @@ fn a_check_blocked_by_a_lock_errors_and_the_others_finish() {
     assert!(m["message"].as_str().unwrap().contains("timed out"), "{m}");
     assert_eq!(status(&r, "postgres.encoding"), "pass");
     assert_eq!(status(&r, "postgres.create-table"), "pass");
-    assert!(r["summary"]["pass"].as_u64().unwrap() >= 15, "the other checks finished: {}", r["summary"]);
+    assert!(
+        r["summary"]["pass"].as_u64().unwrap() >= 15,
+        "the other checks finished: {}",
+        r["summary"]
+    );
 }
 
 /// Forwards to the local PostgreSQL and, after `limit` bytes from the server, either cuts every
@@ -306,7 +310,7 @@ fn no_password_leaves_in_any_failure_mode_or_format() {
     }
     let dir = tempfile::tempdir().unwrap();
     for url in &urls {
-        for format in ["table", "json", "markdown"] {
+        for format in ["table", "json", "markdown", "html", "junit"] {
             let report = dir.path().join("r.json");
             let facts = dir.path().join("facts.json");
             let out = bin()
@@ -382,6 +386,26 @@ fn the_tls_layer_is_read_the_way_each_protocol_allows() {
                 .unwrap()
                 .contains("verification would fail"),
             "{t}"
+        );
+    }
+    // MySQL: the SSL request packet, against a second MariaDB that has TLS.
+    if let Some(url) = require("MariaDB with TLS", script_url("mariadb-tls.sh", &["start"])) {
+        let (_, r, _, _) = check_json(&[&url]);
+        let t = finding(&r, "mysql.tls");
+        let observed = t["observed"].as_str().unwrap();
+        assert!(
+            observed.contains("TLSv1.3")
+                && observed.contains("self-signed")
+                && observed.contains("expires in"),
+            "{observed}"
+        );
+        let (code, r, _, _) = check_json(&[&format!("{url}?ssl-mode=VERIFY_IDENTITY")]);
+        assert_eq!(code, 1);
+        let c = finding(&r, "mysql.connection");
+        assert_eq!(c["observed"], "tls", "{c}");
+        assert!(
+            c["message"].as_str().unwrap().contains("self-signed"),
+            "{c}"
         );
     }
     // SQL Server: a TDS PRELOGIN exchange, then TLS inside PRELOGIN packets.
