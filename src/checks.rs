@@ -158,6 +158,17 @@ pub struct ProbeStep {
     pub sql: String,
     /// `None` when it succeeded.
     pub error: Option<String>,
+    /// The capability is confirmed when the server refuses the statement (an INSERT that
+    /// violates a CHECK constraint), not when it accepts it.
+    #[serde(default)]
+    pub refusal_confirms: bool,
+}
+
+impl ProbeStep {
+    /// Whether the server behaved as the capability needs.
+    pub fn confirmed(&self) -> bool {
+        self.error.is_some() == self.refusal_confirms
+    }
 }
 
 impl WriteProbe {
@@ -167,12 +178,12 @@ impl WriteProbe {
             if let Some(c) = &step.capability {
                 let basis = match &step.error {
                     None => format!("probed: `{}` succeeded", step.sql),
-                    Some(e) => format!("probed: `{}` failed: {e}", step.sql),
+                    Some(e) => format!("probed: `{}` was refused: {e}", step.sql),
                 };
                 caps.insert(
                     c.clone(),
                     Capability {
-                        supported: step.error.is_none(),
+                        supported: step.confirmed(),
                         basis,
                     },
                 );
@@ -187,13 +198,13 @@ pub fn write_probe(c: &CommonFacts, ctx: &Ctx) -> Outcome {
     let failed: Vec<String> = p
         .steps
         .iter()
-        .filter(|s| s.error.is_some())
+        .filter(|s| !s.confirmed())
         .map(|s| {
-            format!(
-                "{}: {}",
-                s.capability.as_deref().unwrap_or("step"),
-                s.error.as_deref().unwrap_or("")
-            )
+            let what = s.capability.as_deref().unwrap_or("step");
+            match &s.error {
+                Some(e) => format!("{what}: {e}"),
+                None => format!("{what}: the server accepted `{}`", s.sql),
+            }
         })
         .collect();
     let required_failed: Vec<&String> = ctx
@@ -203,7 +214,7 @@ pub fn write_probe(c: &CommonFacts, ctx: &Ctx) -> Outcome {
         .filter(|cap| {
             p.steps
                 .iter()
-                .any(|s| s.capability.as_ref() == Some(*cap) && s.error.is_some())
+                .any(|s| s.capability.as_ref() == Some(*cap) && !s.confirmed())
         })
         .collect();
     let observed = format!(
@@ -1029,6 +1040,44 @@ mod tests {
         assert_eq!(
             eval_rule("NO_ZERO_DATE", &strict).unwrap_err(),
             "lacks STRICT_TRANS_TABLES"
+        );
+    }
+
+    #[test]
+    fn probe_steps_confirm_by_success_or_by_refusal() {
+        let step = |cap: &str, error: Option<&str>, refusal_confirms: bool| ProbeStep {
+            capability: Some(cap.into()),
+            sql: "...".into(),
+            error: error.map(str::to_string),
+            refusal_confirms,
+        };
+        let p = WriteProbe {
+            object: "t".into(),
+            steps: vec![
+                step("json", None, false),
+                step("varchar-without-length", Some("syntax error"), false),
+                step("check-constraints", Some("CONSTRAINT failed"), true),
+            ],
+            leftovers: vec![],
+        };
+        let mut caps = BTreeMap::new();
+        p.apply_to(&mut caps);
+        assert!(caps["json"].supported);
+        assert!(!caps["varchar-without-length"].supported);
+        assert!(
+            caps["check-constraints"].supported,
+            "a refused violating INSERT means enforced"
+        );
+        assert!(caps["check-constraints"].basis.contains("was refused"));
+        let lax = WriteProbe {
+            steps: vec![step("check-constraints", None, true)],
+            ..p
+        };
+        let mut caps = BTreeMap::new();
+        lax.apply_to(&mut caps);
+        assert!(
+            !caps["check-constraints"].supported,
+            "an accepted violating INSERT means not enforced"
         );
     }
 

@@ -153,7 +153,7 @@ impl ConnSpec {
     pub fn parse(input: &str) -> Result<ConnSpec, TargetError> {
         // The reason may quote part of the input: whatever could be the password is masked.
         let err = |reason: String| TargetError {
-            shown: redact_input(input),
+            shown: mask_candidates(input, &redact_input(input)),
             reason: mask_candidates(input, &redact_input(&reason)),
         };
         let trimmed = input.trim();

@@ -89,6 +89,27 @@ pub fn error_text(e: &sqlx::Error) -> String {
 pub struct Step {
     pub capability: Option<&'static str>,
     pub sql: String,
+    /// The capability holds when the server refuses the statement.
+    pub refusal_confirms: bool,
+}
+
+impl Step {
+    /// A statement that must succeed (`capability` holds when it does).
+    pub fn new(capability: Option<&'static str>, sql: String) -> Step {
+        Step {
+            capability,
+            sql,
+            refusal_confirms: false,
+        }
+    }
+    /// A statement the server must refuse for `capability` to hold.
+    pub fn refused(capability: &'static str, sql: String) -> Step {
+        Step {
+            capability: Some(capability),
+            sql,
+            refusal_confirms: true,
+        }
+    }
 }
 
 /// Runs a write probe on one connection: `begin`, then each step inside its own savepoint (a
@@ -143,6 +164,7 @@ where
             capability: step.capability.map(str::to_string),
             sql: step.sql,
             error,
+            refusal_confirms: step.refusal_confirms,
         });
     }
     runner.add(2);

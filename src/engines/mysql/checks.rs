@@ -788,16 +788,9 @@ fn writability(f: &MysqlFacts, ctx: &Ctx) -> Outcome {
     let remedy = "Connect to the primary, not a replica or reader endpoint. On a primary: SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF; and remove read_only from my.cnf (innodb_read_only needs a restart without it).";
     let v = common::writability(&f.common, ctx, remedy)?;
     // With --probe-write, a scratch table was really created (or not).
-    if let Some(w) = f.write_probe.value() {
-        if w.leftover {
-            return Ok(Verdict::warn(format!(
-                "the scratch table {} could not be dropped and is left behind",
-                bt(&w.table)
-            ))
-            .observed("left over")
-            .remedy(format!("DROP TABLE {};", bt(&w.table))));
-        }
-        if let Some(e) = &w.create_error
+    if let Some(w) = f.common.write_probe.value() {
+        // (leftovers are the write-probe check's business)
+        if let Some(e) = w.steps.first().and_then(|s| s.error.as_ref())
             && ctx.matrix.app.needs_write
         {
             return Ok(
@@ -817,7 +810,7 @@ fn writability(f: &MysqlFacts, ctx: &Ctx) -> Outcome {
     if v.status != crate::status::Status::Pass || !ctx.matrix.app.needs_write {
         return Ok(v);
     }
-    if f.write_probe.value().is_some() {
+    if f.common.write_probe.value().is_some() {
         return Ok(v.observed("read-write: a scratch table was created, written and dropped"));
     }
     // A read-write server still refuses writes from an account that holds no write privilege.
@@ -1092,12 +1085,20 @@ pub static CHECKS: &[Check<MysqlFacts>] = &[
         id: "mysql.capabilities",
         category: Category::Capabilities,
         title: "SQL features the product relies on",
-        doc: "Derived from flavor and version: json (native on MySQL 5.7.8+, an alias of LONGTEXT on MariaDB), cte and window-functions (MySQL 8.0, MariaDB 10.2), check-constraints enforced (MySQL 8.0.16, MariaDB 10.2.1), returning and sequences (MariaDB only), upsert (ON DUPLICATE KEY), utf8. Never: transactional-ddl (DDL commits implicitly), drop-cascade, varchar-without-length (VARCHAR needs a length). The matrix's capabilities list must all be present. With --probe-write, check-constraints is probed for real.",
-        asks: "(derived from the version, flavor and database character set; --probe-write: CREATE TABLE, INSERT, DROP TABLE of a scratch table)",
+        doc: "Derived from flavor and version: json (native on MySQL 5.7.8+, an alias of LONGTEXT on MariaDB), cte and window-functions (MySQL 8.0, MariaDB 10.2), check-constraints enforced (MySQL 8.0.16, MariaDB 10.2.1), returning and sequences (MariaDB only), upsert (ON DUPLICATE KEY), utf8. Never: transactional-ddl (DDL commits implicitly), drop-cascade, varchar-without-length (VARCHAR needs a length). The matrix's capabilities list must all be present. With --probe-write, varchar-without-length, json, check-constraints, returning and upsert are probed for real (see mysql.write-probe).",
+        asks: "(derived from the version, flavor and database character set)",
         run: |f, ctx| {
             f.common.identity.get()?;
             common::capabilities(&f.common, ctx)
         },
+    },
+    Check {
+        id: "mysql.write-probe",
+        category: Category::Capabilities,
+        title: "Scratch table created, exercised and dropped (--probe-write)",
+        doc: "Only with --probe-write: creates a uniquely named InnoDB table with a CHECK constraint, adds a VARCHAR without a length (MySQL and MariaDB refuse it: the proof of concept's first error) and a JSON column, tries an INSERT that violates the CHECK (it must be refused), an INSERT ... RETURNING and an ON DUPLICATE KEY upsert, then drops the table — DDL commits implicitly here, so nothing can be rolled back — and looks for leftovers, which fail with the DROP to run.",
+        asks: "SET SESSION TRANSACTION READ WRITE; START TRANSACTION; CREATE TABLE byod_precheck_probe_...; ...; DROP TABLE ...; ROLLBACK; SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'byod_precheck_probe_...%'",
+        run: |f, ctx| common::write_probe(&f.common, ctx),
     },
     Check {
         id: "mysql.database-size",

@@ -3,7 +3,7 @@
 //! a server-side statement limit, and sends a fixed set of queries concurrently over a small
 //! pool; each becomes a probe of its own.
 
-use super::facts::{Database, Grant, Grants, MysqlFacts, Session, Tables, WriteProbe};
+use super::facts::{Database, Grant, Grants, MysqlFacts, Session, Tables};
 use crate::Engine;
 use crate::checks::{
     Capability, ClockFacts, CommonFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts,
@@ -371,8 +371,10 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
             .or_else(|| s.get("character_set_server").cloned());
         facts.common.capabilities = capabilities(id, charset.as_deref());
     }
-    facts.write_probe = if !opts.probe_write {
-        Probe::not_collected("not asked: run with --probe-write to create a scratch table")
+    facts.common.write_probe = if !opts.probe_write {
+        Probe::not_collected(
+            "not asked: run with --probe-write to confirm capabilities with a scratch table (dropped)",
+        )
     } else if facts
         .session
         .value()
@@ -381,25 +383,17 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     {
         Probe::not_collected("the URL names no database to create a scratch table in")
     } else {
-        let p = runner
-            .probe("--probe-write scratch table", 5, write_probe(&pool))
-            .await;
-        if let Some(w) = p.value()
-            && let Some(enforced) = w.check_enforced
-        {
-            facts.common.capabilities.insert(
-                "check-constraints".into(),
-                Capability::from_version(
-                    enforced,
-                    if enforced {
-                        "probed: an INSERT violating a CHECK constraint was refused"
-                    } else {
-                        "probed: an INSERT violating a CHECK constraint was accepted"
-                    },
-                ),
-            );
+        let probe = match pool.acquire().await {
+            Ok(mut conn) => write_probe(&runner, &mut conn).await,
+            Err(e) => Probe::Failed {
+                message: spec.scrub(&error_text(&e)),
+                ms: 0,
+            },
+        };
+        if let Some(p) = probe.value() {
+            p.apply_to(&mut facts.common.capabilities);
         }
-        p
+        probe
     };
     runner.add(setup_queries.load(Ordering::Relaxed));
     facts.common.queries = runner.count();
@@ -408,48 +402,57 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     facts
 }
 
-/// Creates a uniquely named scratch table, tries an INSERT that violates its CHECK constraint,
-/// and drops it (DDL is not transactional here, so there is nothing to roll back).
-async fn write_probe(pool: &MySqlPool) -> Result<WriteProbe, sqlx::Error> {
-    let mut conn = pool.acquire().await?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let table = format!("_byod_precheck_{}_{nanos}", std::process::id());
-    let mut out = WriteProbe {
-        table: table.clone(),
-        ..Default::default()
-    };
-    // Our sessions are read-only; this one may write until the probe ends.
-    sqlx::raw_sql("SET SESSION TRANSACTION READ WRITE")
-        .execute(&mut *conn)
-        .await?;
-    // The name is ours: digits and underscores only.
-    let create = format!(
-        "CREATE TABLE `{table}` (id INT PRIMARY KEY, v VARCHAR(255), CONSTRAINT c_pos CHECK (id > 0), KEY k_v (v)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+/// Creates a uniquely named scratch table and exercises what the product's SQL relies on.
+/// MySQL's DDL commits implicitly, so nothing can be rolled back: the last step drops the table
+/// and the leftover query is the judge.
+async fn write_probe(
+    runner: &Runner<'_>,
+    conn: &mut sqlx::MySqlConnection,
+) -> Probe<crate::checks::WriteProbe> {
+    use crate::engines::sql::{Step, scratch_name};
+    let t = scratch_name();
+    let steps = vec![
+        Step::new(
+            None,
+            format!(
+                "CREATE TABLE `{t}` (id INT PRIMARY KEY, CONSTRAINT `{t}_chk` CHECK (id > 0)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+            ),
+        ),
+        Step::new(
+            Some("varchar-without-length"),
+            format!("ALTER TABLE `{t}` ADD COLUMN name VARCHAR"),
+        ),
+        Step::new(
+            Some("json"),
+            format!("ALTER TABLE `{t}` ADD COLUMN doc JSON"),
+        ),
+        Step::refused(
+            "check-constraints",
+            format!("INSERT INTO `{t}` (id) VALUES (-1)"),
+        ),
+        Step::new(
+            Some("returning"),
+            format!("INSERT INTO `{t}` (id) VALUES (1) RETURNING id"),
+        ),
+        Step::new(
+            Some("upsert"),
+            format!("INSERT INTO `{t}` (id) VALUES (2) ON DUPLICATE KEY UPDATE id = id"),
+        ),
+        Step::new(None, format!("DROP TABLE `{t}`")),
+    ];
+    let leftover = format!(
+        "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE '{t}%'"
     );
-    match sqlx::raw_sql(sqlx::AssertSqlSafe(create))
-        .execute(&mut *conn)
-        .await
-    {
-        Err(e) => out.create_error = Some(error_text(&e)),
-        Ok(_) => {
-            let insert = format!("INSERT INTO `{table}` (id, v) VALUES (-1, 'x')");
-            let violated = sqlx::raw_sql(sqlx::AssertSqlSafe(insert))
-                .execute(&mut *conn)
-                .await;
-            out.check_enforced = Some(violated.is_err());
-            let drop = format!("DROP TABLE `{table}`");
-            out.leftover = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-                .execute(&mut *conn)
-                .await
-                .is_err();
-        }
-    }
-    sqlx::raw_sql("SET SESSION TRANSACTION READ ONLY")
-        .execute(&mut *conn)
-        .await?;
-    Ok(out)
+    // Our sessions are read-only; this transaction may write.
+    crate::engines::sql::write_probe::<sqlx::MySql>(
+        runner,
+        conn,
+        &t,
+        "SET SESSION TRANSACTION READ WRITE; START TRANSACTION",
+        steps,
+        leftover,
+    )
+    .await
 }
 
 fn unreachable_identity() -> ServerIdentity {

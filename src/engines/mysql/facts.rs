@@ -18,22 +18,6 @@ pub struct MysqlFacts {
     pub tables: Probe<Tables>,
     /// Whether named time zones work (`CONVERT_TZ` with the time zone tables loaded).
     pub time_zone_tables: Probe<bool>,
-    /// What creating a scratch table showed (`--probe-write` only).
-    #[serde(default)]
-    pub write_probe: Probe<WriteProbe>,
-}
-
-/// A scratch table created, written and dropped under `--probe-write`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct WriteProbe {
-    /// The scratch table's name.
-    pub table: String,
-    /// Why CREATE TABLE failed, if it did.
-    pub create_error: Option<String>,
-    /// Whether an INSERT violating a CHECK constraint was refused.
-    pub check_enforced: Option<bool>,
-    /// Whether the table could not be dropped: it is left behind.
-    pub leftover: bool,
 }
 
 /// Who we are connected as.

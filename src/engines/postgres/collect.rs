@@ -748,7 +748,7 @@ async fn write_probe(
 ) -> Probe<crate::checks::WriteProbe> {
     use crate::engines::sql::{Step, scratch_name};
     let t = scratch_name();
-    let step = |capability: Option<&'static str>, sql: String| Step { capability, sql };
+    let step = Step::new;
     let steps = vec![
         step(None, format!("CREATE TABLE {t} (id integer PRIMARY KEY)")),
         step(
@@ -796,6 +796,7 @@ async fn write_probe(
                 sql: "ROLLBACK (then look for the table)".into(),
                 error: (!value.leftovers.is_empty())
                     .then(|| "the table survived the rollback".to_string()),
+                refusal_confirms: false,
             });
         }
     }

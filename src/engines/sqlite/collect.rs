@@ -269,7 +269,7 @@ async fn write_probe(
 ) -> Probe<crate::checks::WriteProbe> {
     use crate::engines::sql::{Step, scratch_name};
     let t = scratch_name();
-    let step = |capability: Option<&'static str>, sql: String| Step { capability, sql };
+    let step = Step::new;
     let steps = vec![
         step(
             None,
