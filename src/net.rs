@@ -154,3 +154,66 @@ pub async fn reach(
 pub fn ms_since(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
 }
+
+/// The TLS inspection to run beside a login: where to connect and which preamble to speak.
+pub struct Inspect<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    pub preamble: crate::tlsprobe::Preamble,
+    /// The CA file the user gave, if any.
+    pub ca: Option<&'a std::path::Path>,
+}
+
+/// Logs in through the driver while the TLS layer is inspected on a connection of our own
+/// (`inspect`: `None` when TLS is off or the target is a local socket). Records the inspection
+/// and the login time in `facts`; turns a timeout or a driver error into a classified failure,
+/// naming the certificate's problem when TLS is what failed.
+pub async fn login<T, E>(
+    facts: &mut ConnectionFacts,
+    timeout: Duration,
+    login: impl std::future::Future<Output = Result<T, E>>,
+    inspect: Option<Inspect<'_>>,
+    classify: impl FnOnce(&E) -> ConnectFailure,
+) -> Result<T, ConnectFailure> {
+    let started = Instant::now();
+    let inspection = async {
+        match inspect {
+            Some(i) => {
+                Some(crate::tlsprobe::inspect(i.host, i.port, i.preamble, i.ca, timeout).await)
+            }
+            None => None,
+        }
+    };
+    let (connected, inspected) = tokio::join!(tokio::time::timeout(timeout, login), inspection);
+    match inspected {
+        Some(Ok(i)) => facts.tls = Some(i),
+        Some(Err(e)) => facts.tls_inspection_error = Some(e),
+        None => {}
+    }
+    match connected {
+        Err(_) => Err(ConnectFailure {
+            kind: FailureKind::Timeout,
+            message: format!(
+                "the server accepted TCP but did not complete the login within {} s",
+                timeout.as_secs_f32()
+            ),
+        }),
+        Ok(Err(e)) => {
+            let mut f = classify(&e);
+            if f.kind == FailureKind::Tls
+                && let Some(cause) = facts
+                    .tls
+                    .as_ref()
+                    .and_then(|t| t.verification_error.clone())
+                && !f.message.contains(&cause)
+            {
+                f.message = format!("the server certificate is {cause} ({})", f.message);
+            }
+            Err(f)
+        }
+        Ok(Ok(v)) => {
+            facts.login_ms = Some(ms_since(started));
+            Ok(v)
+        }
+    }
+}

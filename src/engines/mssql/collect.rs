@@ -475,43 +475,29 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         Ok(c) => c,
         Err(f) => return failed(facts, f),
     };
-    let login = Instant::now();
     // tiberius hides the certificate: read it with a PRELOGIN exchange of our own (no login),
     // alongside the driver's login.
     let ca = ["ca", "trust_cert_ca"]
         .iter()
         .find_map(|k| spec.params.get(*k))
         .map(std::path::PathBuf::from);
-    let inspect = crate::tlsprobe::inspect(
-        &host,
-        spec.port_or_default(),
-        crate::tlsprobe::Preamble::Tds,
-        ca.as_deref(),
-        opts.connect_timeout,
-    );
-    let (connected, inspected) = tokio::join!(
-        tokio::time::timeout(opts.connect_timeout, connect(&config)),
-        inspect
-    );
-    match inspected {
-        Ok(i) => facts.common.connection.tls = Some(i),
-        Err(e) => facts.common.connection.tls_inspection_error = Some(e),
-    }
-    let client = match connected {
-        Err(_) => {
-            let f = ConnectFailure {
-                kind: FailureKind::Timeout,
-                message: format!(
-                    "the server accepted TCP but did not complete the TDS login within {} s",
-                    opts.connect_timeout.as_secs_f32()
-                ),
-            };
-            return failed(facts, f);
-        }
-        Ok(Err(e)) => return failed(facts, classify(&e, spec, tls)),
-        Ok(Ok(c)) => c,
+    let inspect = crate::net::Inspect {
+        host: &host,
+        port: spec.port_or_default(),
+        preamble: crate::tlsprobe::Preamble::Tds,
+        ca: ca.as_deref(),
     };
-    facts.common.connection.login_ms = Some(ms_since(login));
+    let login = crate::net::login(
+        &mut facts.common.connection,
+        opts.connect_timeout,
+        connect(&config),
+        Some(inspect),
+        |e| classify(e, spec, tls),
+    );
+    let client = match login.await {
+        Ok(c) => c,
+        Err(f) => return failed(facts, f),
+    };
     let mut r = Runner {
         spec,
         config,

@@ -12,7 +12,7 @@ use crate::checks::{
 use crate::engines::CollectOptions;
 use crate::engines::sql::{Runner, error_text};
 use crate::identity::{ServerIdentity, identify};
-use crate::net::{ConnectFailure, FailureKind, ms_since, reach};
+use crate::net::{ConnectFailure, FailureKind, reach};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
 use sqlx::mysql::{
@@ -21,7 +21,6 @@ use sqlx::mysql::{
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Instant;
 
 /// Collects every MySQL-family fact. Never fails: failures are recorded in the facts.
 pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
@@ -89,67 +88,31 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
                 Ok(())
             })
         });
-    let login = Instant::now();
     // The TLS layer is inspected on a connection of our own (the SSL request packet, no
     // credentials), alongside the driver's login.
-    let inspect = async {
-        if socket.is_some() || mode == "disabled" {
-            return None;
-        }
-        let host = spec.host.clone().unwrap_or_else(|| "localhost".into());
-        let ca = ["ssl-ca", "ssl_ca"]
-            .iter()
-            .find_map(|k| spec.params.get(*k))
-            .map(std::path::PathBuf::from);
-        Some(
-            crate::tlsprobe::inspect(
-                &host,
-                spec.port_or_default(),
-                crate::tlsprobe::Preamble::Mysql,
-                ca.as_deref(),
-                opts.connect_timeout,
-            )
-            .await,
-        )
-    };
-    let (connected, inspected) = tokio::join!(
-        tokio::time::timeout(opts.connect_timeout, pool_opts.connect_with(options)),
-        inspect
+    let host = spec.host.clone().unwrap_or_else(|| "localhost".into());
+    let ca = ["ssl-ca", "ssl_ca"]
+        .iter()
+        .find_map(|k| spec.params.get(*k))
+        .map(std::path::PathBuf::from);
+    let inspect = (socket.is_none() && mode != "disabled").then(|| crate::net::Inspect {
+        host: &host,
+        port: spec.port_or_default(),
+        preamble: crate::tlsprobe::Preamble::Mysql,
+        ca: ca.as_deref(),
+    });
+    let login = crate::net::login(
+        &mut facts.common.connection,
+        opts.connect_timeout,
+        pool_opts.connect_with(options),
+        inspect,
+        |e| classify(e, spec, &mode),
     );
-    match inspected {
-        Some(Ok(i)) => facts.common.connection.tls = Some(i),
-        Some(Err(e)) => facts.common.connection.tls_inspection_error = Some(e),
-        None => {}
-    }
-    let pool = match connected {
-        Err(_) => {
-            let f = ConnectFailure {
-                kind: FailureKind::Timeout,
-                message: format!(
-                    "the server accepted TCP but did not complete the login within {} s",
-                    opts.connect_timeout.as_secs_f32()
-                ),
-            };
-            return failed(facts, f);
-        }
-        Ok(Err(e)) => {
-            let mut f = classify(&e, spec, &mode);
-            if f.kind == FailureKind::Tls
-                && let Some(cause) = facts
-                    .common
-                    .connection
-                    .tls
-                    .as_ref()
-                    .and_then(|t| t.verification_error.clone())
-            {
-                f.message = format!("the server certificate is {cause} ({})", f.message);
-            }
-            return failed(facts, f);
-        }
-        Ok(Ok(p)) => p,
+    let pool = match login.await {
+        Ok(p) => p,
+        Err(f) => return failed(facts, f),
     };
     runner.add(1);
-    facts.common.connection.login_ms = Some(ms_since(login));
 
     // First query: identity, session and clock.
     let local_before = crate::checks::epoch_now();
