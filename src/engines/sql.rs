@@ -85,6 +85,34 @@ pub fn error_text(e: &sqlx::Error) -> String {
     .replace('\n', " ")
 }
 
+/// A boxed future that may cross threads.
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a write probe needs from a connection: run a statement, read a column of names.
+/// Implemented per driver, so the probe itself needs no bounds over sqlx's executor lifetimes.
+pub trait ScratchConn: Send {
+    fn exec<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), sqlx::Error>>;
+    fn names<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<Vec<String>, sqlx::Error>>;
+}
+
+macro_rules! scratch_conn {
+    ($($conn:ty),*) => {$(
+        impl ScratchConn for $conn {
+            fn exec<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+                Box::pin(async move { sqlx::Executor::execute(&mut *self, sql).await.map(|_| ()) })
+            }
+            fn names<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<Vec<String>, sqlx::Error>> {
+                Box::pin(async move { sqlx::query_scalar::<_, String>(sql).fetch_all(&mut *self).await })
+            }
+        }
+    )*};
+}
+scratch_conn!(
+    sqlx::PgConnection,
+    sqlx::MySqlConnection,
+    sqlx::SqliteConnection
+);
+
 /// One step of a write probe: the capability it confirms, and the statement.
 pub struct Step {
     pub capability: Option<&'static str>,
@@ -116,26 +144,19 @@ impl Step {
 /// failed step does not abort the others), then `ROLLBACK`, then `leftover_sql` (which must
 /// return the names of scratch objects still present). MySQL's DDL is not transactional, so
 /// its steps include their own `DROP`s; the leftover query is the judge either way.
-pub async fn write_probe<DB>(
+pub async fn write_probe(
     runner: &Runner<'_>,
-    conn: &mut DB::Connection,
+    conn: &mut dyn ScratchConn,
     object: &str,
     begin: &str,
     steps: Vec<Step>,
     leftover_sql: String,
-) -> crate::probe::Probe<crate::checks::WriteProbe>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
-    (String,): for<'r> sqlx::FromRow<'r, DB::Row>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-{
+) -> crate::probe::Probe<crate::checks::WriteProbe> {
     use crate::checks::{ProbeStep, WriteProbe};
     let t = Instant::now();
-    let exec = |sql: String| sqlx::raw_sql(sqlx::AssertSqlSafe(sql));
+
     runner.add(1);
-    if let Err(e) = exec(begin.to_string()).execute(&mut *conn).await {
+    if let Err(e) = conn.exec(begin).await {
         return crate::probe::Probe::Failed {
             message: format!("{begin}: {}", runner.spec.scrub(&error_text(&e))),
             ms: crate::net::ms_since(t),
@@ -144,11 +165,8 @@ where
     let mut done = Vec::new();
     for step in steps {
         runner.add(3);
-        let _ = exec("SAVEPOINT byod_precheck_step".into())
-            .execute(&mut *conn)
-            .await;
-        let r =
-            tokio::time::timeout(runner.timeout, exec(step.sql.clone()).execute(&mut *conn)).await;
+        let _ = conn.exec("SAVEPOINT byod_precheck_step").await;
+        let r = tokio::time::timeout(runner.timeout, conn.exec(&step.sql)).await;
         let error = match r {
             Ok(Ok(_)) => None,
             Ok(Err(e)) => Some(runner.spec.scrub(&error_text(&e))),
@@ -159,7 +177,7 @@ where
         } else {
             "RELEASE SAVEPOINT byod_precheck_step"
         };
-        let _ = exec(end.into()).execute(&mut *conn).await;
+        let _ = conn.exec(end).await;
         done.push(ProbeStep {
             capability: step.capability.map(str::to_string),
             sql: step.sql,
@@ -168,12 +186,9 @@ where
         });
     }
     runner.add(2);
-    let _ = exec("ROLLBACK".into()).execute(&mut *conn).await;
-    let leftovers = match sqlx::query_as::<DB, (String,)>(sqlx::AssertSqlSafe(leftover_sql))
-        .fetch_all(&mut *conn)
-        .await
-    {
-        Ok(rows) => rows.into_iter().map(|r| r.0).collect(),
+    let _ = conn.exec("ROLLBACK").await;
+    let leftovers = match conn.names(&leftover_sql).await {
+        Ok(names) => names,
         Err(e) => vec![format!(
             "(could not look for leftovers: {})",
             error_text(&e)

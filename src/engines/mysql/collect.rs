@@ -15,6 +15,7 @@ use crate::identity::{ServerIdentity, identify};
 use crate::net::{ConnectFailure, FailureKind, reach};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
+use sqlx::Executor;
 use sqlx::mysql::{
     MySqlConnectOptions, MySqlDatabaseError, MySqlPool, MySqlPoolOptions, MySqlSslMode,
 };
@@ -69,21 +70,13 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
             Box::pin(async move {
                 counter.fetch_add(2, Ordering::Relaxed);
                 // Compatible engines may refuse these; the collector only reads anyway.
-                let _ = sqlx::raw_sql("SET SESSION TRANSACTION READ ONLY")
-                    .execute(&mut *conn)
-                    .await;
+                let _ = conn.execute("SET SESSION TRANSACTION READ ONLY").await;
                 // MariaDB: max_statement_time in seconds; MySQL: max_execution_time in ms.
                 let mariadb = format!("SET SESSION max_statement_time = {}", limit.as_secs_f64());
-                if sqlx::raw_sql(sqlx::AssertSqlSafe(mariadb))
-                    .execute(&mut *conn)
-                    .await
-                    .is_err()
-                {
+                if conn.execute(mariadb.as_str()).await.is_err() {
                     counter.fetch_add(1, Ordering::Relaxed);
                     let mysql = format!("SET SESSION max_execution_time = {}", limit.as_millis());
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(mysql))
-                        .execute(&mut *conn)
-                        .await;
+                    let _ = conn.execute(mysql.as_str()).await;
                 }
                 Ok(())
             })
@@ -407,7 +400,7 @@ async fn write_probe(
         "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE '{t}%'"
     );
     // Our sessions are read-only; this transaction may write.
-    crate::engines::sql::write_probe::<sqlx::MySql>(
+    crate::engines::sql::write_probe(
         runner,
         conn,
         &t,
@@ -777,8 +770,7 @@ async fn migrations(
             .probe(
                 &format!("{name} history"),
                 1, // The table name comes from information_schema and is quoted above.
-                sqlx::query_as::<_, (Option<String>, i64)>(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(pool),
+                sqlx::query_as::<_, (Option<String>, i64)>(&sql).fetch_one(pool),
             )
             .await;
         let (latest, applied) = match latest.value() {

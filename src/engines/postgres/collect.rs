@@ -678,8 +678,7 @@ async fn migrations(runner: &Runner<'_>, pool: &PgPool) -> Probe<Vec<MigrationHi
             .probe(
                 &format!("{table} history"),
                 1, // The table name comes from the catalog and is quoted above.
-                sqlx::query_as::<_, (Option<String>, i64)>(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(pool),
+                sqlx::query_as::<_, (Option<String>, i64)>(&sql).fetch_one(pool),
             )
             .await;
         // A history table we cannot read (a lock, a missing grant) makes the check an error.
@@ -739,15 +738,9 @@ async fn write_probe(
         step(Some("drop-cascade"), format!("DROP TABLE {t} CASCADE")),
     ];
     let leftover = format!("SELECT relname::text FROM pg_class WHERE relname LIKE '{t}%'");
-    let mut probe = crate::engines::sql::write_probe::<sqlx::Postgres>(
-        runner,
-        conn,
-        &t,
-        "BEGIN READ WRITE",
-        steps,
-        leftover,
-    )
-    .await;
+    let mut probe =
+        crate::engines::sql::write_probe(runner, conn, &t, "BEGIN READ WRITE", steps, leftover)
+            .await;
     // Nothing left after ROLLBACK is what transactional DDL means.
     if let Probe::Ok { value, .. } = &mut probe {
         let created = value.steps.first().is_some_and(|s| s.error.is_none());

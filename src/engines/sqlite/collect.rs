@@ -297,8 +297,7 @@ async fn write_probe(
         step(Some("drop-cascade"), format!("DROP TABLE {t} CASCADE")),
     ];
     let leftover = format!("SELECT name FROM sqlite_master WHERE name LIKE '{t}%'");
-    crate::engines::sql::write_probe::<sqlx::Sqlite>(runner, conn, &t, "BEGIN", steps, leftover)
-        .await
+    crate::engines::sql::write_probe(runner, conn, &t, "BEGIN", steps, leftover).await
 }
 
 /// Records a connection failure; the other checks are then skipped (see `registry::evaluate`).
