@@ -4,6 +4,7 @@
 
 use crate::Engine;
 use crate::engines::{self, CollectOptions};
+use crate::fleet::{self, FleetOptions};
 use crate::matrix::Matrix;
 use crate::registry::{CheckInfo, Selection};
 use crate::render::diff::DiffFormat;
@@ -107,6 +108,22 @@ enum FailOn {
 struct CheckArgs {
     /// Connection URL (postgres://, mysql://, mssql://, ADO.NET, JDBC, sqlite://). Default: $DATABASE_URL.
     url: Option<String>,
+    /// Check many databases: a file with one `URL` or `name=URL` per line, or TOML
+    /// (`[[target]]` with `name` and `url`) when it ends in .toml. Prints a summary table
+    /// (or JSON) and writes one report per target to --out-dir.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "output", "save_facts", "password_stdin"])]
+    targets: Option<PathBuf>,
+    /// With --targets: how many targets are checked at once.
+    #[arg(long, default_value_t = 16, requires = "targets")]
+    concurrency: usize,
+    /// With --targets: the folder for the reports (`<name>.json`) and `summary.json`.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "precheck-reports",
+        requires = "targets"
+    )]
+    out_dir: PathBuf,
     /// Supported-matrix file (default: the built-in checks/matrix.toml).
     #[arg(long)]
     matrix: Option<PathBuf>,
@@ -322,7 +339,114 @@ fn secs(v: f64, flag: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(v))
 }
 
+fn run_options(args: &CheckArgs, matrix: &Matrix) -> Result<RunOptions> {
+    Ok(RunOptions {
+        collect: CollectOptions {
+            connect_timeout: secs(args.connect_timeout, "--connect-timeout")?,
+            check_timeout: secs(args.check_timeout, "--check-timeout")?,
+            probe_write: args.probe_write,
+            schema: matrix.app.schema.clone(),
+            run_timeout: secs(args.timeout, "--timeout")?,
+            pool_size: if args.targets.is_some() { 1 } else { 3 },
+            share_tls_inspection: args.targets.is_some(),
+        },
+        selection: Selection::new(&args.only, &args.skip).map_err(|e| anyhow!(e))?,
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// `check --targets`: every target in one runtime, a bounded number at once.
+fn check_fleet(args: CheckArgs, file: &Path, stdout: &mut dyn Write) -> Result<u8> {
+    if !matches!(args.format, Format::Table | Format::Json) {
+        bail!(
+            "--targets prints a table or JSON (--format table|json); each target's report is JSON in --out-dir"
+        );
+    }
+    if args.concurrency == 0 || args.concurrency > 1024 {
+        bail!(
+            "--concurrency must be between 1 and 1024, not {}",
+            args.concurrency
+        );
+    }
+    let targets = fleet::load_targets(file)?;
+    let matrix = load_matrix(args.matrix.as_deref())?;
+    let opts = FleetOptions {
+        run: run_options(&args, &matrix)?,
+        concurrency: args.concurrency,
+    };
+    let dir = &args.out_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(targets.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} targets, {elapsed} elapsed, ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let generated_at = crate::checks::now_rfc3339();
+    let started = std::time::Instant::now();
+    let rt = runtime()?;
+    let mut write_errors = Vec::new();
+    let results = rt.block_on(fleet::run_fleet(
+        &targets,
+        std::sync::Arc::new(matrix),
+        &opts,
+        |r| {
+            if let Some(report) = &r.report {
+                let path = dir.join(format!("{}.json", r.entry.name));
+                let written = serde_json::to_vec_pretty(report)
+                    .map_err(std::io::Error::other)
+                    .and_then(|bytes| std::fs::write(&path, bytes));
+                match written {
+                    Ok(()) => r.entry.report = Some(path.display().to_string()),
+                    Err(e) => write_errors.push(format!("cannot write {}: {e}", path.display())),
+                }
+            }
+            bar.set_message(r.entry.name.clone());
+            bar.inc(1);
+        },
+    ));
+    rt.shutdown_timeout(Duration::from_millis(100));
+    bar.finish_and_clear();
+    let summary = fleet::summarize(
+        results.into_iter().map(|r| r.entry).collect(),
+        generated_at,
+        started.elapsed().as_millis() as u64,
+        args.concurrency,
+    );
+    let json = serde_json::to_string_pretty(&summary)?;
+    let summary_path = dir.join("summary.json");
+    std::fs::write(&summary_path, &json)
+        .with_context(|| format!("cannot write {}", summary_path.display()))?;
+    match args.format {
+        Format::Json => writeln!(stdout, "{json}")?,
+        _ => render::fleet::render(&summary, stdout)?,
+    }
+    for e in &write_errors {
+        eprintln!("error: {e}");
+    }
+    if !write_errors.is_empty() {
+        return Ok(2);
+    }
+    Ok(summary.exit_code(args.fail_on == FailOn::Warn))
+}
+
 fn check(args: CheckArgs, stdout: &mut dyn Write) -> Result<u8> {
+    if let Some(file) = args.targets.clone() {
+        return check_fleet(args, &file, stdout);
+    }
     let url = match args
         .url
         .clone()
@@ -355,22 +479,8 @@ fn check(args: CheckArgs, stdout: &mut dyn Write) -> Result<u8> {
         }
     }
     let matrix = load_matrix(args.matrix.as_deref())?;
-    let selection = Selection::new(&args.only, &args.skip).map_err(|e| anyhow!(e))?;
-    let opts = RunOptions {
-        collect: CollectOptions {
-            connect_timeout: secs(args.connect_timeout, "--connect-timeout")?,
-            check_timeout: secs(args.check_timeout, "--check-timeout")?,
-            probe_write: args.probe_write,
-            schema: matrix.app.schema.clone(),
-            run_timeout: secs(args.timeout, "--timeout")?,
-        },
-        selection,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let opts = run_options(&args, &matrix)?;
+    let runtime = runtime()?;
     let result = runtime
         .block_on(run::check(&spec, &matrix, &opts))
         .map_err(|e| anyhow!(e))?;

@@ -14,6 +14,7 @@ pub mod diff;
 pub mod engine;
 pub mod engines;
 pub mod eol;
+pub mod fleet;
 pub mod identity;
 pub mod matrix;
 pub mod net;

@@ -76,14 +76,15 @@ pub struct ConnectionFacts {
     pub tls_inspection_error: Option<String>,
 }
 
-/// Resolves the host and opens (then closes) a TCP connection to the first address that
-/// answers, within `timeout` overall.
+/// Resolves the host and opens a TCP connection to the first address that answers, within
+/// `timeout` overall. The open connection is returned: the TLS inspection reuses it rather
+/// than opening one more (each costs the server a process).
 pub async fn reach(
     host: &str,
     port: u16,
     timeout: Duration,
     facts: &mut ConnectionFacts,
-) -> Result<(), ConnectFailure> {
+) -> Result<tokio::net::TcpStream, ConnectFailure> {
     let started = Instant::now();
     let addrs: Vec<SocketAddr> =
         match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
@@ -117,9 +118,9 @@ pub async fn reach(
         let left = timeout.saturating_sub(started.elapsed());
         let t = Instant::now();
         match tokio::time::timeout(left, tokio::net::TcpStream::connect(addr)).await {
-            Ok(Ok(_stream)) => {
+            Ok(Ok(stream)) => {
                 facts.tcp_ms = Some(t.elapsed().as_millis() as u64);
-                return Ok(());
+                return Ok(stream);
             }
             Ok(Err(e)) => {
                 last = Some(ConnectFailure {
@@ -162,6 +163,10 @@ pub struct Inspect<'a> {
     pub preamble: crate::tlsprobe::Preamble,
     /// The CA file the user gave, if any.
     pub ca: Option<&'a std::path::Path>,
+    /// The TCP connection [`reach`] opened, reused rather than opening one more.
+    pub reached: Option<tokio::net::TcpStream>,
+    /// Inspect each server once per process and share the result (many-targets mode).
+    pub shared: bool,
 }
 
 /// Logs in through the driver while the TLS layer is inspected on a connection of our own
@@ -178,9 +183,16 @@ pub async fn login<T, E>(
     let started = Instant::now();
     let inspection = async {
         match inspect {
-            Some(i) => {
-                Some(crate::tlsprobe::inspect(i.host, i.port, i.preamble, i.ca, timeout).await)
-            }
+            Some(i) if i.shared => Some(
+                crate::tlsprobe::inspect_shared(
+                    i.host, i.port, i.preamble, i.ca, timeout, i.reached,
+                )
+                .await,
+            ),
+            Some(i) => Some(
+                crate::tlsprobe::inspect(i.host, i.port, i.preamble, i.ca, timeout, i.reached)
+                    .await,
+            ),
             None => None,
         }
     };

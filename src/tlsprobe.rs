@@ -41,17 +41,60 @@ pub enum Preamble {
     Tds,
 }
 
-/// Connects, negotiates TLS the way the protocol allows, and records what the server presents.
+/// Connects (or uses `reached`, a fresh connection to the same server), negotiates TLS the way
+/// the protocol allows, and records what the server presents.
 pub async fn inspect(
     host: &str,
     port: u16,
     preamble: Preamble,
     ca_file: Option<&Path>,
     timeout: Duration,
+    reached: Option<TcpStream>,
 ) -> Result<TlsInspection, String> {
-    tokio::time::timeout(timeout, inspect_inner(host, port, preamble, ca_file))
+    tokio::time::timeout(
+        timeout,
+        inspect_inner(host, port, preamble, ca_file, reached),
+    )
+    .await
+    .map_err(|_| format!("no TLS answer within {} s", timeout.as_secs_f32()))?
+}
+
+/// [`inspect`], done once per server (host, port, protocol, CA file) for the whole process: a
+/// fleet run checks many databases of the same server, which presents the same certificate to
+/// each. Only a successful inspection is shared; concurrent callers wait for the first.
+pub async fn inspect_shared(
+    host: &str,
+    port: u16,
+    preamble: Preamble,
+    ca_file: Option<&Path>,
+    timeout: Duration,
+    reached: Option<TcpStream>,
+) -> Result<TlsInspection, String> {
+    type Key = (String, u16, bool, Option<std::path::PathBuf>);
+    type Cell = Arc<tokio::sync::OnceCell<TlsInspection>>;
+    static SHARED: std::sync::OnceLock<Mutex<std::collections::BTreeMap<Key, Cell>>> =
+        std::sync::OnceLock::new();
+    let key = (
+        host.to_ascii_lowercase(),
+        port,
+        preamble == Preamble::Postgres,
+        ca_file.map(Path::to_path_buf),
+    );
+    let cell = SHARED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(key)
+        .or_default()
+        .clone();
+    let mut reached = reached;
+    let r = cell
+        .get_or_try_init(|| inspect(host, port, preamble, ca_file, timeout, reached.take()))
         .await
-        .map_err(|_| format!("no TLS answer within {} s", timeout.as_secs_f32()))?
+        .cloned();
+    // When the inspection was shared, the connection opened to time the connect is not needed.
+    drop(reached);
+    r
 }
 
 async fn inspect_inner(
@@ -59,10 +102,16 @@ async fn inspect_inner(
     port: u16,
     preamble: Preamble,
     ca_file: Option<&Path>,
+    reached: Option<TcpStream>,
 ) -> Result<TlsInspection, String> {
-    let mut tcp = TcpStream::connect((host, port))
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut tcp = match reached {
+        Some(t) => t,
+        None => TcpStream::connect((host, port))
+            .await
+            .map_err(|e| e.to_string())?,
+    };
+    // Small writes in a row (preamble, handshake records): Nagle would hold them ~40 ms.
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     let offered = match preamble {
         Preamble::Tds => {
             if !tds_prelogin(&mut tcp).await? {
@@ -340,9 +389,17 @@ fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, String> {
             }
         }
         None => {
-            for cert in rustls_native_certs::load_native_certs().certs {
-                let _ = store.add(cert);
-            }
+            // Read once per process: a fleet run inspects many servers.
+            static SYSTEM: std::sync::OnceLock<RootCertStore> = std::sync::OnceLock::new();
+            store = SYSTEM
+                .get_or_init(|| {
+                    let mut s = RootCertStore::empty();
+                    for cert in rustls_native_certs::load_native_certs().certs {
+                        let _ = s.add(cert);
+                    }
+                    s
+                })
+                .clone();
         }
     }
     Ok(store)

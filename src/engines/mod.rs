@@ -30,6 +30,13 @@ pub struct CollectOptions {
     pub schema: Option<String>,
     /// The whole collection, connection included.
     pub run_timeout: Duration,
+    /// Connections the collector may open for its queries (PostgreSQL, MySQL). 3 lets one
+    /// target's probes run side by side; a fleet run uses 1 per target, its parallelism being
+    /// across targets (each connection costs the server a process and a TLS handshake).
+    pub pool_size: u32,
+    /// Inspect each server's TLS once per process and share it between its databases (fleet
+    /// runs: the same server presents the same certificate to each).
+    pub share_tls_inspection: bool,
 }
 
 impl Default for CollectOptions {
@@ -40,6 +47,8 @@ impl Default for CollectOptions {
             probe_write: false,
             schema: None,
             run_timeout: Duration::from_secs(60),
+            pool_size: 3,
+            share_tls_inspection: false,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod explain;
+pub mod fleet;
 pub mod html;
 pub mod junit;
 pub mod markdown;

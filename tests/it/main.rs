@@ -8,6 +8,7 @@ mod support;
 
 mod bad_input;
 mod cli;
+mod fleet;
 mod mssql;
 mod mysql;
 mod postgres;

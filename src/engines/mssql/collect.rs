@@ -461,7 +461,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         ..Default::default()
     };
     let host = spec.host.clone().unwrap_or_else(|| "localhost".into());
-    if let Err(f) = reach(
+    let reached = match reach(
         &host,
         spec.port_or_default(),
         opts.connect_timeout,
@@ -469,8 +469,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
     )
     .await
     {
-        return failed(facts, f);
-    }
+        Ok(stream) => stream,
+        Err(f) => return failed(facts, f),
+    };
     let (config, tls) = match config(spec) {
         Ok(c) => c,
         Err(f) => return failed(facts, f),
@@ -486,6 +487,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         port: spec.port_or_default(),
         preamble: crate::tlsprobe::Preamble::Tds,
         ca: ca.as_deref(),
+        reached: Some(reached),
+        shared: opts.share_tls_inspection,
     };
     let login = crate::net::login(
         &mut facts.common.connection,

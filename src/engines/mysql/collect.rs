@@ -38,9 +38,10 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     };
     let mode = ssl_mode_name(spec);
     let socket = spec.params.get("socket").cloned();
+    let mut reached = None;
     if socket.is_none() {
         let host = spec.host.clone().unwrap_or_else(|| "localhost".into());
-        if let Err(f) = reach(
+        match reach(
             &host,
             spec.port_or_default(),
             opts.connect_timeout,
@@ -48,7 +49,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         )
         .await
         {
-            return failed(facts, f);
+            Ok(stream) => reached = Some(stream),
+            Err(f) => return failed(facts, f),
         }
     }
     let options = match connect_options(spec, socket.as_deref(), &mode) {
@@ -61,7 +63,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     let counter = setup_queries.clone();
     let limit = opts.check_timeout;
     let pool_opts = MySqlPoolOptions::new()
-        .max_connections(3)
+        .max_connections(opts.pool_size.max(1))
         .min_connections(0)
         // Our own connect timeout (around the pool) fires first, with a clearer message.
         .acquire_timeout(opts.connect_timeout + std::time::Duration::from_secs(1))
@@ -93,6 +95,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         port: spec.port_or_default(),
         preamble: crate::tlsprobe::Preamble::Mysql,
         ca: ca.as_deref(),
+        reached,
+        shared: opts.share_tls_inspection,
     });
     let login = crate::net::login(
         &mut facts.common.connection,

@@ -17,6 +17,7 @@ use crate::target::ConnSpec;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Collects every PostgreSQL fact. Never fails: failures are recorded in the facts.
@@ -38,13 +39,14 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         .get("host")
         .filter(|h| h.starts_with('/'))
         .cloned();
+    let mut reached = None;
     if socket.is_none() {
         let host = spec
             .host
             .clone()
             .or_else(|| spec.params.get("host").cloned())
             .unwrap_or_default();
-        if let Err(f) = reach(
+        match reach(
             &host,
             spec.port_or_default(),
             opts.connect_timeout,
@@ -52,7 +54,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         )
         .await
         {
-            return failed(facts, f);
+            Ok(stream) => reached = Some(stream),
+            Err(f) => return failed(facts, f),
         }
     }
     let options = match connect_options(spec, socket.as_deref()) {
@@ -63,15 +66,19 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     // captured by the first connection of the pool, then overridden for our sessions only.
     let defaults: Arc<Mutex<Option<SessionDefaults>>> = Arc::default();
     let capture = defaults.clone();
+    // The setup query runs once per pooled connection: each one is a query sent.
+    let setup_queries = Arc::new(AtomicU32::new(0));
+    let counter = setup_queries.clone();
     let limit_ms = opts.check_timeout.as_millis().to_string();
     let pool_opts = PgPoolOptions::new()
-        .max_connections(3)
+        .max_connections(opts.pool_size.max(1))
         .min_connections(0)
         // Our own connect timeout (around the pool) fires first, with a clearer message.
         .acquire_timeout(opts.connect_timeout + std::time::Duration::from_secs(1))
         .after_connect(move |conn, _| {
             let capture = capture.clone();
             let limit_ms = limit_ms.clone();
+            counter.fetch_add(1, Ordering::Relaxed);
             Box::pin(async move {
                 // One round trip: read the defaults, then make the session read-only and give
                 // it server-side time limits (so a hung query or a lock wait ends there too).
@@ -99,6 +106,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         port: spec.port_or_default(),
         preamble: crate::tlsprobe::Preamble::Postgres,
         ca: ca.as_deref(),
+        reached,
+        shared: opts.share_tls_inspection,
     });
     let login = crate::net::login(
         &mut facts.common.connection,
@@ -364,6 +373,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
             "not asked: run with --probe-write to confirm capabilities with a scratch table (rolled back)",
         )
     };
+    runner.add(setup_queries.load(Ordering::Relaxed));
     facts.common.queries = runner.count();
     // A connection still busy with a cancelled query must not hold the run: close briefly.
     let _ = tokio::time::timeout(std::time::Duration::from_millis(250), pool.close()).await;

@@ -402,7 +402,7 @@ async fn migrations(
             .probe(
                 table,
                 1,
-                sqlx::query_as::<_, (Option<String>, i64)>(*sql).fetch_one(&mut *conn),
+                sqlx::query_as::<_, (Option<String>, i64)>(sql).fetch_one(&mut *conn),
             )
             .await;
         out.push(MigrationHistory {
