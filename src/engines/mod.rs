@@ -2,6 +2,43 @@
 //! `identify.rs` (pure identification), `facts.rs` (what is collected), `collect.rs` (the only
 //! code that talks to the server), `checks.rs` (the registry: pure checks over the facts).
 
+/// Declares an engine's unit struct and its [`EngineModule`] impl from the module's standard
+/// files (`checks::CHECKS`, `identify::FLAVORS`, `collect::collect`, `collect::failed`), so the
+/// four engines cannot drift apart in how they plug in.
+macro_rules! engine_module {
+    ($(#[$doc:meta])* $name:ident, $engine:expr, $facts:ty) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl $crate::engines::EngineModule for $name {
+            const ENGINE: $crate::engine::Engine = $engine;
+            type Facts = $facts;
+
+            fn checks() -> &'static [$crate::registry::Check<Self::Facts>] {
+                checks::CHECKS
+            }
+            fn flavors() -> &'static [&'static str] {
+                identify::FLAVORS
+            }
+            async fn collect(
+                spec: &$crate::target::ConnSpec,
+                opts: &$crate::engines::CollectOptions,
+            ) -> Self::Facts {
+                collect::collect(spec, opts).await
+            }
+            fn common(facts: &Self::Facts) -> &$crate::checks::CommonFacts {
+                &facts.common
+            }
+            fn failed(spec: &$crate::target::ConnSpec, failure: $crate::net::ConnectFailure) -> Self::Facts {
+                let mut facts = <$facts>::default();
+                facts.common = $crate::checks::CommonFacts::started(spec.target_info());
+                collect::failed(facts, failure)
+            }
+        }
+    };
+}
+pub(crate) use engine_module;
+
 pub mod mssql;
 pub mod mysql;
 pub mod postgres;
