@@ -346,6 +346,7 @@ fn run_options(args: &CheckArgs, matrix: &Matrix) -> Result<RunOptions> {
             check_timeout: secs(args.check_timeout, "--check-timeout")?,
             probe_write: args.probe_write,
             schema: matrix.app.schema.clone(),
+            extensions: matrix.postgres.extensions.clone(),
             run_timeout: secs(args.timeout, "--timeout")?,
             pool_size: if args.targets.is_some() { 1 } else { 3 },
             share_tls_inspection: args.targets.is_some(),

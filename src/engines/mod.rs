@@ -65,6 +65,9 @@ pub struct CollectOptions {
     pub probe_write: bool,
     /// The schema our tables live in, when the matrix names one.
     pub schema: Option<String>,
+    /// Extensions the matrix requires (PostgreSQL): only then is the server's list of available
+    /// extensions read, which makes it parse every extension's control file.
+    pub extensions: Vec<String>,
     /// The whole collection, connection included.
     pub run_timeout: Duration,
     /// Connections the collector may open for its queries (PostgreSQL, MySQL). 3 lets one
@@ -83,6 +86,7 @@ impl Default for CollectOptions {
             check_timeout: Duration::from_secs(10),
             probe_write: false,
             schema: None,
+            extensions: Vec::new(),
             run_timeout: Duration::from_secs(60),
             pool_size: 3,
             share_tls_inspection: false,

@@ -189,7 +189,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
             .fetch_one(&pool)
         ),
         runner.probe("privileges", 1, privileges_query(&pool, schema)),
-        runner.probe("pg_available_extensions", 1, extensions_query(&pool, num)),
+        runner.probe("pg_available_extensions", 1, extensions_query(&pool, num, &opts.extensions)),
         runner.probe(
             "pg_stat_ssl",
             1,
@@ -542,16 +542,29 @@ async fn privileges_query(
     })
 }
 
-async fn extensions_query(pool: &PgPool, version_num: u32) -> Result<Vec<Extension>, sqlx::Error> {
+/// The installed extensions (pg_extension, cheap) and, only when the matrix requires some, what
+/// the server offers for those (pg_available_extensions parses every control file on disk).
+async fn extensions_query(
+    pool: &PgPool,
+    version_num: u32,
+    required: &[String],
+) -> Result<Vec<Extension>, sqlx::Error> {
     // `trusted` exists from PostgreSQL 13 on: older servers get the list without it.
-    let sql = if version_num >= 130_000 {
-        "SELECT e.name::text, e.default_version, e.installed_version, v.superuser, v.trusted \
-         FROM pg_available_extensions e LEFT JOIN pg_available_extension_versions v \
-           ON v.name = e.name AND v.version = e.default_version ORDER BY 1"
+    let trusted = if version_num >= 130_000 {
+        "v.trusted"
     } else {
-        "SELECT e.name::text, e.default_version, e.installed_version, v.superuser, NULL::bool \
-         FROM pg_available_extensions e LEFT JOIN pg_available_extension_versions v \
-           ON v.name = e.name AND v.version = e.default_version ORDER BY 1"
+        "NULL::bool"
+    };
+    let installed = "SELECT x.extname::text, NULL::text, x.extversion::text, NULL::bool, NULL::bool FROM pg_extension x";
+    let sql = if required.is_empty() {
+        format!("{installed} ORDER BY 1")
+    } else {
+        format!(
+            "SELECT e.name::text, e.default_version, e.installed_version, v.superuser, {trusted} \
+             FROM pg_available_extensions e LEFT JOIN pg_available_extension_versions v \
+               ON v.name = e.name AND v.version = e.default_version WHERE e.name = ANY($1) \
+             UNION ALL {installed} WHERE NOT x.extname = ANY($1) ORDER BY 1"
+        )
     };
     // name, default_version, installed_version, superuser, trusted
     type Row = (
@@ -561,7 +574,14 @@ async fn extensions_query(pool: &PgPool, version_num: u32) -> Result<Vec<Extensi
         Option<bool>,
         Option<bool>,
     );
-    let rows: Vec<Row> = sqlx::query_as(sql).fetch_all(pool).await?;
+    let query = sqlx::query_as::<_, Row>(&sql);
+    let rows = if required.is_empty() {
+        query
+    } else {
+        query.bind(required)
+    }
+    .fetch_all(pool)
+    .await?;
     Ok(rows
         .into_iter()
         .map(
