@@ -119,6 +119,26 @@ impl<T> Probe<T> {
         }
     }
 
+    /// The same failure, for a probe of another type (a fact derived from this one). A success
+    /// has no failure to carry over: it must be handled before, and becomes "not collected".
+    pub fn failure<U>(&self) -> Probe<U> {
+        match self {
+            Probe::Ok { .. } => Probe::not_collected("derived from a successful probe"),
+            Probe::Denied { message, ms } => Probe::Denied {
+                message: message.clone(),
+                ms: *ms,
+            },
+            Probe::Failed { message, ms } => Probe::Failed {
+                message: message.clone(),
+                ms: *ms,
+            },
+            Probe::TimedOut { ms } => Probe::TimedOut { ms: *ms },
+            Probe::NotCollected { reason } => Probe::NotCollected {
+                reason: reason.clone(),
+            },
+        }
+    }
+
     /// Maps a successful value.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Probe<U> {
         match self {

@@ -155,8 +155,6 @@ pub struct Ctx<'a> {
     pub eol: &'a EolData,
     /// The day the facts were collected (so replays give the same verdicts).
     pub today: Date,
-    /// Whether the run was allowed to write a scratch object.
-    pub probe_write: bool,
 }
 
 /// One check of an engine's registry.

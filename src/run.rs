@@ -99,7 +99,6 @@ pub fn evaluate<E: EngineModule>(
         rules_name,
         eol: &eol,
         today,
-        probe_write: false,
     };
     let unreachable = common
         .connection

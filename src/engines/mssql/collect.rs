@@ -873,11 +873,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
 fn identity(facts: &MssqlFacts, host: &str) -> Probe<ServerIdentity> {
     let (Probe::Ok { value: raw, ms }, Some(p)) = (&facts.common.version_raw, facts.server.value())
     else {
-        return facts
-            .common
-            .version_raw
-            .clone()
-            .map(|_| unreachable_identity());
+        return facts.common.version_raw.failure();
     };
     let ee = p.engine_edition.map(|e| e.to_string());
     let mut hints: Vec<(&str, &str)> = vec![
@@ -901,19 +897,6 @@ fn identity(facts: &MssqlFacts, host: &str) -> Probe<ServerIdentity> {
             message: e.to_string(),
             ms: *ms,
         },
-    }
-}
-
-fn unreachable_identity() -> ServerIdentity {
-    ServerIdentity {
-        engine: Engine::Mssql,
-        flavor: String::new(),
-        major: 0,
-        minor: 0,
-        patch: None,
-        flavor_version: None,
-        product: String::new(),
-        os: None,
     }
 }
 

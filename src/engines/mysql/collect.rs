@@ -251,12 +251,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
             message: "max_connections not visible".into(),
             ms: *ms,
         },
-        (other, _) => other.clone().map(|_| ConnectionSlots {
-            max: 0,
-            reserved: 0,
-            in_use: 0,
-            user_limit: None,
-        }),
+        (other, _) => other.failure(),
     };
     facts.common.tls = ssl.map(|rows| {
         let m: BTreeMap<String, String> = rows
@@ -320,7 +315,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
                 },
             }
         }
-        other => other.clone().map(|_| unreachable_identity()),
+        other => other.failure(),
     };
     facts.common.settings = settings;
     if let Some(id) = facts.common.identity.value() {
@@ -413,19 +408,6 @@ async fn write_probe(
         leftover,
     )
     .await
-}
-
-fn unreachable_identity() -> ServerIdentity {
-    ServerIdentity {
-        engine: Engine::Mysql,
-        flavor: String::new(),
-        major: 0,
-        minor: 0,
-        patch: None,
-        flavor_version: None,
-        product: String::new(),
-        os: None,
-    }
 }
 
 /// Records a connection failure; every other probe stays "not collected".

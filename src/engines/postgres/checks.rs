@@ -772,7 +772,6 @@ mod tests {
             rules_name: "postgres",
             eol: &eol,
             today: crate::eol::parse_date("2026-11-24").unwrap(),
-            probe_write: false,
         };
         evaluate(
             CHECKS,

@@ -258,7 +258,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
             message: "max_connections not visible".into(),
             ms,
         },
-        (other, _) => other.map(|_| unreachable_slots()),
+        (other, _) => other.failure(),
     };
     facts.common.migrations = migrations;
 
@@ -314,7 +314,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
                 },
             }
         }
-        other => other.clone().map(|_| unreachable_identity()),
+        other => other.failure(),
     };
     let captured = defaults.lock().map(|g| g.clone()).unwrap_or_default();
     if let (Some(d), Probe::Ok { value, .. }) = (&captured, &mut facts.common.settings) {
@@ -383,28 +383,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
 /// default_transaction_read_only, pg_is_in_recovery, statement_timeout, lock_timeout, and the
 /// results of the three set_config calls.
 type SessionDefaults = (String, bool, String, String, String, String, String);
-
-fn unreachable_slots() -> ConnectionSlots {
-    ConnectionSlots {
-        max: 0,
-        reserved: 0,
-        in_use: 0,
-        user_limit: None,
-    }
-}
-
-fn unreachable_identity() -> crate::identity::ServerIdentity {
-    crate::identity::ServerIdentity {
-        engine: Engine::Postgres,
-        flavor: String::new(),
-        major: 0,
-        minor: 0,
-        patch: None,
-        flavor_version: None,
-        product: String::new(),
-        os: None,
-    }
-}
 
 /// Records a connection failure; every other probe stays "not collected".
 /// Records a connection failure; the other checks are then skipped (see `registry::evaluate`).

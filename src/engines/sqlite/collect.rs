@@ -40,20 +40,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
             },
         );
     }
-    facts.file = if in_memory {
-        Probe::ok(
-            FileFacts {
-                path: path.clone(),
-                in_memory: true,
-                size_bytes: 0,
-                file_writable: true,
-                dir_writable: true,
-            },
-            0,
-        )
-    } else {
-        file_facts(&path)
-    };
     // Read-only unless the user allowed writes (or asked us to create the file with mode=rwc).
     let read_only = !(opts.probe_write || mode == Some("rwc") || in_memory);
     let options = SqliteConnectOptions::new()
@@ -122,9 +108,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
                 ms: *ms,
             },
         },
-        other => other
-            .clone()
-            .map(|_| unreachable!("only Ok carries a value")),
+        other => other.failure(),
     };
     facts.common.version_raw = version;
     facts.pragmas = runner
