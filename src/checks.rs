@@ -538,7 +538,7 @@ pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
         .remedy("Allow TLS 1.2 or newer on the server (ssl_min_protocol_version / tls_version).")
     } else if t.trust == TrustMode::NotVerified {
         Verdict::warn(format!(
-            "encrypted, but the certificate is trusted without verification ({}){}: a man in the middle would not be noticed",
+            "encrypted, but the certificate is trusted without verification ({}), so a man in the middle would not be noticed{}",
             t.client_setting,
             would_fail.as_ref().map(|w| format!("; verification would fail: {w}")).unwrap_or_default()
         ))
