@@ -474,7 +474,7 @@ pub static CHECKS: &[Check<PgFacts>] = &[
         category: Category::Settings,
         title: "Settings the matrix names",
         doc: "Every [postgres.settings] rule (min, max, equals, one_of, contains, excludes) against pg_settings. A setting the user cannot see is an error naming the privilege (pg_read_all_settings).",
-        asks: "SELECT name, setting, source FROM pg_settings",
+        asks: "SELECT name, setting FROM pg_settings",
         run: |f, ctx| {
             common::settings(&f.common, ctx, "needs pg_read_all_settings", setting_remedy)
         },
@@ -759,7 +759,6 @@ mod tests {
                 }],
                 1,
             ),
-            setting_sources: Probe::ok(BTreeMap::new(), 0),
         }
     }
 

@@ -177,7 +177,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         runner.probe(
             "pg_settings",
             1,
-            sqlx::query_as::<_, (String, String, String)>("SELECT name, setting, source FROM pg_settings").fetch_all(&pool)
+            sqlx::query_as::<_, (String, String)>("SELECT name, setting FROM pg_settings").fetch_all(&pool)
         ),
         runner.probe(
             "pg_database",
@@ -207,15 +207,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         migrations(&runner, &pool),
     );
 
-    let settings_map: Probe<BTreeMap<String, String>> = settings
-        .clone()
-        .map(|rows| rows.into_iter().map(|(n, v, _)| (n, v)).collect());
-    facts.setting_sources = settings.map(|rows| {
-        rows.into_iter()
-            .filter(|(_, _, src)| matches!(src.as_str(), "database" | "user" | "database user"))
-            .map(|(n, _, src)| (n, src))
-            .collect()
-    });
+    let settings_map: Probe<BTreeMap<String, String>> =
+        settings.map(|rows| rows.into_iter().collect());
     facts.common.database_size_bytes = database.clone().map(|r| r.4.max(0) as u64);
     facts.database = database.map(|r| Database {
         encoding: r.0,
@@ -330,15 +323,12 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
                 reasons.push("pg_is_in_recovery() = true: a standby (replica)".to_string());
             }
             if default_ro == "on" {
-                let src = facts
-                    .setting_sources
-                    .value()
-                    .and_then(|m| m.get("default_transaction_read_only").cloned());
-                reasons.push(format!(
-                    "default_transaction_read_only = on{}",
-                    src.map(|s| format!(" (set for the {s})"))
-                        .unwrap_or_default()
-                ));
+                // Read before our session set its own value, so it is the server's, the
+                // database's or the role's default (pg_settings.source would name ours).
+                reasons.push(
+                    "default_transaction_read_only = on (a server, database or role default)"
+                        .to_string(),
+                );
             }
             Probe::ok(
                 ReadOnlyFacts {

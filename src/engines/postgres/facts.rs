@@ -12,8 +12,6 @@ pub struct PgFacts {
     pub database: Probe<Database>,
     pub privileges: Probe<Privileges>,
     pub extensions: Probe<Vec<Extension>>,
-    /// `source` of settings that came from a role or database default, by name.
-    pub setting_sources: Probe<std::collections::BTreeMap<String, String>>,
 }
 
 /// Who we are connected as.
