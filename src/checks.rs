@@ -319,6 +319,11 @@ pub fn connection(c: &CommonFacts, remedy: fn(FailureKind, &TargetInfo) -> Strin
     }
     let latency = if parts.is_empty() {
         "local file".to_string()
+    } else if f.reach_shared {
+        format!(
+            "{} (dns and tcp measured once for this server in this run)",
+            parts.join(", ")
+        )
     } else {
         parts.join(", ")
     };

@@ -349,7 +349,7 @@ fn run_options(args: &CheckArgs, matrix: &Matrix) -> Result<RunOptions> {
             extensions: matrix.postgres.extensions.clone(),
             run_timeout: secs(args.timeout, "--timeout")?,
             pool_size: if args.targets.is_some() { 1 } else { 3 },
-            share_tls_inspection: args.targets.is_some(),
+            share_per_server: args.targets.is_some(),
         },
         selection: Selection::new(&args.only, &args.skip).map_err(|e| anyhow!(e))?,
     })

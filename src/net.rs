@@ -74,6 +74,57 @@ pub struct ConnectionFacts {
     /// Why the TLS inspection itself could not be done, if it could not.
     #[serde(default)]
     pub tls_inspection_error: Option<String>,
+    /// The addresses, DNS and TCP times are the server's, measured once by the first of this
+    /// run's targets on it (many-targets mode), not by this target.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reach_shared: bool,
+}
+
+/// Reaches the server, as [`reach`] does; with `shared` (many targets on one server), only the
+/// first target on each host and port does, and the others take its figures without opening a
+/// connection of their own: each unused connection would cost the server a process. Only a
+/// success is shared; a target that finds no shared result reaches for itself. `None`: the
+/// figures were shared, no connection was opened.
+pub async fn reach_server(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+    shared: bool,
+    facts: &mut ConnectionFacts,
+) -> Result<Option<tokio::net::TcpStream>, ConnectFailure> {
+    if !shared {
+        return reach(host, port, timeout, facts).await.map(Some);
+    }
+    type Reached = (Vec<String>, Option<u64>, Option<u64>);
+    type Cell = std::sync::Arc<tokio::sync::OnceCell<Reached>>;
+    static SHARED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::BTreeMap<(String, u16), Cell>>,
+    > = std::sync::OnceLock::new();
+    let cell = SHARED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry((host.to_ascii_lowercase(), port))
+        .or_default()
+        .clone();
+    let mut stream = None;
+    let reached = cell
+        .get_or_try_init(|| async {
+            let mut own = ConnectionFacts::default();
+            stream = Some(reach(host, port, timeout, &mut own).await?);
+            Ok::<_, ConnectFailure>((own.addresses, own.dns_ms, own.tcp_ms))
+        })
+        .await;
+    match reached {
+        Ok((addresses, dns_ms, tcp_ms)) => {
+            facts.addresses = addresses.clone();
+            facts.dns_ms = *dns_ms;
+            facts.tcp_ms = *tcp_ms;
+            facts.reach_shared = stream.is_none();
+            Ok(stream)
+        }
+        Err(f) => Err(f),
+    }
 }
 
 /// Resolves the host and opens a TCP connection to the first address that answers, within

@@ -90,11 +90,7 @@ impl<T> Probe<T> {
     /// The value, or why it is unavailable. Also adds the probe's collection time to the
     /// duration of the check being evaluated, so every finding records what it cost.
     pub fn get(&self) -> Result<&T, Unavailable> {
-        let ms = match self {
-            Probe::Ok { ms, .. } | Probe::Denied { ms, .. } | Probe::Failed { ms, .. } => *ms,
-            Probe::TimedOut { ms } => *ms,
-            Probe::NotCollected { .. } => 0,
-        };
+        let ms = self.ms();
         READ_MS.with(|c| c.set(c.get() + ms));
         match self {
             Probe::Ok { value, .. } => Ok(value),
@@ -108,6 +104,15 @@ impl<T> Probe<T> {
                 "timed out after {ms} ms (raise --check-timeout)"
             ))),
             Probe::NotCollected { reason } => Err(Unavailable::Skip(reason.clone())),
+        }
+    }
+
+    /// How long collecting it took (0 when it was not collected).
+    pub fn ms(&self) -> u64 {
+        match self {
+            Probe::Ok { ms, .. } | Probe::Denied { ms, .. } | Probe::Failed { ms, .. } => *ms,
+            Probe::TimedOut { ms } => *ms,
+            Probe::NotCollected { .. } => 0,
         }
     }
 

@@ -74,9 +74,10 @@ pub struct CollectOptions {
     /// target's probes run side by side; a fleet run uses 1 per target, its parallelism being
     /// across targets (each connection costs the server a process and a TLS handshake).
     pub pool_size: u32,
-    /// Inspect each server's TLS once per process and share it between its databases (fleet
-    /// runs: the same server presents the same certificate to each).
-    pub share_tls_inspection: bool,
+    /// Reach each server and inspect its TLS once per process, and share the figures between
+    /// its databases (fleet runs: the same server answers, with the same certificate, for
+    /// each; a connection opened only to be measured costs the server a process).
+    pub share_per_server: bool,
 }
 
 impl Default for CollectOptions {
@@ -89,7 +90,7 @@ impl Default for CollectOptions {
             extensions: Vec::new(),
             run_timeout: Duration::from_secs(60),
             pool_size: 3,
-            share_tls_inspection: false,
+            share_per_server: false,
         }
     }
 }

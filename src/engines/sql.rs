@@ -36,30 +36,134 @@ impl Runner<'_> {
                 ms: self.timeout.as_millis() as u64,
             },
             Ok(Ok(v)) => Probe::ok(v, crate::net::ms_since(t)),
-            Ok(Err(e)) => {
-                let ms = crate::net::ms_since(t);
-                let message = self.spec.scrub(&error_text(&e));
-                if (self.is_denied)(&e) {
-                    let hint = (self.denied_hint)(what)
-                        .map(|h| format!(" ({h})"))
-                        .unwrap_or_default();
-                    Probe::Denied {
-                        message: format!("{what}: {message}{hint}"),
-                        ms,
-                    }
-                } else if message.contains("statement timeout")
-                    || message.contains("canceling statement")
-                    || message.contains("max_statement_time")
-                {
-                    Probe::TimedOut { ms }
-                } else {
-                    Probe::Failed {
-                        message: format!("{what}: {message}"),
-                        ms,
-                    }
-                }
+            Ok(Err(e)) => self.classify(what, &e, crate::net::ms_since(t)),
+        }
+    }
+
+    /// A query's error as a probe: denied (with what would grant it), timed out (the server's
+    /// own limit ended it) or failed; the message scrubbed of secrets.
+    fn classify<T>(&self, what: &str, e: &sqlx::Error, ms: u64) -> Probe<T> {
+        let message = self.spec.scrub(&error_text(e));
+        if (self.is_denied)(e) {
+            let hint = (self.denied_hint)(what)
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+            Probe::Denied {
+                message: format!("{what}: {message}{hint}"),
+                ms,
+            }
+        } else if message.contains("statement timeout")
+            || message.contains("canceling statement")
+            || message.contains("max_statement_time")
+        {
+            Probe::TimedOut { ms }
+        } else {
+            Probe::Failed {
+                message: format!("{what}: {message}"),
+                ms,
             }
         }
+    }
+
+    /// Sends `stmts` in one round trip, as one text-protocol message (PostgreSQL's simple
+    /// query, MySQL's multi-statement query), and gives each statement its own probe: its
+    /// rows, and the time from the previous statement's end to its own.
+    ///
+    /// Both servers run such a message in order and stop at the first error, which belongs to
+    /// the statement after the last one that completed. A refusal or a time limit is then that
+    /// statement's answer; another error (a syntax the server parses for the whole message
+    /// first) is checked by running that statement alone. The statements after it are sent
+    /// again as a new batch, so one refused read never costs the others their answer.
+    pub async fn batch<DB>(&self, pool: &sqlx::Pool<DB>, stmts: &[Stmt]) -> Vec<Answer<DB::Row>>
+    where
+        DB: sqlx::Database,
+        for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    {
+        use futures_util::StreamExt;
+        let mut answers: Vec<Answer<DB::Row>> = Vec::with_capacity(stmts.len());
+        while answers.len() < stmts.len() {
+            let rest = &stmts[answers.len()..];
+            if rest.len() == 1 {
+                let s = &rest[0];
+                let probe = self
+                    .probe(s.what, 1, sqlx::raw_sql(&s.sql).fetch_all(pool))
+                    .await;
+                answers.push(Answer {
+                    what: s.what,
+                    probe,
+                });
+                continue;
+            }
+            let sql = rest
+                .iter()
+                .map(|s| s.sql.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            self.queries.fetch_add(rest.len() as u32, Ordering::Relaxed);
+            let mut done = Vec::new();
+            let mut rows = Vec::new();
+            let mut error = None;
+            let mut last = Instant::now();
+            let limit = self.timeout + Duration::from_millis(500);
+            let read = async {
+                let mut stream = sqlx::raw_sql(&sql).fetch_many(pool);
+                while let Some(item) = stream.next().await {
+                    match item {
+                        Ok(sqlx::Either::Right(row)) => rows.push(row),
+                        Ok(sqlx::Either::Left(_)) => {
+                            done.push(Probe::ok(
+                                std::mem::take(&mut rows),
+                                crate::net::ms_since(last),
+                            ));
+                            last = Instant::now();
+                        }
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+            };
+            let timed_out = tokio::time::timeout(limit, read).await.is_err();
+            if done.len() > rest.len() || (done.len() < rest.len() && error.is_none() && !timed_out)
+            {
+                // Not one result per statement: trust none of it, ask each on its own.
+                for s in rest {
+                    let probe = self
+                        .probe(s.what, 1, sqlx::raw_sql(&s.sql).fetch_all(pool))
+                        .await;
+                    answers.push(Answer {
+                        what: s.what,
+                        probe,
+                    });
+                }
+                break;
+            }
+            let stopped_at = done.len();
+            answers.extend(rest.iter().zip(done).map(|(s, probe)| Answer {
+                what: s.what,
+                probe,
+            }));
+            let Some(s) = rest.get(stopped_at) else { break };
+            let probe = if timed_out {
+                Probe::TimedOut {
+                    ms: self.timeout.as_millis() as u64,
+                }
+            } else {
+                match error.map(|e| self.classify(s.what, &e, crate::net::ms_since(last))) {
+                    Some(p @ (Probe::Denied { .. } | Probe::TimedOut { .. })) => p,
+                    _ => {
+                        self.probe(s.what, 1, sqlx::raw_sql(&s.sql).fetch_all(pool))
+                            .await
+                    }
+                }
+            };
+            answers.push(Answer {
+                what: s.what,
+                probe,
+            });
+        }
+        answers
     }
 
     /// Queries sent so far.
@@ -71,6 +175,104 @@ impl Runner<'_> {
     pub fn add(&self, n: u32) {
         self.queries.fetch_add(n, Ordering::Relaxed);
     }
+}
+
+/// One statement of a [`Runner::batch`]: what it reads (named in messages and permission
+/// hints) and its SQL. It binds no parameter: values are written in as literals
+/// ([`pg_literal`], [`mysql_literal`]).
+pub struct Stmt {
+    pub what: &'static str,
+    pub sql: String,
+}
+
+impl Stmt {
+    pub fn new(what: &'static str, sql: impl Into<String>) -> Stmt {
+        Stmt {
+            what,
+            sql: sql.into(),
+        }
+    }
+}
+
+/// One statement's answer from a [`Runner::batch`], read into typed rows with its methods.
+pub struct Answer<R> {
+    pub what: &'static str,
+    pub probe: Probe<Vec<R>>,
+}
+
+impl<R> Default for Answer<R> {
+    /// What a statement that got no answer at all reads as.
+    fn default() -> Self {
+        Answer {
+            what: "",
+            probe: Probe::default(),
+        }
+    }
+}
+
+impl<R: sqlx::Row> Answer<R> {
+    /// Every row, as `T` (a tuple or a `FromRow` type).
+    pub fn all<T: for<'r> sqlx::FromRow<'r, R>>(self) -> Probe<Vec<T>> {
+        let what = self.what;
+        self.read(
+            |rows| rows.iter().map(T::from_row).collect::<Result<_, _>>(),
+            what,
+        )
+    }
+
+    /// The first row as `T`, or none.
+    pub fn optional<T: for<'r> sqlx::FromRow<'r, R>>(self) -> Probe<Option<T>> {
+        let what = self.what;
+        self.read(|rows| rows.first().map(T::from_row).transpose(), what)
+    }
+
+    /// The first row as `T`; a statement that returned none failed.
+    pub fn one<T: for<'r> sqlx::FromRow<'r, R>>(self) -> Probe<T> {
+        let what = self.what;
+        match self.optional() {
+            Probe::Ok { value: Some(v), ms } => Probe::ok(v, ms),
+            Probe::Ok { value: None, ms } => Probe::Failed {
+                message: format!("{what}: the server returned no row"),
+                ms,
+            },
+            other => other.failure(),
+        }
+    }
+
+    fn read<T>(self, f: impl FnOnce(&[R]) -> Result<T, sqlx::Error>, what: &str) -> Probe<T> {
+        match self.probe {
+            Probe::Ok { value, ms } => match f(&value) {
+                Ok(v) => Probe::ok(v, ms),
+                Err(e) => Probe::Failed {
+                    message: format!("{what}: unexpected answer: {}", error_text(&e)),
+                    ms,
+                },
+            },
+            other => other.failure(),
+        }
+    }
+}
+
+/// A PostgreSQL string literal for a batch: `E'…'` reads backslashes the same way whatever
+/// `standard_conforming_strings` says, so doubling quotes and backslashes is enough.
+pub fn pg_literal(v: &str) -> String {
+    format!("E'{}'", v.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// A PostgreSQL `text[]` literal for a batch.
+pub fn pg_text_array(items: &[impl AsRef<str>]) -> String {
+    let items: Vec<String> = items.iter().map(|i| pg_literal(i.as_ref())).collect();
+    format!("ARRAY[{}]::text[]", items.join(", "))
+}
+
+/// A MySQL string literal for a batch: hexadecimal, so neither quotes, backslashes nor the
+/// NO_BACKSLASH_ESCAPES mode can change what it reads.
+pub fn mysql_literal(v: &str) -> String {
+    if v.is_empty() {
+        return "''".into();
+    }
+    let hex: String = v.bytes().map(|b| format!("{b:02X}")).collect();
+    format!("CONVERT(X'{hex}' USING utf8mb4)")
 }
 
 /// A driver error as one line, without the driver's wrapping noise.

@@ -37,13 +37,13 @@ fn mariadb_up() -> Result<(), String> {
 }
 
 /// A scratch database and users, dropped when the guard goes.
-struct Scratch {
+pub(crate) struct Scratch {
     db: String,
     users: Vec<String>,
 }
 
 impl Scratch {
-    fn new(options: &str) -> Option<Scratch> {
+    pub(crate) fn new(options: &str) -> Option<Scratch> {
         require("local MariaDB", mariadb_up())?;
         let db = unique("precheck_my");
         root_sql(&format!("CREATE DATABASE `{db}` {options}")).expect("create database");
@@ -54,7 +54,7 @@ impl Scratch {
     }
 
     /// Creates a user with a password and the given privileges on the scratch database.
-    fn user(&mut self, password: &str, privileges: &str) -> String {
+    pub(crate) fn user(&mut self, password: &str, privileges: &str) -> String {
         let u = unique("precheck_u");
         root_sql(&format!(
             "CREATE USER '{u}'@'%' IDENTIFIED BY '{password}'; GRANT {privileges} ON `{}`.* TO '{u}'@'%';",
@@ -69,7 +69,7 @@ impl Scratch {
         root_sql(&format!("USE `{}`; {sql}", self.db)).expect("scratch SQL");
     }
 
-    fn url(&self, user: &str, password: &str) -> String {
+    pub(crate) fn url(&self, user: &str, password: &str) -> String {
         format!("mysql://{user}:{password}@127.0.0.1:3306/{}", self.db)
     }
 }

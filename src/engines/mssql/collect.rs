@@ -14,7 +14,7 @@ use crate::checks::{
 };
 use crate::engines::CollectOptions;
 use crate::identity::{ServerIdentity, identify};
-use crate::net::{ConnectFailure, FailureKind, ms_since, reach};
+use crate::net::{ConnectFailure, FailureKind, ms_since, reach_server};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
 use std::collections::BTreeMap;
@@ -461,10 +461,11 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         ..Default::default()
     };
     let host = spec.host.clone().unwrap_or_else(|| "localhost".into());
-    let reached = match reach(
+    let reached = match reach_server(
         &host,
         spec.port_or_default(),
         opts.connect_timeout,
+        opts.share_per_server,
         &mut facts.common.connection,
     )
     .await
@@ -487,8 +488,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         port: spec.port_or_default(),
         preamble: crate::tlsprobe::Preamble::Tds,
         ca: ca.as_deref(),
-        reached: Some(reached),
-        shared: opts.share_tls_inspection,
+        reached,
+        shared: opts.share_per_server,
     };
     let login = crate::net::login(
         &mut facts.common.connection,

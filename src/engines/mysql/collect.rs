@@ -10,9 +10,9 @@ use crate::checks::{
     TlsFacts, TrustMode,
 };
 use crate::engines::CollectOptions;
-use crate::engines::sql::{Runner, error_text};
+use crate::engines::sql::{Runner, Stmt, error_text};
 use crate::identity::{ServerIdentity, identify};
-use crate::net::{ConnectFailure, FailureKind, reach};
+use crate::net::{ConnectFailure, FailureKind, reach_server};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
 use sqlx::Executor;
@@ -41,15 +41,16 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     let mut reached = None;
     if socket.is_none() {
         let host = spec.host.clone().unwrap_or_else(|| "localhost".into());
-        match reach(
+        match reach_server(
             &host,
             spec.port_or_default(),
             opts.connect_timeout,
+            opts.share_per_server,
             &mut facts.common.connection,
         )
         .await
         {
-            Ok(stream) => reached = Some(stream),
+            Ok(stream) => reached = stream,
             Err(f) => return failed(facts, f),
         }
     }
@@ -96,7 +97,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         preamble: crate::tlsprobe::Preamble::Mysql,
         ca: ca.as_deref(),
         reached,
-        shared: opts.share_tls_inspection,
+        shared: opts.share_per_server,
     });
     let login = crate::net::login(
         &mut facts.common.connection,
@@ -111,94 +112,68 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     };
     runner.add(1);
 
-    // First query: identity, session and clock.
-    let local_before = crate::checks::epoch_now();
-    let first = runner
-        .probe(
+    // Every read in one round trip (a multi-statement query): identity, session and clock
+    // first, then the variables, status, TLS, schema, tables, grants and time zone tables.
+    let stmts = [
+        Stmt::new(
             "version and session",
-            1,
-            sqlx::query_as::<
-                _,
-                (
-                    String,
-                    Option<String>,
-                    String,
-                    String,
-                    String,
-                    Option<String>,
-                ),
-            >(
-                "SELECT CAST(VERSION() AS CHAR), CAST(@@version_comment AS CHAR), \
-                 CAST(UNIX_TIMESTAMP(NOW(6)) AS CHAR), CAST(USER() AS CHAR), \
-                 CAST(CURRENT_USER() AS CHAR), CAST(DATABASE() AS CHAR)",
-            )
-            .fetch_one(&pool),
-        )
-        .await;
-    let local_after = crate::checks::epoch_now();
+            "SELECT CAST(VERSION() AS CHAR), CAST(@@version_comment AS CHAR), \
+             CAST(UNIX_TIMESTAMP(NOW(6)) AS CHAR), CAST(USER() AS CHAR), \
+             CAST(CURRENT_USER() AS CHAR), CAST(DATABASE() AS CHAR)",
+        ),
+        Stmt::new("SHOW GLOBAL VARIABLES", "SHOW GLOBAL VARIABLES"),
+        Stmt::new(
+            "SHOW GLOBAL STATUS",
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', 'Threads_connected')",
+        ),
+        Stmt::new("SHOW SESSION STATUS", "SHOW SESSION STATUS LIKE 'Ssl_%'"),
+        Stmt::new(
+            "information_schema.SCHEMATA",
+            "SELECT CAST(SCHEMA_NAME AS CHAR), CAST(DEFAULT_CHARACTER_SET_NAME AS CHAR), \
+             CAST(DEFAULT_COLLATION_NAME AS CHAR) \
+             FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
+        ),
+        Stmt::new(
+            "information_schema.TABLES",
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(COALESCE(ENGINE, '') AS CHAR), \
+             CAST(COALESCE(ROW_FORMAT, '') AS CHAR), CAST(COALESCE(TABLE_COLLATION, '') AS CHAR), \
+             CAST(COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) AS CHAR) \
+             FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' \
+             ORDER BY TABLE_NAME",
+        ),
+        Stmt::new("SHOW GRANTS", "SHOW GRANTS"),
+        Stmt::new(
+            "CONVERT_TZ",
+            "SELECT CAST(CONVERT_TZ('2000-01-01 00:00:00', 'UTC', 'Europe/Paris') AS CHAR)",
+        ),
+    ];
+    let local_before = crate::checks::epoch_now();
+    let mut answers = runner.batch(&pool, &stmts).await.into_iter();
+    // One answer per statement, in order.
+    let mut next = |what: &str| {
+        let a = answers.next().unwrap_or_default();
+        debug_assert_eq!(a.what, what, "answers come in the statements' order");
+        a
+    };
+    let first: Probe<FirstRow> = next("version and session").one();
+    // The server read its clock in the first statement, whose answer comes first.
+    let local_after = local_before + first.ms() as f64 / 1000.0;
+    let variables: Probe<Vec<(String, Option<String>)>> = next("SHOW GLOBAL VARIABLES").all();
+    let status: Probe<Vec<(String, Option<String>)>> = next("SHOW GLOBAL STATUS").all();
+    let ssl: Probe<Vec<(String, Option<String>)>> = next("SHOW SESSION STATUS").all();
+    let database: Probe<Option<(String, String, String)>> =
+        next("information_schema.SCHEMATA").optional();
+    let tables: Probe<Vec<TableRow>> = next("information_schema.TABLES").all();
+    let grants: Probe<Vec<(String,)>> = next("SHOW GRANTS").all();
+    let grants = grants.map(|rows| rows.into_iter().map(|r| r.0).collect::<Vec<_>>());
+    let tz: Probe<(Option<String>,)> = next("CONVERT_TZ").one();
+    let tz = tz.map(|r| r.0);
     facts.common.version_raw = first.clone().map(|r| r.0);
     facts.session = first.clone().map(|r| Session {
         user: r.3,
         account: r.4,
         database: r.5,
     });
-
-    let (variables, status, ssl, database, tables, grants, tz) = tokio::join!(
-        runner.probe(
-            "SHOW GLOBAL VARIABLES",
-            1,
-            sqlx::query_as::<_, (String, Option<String>)>("SHOW GLOBAL VARIABLES").fetch_all(&pool)
-        ),
-        runner.probe(
-            "SHOW GLOBAL STATUS",
-            1,
-            sqlx::query_as::<_, (String, Option<String>)>(
-                "SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', 'Threads_connected')"
-            )
-            .fetch_all(&pool)
-        ),
-        runner.probe(
-            "SHOW SESSION STATUS",
-            1,
-            sqlx::query_as::<_, (String, Option<String>)>("SHOW SESSION STATUS LIKE 'Ssl_%'")
-                .fetch_all(&pool)
-        ),
-        runner.probe(
-            "information_schema.SCHEMATA",
-            1,
-            sqlx::query_as::<_, (String, String, String)>(
-                "SELECT CAST(SCHEMA_NAME AS CHAR), CAST(DEFAULT_CHARACTER_SET_NAME AS CHAR), \
-                 CAST(DEFAULT_COLLATION_NAME AS CHAR) \
-                 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()"
-            )
-            .fetch_optional(&pool)
-        ),
-        runner.probe(
-            "information_schema.TABLES",
-            1,
-            sqlx::query_as::<_, TableRow>(
-                "SELECT CAST(TABLE_NAME AS CHAR), CAST(COALESCE(ENGINE, '') AS CHAR), \
-                 CAST(COALESCE(ROW_FORMAT, '') AS CHAR), CAST(COALESCE(TABLE_COLLATION, '') AS CHAR), \
-                 CAST(COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) AS CHAR) \
-                 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' \
-                 ORDER BY TABLE_NAME"
-            )
-            .fetch_all(&pool)
-        ),
-        runner.probe(
-            "SHOW GRANTS",
-            1,
-            sqlx::query_scalar::<_, String>("SHOW GRANTS").fetch_all(&pool)
-        ),
-        runner.probe(
-            "CONVERT_TZ",
-            1,
-            sqlx::query_scalar::<_, Option<String>>(
-                "SELECT CAST(CONVERT_TZ('2000-01-01 00:00:00', 'UTC', 'Europe/Paris') AS CHAR)"
-            )
-            .fetch_one(&pool)
-        ),
-    );
 
     let settings: Probe<BTreeMap<String, String>> = variables.map(|rows| {
         rows.into_iter()
@@ -356,6 +331,16 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     let _ = tokio::time::timeout(std::time::Duration::from_millis(250), pool.close()).await;
     facts
 }
+
+/// VERSION(), @@version_comment, the clock, USER(), CURRENT_USER(), DATABASE().
+type FirstRow = (
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<String>,
+);
 
 /// Creates a uniquely named scratch table and exercises what the product's SQL relies on.
 /// MySQL's DDL commits implicitly, so nothing can be rolled back: the last step drops the table

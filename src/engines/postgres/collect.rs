@@ -9,9 +9,9 @@ use crate::checks::{
     TlsFacts, TrustMode,
 };
 use crate::engines::CollectOptions;
-use crate::engines::sql::{Runner, error_text};
+use crate::engines::sql::{Runner, Stmt, error_text, pg_literal, pg_text_array};
 use crate::identity::identify;
-use crate::net::{ConnectFailure, FailureKind, reach};
+use crate::net::{ConnectFailure, FailureKind, reach_server};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
@@ -46,15 +46,16 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
             .clone()
             .or_else(|| spec.params.get("host").cloned())
             .unwrap_or_default();
-        match reach(
+        match reach_server(
             &host,
             spec.port_or_default(),
             opts.connect_timeout,
+            opts.share_per_server,
             &mut facts.common.connection,
         )
         .await
         {
-            Ok(stream) => reached = Some(stream),
+            Ok(stream) => reached = stream,
             Err(f) => return failed(facts, f),
         }
     }
@@ -69,7 +70,13 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     // The setup query runs once per pooled connection: each one is a query sent.
     let setup_queries = Arc::new(AtomicU32::new(0));
     let counter = setup_queries.clone();
-    let limit_ms = opts.check_timeout.as_millis().to_string();
+    let setup = format!(
+        "SELECT current_setting('default_transaction_read_only'), pg_is_in_recovery(), \
+         current_setting('statement_timeout'), current_setting('lock_timeout'), \
+         set_config('default_transaction_read_only', 'on', false), \
+         set_config('statement_timeout', '{ms}', false), set_config('lock_timeout', '{ms}', false)",
+        ms = opts.check_timeout.as_millis()
+    );
     let pool_opts = PgPoolOptions::new()
         .max_connections(opts.pool_size.max(1))
         .min_connections(0)
@@ -77,20 +84,14 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         .acquire_timeout(opts.connect_timeout + std::time::Duration::from_secs(1))
         .after_connect(move |conn, _| {
             let capture = capture.clone();
-            let limit_ms = limit_ms.clone();
+            let setup = setup.clone();
             counter.fetch_add(1, Ordering::Relaxed);
             Box::pin(async move {
-                // One round trip: read the defaults, then make the session read-only and give
-                // it server-side time limits (so a hung query or a lock wait ends there too).
-                let row: SessionDefaults = sqlx::query_as(
-                    "SELECT current_setting('default_transaction_read_only'), pg_is_in_recovery(), \
-                     current_setting('statement_timeout'), current_setting('lock_timeout'), \
-                     set_config('default_transaction_read_only', 'on', false), \
-                     set_config('statement_timeout', $1, false), set_config('lock_timeout', $1, false)",
-                )
-                .bind(limit_ms)
-                .fetch_one(&mut *conn)
-                .await?;
+                // One round trip (the simple-query protocol; a bound parameter costs two): read
+                // the defaults, then make the session read-only and give it server-side time
+                // limits (so a hung query or a lock wait ends there too).
+                let row = sqlx::Executor::fetch_one(&mut *conn, setup.as_str()).await?;
+                let row: SessionDefaults = sqlx::FromRow::from_row(&row)?;
                 let mut slot = capture.lock().unwrap_or_else(|p| p.into_inner());
                 if slot.is_none() {
                     *slot = Some(row);
@@ -107,7 +108,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         preamble: crate::tlsprobe::Preamble::Postgres,
         ca: ca.as_deref(),
         reached,
-        shared: opts.share_tls_inspection,
+        shared: opts.share_per_server,
     });
     let login = crate::net::login(
         &mut facts.common.connection,
@@ -120,41 +121,62 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         Ok(p) => p,
         Err(f) => return failed(facts, f),
     };
-    runner.add(1);
 
-    // First query: identity, session and clock. Everything else depends on the version.
+    // Every catalog read in one round trip: identity, session and clock first, then what
+    // does not depend on the version. The rest (extension availability, migration history,
+    // Aurora) runs afterwards, side by side over the pool.
+    let schema = opts
+        .schema
+        .as_deref()
+        .map_or("NULL".to_string(), pg_literal);
+    let required = &opts.extensions;
+    let mut stmts = vec![
+        Stmt::new("version and session", FIRST),
+        Stmt::new("pg_settings", "SELECT name, setting FROM pg_settings"),
+        Stmt::new(
+            "pg_database",
+            "SELECT pg_encoding_to_char(encoding)::text, datcollate::text, datctype::text, datconnlimit, \
+             pg_database_size(oid) FROM pg_database WHERE datname = current_database()",
+        ),
+        Stmt::new("privileges", PRIVILEGES.replace("{schema}", &schema)),
+        Stmt::new(
+            "pg_stat_ssl",
+            "SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        ),
+        Stmt::new(
+            "pg_stat_activity",
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' OR backend_type IS NULL",
+        ),
+        Stmt::new("migration tables", migration_tables_sql()),
+    ];
+    if required.is_empty() {
+        stmts.push(Stmt::new(
+            "pg_extension",
+            format!("{INSTALLED_EXTENSIONS} ORDER BY 1"),
+        ));
+    }
     let local_before = crate::checks::epoch_now();
-    let first = runner
-        .probe(
-            "version and session",
-            1,
-            sqlx::query_as::<
-                _,
-                (
-                    String,
-                    String,
-                    f64,
-                    String,
-                    i64,
-                    String,
-                    String,
-                    bool,
-                    i32,
-                    String,
-                ),
-            >(
-                "SELECT version(), current_setting('server_version_num'), \
-                 extract(epoch from clock_timestamp())::float8, current_setting('TimeZone'), \
-                 extract(epoch from (now() - pg_postmaster_start_time()))::int8, \
-                 current_database()::text, current_user::text, \
-                 coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false), \
-                 coalesce((SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user), -1), \
-                 current_setting('search_path')",
-            )
-            .fetch_one(&pool),
-        )
-        .await;
-    let local_after = crate::checks::epoch_now();
+    let mut answers = runner.batch(&pool, &stmts).await.into_iter();
+    // One answer per statement, in order.
+    let mut next = |what: &str| {
+        let a = answers.next().unwrap_or_default();
+        debug_assert_eq!(a.what, what, "answers come in the statements' order");
+        a
+    };
+    let first: Probe<FirstRow> = next("version and session").one();
+    // The server read its clock during the first statement, which ends the round trip's
+    // first half and, with it, the batch's first answer.
+    let local_after = local_before + first.ms() as f64 / 1000.0;
+    let settings: Probe<Vec<(String, String)>> = next("pg_settings").all();
+    let database: Probe<(String, String, String, i32, i64)> = next("pg_database").one();
+    let privileges: Probe<PrivRow> = next("privileges").one();
+    let tls: Probe<Option<SslRow>> = next("pg_stat_ssl").optional();
+    let activity: Probe<(i64,)> = next("pg_stat_activity").one();
+    let activity = activity.map(|r| r.0);
+    let found: Probe<Vec<(String, String)>> = next("migration tables").all();
+    let installed: Option<Probe<Vec<ExtensionRow>>> =
+        required.is_empty().then(|| next("pg_extension").all());
+
     let version_num = first.value().map(|r| r.1.clone()).unwrap_or_default();
     let num: u32 = version_num.parse().unwrap_or(0);
     facts.common.version_raw = first.clone().map(|r| r.0);
@@ -171,40 +193,39 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         role_conn_limit: r.8,
         search_path: r.9,
     });
-
-    let schema = opts.schema.clone();
-    let (settings, database, privileges, extensions, tls, activity, migrations) = tokio::join!(
-        runner.probe(
-            "pg_settings",
-            1,
-            sqlx::query_as::<_, (String, String)>("SELECT name, setting FROM pg_settings").fetch_all(&pool)
-        ),
-        runner.probe(
-            "pg_database",
-            1,
-            sqlx::query_as::<_, (String, String, String, i32, i64)>(
-                "SELECT pg_encoding_to_char(encoding)::text, datcollate::text, datctype::text, datconnlimit, \
-                 pg_database_size(oid) FROM pg_database WHERE datname = current_database()"
-            )
-            .fetch_one(&pool)
-        ),
-        runner.probe("privileges", 1, privileges_query(&pool, schema)),
-        runner.probe("pg_available_extensions", 1, extensions_query(&pool, num, &opts.extensions)),
-        runner.probe(
-            "pg_stat_ssl",
-            1,
-            sqlx::query_as::<_, (bool, Option<String>, Option<String>, Option<i32>)>(
-                "SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
-            )
-            .fetch_optional(&pool)
-        ),
-        runner.probe(
-            "pg_stat_activity",
-            1,
-            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' OR backend_type IS NULL")
-                .fetch_one(&pool)
-        ),
-        migrations(&runner, &pool),
+    let privileges = privileges.map(privileges_from);
+    let aurora_marked = settings.value().is_some_and(|rows| {
+        rows.iter()
+            .any(|(k, _)| k.starts_with("apg_") || k.starts_with("aurora"))
+    });
+    let (extensions, migrations, aurora) = tokio::join!(
+        async {
+            match installed {
+                Some(rows) => rows.map(extensions_from),
+                None => {
+                    let stmt = available_extensions(num, required);
+                    let mut a = runner.batch(&pool, std::slice::from_ref(&stmt)).await;
+                    a.pop()
+                        .map_or_else(Probe::default, |a| a.all().map(extensions_from))
+                }
+            }
+        },
+        migration_history(&runner, &pool, found),
+        async {
+            if aurora_marked {
+                runner
+                    .probe(
+                        "aurora_version()",
+                        1,
+                        sqlx::query_scalar::<_, String>("SELECT aurora_version()").fetch_one(&pool),
+                    )
+                    .await
+                    .value()
+                    .cloned()
+            } else {
+                None
+            }
+        },
     );
 
     let settings_map: Probe<BTreeMap<String, String>> =
@@ -265,22 +286,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
             .and_then(|e| e.installed_version.clone())
     };
     let managed = managed_marker(&s);
-    let aurora = if s
-        .keys()
-        .any(|k| k.starts_with("apg_") || k.starts_with("aurora"))
-    {
-        runner
-            .probe(
-                "aurora_version()",
-                1,
-                sqlx::query_scalar::<_, String>("SELECT aurora_version()").fetch_one(&pool),
-            )
-            .await
-            .value()
-            .cloned()
-    } else {
-        None
-    };
     facts.extensions = extensions;
     facts.common.settings = settings_map;
     facts.common.identity = match &facts.common.version_raw {
@@ -369,6 +374,30 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     let _ = tokio::time::timeout(std::time::Duration::from_millis(250), pool.close()).await;
     facts
 }
+
+/// The batch's first statement: identity, session and clock.
+const FIRST: &str = "SELECT version(), current_setting('server_version_num'), \
+    extract(epoch from clock_timestamp())::float8, current_setting('TimeZone'), \
+    extract(epoch from (now() - pg_postmaster_start_time()))::int8, \
+    current_database()::text, current_user::text, \
+    coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false), \
+    coalesce((SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user), -1), \
+    current_setting('search_path')";
+
+/// version, server_version_num, clock, TimeZone, uptime, database, user, superuser, the role's
+/// connection limit, search_path.
+type FirstRow = (
+    String,
+    String,
+    f64,
+    String,
+    i64,
+    String,
+    String,
+    bool,
+    i32,
+    String,
+);
 
 /// default_transaction_read_only, pg_is_in_recovery, statement_timeout, lock_timeout, and the
 /// results of the three set_config calls.
@@ -470,12 +499,10 @@ type PrivRow = (
     Vec<String>,
 );
 
-async fn privileges_query(
-    pool: &PgPool,
-    schema: Option<String>,
-) -> Result<Privileges, sqlx::Error> {
-    let r: PrivRow = sqlx::query_as(
-        "WITH s AS (SELECT coalesce($1, current_schema(), 'public')::text AS name), \
+/// The privileges our product needs, in one statement: on the database, on the schema it
+/// will use (`{schema}`: the matrix's, as a literal, or NULL for the current one), and on the
+/// tables and sequences already there.
+const PRIVILEGES: &str = "WITH s AS (SELECT coalesce({schema}, current_schema(), 'public')::text AS name), \
               n AS (SELECT oid FROM pg_namespace WHERE nspname = (SELECT name FROM s)) \
          SELECT s.name, EXISTS (SELECT 1 FROM n), \
            has_database_privilege(current_database(), 'CONNECT'), \
@@ -491,12 +518,10 @@ async fn privileges_query(
                  ORDER BY 1 LIMIT 20), \
            ARRAY(SELECT c.relname::text FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM n) AND c.relkind = 'S' \
                  AND NOT CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'USAGE') END ORDER BY 1 LIMIT 20) \
-         FROM s",
-    )
-    .bind(schema)
-    .fetch_one(pool)
-    .await?;
-    Ok(Privileges {
+         FROM s";
+
+fn privileges_from(r: PrivRow) -> Privileges {
+    Privileges {
         schema: r.0,
         schema_exists: r.1,
         database_connect: r.2,
@@ -507,51 +532,45 @@ async fn privileges_query(
         tables: r.7.max(0) as u64,
         tables_lacking: r.8,
         sequences_lacking: r.9,
-    })
+    }
 }
 
-/// The installed extensions (pg_extension, cheap) and, only when the matrix requires some, what
-/// the server offers for those (pg_available_extensions parses every control file on disk).
-async fn extensions_query(
-    pool: &PgPool,
-    version_num: u32,
-    required: &[String],
-) -> Result<Vec<Extension>, sqlx::Error> {
+/// The installed extensions (pg_extension, cheap), read with the catalog batch when the matrix
+/// requires none.
+const INSTALLED_EXTENSIONS: &str = "SELECT x.extname::text, NULL::text, x.extversion::text, NULL::bool, NULL::bool FROM pg_extension x";
+
+/// name, default_version, installed_version, superuser, trusted
+type ExtensionRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<bool>,
+    Option<bool>,
+);
+
+/// When the matrix requires extensions: what the server offers for those, and the installed
+/// ones. pg_available_extensions parses every control file on disk, so it is read only then.
+fn available_extensions(version_num: u32, required: &[String]) -> Stmt {
     // `trusted` exists from PostgreSQL 13 on: older servers get the list without it.
     let trusted = if version_num >= 130_000 {
         "v.trusted"
     } else {
         "NULL::bool"
     };
-    let installed = "SELECT x.extname::text, NULL::text, x.extversion::text, NULL::bool, NULL::bool FROM pg_extension x";
-    let sql = if required.is_empty() {
-        format!("{installed} ORDER BY 1")
-    } else {
+    let names = pg_text_array(required);
+    Stmt::new(
+        "pg_available_extensions",
         format!(
             "SELECT e.name::text, e.default_version, e.installed_version, v.superuser, {trusted} \
              FROM pg_available_extensions e LEFT JOIN pg_available_extension_versions v \
-               ON v.name = e.name AND v.version = e.default_version WHERE e.name = ANY($1) \
-             UNION ALL {installed} WHERE NOT x.extname = ANY($1) ORDER BY 1"
-        )
-    };
-    // name, default_version, installed_version, superuser, trusted
-    type Row = (
-        String,
-        Option<String>,
-        Option<String>,
-        Option<bool>,
-        Option<bool>,
-    );
-    let query = sqlx::query_as::<_, Row>(&sql);
-    let rows = if required.is_empty() {
-        query
-    } else {
-        query.bind(required)
-    }
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
+               ON v.name = e.name AND v.version = e.default_version WHERE e.name = ANY({names}) \
+             UNION ALL {INSTALLED_EXTENSIONS} WHERE NOT x.extname = ANY({names}) ORDER BY 1"
+        ),
+    )
+}
+
+fn extensions_from(rows: Vec<ExtensionRow>) -> Vec<Extension> {
+    rows.into_iter()
         .map(
             |(name, default_version, installed_version, superuser, trusted)| Extension {
                 name,
@@ -561,7 +580,7 @@ async fn extensions_query(
                 trusted,
             },
         )
-        .collect())
+        .collect()
 }
 
 fn tls_facts(row: Option<SslRow>, sslmode: &str) -> TlsFacts {
@@ -640,24 +659,24 @@ const MIGRATION_TABLES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-async fn migrations(runner: &Runner<'_>, pool: &PgPool) -> Probe<Vec<MigrationHistory>> {
-    let names: Vec<String> = MIGRATION_TABLES
-        .iter()
-        .map(|(_, t, _)| t.to_string())
-        .collect();
-    let found = runner
-        .probe(
-            "migration tables",
-            1,
-            sqlx::query_as::<_, (String, String)>(
-                "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE c.relname = ANY($1) AND c.relkind IN ('r', 'p') \
-                   AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
-            )
-            .bind(names)
-            .fetch_all(pool),
-        )
-        .await;
+/// Where the migration tools' history tables are, in any schema (read with the catalog batch).
+fn migration_tables_sql() -> String {
+    let names: Vec<&str> = MIGRATION_TABLES.iter().map(|(_, t, _)| *t).collect();
+    format!(
+        "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relname = ANY({}) AND c.relkind IN ('r', 'p') \
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
+        pg_text_array(&names)
+    )
+}
+
+/// Reads each history table found (user tables: each on its own, so a lock on one times out
+/// alone).
+async fn migration_history(
+    runner: &Runner<'_>,
+    pool: &PgPool,
+    found: Probe<Vec<(String, String)>>,
+) -> Probe<Vec<MigrationHistory>> {
     let Probe::Ok { value: tables, ms } = found else {
         return found.map(|_| Vec::new());
     };
