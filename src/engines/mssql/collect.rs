@@ -1,6 +1,7 @@
 //! The SQL Server collector: the only code that talks to a SQL Server. It connects in steps
 //! (DNS, TCP, then TDS login with TLS through tiberius and rustls), then sends a fixed set of
-//! catalog queries over one connection; each becomes a probe of its own. SQL Server has no
+//! catalog queries over one connection, in two batches of one round trip each (what every login
+//! may read; the server-state views); each statement becomes a probe of its own. SQL Server has no
 //! read-only session mode (ApplicationIntent=ReadOnly would route to a secondary replica and
 //! check the wrong server), so safety rests on sending only SELECTs.
 
@@ -211,15 +212,72 @@ impl Runner<'_> {
 
     /// The first row, or a failure saying the query returned none.
     async fn row(&mut self, what: &str, sql: &str, params: &[&dyn ToSql]) -> Probe<Vec<Val>> {
-        match self.rows(what, sql, params).await {
-            Probe::Ok { value, ms } => match value.into_iter().next() {
-                Some(r) => Probe::ok(r, ms),
-                None => Probe::Failed {
-                    message: format!("{what}: the server returned no row"),
-                    ms,
-                },
-            },
-            other => other.map(|_| Vec::new()),
+        let rows = self.rows(what, sql, params).await;
+        first_row(Some((what, rows)))
+    }
+
+    /// Sends `stmts` as one T-SQL batch (one round trip), each answering one result set.
+    /// SQL Server runs on past some errors and stops at others, and the driver reports an error
+    /// for the whole stream; so on any error, or any other count of result sets, each statement
+    /// is sent again on its own and keeps its own answer.
+    async fn batch<'s>(&mut self, stmts: &[(&'s str, &str)]) -> Vec<(&'s str, Probe<Rows>)> {
+        if stmts.len() > 1
+            && let Some(sets) = self.try_batch(stmts).await
+        {
+            return stmts.iter().map(|(w, _)| *w).zip(sets).collect();
+        }
+        let mut out = Vec::with_capacity(stmts.len());
+        for (what, sql) in stmts {
+            out.push((*what, self.rows(what, sql, &[]).await));
+        }
+        out
+    }
+
+    /// One result set per statement, each with the time since the previous one began, or None.
+    async fn try_batch(&mut self, stmts: &[(&str, &str)]) -> Option<Vec<Probe<Rows>>> {
+        use futures_util::TryStreamExt;
+        let client = self.client.as_mut()?;
+        self.queries += stmts.len() as u32;
+        let sql = stmts.iter().map(|(_, s)| *s).collect::<Vec<_>>().join("; ");
+        let read = async {
+            let mut stream = client.simple_query(sql).await?;
+            let mut sets: Vec<(Rows, u64)> = Vec::new();
+            let mut last = Instant::now();
+            while let Some(item) = stream.try_next().await? {
+                match item {
+                    tiberius::QueryItem::Metadata(_) => {
+                        if let Some(prev) = sets.last_mut() {
+                            prev.1 = ms_since(last);
+                            last = Instant::now();
+                        }
+                        sets.push((Vec::new(), 0));
+                    }
+                    tiberius::QueryItem::Row(row) => {
+                        if let Some(set) = sets.last_mut() {
+                            set.0.push(row.cells().map(|(_, c)| decode(c)).collect());
+                        }
+                    }
+                }
+            }
+            if let Some(prev) = sets.last_mut() {
+                prev.1 = ms_since(last);
+            }
+            Ok::<_, TdsError>(sets)
+        };
+        match tokio::time::timeout(self.timeout, read).await {
+            Ok(Ok(sets)) if sets.len() == stmts.len() => Some(
+                sets.into_iter()
+                    .map(|(rows, ms)| Probe::ok(rows, ms))
+                    .collect(),
+            ),
+            Ok(Ok(_)) => None,
+            Ok(Err(TdsError::Server(_))) => None,
+            // A timeout or a transport error leaves the stream in an unknown state: the
+            // statements sent again on their own reconnect first.
+            _ => {
+                self.client = None;
+                None
+            }
         }
     }
 }
@@ -235,6 +293,57 @@ fn denied_hint(what: &str) -> &'static str {
         "sys.database_files" => " (needs VIEW DATABASE STATE)",
         "sys.configurations" => " (needs VIEW SERVER STATE or membership in public on the server)",
         _ => "",
+    }
+}
+
+/// The permissions of `class` (`DATABASE`, `SCHEMA`) the login holds on `name` (an expression),
+/// one column each.
+fn perms_sql(name: &str, class: &str, perms: &[&str]) -> String {
+    let cols: Vec<String> = perms
+        .iter()
+        .map(|p| format!("HAS_PERMS_BY_NAME({name}, '{class}', '{p}')"))
+        .collect();
+    format!("SELECT {}", cols.join(", "))
+}
+
+const DB_PERMS: [&str; 6] = [
+    "CONNECT",
+    "CREATE TABLE",
+    "CREATE VIEW",
+    "CREATE PROCEDURE",
+    "CREATE FUNCTION",
+    "SHOWPLAN",
+];
+
+const SCHEMA_PERMS: [&str; 7] = [
+    "ALTER",
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "REFERENCES",
+    "EXECUTE",
+];
+
+/// A T-SQL Unicode string literal: T-SQL has no backslash escapes, so doubling quotes is all.
+fn tsql_literal(v: &str) -> String {
+    format!("N'{}'", v.replace('\'', "''"))
+}
+
+/// The first row of a statement's rows; a statement that returned none failed.
+fn first_row(answer: Option<(&str, Probe<Rows>)>) -> Probe<Vec<Val>> {
+    let Some((what, probe)) = answer else {
+        return Probe::default();
+    };
+    match probe {
+        Probe::Ok { value, ms } => match value.into_iter().next() {
+            Some(r) => Probe::ok(r, ms),
+            None => Probe::Failed {
+                message: format!("{what}: the server returned no row"),
+                ms,
+            },
+        },
+        other => other.failure(),
     }
 }
 
@@ -521,8 +630,13 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         )
         .await;
 
-    let server = r
-        .row(
+    // What every login may read, in one round trip.
+    let schema_expr = opts.schema.as_deref().map_or_else(
+        || "COALESCE(SCHEMA_NAME(), N'dbo')".to_string(),
+        tsql_literal,
+    );
+    let first = [
+        (
             "SERVERPROPERTY",
             "SELECT @@VERSION, CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)), \
              CAST(SERVERPROPERTY('ProductLevel') AS nvarchar(128)), \
@@ -530,10 +644,82 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
              CAST(SERVERPROPERTY('Edition') AS nvarchar(128)), \
              CAST(SERVERPROPERTY('EngineEdition') AS int), \
              CAST(SERVERPROPERTY('Collation') AS nvarchar(128)), \
-             CAST(SERVERPROPERTY('IsHadrEnabled') AS int), @@SERVERNAME",
-            &[],
-        )
+             CAST(SERVERPROPERTY('IsHadrEnabled') AS int), @@SERVERNAME"
+                .to_string(),
+        ),
+        (
+            "session",
+            "SELECT DB_NAME(), SUSER_SNAME(), USER_NAME(), IS_SRVROLEMEMBER('sysadmin'), \
+             IS_MEMBER('db_owner')"
+                .to_string(),
+        ),
+        ("SCHEMA_NAME()", format!("SELECT {schema_expr}")),
+        (
+            "sys.databases",
+            "SELECT name, database_id, compatibility_level, collation_name, \
+             is_read_committed_snapshot_on, snapshot_isolation_state, is_auto_close_on, \
+             is_auto_shrink_on, state_desc, is_read_only, user_access_desc \
+             FROM sys.databases WHERE name = DB_NAME()"
+                .to_string(),
+        ),
+        (
+            "DATABASEPROPERTYEX",
+            "SELECT CAST(DATABASEPROPERTYEX(DB_NAME(), 'Updateability') AS nvarchar(128)), \
+             CAST(DATABASEPROPERTYEX(DB_NAME(), 'Recovery') AS nvarchar(128)), \
+             CAST(DATABASEPROPERTYEX(DB_NAME(), 'ComparisonStyle') AS int)"
+                .to_string(),
+        ),
+        (
+            "SYSDATETIMEOFFSET()",
+            "SELECT SYSDATETIMEOFFSET()".to_string(),
+        ),
+        (
+            "HAS_PERMS_BY_NAME (database)",
+            perms_sql("DB_NAME()", "DATABASE", &DB_PERMS),
+        ),
+        (
+            "HAS_PERMS_BY_NAME (schema)",
+            perms_sql(&schema_expr, "SCHEMA", &SCHEMA_PERMS),
+        ),
+        ("migration tables", migration_tables_sql()),
+    ];
+    // The server's state: views a login without VIEW SERVER STATE (or an older server) may
+    // not read, so a batch of their own.
+    let state = [
+        (
+            "sys.configurations",
+            "SELECT name, CAST(value_in_use AS nvarchar(128)) FROM sys.configurations",
+        ),
+        (
+            "sys.dm_exec_sessions",
+            "SELECT COUNT(*), @@MAX_CONNECTIONS FROM sys.dm_exec_sessions WHERE is_user_process = 1",
+        ),
+        (
+            "sys.dm_exec_connections",
+            "SELECT encrypt_option, auth_scheme, net_transport FROM sys.dm_exec_connections \
+             WHERE session_id = @@SPID",
+        ),
+        (
+            "sys.dm_os_host_info",
+            "SELECT host_platform, host_distribution, host_release FROM sys.dm_os_host_info",
+        ),
+        (
+            "sys.dm_os_sys_info",
+            "SELECT sqlserver_start_time, SYSDATETIME() FROM sys.dm_os_sys_info",
+        ),
+        (
+            "sys.database_files",
+            "SELECT SUM(size) FROM sys.database_files",
+        ),
+    ];
+    let before = crate::checks::epoch_now();
+    let b1 = r
+        .batch(&first.each_ref().map(|(w, s)| (*w, s.as_str())))
         .await;
+    let after = crate::checks::epoch_now();
+    let mut b1 = b1.into_iter();
+    let mut b2 = r.batch(&state).await.into_iter();
+    let server = first_row(b1.next());
     // The banner spans lines (`\n\t`); one line reads better in reports and tables.
     facts.common.version_raw = server.clone().map(|row| {
         row.first()
@@ -559,25 +745,12 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
     facts.common.identity = identity(&facts, &host);
     let id = facts.common.identity.value().cloned();
 
-    let session = r
-        .row(
-            "session",
-            "SELECT DB_NAME(), SUSER_SNAME(), USER_NAME(), IS_SRVROLEMEMBER('sysadmin'), \
-             IS_MEMBER('db_owner')",
-            &[],
-        )
-        .await;
-    let schema = match &opts.schema {
-        Some(s) => Probe::ok(s.clone(), 0),
-        None => r
-            .row("SCHEMA_NAME()", "SELECT SCHEMA_NAME()", &[])
-            .await
-            .map(|row| {
-                row.first()
-                    .and_then(Val::text)
-                    .unwrap_or_else(|| "dbo".into())
-            }),
-    };
+    let session = first_row(b1.next());
+    let schema = first_row(b1.next()).map(|row| {
+        row.first()
+            .and_then(Val::text)
+            .unwrap_or_else(|| "dbo".into())
+    });
     let schema_name = schema.value().cloned().unwrap_or_else(|| "dbo".into());
     facts.session = session.map(|row| Session {
         database: row.first().and_then(Val::text).unwrap_or_default(),
@@ -588,25 +761,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         schema: schema_name.clone(),
     });
 
-    let db = r
-        .row(
-            "sys.databases",
-            "SELECT name, database_id, compatibility_level, collation_name, \
-             is_read_committed_snapshot_on, snapshot_isolation_state, is_auto_close_on, \
-             is_auto_shrink_on, state_desc, is_read_only, user_access_desc \
-             FROM sys.databases WHERE name = DB_NAME()",
-            &[],
-        )
-        .await;
-    let props = r
-        .row(
-            "DATABASEPROPERTYEX",
-            "SELECT CAST(DATABASEPROPERTYEX(DB_NAME(), 'Updateability') AS nvarchar(128)), \
-             CAST(DATABASEPROPERTYEX(DB_NAME(), 'Recovery') AS nvarchar(128)), \
-             CAST(DATABASEPROPERTYEX(DB_NAME(), 'ComparisonStyle') AS int)",
-            &[],
-        )
-        .await;
+    let db = first_row(b1.next());
+    let props = first_row(b1.next());
     let props = props.value().cloned().unwrap_or_default();
     facts.database = db.map(|row| {
         let t = |i: usize| row.get(i).and_then(Val::text);
@@ -651,26 +807,14 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         }
     });
 
-    let configs = r
-        .rows(
-            "sys.configurations",
-            "SELECT name, CAST(value_in_use AS nvarchar(128)) FROM sys.configurations",
-            &[],
-        )
-        .await;
+    let configs = b2.next().map(|a| a.1).unwrap_or_default();
     facts.common.settings = configs.map(|rows| {
         rows.into_iter()
             .filter_map(|row| Some((row.first()?.text()?, row.get(1).and_then(Val::text)?)))
             .collect::<BTreeMap<_, _>>()
     });
 
-    let sessions = r
-        .row(
-            "sys.dm_exec_sessions",
-            "SELECT COUNT(*), @@MAX_CONNECTIONS FROM sys.dm_exec_sessions WHERE is_user_process = 1",
-            &[],
-        )
-        .await;
+    let sessions = first_row(b2.next());
     let user_connections = facts
         .common
         .settings
@@ -687,14 +831,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         user_limit: None,
     });
 
-    let conn = r
-        .row(
-            "sys.dm_exec_connections",
-            "SELECT encrypt_option, auth_scheme, net_transport FROM sys.dm_exec_connections \
-             WHERE session_id = @@SPID",
-            &[],
-        )
-        .await;
+    let conn = first_row(b2.next());
     facts.connection_info = conn.map(|row| ConnectionInfo {
         encrypt_option: row.first().and_then(Val::text).unwrap_or_default(),
         auth_scheme: row.get(1).and_then(Val::text),
@@ -710,24 +847,13 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         value.cipher = i.cipher.clone();
     }
 
-    facts.host = r
-        .row(
-            "sys.dm_os_host_info",
-            "SELECT host_platform, host_distribution, host_release FROM sys.dm_os_host_info",
-            &[],
-        )
-        .await
-        .map(|row| HostInfo {
-            platform: row.first().and_then(Val::text).unwrap_or_default(),
-            distribution: row.get(1).and_then(Val::text),
-            release: row.get(2).and_then(Val::text),
-        });
+    facts.host = first_row(b2.next()).map(|row| HostInfo {
+        platform: row.first().and_then(Val::text).unwrap_or_default(),
+        distribution: row.get(1).and_then(Val::text),
+        release: row.get(2).and_then(Val::text),
+    });
 
-    let before = crate::checks::epoch_now();
-    let clock = r
-        .row("SYSDATETIMEOFFSET()", "SELECT SYSDATETIMEOFFSET()", &[])
-        .await;
-    let after = crate::checks::epoch_now();
+    let clock = first_row(b1.next());
     facts.common.clock = match clock {
         Probe::Ok { value, ms } => match value.first() {
             Some(Val::Offset(utc, offset)) => Probe::ok(
@@ -755,82 +881,30 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         }),
     };
 
-    facts.common.uptime_seconds = r
-        .row(
-            "sys.dm_os_sys_info",
-            "SELECT sqlserver_start_time, SYSDATETIME() FROM sys.dm_os_sys_info",
-            &[],
-        )
-        .await
-        .map(|row| {
-            let start = row.first().and_then(Val::epoch).unwrap_or(0.0);
-            let now = row.get(1).and_then(Val::epoch).unwrap_or(start);
-            (now - start).max(0.0) as u64
-        });
+    facts.common.uptime_seconds = first_row(b2.next()).map(|row| {
+        let start = row.first().and_then(Val::epoch).unwrap_or(0.0);
+        let now = row.get(1).and_then(Val::epoch).unwrap_or(start);
+        (now - start).max(0.0) as u64
+    });
 
-    facts.common.database_size_bytes = r
-        .row(
-            "sys.database_files",
-            "SELECT SUM(size) FROM sys.database_files",
-            &[],
-        )
-        .await
+    facts.common.database_size_bytes = first_row(b2.next())
         .map(|row| row.first().and_then(Val::int).unwrap_or(0).max(0) as u64 * 8192);
 
-    const DB_PERMS: [&str; 6] = [
-        "CONNECT",
-        "CREATE TABLE",
-        "CREATE VIEW",
-        "CREATE PROCEDURE",
-        "CREATE FUNCTION",
-        "SHOWPLAN",
-    ];
-    let sql = format!(
-        "SELECT {}",
+    facts.database_permissions = first_row(b1.next()).map(|row| {
         DB_PERMS
             .iter()
-            .map(|p| format!("HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', '{p}')"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    facts.database_permissions =
-        r.row("HAS_PERMS_BY_NAME (database)", &sql, &[])
-            .await
-            .map(|row| {
-                DB_PERMS
-                    .iter()
-                    .zip(row)
-                    .map(|(p, v)| (p.to_string(), v.flag()))
-                    .collect()
-            });
-    const SCHEMA_PERMS: [&str; 7] = [
-        "ALTER",
-        "SELECT",
-        "INSERT",
-        "UPDATE",
-        "DELETE",
-        "REFERENCES",
-        "EXECUTE",
-    ];
-    let sql = format!(
-        "SELECT {}",
-        SCHEMA_PERMS
+            .zip(row)
+            .map(|(p, v)| (p.to_string(), v.flag()))
+            .collect()
+    });
+    facts.schema_permissions = first_row(b1.next()).map(|row| SchemaPermissions {
+        schema: schema_name.clone(),
+        permissions: SCHEMA_PERMS
             .iter()
-            .map(|p| format!("HAS_PERMS_BY_NAME(@P1, 'SCHEMA', '{p}')"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    facts.schema_permissions = r
-        .row("HAS_PERMS_BY_NAME (schema)", &sql, &[&schema_name.as_str()])
-        .await
-        .map(|row| SchemaPermissions {
-            schema: schema_name.clone(),
-            permissions: SCHEMA_PERMS
-                .iter()
-                .zip(row)
-                .map(|(p, v)| (p.to_string(), v.flag()))
-                .collect(),
-        });
+            .zip(row)
+            .map(|(p, v)| (p.to_string(), v.flag()))
+            .collect(),
+    });
 
     facts.azure = if id.as_ref().is_some_and(|i| {
         matches!(
@@ -853,7 +927,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         Probe::not_collected("not an Azure SQL service")
     };
 
-    facts.common.migrations = migrations(&mut r).await;
+    facts.common.migrations = migrations(&mut r, b1.next().map(|a| a.1).unwrap_or_default()).await;
     facts.write_probe = if opts.probe_write {
         write_probe(&mut r, &schema_name).await
     } else {
@@ -1035,23 +1109,22 @@ fn bracket(name: &str) -> String {
     format!("[{}]", name.replace(']', "]]"))
 }
 
-async fn migrations(r: &mut Runner<'_>) -> Probe<Vec<MigrationHistory>> {
+/// Where the migration tools' history tables are (read with the first batch).
+fn migration_tables_sql() -> String {
     let names = MIGRATION_TABLES
         .iter()
         .map(|(_, t, _)| format!("'{t}'"))
         .collect::<Vec<_>>()
         .join(", ");
-    let found = r
-        .rows(
-            "migration tables",
-            &format!(
-                "SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES \
-                 WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME IN ({names}) \
-                 ORDER BY TABLE_SCHEMA, TABLE_NAME"
-            ),
-            &[],
-        )
-        .await;
+    format!(
+        "SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES \
+         WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME IN ({names}) \
+         ORDER BY TABLE_SCHEMA, TABLE_NAME"
+    )
+}
+
+/// Reads each history table found, each on its own (a lock on one times out alone).
+async fn migrations(r: &mut Runner<'_>, found: Probe<Rows>) -> Probe<Vec<MigrationHistory>> {
     let Probe::Ok { value: rows, ms } = found else {
         return found.map(|_| Vec::new());
     };
