@@ -254,9 +254,11 @@ how it was measured:
 - mysqltuner: one run with --skippassword (its weak-password dictionary is ground we do not
   cover and takes ~23 s here); it ends with an error in its InnoDB section on MariaDB 10.11
   (innodb_buffer_pool_chunk_size = 0), after all its other sections.
-- queries: byod-precheck's own count (the report's "queries"); "server saw" is what the server
-  counted: on PostgreSQL the statements it logged for the benchmark database (log_statement =
-  all on that database only; sqlx's extended-protocol executes included), on MariaDB the delta of
-  SHOW GLOBAL STATUS 'Questions' (minus the reading itself; other clients would add to it).
+- queries: statements sent (the report's "queries"; byod-precheck batches its catalog reads, so
+  several statements share one round trip); "server saw" is what the server counted: on
+  PostgreSQL the messages it logged for the benchmark database (log_statement = all on that
+  database only; a batch of statements is one message, so this is byod-precheck's round trips
+  for queries), on MariaDB the delta of SHOW GLOBAL STATUS 'Questions' (statements, the
+  reading itself excluded; other clients would add to it).
 """)
 EOF
