@@ -118,6 +118,27 @@ fn many_targets_each_get_a_report_and_a_row_and_one_hang_delays_no_other() {
         validate(&r);
         assert_eq!(r["summary"], e["counts"], "{}", path.display());
     }
+    // The three databases share one server: it is reached (DNS, TCP) by one of them only, and
+    // the others say they took its figures.
+    let shared = [entries[0]["name"].as_str().unwrap(), "second", names[2]]
+        .iter()
+        .filter(|n| {
+            let r: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(out.join(format!("{n}.json"))).unwrap(),
+            )
+            .unwrap();
+            let observed = finding(&r, "postgres.connection")["observed"].clone();
+            assert!(observed.as_str().unwrap().contains("tcp "), "{observed}");
+            observed
+                .as_str()
+                .unwrap()
+                .contains("measured once for this server")
+        })
+        .count();
+    assert_eq!(
+        shared, 2,
+        "one target reaches the server, two share its figures"
+    );
     let hung_report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("hung.json")).unwrap()).unwrap();
     assert_eq!(
