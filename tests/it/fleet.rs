@@ -23,6 +23,22 @@ fn silent_listener(secs: u64) -> (u16, std::thread::JoinHandle<()>) {
     (port, h)
 }
 
+/// `check --targets FILE --out-dir OUT` with more arguments.
+fn run_targets(
+    file: impl AsRef<std::ffi::OsStr>,
+    out: impl AsRef<std::ffi::OsStr>,
+    extra: &[&str],
+) -> std::process::Output {
+    bin()
+        .args(["check", "--targets"])
+        .arg(file)
+        .arg("--out-dir")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn many_targets_each_get_a_report_and_a_row_and_one_hang_delays_no_other() {
     let Some(a) = require("local PostgreSQL", PgScratch::new("")) else {
@@ -57,21 +73,18 @@ fn many_targets_each_get_a_report_and_a_row_and_one_hang_delays_no_other() {
     )
     .unwrap();
     let t = Instant::now();
-    let o = bin()
-        .args(["check", "--targets"])
-        .arg(&file)
-        .args(["--out-dir"])
-        .arg(&out)
-        .args([
+    let o = run_targets(
+        &file,
+        &out,
+        &[
             "--connect-timeout",
             "2",
             "--format",
             "json",
             "--concurrency",
             "4",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     let took = t.elapsed();
     let stdout = String::from_utf8_lossy(&o.stdout);
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -156,14 +169,11 @@ fn many_targets_each_get_a_report_and_a_row_and_one_hang_delays_no_other() {
     assert!(n["fail"].as_u64().unwrap() >= 2);
     assert!(out.join("summary.json").exists());
     // The table: one row per target and the reason for the broken one.
-    let o = bin()
-        .args(["check", "--targets"])
-        .arg(&file)
-        .args(["--out-dir"])
-        .arg(&out)
-        .args(["--connect-timeout", "1", "--only", "*.connection"])
-        .output()
-        .unwrap();
+    let o = run_targets(
+        &file,
+        &out,
+        &["--connect-timeout", "1", "--only", "*.connection"],
+    );
     let table = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{table}");
     for n in ["second", "mem", "refused", "hung", "broken", "7 targets"] {
@@ -181,13 +191,7 @@ fn toml_targets_and_an_unusable_targets_file() {
         "[[target]]\nname = \"one\"\nurl = \"sqlite::memory:\"\n\n[[target]]\nname = \"one\"\nurl = \"sqlite::memory:\"\n",
     )
     .unwrap();
-    let o = bin()
-        .args(["check", "--targets"])
-        .arg(&toml)
-        .arg("--out-dir")
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
+    let o = run_targets(&toml, dir.path().join("out"), &[]);
     let table = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{table}");
     assert!(dir.path().join("out/one.json").exists());
@@ -198,23 +202,11 @@ fn toml_targets_and_an_unusable_targets_file() {
         "[[target]]\nname = \"x\"\nuri = \"sqlite::memory:\"\n",
     )
     .unwrap();
-    let o = bin()
-        .args(["check", "--targets"])
-        .arg(&toml)
-        .arg("--out-dir")
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
+    let o = run_targets(&toml, dir.path().join("out"), &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("line 3: unknown key `uri`"));
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, "# nothing\n").unwrap();
-    let o = bin()
-        .args(["check", "--targets"])
-        .arg(&empty)
-        .arg("--out-dir")
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
+    let o = run_targets(&empty, dir.path().join("out"), &[]);
     assert_eq!(o.status.code(), Some(2));
 }
