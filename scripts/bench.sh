@@ -62,7 +62,11 @@ mysql_root -e 'SELECT 1' >/dev/null || die "the local MariaDB does not answer at
 WORK=$(mktemp -d /tmp/byod-bench.XXXXXX)
 cleanup() {
     set +e
-    say "cleaning up"
+    # A reader that went away (`scripts/bench.sh | head`) must not stop the cleanup: without
+    # this, the first message written to the closed pipe kills the script and leaves
+    # FLEET_N databases behind.
+    trap '' PIPE
+    say "cleaning up" 2>/dev/null
     {
         echo "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE);"
         for i in $(seq -w 1 "$FLEET_N"); do echo "DROP DATABASE IF EXISTS ${FLEET_PREFIX}$i WITH (FORCE);"; done

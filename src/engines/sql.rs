@@ -106,7 +106,17 @@ impl Runner<'_> {
             let mut last = Instant::now();
             let limit = self.timeout + Duration::from_millis(500);
             let read = async {
-                let mut stream = sqlx::raw_sql(&sql).fetch_many(pool);
+                // A connection of our own for the batch, handed back before what follows runs:
+                // dropped, it would go back to the pool in a task of its own, and a query
+                // right after would find none idle and open another (a server process more).
+                let mut conn = match pool.acquire().await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        error = Some(e);
+                        return;
+                    }
+                };
+                let mut stream = sqlx::raw_sql(&sql).fetch_many(&mut *conn);
                 while let Some(item) = stream.next().await {
                     match item {
                         Ok(sqlx::Either::Right(row)) => rows.push(row),
@@ -123,6 +133,8 @@ impl Runner<'_> {
                         }
                     }
                 }
+                drop(stream);
+                conn.return_to_pool().await;
             };
             let timed_out = tokio::time::timeout(limit, read).await.is_err();
             if done.len() > rest.len() || (done.len() < rest.len() && error.is_none() && !timed_out)
