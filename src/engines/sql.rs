@@ -73,7 +73,10 @@ impl Runner<'_> {
     /// the statement after the last one that completed. A refusal or a time limit is then that
     /// statement's answer; another error (a syntax the server parses for the whole message
     /// first) is checked by running that statement alone. The statements after it are sent
-    /// again as a new batch, so one refused read never costs the others their answer.
+    /// again as a new batch, so one refused read never costs the others their answer. When
+    /// the server does not answer at all within the limit (its own limits answer with an
+    /// error), or the connection fails, every statement not yet answered gets that answer:
+    /// one by one they would fare no better, and the run would wait for each.
     pub async fn batch<DB>(&self, pool: &sqlx::Pool<DB>, stmts: &[Stmt]) -> Vec<Answer<DB::Row>>
     where
         DB: sqlx::Database,
@@ -157,17 +160,34 @@ impl Runner<'_> {
                 probe,
             }));
             let Some(s) = rest.get(stopped_at) else { break };
-            let probe = if timed_out {
-                Probe::TimedOut {
-                    ms: self.timeout.as_millis() as u64,
+            let ms = crate::net::ms_since(last);
+            // No answer at all within the limit (the server's own limits answer with an error),
+            // or the connection itself failed: the statements not run would fare no better, one
+            // by one. They all get that answer, and the run goes on.
+            let unanswered = timed_out
+                || error
+                    .as_ref()
+                    .is_some_and(|e| !matches!(e, sqlx::Error::Database(_)));
+            if unanswered {
+                for s in &rest[stopped_at..] {
+                    let probe = match &error {
+                        Some(e) if !timed_out => self.classify(s.what, e, ms),
+                        _ => Probe::TimedOut {
+                            ms: self.timeout.as_millis() as u64,
+                        },
+                    };
+                    answers.push(Answer {
+                        what: s.what,
+                        probe,
+                    });
                 }
-            } else {
-                match error.map(|e| self.classify(s.what, &e, crate::net::ms_since(last))) {
-                    Some(p @ (Probe::Denied { .. } | Probe::TimedOut { .. })) => p,
-                    _ => {
-                        self.probe(s.what, 1, sqlx::raw_sql(&s.sql).fetch_all(pool))
-                            .await
-                    }
+                break;
+            }
+            let probe = match error.map(|e| self.classify(s.what, &e, ms)) {
+                Some(p @ (Probe::Denied { .. } | Probe::TimedOut { .. })) => p,
+                _ => {
+                    self.probe(s.what, 1, sqlx::raw_sql(&s.sql).fetch_all(pool))
+                        .await
                 }
             };
             answers.push(Answer {
