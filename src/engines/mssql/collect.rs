@@ -218,29 +218,46 @@ impl Runner<'_> {
 
     /// Sends `stmts` as one T-SQL batch (one round trip), each answering one result set.
     /// SQL Server runs on past some errors and stops at others, and the driver reports an error
-    /// for the whole stream; so on any error, or any other count of result sets, each statement
-    /// is sent again on its own and keeps its own answer.
+    /// for the whole stream; so on a server error, or any other count of result sets, each
+    /// statement is sent again on its own and keeps its own answer. When the server does not
+    /// answer within the limit, or the connection fails, every statement gets that answer at
+    /// once: one by one, each would wait (or reconnect) again.
     async fn batch<'s>(&mut self, stmts: &[(&'s str, &str)]) -> Vec<(&'s str, Probe<Rows>)> {
-        if stmts.len() > 1
-            && let Some(sets) = self.try_batch(stmts).await
-        {
-            return stmts.iter().map(|(w, _)| *w).zip(sets).collect();
+        let whats = stmts.iter().map(|(w, _)| *w);
+        match self.try_batch(stmts).await {
+            Batch::Answered(sets) => whats.zip(sets).collect(),
+            Batch::Unanswered(None) => whats
+                .map(|w| {
+                    let ms = self.timeout.as_millis() as u64;
+                    (w, Probe::TimedOut { ms })
+                })
+                .collect(),
+            Batch::Unanswered(Some(message)) => whats
+                .map(|w| {
+                    let message = format!("{w}: {message}");
+                    (w, Probe::Failed { message, ms: 0 })
+                })
+                .collect(),
+            Batch::OneByOne => {
+                let mut out = Vec::with_capacity(stmts.len());
+                for (what, sql) in stmts {
+                    out.push((*what, self.rows(what, sql, &[]).await));
+                }
+                out
+            }
         }
-        let mut out = Vec::with_capacity(stmts.len());
-        for (what, sql) in stmts {
-            out.push((*what, self.rows(what, sql, &[]).await));
-        }
-        out
     }
 
-    /// One result set per statement, each with the time since the previous one began, or None.
-    async fn try_batch(&mut self, stmts: &[(&str, &str)]) -> Option<Vec<Probe<Rows>>> {
+    async fn try_batch(&mut self, stmts: &[(&str, &str)]) -> Batch {
         use futures_util::TryStreamExt;
-        let client = self.client.as_mut()?;
+        let Some(client) = self.client.as_mut().filter(|_| stmts.len() > 1) else {
+            return Batch::OneByOne;
+        };
         self.queries += stmts.len() as u32;
         let sql = stmts.iter().map(|(_, s)| *s).collect::<Vec<_>>().join("; ");
         let read = async {
             let mut stream = client.simple_query(sql).await?;
+            // Each result set with the time since the previous one began.
             let mut sets: Vec<(Rows, u64)> = Vec::new();
             let mut last = Instant::now();
             while let Some(item) = stream.try_next().await? {
@@ -265,21 +282,33 @@ impl Runner<'_> {
             Ok::<_, TdsError>(sets)
         };
         match tokio::time::timeout(self.timeout, read).await {
-            Ok(Ok(sets)) if sets.len() == stmts.len() => Some(
+            Ok(Ok(sets)) if sets.len() == stmts.len() => Batch::Answered(
                 sets.into_iter()
                     .map(|(rows, ms)| Probe::ok(rows, ms))
                     .collect(),
             ),
-            Ok(Ok(_)) => None,
-            Ok(Err(TdsError::Server(_))) => None,
-            // A timeout or a transport error leaves the stream in an unknown state: the
-            // statements sent again on their own reconnect first.
-            _ => {
+            Ok(Ok(_)) | Ok(Err(TdsError::Server(_))) => Batch::OneByOne,
+            // The stream is in an unknown state: this connection is not used again.
+            Ok(Err(e)) => {
                 self.client = None;
-                None
+                Batch::Unanswered(Some(self.spec.scrub(&error_text(&e))))
+            }
+            Err(_) => {
+                self.client = None;
+                Batch::Unanswered(None)
             }
         }
     }
+}
+
+/// What a T-SQL batch came to.
+enum Batch {
+    /// One result set per statement, in order.
+    Answered(Vec<Probe<Rows>>),
+    /// Ask each statement on its own.
+    OneByOne,
+    /// No answer within the limit (None), or the connection failed (its message).
+    Unanswered(Option<String>),
 }
 
 fn denied_hint(what: &str) -> &'static str {
