@@ -86,15 +86,8 @@ impl Runner<'_> {
         let mut answers: Vec<Answer<DB::Row>> = Vec::with_capacity(stmts.len());
         while answers.len() < stmts.len() {
             let rest = &stmts[answers.len()..];
-            if rest.len() == 1 {
-                let s = &rest[0];
-                let probe = self
-                    .probe(s.what, 1, sqlx::raw_sql(&s.sql).fetch_all(pool))
-                    .await;
-                answers.push(Answer {
-                    what: s.what,
-                    probe,
-                });
+            if let [s] = rest {
+                answers.push(self.alone(pool, s).await);
                 continue;
             }
             let sql = rest
@@ -144,13 +137,7 @@ impl Runner<'_> {
             {
                 // Not one result per statement: trust none of it, ask each on its own.
                 for s in rest {
-                    let probe = self
-                        .probe(s.what, 1, sqlx::raw_sql(&s.sql).fetch_all(pool))
-                        .await;
-                    answers.push(Answer {
-                        what: s.what,
-                        probe,
-                    });
+                    answers.push(self.alone(pool, s).await);
                 }
                 break;
             }
@@ -183,19 +170,30 @@ impl Runner<'_> {
                 }
                 break;
             }
-            let probe = match error.map(|e| self.classify(s.what, &e, ms)) {
-                Some(p @ (Probe::Denied { .. } | Probe::TimedOut { .. })) => p,
-                _ => {
-                    self.probe(s.what, 1, sqlx::raw_sql(&s.sql).fetch_all(pool))
-                        .await
-                }
-            };
-            answers.push(Answer {
-                what: s.what,
-                probe,
+            answers.push(match error.map(|e| self.classify(s.what, &e, ms)) {
+                Some(p @ (Probe::Denied { .. } | Probe::TimedOut { .. })) => Answer {
+                    what: s.what,
+                    probe: p,
+                },
+                _ => self.alone(pool, s).await,
             });
         }
         answers
+    }
+
+    /// One statement of a batch, sent on its own.
+    async fn alone<DB>(&self, pool: &sqlx::Pool<DB>, s: &Stmt) -> Answer<DB::Row>
+    where
+        DB: sqlx::Database,
+        for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    {
+        let probe = self
+            .probe(s.what, 1, sqlx::raw_sql(&s.sql).fetch_all(pool))
+            .await;
+        Answer {
+            what: s.what,
+            probe,
+        }
     }
 
     /// Queries sent so far.
@@ -230,6 +228,23 @@ impl Stmt {
 pub struct Answer<R> {
     pub what: &'static str,
     pub probe: Probe<Vec<R>>,
+}
+
+/// A batch's answers, read in the statements' order.
+pub struct Answers<R>(std::vec::IntoIter<Answer<R>>);
+
+impl<R> Answers<R> {
+    pub fn new(answers: Vec<Answer<R>>) -> Self {
+        Answers(answers.into_iter())
+    }
+
+    /// The next statement's answer; `what` names the statement expected, checked in debug
+    /// builds so the reading order cannot drift from the statements' order.
+    pub fn next(&mut self, what: &str) -> Answer<R> {
+        let a = self.0.next().unwrap_or_default();
+        debug_assert_eq!(a.what, what, "answers come in the statements' order");
+        a
+    }
 }
 
 impl<R> Default for Answer<R> {

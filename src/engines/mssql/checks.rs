@@ -1103,18 +1103,10 @@ mod tests {
         f.schema_permissions = Probe::ok(
             SchemaPermissions {
                 schema: "dbo".into(),
-                permissions: [
-                    "ALTER",
-                    "SELECT",
-                    "INSERT",
-                    "UPDATE",
-                    "DELETE",
-                    "REFERENCES",
-                    "EXECUTE",
-                ]
-                .into_iter()
-                .map(|p| (p.to_string(), true))
-                .collect(),
+                permissions: super::super::collect::SCHEMA_PERMS
+                    .into_iter()
+                    .map(|p| (p.to_string(), true))
+                    .collect(),
             },
             1,
         );

@@ -344,7 +344,8 @@ const DB_PERMS: [&str; 6] = [
     "SHOWPLAN",
 ];
 
-const SCHEMA_PERMS: [&str; 7] = [
+/// The schema permissions read (`HAS_PERMS_BY_NAME`), in order.
+pub(crate) const SCHEMA_PERMS: [&str; 7] = [
     "ALTER",
     "SELECT",
     "INSERT",

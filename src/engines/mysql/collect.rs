@@ -10,7 +10,7 @@ use crate::checks::{
     TlsFacts, TrustMode,
 };
 use crate::engines::CollectOptions;
-use crate::engines::sql::{Runner, Stmt, error_text};
+use crate::engines::sql::{Answers, Runner, Stmt, error_text};
 use crate::identity::{ServerIdentity, identify};
 use crate::net::{ConnectFailure, FailureKind, reach_server};
 use crate::probe::Probe;
@@ -148,25 +148,20 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         ),
     ];
     let local_before = crate::checks::epoch_now();
-    let mut answers = runner.batch(&pool, &stmts).await.into_iter();
-    // One answer per statement, in order.
-    let mut next = |what: &str| {
-        let a = answers.next().unwrap_or_default();
-        debug_assert_eq!(a.what, what, "answers come in the statements' order");
-        a
-    };
-    let first: Probe<FirstRow> = next("version and session").one();
+    let mut answers = Answers::new(runner.batch(&pool, &stmts).await);
+    let first: Probe<FirstRow> = answers.next("version and session").one();
     // The server read its clock in the first statement, whose answer comes first.
     let local_after = local_before + first.ms() as f64 / 1000.0;
-    let variables: Probe<Vec<(String, Option<String>)>> = next("SHOW GLOBAL VARIABLES").all();
-    let status: Probe<Vec<(String, Option<String>)>> = next("SHOW GLOBAL STATUS").all();
-    let ssl: Probe<Vec<(String, Option<String>)>> = next("SHOW SESSION STATUS").all();
+    let variables: Probe<Vec<(String, Option<String>)>> =
+        answers.next("SHOW GLOBAL VARIABLES").all();
+    let status: Probe<Vec<(String, Option<String>)>> = answers.next("SHOW GLOBAL STATUS").all();
+    let ssl: Probe<Vec<(String, Option<String>)>> = answers.next("SHOW SESSION STATUS").all();
     let database: Probe<Option<(String, String, String)>> =
-        next("information_schema.SCHEMATA").optional();
-    let tables: Probe<Vec<TableRow>> = next("information_schema.TABLES").all();
-    let grants: Probe<Vec<(String,)>> = next("SHOW GRANTS").all();
+        answers.next("information_schema.SCHEMATA").optional();
+    let tables: Probe<Vec<TableRow>> = answers.next("information_schema.TABLES").all();
+    let grants: Probe<Vec<(String,)>> = answers.next("SHOW GRANTS").all();
     let grants = grants.map(|rows| rows.into_iter().map(|r| r.0).collect::<Vec<_>>());
-    let tz: Probe<(Option<String>,)> = next("CONVERT_TZ").one();
+    let tz: Probe<(Option<String>,)> = answers.next("CONVERT_TZ").one();
     let tz = tz.map(|r| r.0);
     facts.common.version_raw = first.clone().map(|r| r.0);
     facts.session = first.clone().map(|r| Session {

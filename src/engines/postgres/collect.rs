@@ -9,7 +9,7 @@ use crate::checks::{
     TlsFacts, TrustMode,
 };
 use crate::engines::CollectOptions;
-use crate::engines::sql::{Runner, Stmt, error_text, pg_literal, pg_text_array};
+use crate::engines::sql::{Answers, Runner, Stmt, error_text, pg_literal, pg_text_array};
 use crate::identity::identify;
 use crate::net::{ConnectFailure, FailureKind, reach_server};
 use crate::probe::Probe;
@@ -156,26 +156,21 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         ));
     }
     let local_before = crate::checks::epoch_now();
-    let mut answers = runner.batch(&pool, &stmts).await.into_iter();
-    // One answer per statement, in order.
-    let mut next = |what: &str| {
-        let a = answers.next().unwrap_or_default();
-        debug_assert_eq!(a.what, what, "answers come in the statements' order");
-        a
-    };
-    let first: Probe<FirstRow> = next("version and session").one();
+    let mut answers = Answers::new(runner.batch(&pool, &stmts).await);
+    let first: Probe<FirstRow> = answers.next("version and session").one();
     // The server read its clock during the first statement, which ends the round trip's
     // first half and, with it, the batch's first answer.
     let local_after = local_before + first.ms() as f64 / 1000.0;
-    let settings: Probe<Vec<(String, String)>> = next("pg_settings").all();
-    let database: Probe<(String, String, String, i32, i64)> = next("pg_database").one();
-    let privileges: Probe<PrivRow> = next("privileges").one();
-    let tls: Probe<Option<SslRow>> = next("pg_stat_ssl").optional();
-    let activity: Probe<(i64,)> = next("pg_stat_activity").one();
+    let settings: Probe<Vec<(String, String)>> = answers.next("pg_settings").all();
+    let database: Probe<(String, String, String, i32, i64)> = answers.next("pg_database").one();
+    let privileges: Probe<PrivRow> = answers.next("privileges").one();
+    let tls: Probe<Option<SslRow>> = answers.next("pg_stat_ssl").optional();
+    let activity: Probe<(i64,)> = answers.next("pg_stat_activity").one();
     let activity = activity.map(|r| r.0);
-    let found: Probe<Vec<(String, String)>> = next("migration tables").all();
-    let installed: Option<Probe<Vec<ExtensionRow>>> =
-        required.is_empty().then(|| next("pg_extension").all());
+    let found: Probe<Vec<(String, String)>> = answers.next("migration tables").all();
+    let installed: Option<Probe<Vec<ExtensionRow>>> = required
+        .is_empty()
+        .then(|| answers.next("pg_extension").all());
 
     let version_num = first.value().map(|r| r.1.clone()).unwrap_or_default();
     let num: u32 = version_num.parse().unwrap_or(0);
