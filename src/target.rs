@@ -282,6 +282,21 @@ impl ConnSpec {
         Ok(())
     }
 
+    /// The host to reach over TCP: the URL's, else a `host=` parameter that is not a socket
+    /// directory (libpq's `postgres:///app?host=db`), else localhost. The one answer every
+    /// step (DNS, TCP, TLS inspection, the driver's login) uses.
+    pub fn tcp_host(&self) -> String {
+        self.host
+            .clone()
+            .or_else(|| {
+                self.params
+                    .get("host")
+                    .filter(|h| !h.starts_with('/'))
+                    .cloned()
+            })
+            .unwrap_or_else(|| "localhost".into())
+    }
+
     /// The default port of the engine, used when none is given.
     pub fn port_or_default(&self) -> u16 {
         self.port.unwrap_or(match self.engine {
@@ -296,7 +311,12 @@ impl ConnSpec {
     pub fn target_info(&self) -> TargetInfo {
         TargetInfo {
             engine: self.engine,
-            host: self.host.clone(),
+            // Where the TCP steps went; none for a file or a local socket.
+            host: self.host.clone().or_else(|| {
+                let socket = self.params.contains_key("socket")
+                    || self.params.get("host").is_some_and(|h| h.starts_with('/'));
+                (self.engine != Engine::Sqlite && !socket).then(|| self.tcp_host())
+            }),
             port: (self.engine != Engine::Sqlite).then(|| self.port_or_default()),
             database: self.database.clone(),
             user: self.user.clone(),
@@ -617,6 +637,21 @@ mod tests {
         let info = serde_json::to_string(&s.target_info()).unwrap();
         assert!(!info.contains("cret"));
         assert!(!format!("{s:?}").contains("cret"));
+    }
+
+    #[test]
+    fn tcp_host_takes_the_url_then_a_host_parameter_then_localhost() {
+        let host = |u: &str| ConnSpec::parse(u).unwrap().tcp_host();
+        assert_eq!(host("postgres://u@db.example.com/app"), "db.example.com");
+        assert_eq!(
+            host("postgres:///app?host=db.example.com"),
+            "db.example.com"
+        );
+        assert_eq!(
+            host("postgres:///app?host=/var/run/postgresql"),
+            "localhost"
+        );
+        assert_eq!(host("mssql://u@sql.example.com/app"), "sql.example.com");
     }
 
     #[test]

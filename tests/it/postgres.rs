@@ -47,6 +47,26 @@ fn healthy_database_passes_with_the_builtin_matrix() {
 }
 
 #[test]
+fn a_host_parameter_is_the_host_of_every_step() {
+    let Some(s) = require("local PostgreSQL", PgScratch::new("")) else {
+        return;
+    };
+    // libpq's form: no host in the URL, `host=` as a parameter. DNS, TCP, the TLS inspection
+    // and the login must all go there (the inspection once went to an empty name).
+    let (_, r, stdout, _) = check_json(&[&format!(
+        "postgres:///{}?host=127.0.0.1&user=postgres",
+        s.db
+    )]);
+    assert_eq!(status(&r, "postgres.connection"), "pass", "{stdout}");
+    let tls = finding(&r, "postgres.tls")["observed"].as_str().unwrap();
+    assert!(
+        tls.contains("subject CN="),
+        "the certificate was read: {tls}"
+    );
+    assert_eq!(r["target"]["host"], "127.0.0.1");
+}
+
+#[test]
 fn connect_only_user_fails_privileges_with_the_grants() {
     let Some(mut s) = require("local PostgreSQL", PgScratch::new("")) else {
         return;

@@ -429,7 +429,7 @@ pub(crate) fn config(spec: &ConnSpec) -> Result<(Config, TlsChoice), ConnectFail
         message,
     };
     let mut c = Config::new();
-    c.host(spec.host.as_deref().unwrap_or("localhost"));
+    c.host(spec.tcp_host());
     c.port(spec.port_or_default());
     if let Some(i) = spec.params.get("instance") {
         // Without SQL Browser the port decides; the name still goes in the login.
@@ -599,7 +599,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         common: crate::checks::CommonFacts::started(spec.target_info()),
         ..Default::default()
     };
-    let host = spec.host.clone().unwrap_or_else(|| "localhost".into());
+    let host = spec.tcp_host();
     let reached = match reach_server(
         &host,
         spec.port_or_default(),

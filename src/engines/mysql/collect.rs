@@ -38,9 +38,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     };
     let mode = ssl_mode_name(spec);
     let socket = spec.params.get("socket").cloned();
+    let host = spec.tcp_host();
     let mut reached = None;
     if socket.is_none() {
-        let host = spec.host.clone().unwrap_or_else(|| "localhost".into());
         match reach_server(
             &host,
             spec.port_or_default(),
@@ -86,7 +86,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         });
     // The TLS layer is inspected on a connection of our own (the SSL request packet, no
     // credentials), alongside the driver's login.
-    let host = spec.host.clone().unwrap_or_else(|| "localhost".into());
     let ca = ["ssl-ca", "ssl_ca"]
         .iter()
         .find_map(|k| spec.params.get(*k))
@@ -425,7 +424,7 @@ fn connect_options(
         .timezone(None);
     o = match socket {
         Some(path) => o.socket(path),
-        None => o.host(spec.host.as_deref().unwrap_or("localhost")),
+        None => o.host(&spec.tcp_host()),
     };
     if let Some(u) = &spec.user {
         o = o.username(u);

@@ -39,13 +39,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         .get("host")
         .filter(|h| h.starts_with('/'))
         .cloned();
+    let host = spec.tcp_host();
     let mut reached = None;
     if socket.is_none() {
-        let host = spec
-            .host
-            .clone()
-            .or_else(|| spec.params.get("host").cloned())
-            .unwrap_or_default();
         match reach_server(
             &host,
             spec.port_or_default(),
@@ -100,7 +96,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
             })
         });
     // The TLS layer is inspected on a connection of our own, alongside the driver's login.
-    let host = spec.host.clone().unwrap_or_default();
     let ca = spec.params.get("sslrootcert").map(std::path::PathBuf::from);
     let inspect = (socket.is_none() && sslmode != "disable").then(|| crate::net::Inspect {
         host: &host,
@@ -423,7 +418,7 @@ fn connect_options(
         .statement_cache_capacity(0);
     o = match socket {
         Some(dir) => o.socket(dir),
-        None => o.host(spec.host.as_deref().unwrap_or("localhost")),
+        None => o.host(&spec.tcp_host()),
     };
     if let Some(u) = &spec.user {
         o = o.username(u);
