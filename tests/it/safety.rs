@@ -309,8 +309,13 @@ fn no_password_leaves_in_any_failure_mode_or_format() {
         format!("Server=tcp:127.0.0.1,{refused};Database=app;User Id=sa;Password={MARK};Bogus=1"),
         format!("jdbc:sqlserver://127.0.0.1:{refused};user=sa;password={MARK};nonsense"),
     ];
-    if let Ok(url) = embedded_pg(18) {
-        urls.push(url.replace("precheck-test-pw", MARK));
+    // A real password check (scram) that refuses: the one authentication failure here.
+    let Some(pg18) = require("PostgreSQL 18 (embedded)", embedded_pg(18)) else {
+        return;
+    };
+    urls.push(pg18.replace("precheck-test-pw", MARK));
+    for u in &urls {
+        assert!(u.contains(MARK), "the marker must be in every input: {u}");
     }
     let dir = tempfile::tempdir().unwrap();
     for url in &urls {
