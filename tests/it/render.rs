@@ -226,30 +226,41 @@ fn render_refuses_bad_reports_with_exit_2() {
 }
 
 #[test]
-fn check_writes_html_and_junit_too() {
+fn check_o_picks_the_format_by_extension() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let html = dir.path().join("report.html");
-    let xml = dir.path().join("report.xml");
-    for (format, file) in [("html", &html), ("junit", &xml)] {
+    for ext in ["html", "xml", "md", "json"] {
+        let file = dir.path().join(format!("report.{ext}"));
+        // No --format: the terminal gets the table, the file the format its name asks for.
         let out = bin()
-            .args(["check", "sqlite::memory:", "--format", format, "-o"])
-            .arg(file)
+            .args(["check", "sqlite::memory:", "-o"])
+            .arg(&file)
             .output()
             .expect("run");
-        assert!(
-            matches!(out.status.code(), Some(0 | 1)),
-            "check --format {format}"
-        );
+        assert_eq!(out.status.code(), Some(0), "check -o report.{ext}");
         let stdout = String::from_utf8(out.stdout).expect("UTF-8");
-        let written = std::fs::read_to_string(file).expect("written by extension");
-        match format {
+        assert!(
+            stdout.contains("Result: WARN"),
+            "the table on stdout: {stdout}"
+        );
+        let written = std::fs::read_to_string(&file).expect("written");
+        match ext {
             "html" => {
-                assert!(stdout.starts_with("<!DOCTYPE html>"));
                 assert!(written.starts_with("<!DOCTYPE html>"));
+                assert!(written.contains("sqlite.journal-mode"));
             }
+            "xml" => {
+                let doc = roxmltree::Document::parse(&written).expect("-o .xml is JUnit XML");
+                assert!(
+                    doc.descendants().any(|n| n.has_tag_name("testcase")
+                        && n.attribute("name") == Some("sqlite.connection")),
+                    "{written}"
+                );
+            }
+            "md" => assert!(written.contains("| `sqlite.writability` |"), "{written}"),
             _ => {
-                roxmltree::Document::parse(&stdout).expect("stdout is XML");
-                roxmltree::Document::parse(&written).expect("-o .xml is JUnit XML");
+                let r: serde_json::Value = serde_json::from_str(&written).expect("JSON");
+                validate(&r);
+                assert_eq!(r["summary"]["warn"], 1);
             }
         }
     }
