@@ -106,8 +106,11 @@ impl Drop for GlobalSetting {
             format!("'{}'", self.old.replace('\'', "''"))
         };
         let restored = root_sql(&format!("SET GLOBAL {} = {value}", self.name));
-        if let Err(e) = restored {
-            eprintln!("could not restore {} to {value}: {e}", self.name);
+        // A global left changed would fail later tests far from the cause: fail here.
+        if let Err(e) = restored
+            && !std::thread::panicking()
+        {
+            panic!("could not restore {} to {value}: {e}", self.name);
         }
     }
 }

@@ -1331,7 +1331,8 @@ mod tests {
             (t.encryption, t.trust_server_certificate),
             (EncryptionLevel::Off, true)
         );
-        let ca = std::env::temp_dir().join("byod-precheck-mssql-test-ca.pem");
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, "not really a certificate").unwrap();
         let t = cfg(&format!("mssql://sa:pw@db/app?ca={}", ca.display())).unwrap();
         assert!(t.ca_file);

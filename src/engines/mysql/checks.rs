@@ -1676,6 +1676,10 @@ mod tests {
         let json = serde_json::to_string(&f).unwrap();
         let back: MysqlFacts = serde_json::from_str(&json).unwrap();
         assert_eq!(back, f);
+        // Replay (evaluation of saved facts) gives the same findings as the first run.
+        let m = Matrix::builtin();
+        assert_eq!(report(&back, &m).checks, report(&f, &m).checks);
+        assert!(!report(&f, &m).checks.is_empty());
     }
 
     #[test]
