@@ -14,7 +14,7 @@ use crate::checks::{
     Capability, ClockFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts, TlsFacts, TrustMode,
 };
 use crate::engines::CollectOptions;
-use crate::identity::{ServerIdentity, identify};
+use crate::identity::{ServerIdentity, identify_probe};
 use crate::net::{ConnectFailure, FailureKind, ms_since, reach_server};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
@@ -976,8 +976,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
 }
 
 fn identity(facts: &MssqlFacts, host: &str) -> Probe<ServerIdentity> {
-    let (Probe::Ok { value: raw, ms }, Some(p)) = (&facts.common.version_raw, facts.server.value())
-    else {
+    // The banner and the properties come from one row: without them, the version's failure.
+    let Some(p) = facts.server.value() else {
         return facts.common.version_raw.failure();
     };
     let ee = p.engine_edition.map(|e| e.to_string());
@@ -996,13 +996,7 @@ fn identity(facts: &MssqlFacts, host: &str) -> Probe<ServerIdentity> {
             hints.push((k, v));
         }
     }
-    match identify(Engine::Mssql, raw, &hints) {
-        Ok(id) => Probe::ok(id, *ms),
-        Err(e) => Probe::Failed {
-            message: e.to_string(),
-            ms: *ms,
-        },
-    }
+    identify_probe(Engine::Mssql, &facts.common.version_raw, &hints)
 }
 
 /// TLS as the server saw it (`encrypt_option`), and how the client trusted the certificate. When

@@ -11,7 +11,7 @@ use crate::checks::{
 };
 use crate::engines::CollectOptions;
 use crate::engines::sql::{Answers, Runner, Stmt, error_text};
-use crate::identity::{ServerIdentity, identify};
+use crate::identity::{ServerIdentity, identify_probe};
 use crate::net::{ConnectFailure, FailureKind, reach_server};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
@@ -256,36 +256,25 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     };
 
     // Identity needs the version and the markers compatible engines leave in the variables.
-    facts.common.identity = match &facts.common.version_raw {
-        Probe::Ok { value, ms } => {
-            let comment = first.value().and_then(|r| r.1.clone()).unwrap_or_default();
-            let mut hints: Vec<(&str, &str)> = vec![("version_comment", comment.as_str())];
-            for k in [
-                "aurora_version",
-                "tidb_version",
-                "memsql_version",
-                "version_compile_os",
-                "version_compile_machine",
-            ] {
-                if let Some(v) = s.get(k) {
-                    hints.push((k, v));
-                }
-            }
-            if s.keys()
-                .any(|k| k.starts_with("azure") || k == "aad_auth_only")
-            {
-                hints.push(("managed", "azure"));
-            }
-            match identify(Engine::Mysql, value, &hints) {
-                Ok(id) => Probe::ok(id, *ms),
-                Err(e) => Probe::Failed {
-                    message: e.to_string(),
-                    ms: *ms,
-                },
-            }
+    let comment = first.value().and_then(|r| r.1.clone()).unwrap_or_default();
+    let mut hints: Vec<(&str, &str)> = vec![("version_comment", comment.as_str())];
+    for k in [
+        "aurora_version",
+        "tidb_version",
+        "memsql_version",
+        "version_compile_os",
+        "version_compile_machine",
+    ] {
+        if let Some(v) = s.get(k) {
+            hints.push((k, v));
         }
-        other => other.failure(),
-    };
+    }
+    if s.keys()
+        .any(|k| k.starts_with("azure") || k == "aad_auth_only")
+    {
+        hints.push(("managed", "azure"));
+    }
+    facts.common.identity = identify_probe(Engine::Mysql, &facts.common.version_raw, &hints);
     facts.common.settings = settings;
     if let Some(id) = facts.common.identity.value() {
         let charset = facts

@@ -10,7 +10,7 @@ use crate::checks::{
 };
 use crate::engines::CollectOptions;
 use crate::engines::sql::{Answers, Runner, Stmt, error_text, pg_literal, pg_text_array};
-use crate::identity::identify;
+use crate::identity::identify_probe;
 use crate::net::{ConnectFailure, FailureKind, reach_server};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
@@ -278,32 +278,21 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     let managed = managed_marker(&s);
     facts.extensions = extensions;
     facts.common.settings = settings_map;
-    facts.common.identity = match &facts.common.version_raw {
-        Probe::Ok { value, ms } => {
-            let mut hints: Vec<(&str, &str)> = vec![("server_version_num", version_num.as_str())];
-            let (citus, timescale) = (installed("citus"), installed("timescaledb"));
-            if let Some(v) = &citus {
-                hints.push(("citus_version", v));
-            }
-            if let Some(v) = &timescale {
-                hints.push(("timescaledb_version", v));
-            }
-            if let Some(m) = managed {
-                hints.push(("managed", m));
-            }
-            if let Some(a) = &aurora {
-                hints.push(("aurora_version", a));
-            }
-            match identify(Engine::Postgres, value, &hints) {
-                Ok(id) => Probe::ok(id, *ms),
-                Err(e) => Probe::Failed {
-                    message: e.to_string(),
-                    ms: *ms,
-                },
-            }
-        }
-        other => other.failure(),
-    };
+    let mut hints: Vec<(&str, &str)> = vec![("server_version_num", version_num.as_str())];
+    let (citus, timescale) = (installed("citus"), installed("timescaledb"));
+    if let Some(v) = &citus {
+        hints.push(("citus_version", v));
+    }
+    if let Some(v) = &timescale {
+        hints.push(("timescaledb_version", v));
+    }
+    if let Some(m) = managed {
+        hints.push(("managed", m));
+    }
+    if let Some(a) = &aurora {
+        hints.push(("aurora_version", a));
+    }
+    facts.common.identity = identify_probe(Engine::Postgres, &facts.common.version_raw, &hints);
     let captured = defaults.lock().map(|g| g.clone()).unwrap_or_default();
     if let (Some(d), Probe::Ok { value, .. }) = (&captured, &mut facts.common.settings) {
         // pg_settings shows our session's values for these; report the server's.

@@ -5,7 +5,7 @@ use crate::Engine;
 use crate::checks::{Capability, CommonFacts, MigrationHistory, ReadOnlyFacts};
 use crate::engines::CollectOptions;
 use crate::engines::sql::{Runner, error_text};
-use crate::identity::identify;
+use crate::identity::identify_probe;
 use crate::net::{ConnectFailure, FailureKind, ms_since};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
@@ -100,16 +100,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
             sqlx::query_scalar::<_, String>("SELECT sqlite_version()").fetch_one(&mut conn),
         )
         .await;
-    facts.common.identity = match &version {
-        Probe::Ok { value, ms } => match identify(Engine::Sqlite, value, &[]) {
-            Ok(id) => Probe::ok(id, *ms),
-            Err(e) => Probe::Failed {
-                message: e.to_string(),
-                ms: *ms,
-            },
-        },
-        other => other.failure(),
-    };
+    facts.common.identity = identify_probe(Engine::Sqlite, &version, &[]);
     facts.common.version_raw = version;
     facts.pragmas = runner
         .probe(
