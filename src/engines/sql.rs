@@ -300,6 +300,21 @@ impl<R: sqlx::Row> Answer<R> {
     }
 }
 
+/// A T-SQL Unicode string literal: T-SQL has no backslash escapes, so doubling quotes is all.
+pub fn tsql_literal(v: &str) -> String {
+    format!("N'{}'", v.replace('\'', "''"))
+}
+
+/// A T-SQL identifier, bracket-quoted: `[a]]b]`.
+pub fn tsql_ident(name: &str) -> String {
+    format!("[{}]", name.replace(']', "]]"))
+}
+
+/// A MySQL identifier, backtick-quoted: `` `a``b` ``.
+pub fn mysql_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
 /// A PostgreSQL string literal for a batch: `E'…'` reads backslashes the same way whatever
 /// `standard_conforming_strings` says, so doubling quotes and backslashes is enough.
 pub fn pg_literal(v: &str) -> String {

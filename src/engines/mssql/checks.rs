@@ -19,10 +19,7 @@ pub const EXPRESS_LIMIT_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 /// Databases that belong to the server, not to an application.
 const SYSTEM_DATABASES: &[&str] = &["master", "model", "msdb", "tempdb"];
 
-/// Quotes an identifier for a statement we print: `[name]`.
-pub fn ident(name: &str) -> String {
-    format!("[{}]", name.replace(']', "]]"))
-}
+pub use crate::engines::sql::tsql_ident as ident;
 
 fn tls_remedy(cause: &str) -> String {
     let why = match cause {
@@ -871,7 +868,7 @@ pub static CHECKS: &[Check<MssqlFacts>] = &[
         category: Category::Writability,
         title: "A scratch table can be created (with --probe-write)",
         doc: "Only with --probe-write: in a transaction with XACT_ABORT ON, creates a uniquely named table in the user's schema, inserts a row and rolls back (SQL Server DDL is transactional, so nothing stays), then checks with OBJECT_ID that nothing is left and reports any leftover with the DROP TABLE to run. Proves CREATE TABLE, ALTER on the schema and writability for real. Without the flag it skips.",
-        asks: "SET XACT_ABORT ON; BEGIN TRANSACTION; CREATE TABLE [dbo].[byod_precheck_...] (...); INSERT ...; ROLLBACK; SELECT OBJECT_ID(...)",
+        asks: "SET XACT_ABORT ON; BEGIN TRANSACTION; CREATE TABLE [dbo].[byod_precheck_probe_...] (...); INSERT ...; ROLLBACK; SELECT OBJECT_ID(...)",
         run: write_probe,
     },
     Check {

@@ -14,6 +14,7 @@ use crate::checks::{
     Capability, ClockFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts, TlsFacts, TrustMode,
 };
 use crate::engines::CollectOptions;
+use crate::engines::sql::{tsql_ident, tsql_literal};
 use crate::identity::{ServerIdentity, identify_probe};
 use crate::net::{ConnectFailure, FailureKind, ms_since, reach_server};
 use crate::probe::Probe;
@@ -354,11 +355,6 @@ pub(crate) const SCHEMA_PERMS: [&str; 7] = [
     "REFERENCES",
     "EXECUTE",
 ];
-
-/// A T-SQL Unicode string literal: T-SQL has no backslash escapes, so doubling quotes is all.
-fn tsql_literal(v: &str) -> String {
-    format!("N'{}'", v.replace('\'', "''"))
-}
 
 /// The first row of a statement's rows; a statement that returned none failed.
 fn first_row(answer: Option<(&str, Probe<Rows>)>) -> Probe<Vec<Val>> {
@@ -1081,13 +1077,10 @@ const MIGRATION_TABLES: &[(&str, &str, &str)] = &[
 /// Creates a uniquely named table in a transaction and rolls it back (SQL Server DDL is
 /// transactional), then makes sure nothing is left.
 async fn write_probe(r: &mut Runner<'_>, schema: &str) -> Probe<WriteProbe> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
     let table = format!(
         "{}.{}",
-        bracket(schema),
-        bracket(&format!("byod_precheck_{}_{nanos}", std::process::id()))
+        tsql_ident(schema),
+        tsql_ident(&crate::engines::sql::scratch_name())
     );
     // XACT_ABORT: any error rolls the whole transaction back at once.
     let sql = format!(
@@ -1097,40 +1090,29 @@ async fn write_probe(r: &mut Runner<'_>, schema: &str) -> Probe<WriteProbe> {
          ROLLBACK TRANSACTION; SELECT 1"
     );
     let done = r.rows("write probe", &sql, &[]).await;
-    let left = r
-        .row(
+    // Whether the table is still there: None when that could not be read.
+    async fn still_there(r: &mut Runner<'_>, table: &str) -> Option<bool> {
+        r.row(
             "write probe leftover",
             "SELECT CASE WHEN OBJECT_ID(@P1) IS NULL THEN 0 ELSE 1 END",
-            &[&table.as_str()],
+            &[&table],
         )
-        .await;
-    let mut leftover = left
+        .await
         .value()
         .and_then(|row| row.first())
-        .is_some_and(Val::flag);
+        .map(Val::flag)
+    }
+    let mut leftover = still_there(r, &table).await.unwrap_or(false);
     if leftover {
         let _ = r
             .rows("write probe cleanup", &format!("DROP TABLE {table}"), &[])
             .await;
-        leftover = r
-            .row(
-                "write probe leftover",
-                "SELECT CASE WHEN OBJECT_ID(@P1) IS NULL THEN 0 ELSE 1 END",
-                &[&table.as_str()],
-            )
-            .await
-            .value()
-            .and_then(|row| row.first())
-            .is_none_or(Val::flag);
+        leftover = still_there(r, &table).await.unwrap_or(true);
     }
     match done {
         Probe::Ok { ms, .. } => Probe::ok(WriteProbe { table, leftover }, ms),
         other => other.map(|_| WriteProbe { table, leftover }),
     }
-}
-
-fn bracket(name: &str) -> String {
-    format!("[{}]", name.replace(']', "]]"))
 }
 
 /// Where the migration tools' history tables are (read with the first batch).
@@ -1167,7 +1149,7 @@ async fn migrations(r: &mut Runner<'_>, found: Probe<Rows>) -> Probe<Vec<Migrati
             continue;
         };
         // The names come from the catalog and are bracket-quoted.
-        let qualified = format!("{}.{}", bracket(&schema), bracket(&table));
+        let qualified = format!("{}.{}", tsql_ident(&schema), tsql_ident(&table));
         let latest = r
             .row(
                 &format!("{table} history"),

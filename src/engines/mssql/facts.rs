@@ -151,7 +151,7 @@ pub struct AzureTier {
 /// What `--probe-write` did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WriteProbe {
-    /// The scratch table, `[schema].[byod_precheck_...]`.
+    /// The scratch table, `[schema].[byod_precheck_probe_...]`.
     pub table: String,
     /// Still there after the rollback (and after our attempt to drop it).
     pub leftover: bool,

@@ -11,10 +11,7 @@ use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
 use std::collections::BTreeSet;
 
-/// Quotes an identifier with backticks for a statement we print.
-pub fn bt(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
-}
+pub use crate::engines::sql::mysql_ident as bt;
 
 /// An account as a GRANT names it: `'app'@'%'`, from `CURRENT_USER()` (`app@%`).
 fn account(f: &MysqlFacts) -> String {

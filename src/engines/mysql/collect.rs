@@ -719,7 +719,7 @@ async fn migrations(
         let Some((tool, _, sql)) = MIGRATION_TABLES.iter().find(|(_, t, _)| *t == lower) else {
             continue;
         };
-        let sql = sql.replace("{t}", &format!("`{}`", name.replace('`', "``")));
+        let sql = sql.replace("{t}", &crate::engines::sql::mysql_ident(name));
         let latest = runner
             .probe(
                 &format!("{name} history"),
