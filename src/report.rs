@@ -277,6 +277,14 @@ fn upgrade(
 }
 
 impl Report {
+    /// What the client must act on: the failed, errored and warned findings, worst first
+    /// (check order within a status). Every renderer's "to fix" list is this one.
+    pub fn needs_attention(&self) -> Vec<&Finding> {
+        let mut v: Vec<&Finding> = self.checks.iter().filter(|f| f.status.rank() > 0).collect();
+        v.sort_by_key(|f| std::cmp::Reverse(f.status.rank()));
+        v
+    }
+
     /// Reads a report of this schema version or an older one still supported (upgraded on the
     /// way in); refuses newer versions and reports without a version with a clear message.
     pub fn from_json(bytes: &[u8]) -> Result<Report, ReportReadError> {

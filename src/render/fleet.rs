@@ -39,12 +39,13 @@ pub fn render(s: &FleetSummary, out: &mut dyn Write) -> io::Result<()> {
     let n = &s.targets;
     writeln!(
         out,
-        "{} targets in {} ms: {} pass, {} warn, {} fail, {} error; {} queries",
+        "{} targets in {} ms: {} pass, {} warn, {} fail, {} skip, {} error; {} queries",
         s.entries.len(),
         s.duration_ms,
-        n.pass + n.skip,
+        n.pass,
         n.warn,
         n.fail,
+        n.skip,
         n.error,
         s.queries
     )

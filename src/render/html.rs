@@ -7,7 +7,7 @@ use crate::registry::Category;
 use crate::render::table::label;
 use crate::render::{ATTENTION_ORDER, attention, target_place};
 use crate::report::{Finding, Report};
-use crate::status::Status;
+
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use std::io::{self, Write};
 
@@ -165,12 +165,7 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "</div>")?;
 
     // What to tell the client: everything that is not a pass, worst first, with its fix.
-    let mut todo: Vec<&Finding> = r
-        .checks
-        .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Error | Status::Warn))
-        .collect();
-    todo.sort_by_key(|f| attention(f.status));
+    let todo = r.needs_attention();
     writeln!(out, "<section id=\"attention\"><h2>Needs attention</h2>")?;
     if todo.is_empty() {
         writeln!(out, "<p>Nothing: every check passed or does not apply.</p>")?;
@@ -319,6 +314,7 @@ fn anchor(id: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::Summary;
+    use crate::status::Status;
 
     fn sample() -> Report {
         let text = include_str!("../../reports/examples/postgres-15-restricted.json");

@@ -2,9 +2,9 @@
 //! (worst first, each fix as code the client can copy), then every check in a folded table.
 
 use crate::render::table::label;
-use crate::render::{ATTENTION_ORDER, attention, target_place};
-use crate::report::{Finding, Report};
-use crate::status::Status;
+use crate::render::{ATTENTION_ORDER, target_place};
+use crate::report::Report;
+
 use std::io::{self, Write};
 
 /// Escapes prose so Markdown keeps it as written: emphasis, links and HTML tags stay literal.
@@ -94,12 +94,7 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         r.schema_version
     )?;
 
-    let mut todo: Vec<&Finding> = r
-        .checks
-        .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Error | Status::Warn))
-        .collect();
-    todo.sort_by_key(|f| attention(f.status));
+    let todo = r.needs_attention();
     if todo.is_empty() {
         writeln!(
             out,

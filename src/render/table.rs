@@ -29,19 +29,7 @@ pub fn label(s: Status) -> &'static str {
 
 /// Writes the table.
 pub fn render(r: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let t = &r.target;
-    let place = match (&t.host, &t.path) {
-        (Some(h), _) => format!(
-            "{}://{}{}:{}/{}",
-            t.engine,
-            t.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
-            h,
-            t.port.unwrap_or(0),
-            t.database.as_deref().unwrap_or("")
-        ),
-        (None, Some(p)) => format!("sqlite://{p}"),
-        _ => t.engine.to_string(),
-    };
+    let place = super::target_place(r);
     writeln!(out, "Target:  {place}")?;
     match &r.server {
         Some(s) => writeln!(
@@ -92,11 +80,9 @@ pub fn render(r: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{table}")?;
 
     let fixes: Vec<_> = r
-        .checks
-        .iter()
-        .filter(|f| {
-            matches!(f.status, Status::Fail | Status::Error | Status::Warn) && f.remedy.is_some()
-        })
+        .needs_attention()
+        .into_iter()
+        .filter(|f| f.remedy.is_some())
         .collect();
     if !fixes.is_empty() {
         writeln!(out, "\nHow to fix:")?;
