@@ -493,9 +493,22 @@ pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
                 "Enable TLS on the server and connect with {secure_option}."
             )));
     }
-    let mut observed = vec![t.protocol.clone().unwrap_or_else(|| "TLS".into())];
-    if let Some(c) = &t.cipher {
-        observed.push(c.clone());
+    // The handshake we inspected names the protocol, cipher and certificate expiry; what the
+    // session reports fills in where there was no inspection (SQL Server's session only says
+    // that it is encrypted; PostgreSQL's, neither expiry nor issuer).
+    let inspected = c.connection.tls.as_ref();
+    let protocol = inspected
+        .and_then(|i| i.protocol.clone())
+        .or_else(|| t.protocol.clone());
+    let cipher = inspected
+        .and_then(|i| i.cipher.clone())
+        .or_else(|| t.cipher.clone());
+    let expires = inspected
+        .and_then(|i| i.expires_in_days)
+        .or(t.cert_expires_in_days);
+    let mut observed = vec![protocol.clone().unwrap_or_else(|| "TLS".into())];
+    if let Some(c) = cipher {
+        observed.push(c);
     }
     if let Some(b) = t.bits {
         observed.push(format!("{b} bits"));
@@ -509,10 +522,9 @@ pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
             TrustMode::None => "none",
         }
     ));
-    if let Some(d) = t.cert_expires_in_days {
+    if let Some(d) = expires {
         observed.push(format!("expires in {d} days"));
     }
-    let inspected = c.connection.tls.as_ref();
     if let Some(i) = inspected {
         if let Some(s) = &i.subject {
             observed.push(format!("subject {s}"));
@@ -528,17 +540,16 @@ pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
     }
     let would_fail = inspected.and_then(|i| i.verification_error.clone());
     let observed = observed.join(", ");
-    let old = t
-        .protocol
+    let old = protocol
         .as_deref()
         .is_some_and(|p| p.contains("1.0") || p.contains("1.1") || p.starts_with("SSL"));
-    let v = if let Some(d) = t.cert_expires_in_days.filter(|d| *d < 0) {
+    let v = if let Some(d) = expires.filter(|d| *d < 0) {
         Verdict::fail(format!("the server certificate expired {} days ago", -d))
             .remedy("Renew the server certificate.")
     } else if old {
         Verdict::warn(format!(
             "{} is obsolete",
-            t.protocol.as_deref().unwrap_or("the TLS version")
+            protocol.as_deref().unwrap_or("the TLS version")
         ))
         .remedy("Allow TLS 1.2 or newer on the server (ssl_min_protocol_version / tls_version).")
     } else if t.trust == TrustMode::NotVerified {
@@ -548,7 +559,7 @@ pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
             would_fail.as_ref().map(|w| format!("; verification would fail: {w}")).unwrap_or_default()
         ))
         .remedy(format!("Connect with {secure_option} and the server's CA certificate."))
-    } else if let Some(d) = t.cert_expires_in_days.filter(|d| *d < 30) {
+    } else if let Some(d) = expires.filter(|d| *d < 30) {
         Verdict::warn(format!("the server certificate expires in {d} days"))
             .remedy("Renew the server certificate.")
     } else {

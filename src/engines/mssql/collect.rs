@@ -864,14 +864,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         net_transport: row.get(2).and_then(Val::text),
     });
     facts.common.tls = tls_facts(&facts.connection_info, tls);
-    if let (Probe::Ok { value, .. }, Some(i)) =
-        (&mut facts.common.tls, &facts.common.connection.tls)
-        && value.in_use
-    {
-        value.cert_expires_in_days = i.expires_in_days;
-        value.protocol = i.protocol.clone().or(value.protocol.take());
-        value.cipher = i.cipher.clone();
-    }
 
     facts.host = first_row(b2.next()).map(|row| HostInfo {
         platform: row.first().and_then(Val::text).unwrap_or_default(),

@@ -998,6 +998,32 @@ mod tests {
     }
 
     #[test]
+    fn certificate_expiry_comes_from_the_inspected_handshake() {
+        // pg_stat_ssl says nothing of the certificate: the inspection does.
+        let mut f = healthy();
+        f.common.connection.tls = Some(crate::tlsprobe::TlsInspection {
+            offered: true,
+            protocol: Some("TLSv1.3".into()),
+            expires_in_days: Some(10),
+            ..Default::default()
+        });
+        let r = builtin(&f);
+        let t = get(&r, "postgres.tls");
+        assert_eq!(t.status, Status::Warn, "{t:?}");
+        assert!(
+            t.observed
+                .as_deref()
+                .unwrap_or("")
+                .contains("expires in 10 days")
+        );
+        f.common.connection.tls.as_mut().unwrap().expires_in_days = Some(-3);
+        let r = builtin(&f);
+        let t = get(&r, "postgres.tls");
+        assert_eq!(t.status, Status::Fail);
+        assert!(t.message.contains("expired 3 days ago"), "{}", t.message);
+    }
+
+    #[test]
     fn pool_headroom() {
         let mut f = healthy();
         f.common.connections = Probe::ok(

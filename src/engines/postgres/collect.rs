@@ -229,11 +229,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     });
     facts.privileges = privileges;
     facts.common.tls = tls.map(|row| tls_facts(row, sslmode));
-    if let (Probe::Ok { value, .. }, Some(i)) =
-        (&mut facts.common.tls, &facts.common.connection.tls)
-    {
-        value.cert_expires_in_days = i.expires_in_days;
-    }
     let s = settings_map.value().cloned().unwrap_or_default();
     let int = |k: &str| s.get(k).and_then(|v| v.parse::<u64>().ok());
     facts.common.connections = match (activity, int("max_connections")) {
