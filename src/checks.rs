@@ -110,6 +110,16 @@ pub struct ReadOnlyFacts {
     pub reasons: Vec<String>,
 }
 
+impl ReadOnlyFacts {
+    /// Read-only exactly when there is a reason to be: the collectors' one way to build it.
+    pub fn from_reasons(reasons: Vec<String>) -> Self {
+        ReadOnlyFacts {
+            read_only: !reasons.is_empty(),
+            reasons,
+        }
+    }
+}
+
 /// Connection slots.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionSlots {

@@ -827,10 +827,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         if !d.state.is_empty() && !d.state.eq_ignore_ascii_case("ONLINE") {
             reasons.push(format!("state {}", d.state));
         }
-        ReadOnlyFacts {
-            read_only: !reasons.is_empty(),
-            reasons,
-        }
+        ReadOnlyFacts::from_reasons(reasons)
     });
 
     let configs = b2.next().map(|a| a.1).unwrap_or_default();

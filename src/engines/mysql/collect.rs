@@ -569,10 +569,7 @@ pub(crate) fn read_only(s: &BTreeMap<String, String>) -> ReadOnlyFacts {
             reasons.push(why.to_string());
         }
     }
-    ReadOnlyFacts {
-        read_only: !reasons.is_empty(),
-        reasons,
-    }
+    ReadOnlyFacts::from_reasons(reasons)
 }
 
 /// Name, engine, row format, collation, data + index bytes.

@@ -309,13 +309,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
                         .to_string(),
                 );
             }
-            Probe::ok(
-                ReadOnlyFacts {
-                    read_only: !reasons.is_empty(),
-                    reasons,
-                },
-                0,
-            )
+            Probe::ok(ReadOnlyFacts::from_reasons(reasons), 0)
         }
         None => Probe::Failed {
             message: "the session settings were not captured".into(),

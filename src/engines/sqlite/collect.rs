@@ -191,10 +191,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
         if mode == Some("ro") || spec.params.contains_key("immutable") {
             reasons.push("opened with mode=ro / immutable".to_string());
         }
-        ReadOnlyFacts {
-            read_only: !reasons.is_empty(),
-            reasons,
-        }
+        ReadOnlyFacts::from_reasons(reasons)
     });
     facts.common.tls = Probe::not_collected("not applicable: SQLite is a local file");
     facts.common.clock = Probe::not_collected("not applicable: SQLite runs in this process");
