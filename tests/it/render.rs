@@ -46,7 +46,20 @@ fn assert_format(name: &str, r: &Report, format: Format, out: &str) {
             let back = Report::from_json(out.as_bytes()).expect("JSON output loads");
             assert_eq!(&back, r, "{name}: JSON round trip");
         }
-        Format::Table => assert!(out.contains("Result:"), "{name}: table result line"),
+        Format::Table => {
+            assert!(out.contains("Result:"), "{name}: table result line");
+            // One row per finding, each opening with its status (long ids wrap in their cell).
+            let rows = out
+                .lines()
+                .filter(|l| {
+                    let l = l.trim_start();
+                    ["PASS ", "WARN ", "FAIL ", "SKIP ", "ERROR "]
+                        .iter()
+                        .any(|s| l.starts_with(s))
+                })
+                .count();
+            assert_eq!(rows, r.checks.len(), "{name}: rows in the table\n{out}");
+        }
         Format::Markdown => {
             assert!(out.starts_with("## Database precheck"), "{name}: markdown");
             for f in &r.checks {

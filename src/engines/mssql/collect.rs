@@ -1025,7 +1025,6 @@ fn tls_facts(conn: &Probe<ConnectionInfo>, t: TlsChoice) -> Probe<TlsFacts> {
     }
 }
 
-/// Records a connection failure; every other probe stays "not collected".
 /// Records a connection failure; the other checks are then skipped (see `registry::evaluate`).
 pub(super) fn failed(mut facts: MssqlFacts, f: ConnectFailure) -> MssqlFacts {
     facts.common.connection.failure = Some(f);

@@ -378,7 +378,6 @@ async fn write_probe(
     .await
 }
 
-/// Records a connection failure; every other probe stays "not collected".
 /// Records a connection failure; the other checks are then skipped (see `registry::evaluate`).
 pub(super) fn failed(mut facts: MysqlFacts, f: ConnectFailure) -> MysqlFacts {
     facts.common.connection.failure = Some(f);

@@ -371,7 +371,6 @@ type FirstRow = (
 /// results of the three set_config calls.
 type SessionDefaults = (String, bool, String, String, String, String, String);
 
-/// Records a connection failure; every other probe stays "not collected".
 /// Records a connection failure; the other checks are then skipped (see `registry::evaluate`).
 pub(super) fn failed(mut facts: PgFacts, f: ConnectFailure) -> PgFacts {
     facts.common.connection.failure = Some(f);
