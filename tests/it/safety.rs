@@ -149,6 +149,22 @@ fn a_connection_cut_mid_run_gives_errors_not_a_hang() {
         .map(|c| c["message"].as_str().unwrap())
         .collect();
     assert!(!errors.is_empty(), "the cut must show as errors");
+    // The cut falls in the catalog batch: what it had not answered is an error, never a pass
+    // or a skip made of facts that never came.
+    for id in [
+        "postgres.encoding",
+        "postgres.create-table",
+        "postgres.extensions",
+        "postgres.migrations",
+    ] {
+        let f = finding(&r, id);
+        assert_eq!(f["status"], "error", "{id}: {f}");
+    }
+    assert!(
+        r["summary"]["pass"].as_u64().unwrap() < 15,
+        "{}",
+        r["summary"]
+    );
 }
 
 #[test]
