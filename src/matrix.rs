@@ -252,12 +252,35 @@ impl fmt::Display for MatrixError {
     }
 }
 
-/// The facts validation needs from the rest of the program (known ids, flavors, capabilities).
+/// The facts validation needs from the rest of the program (known ids, flavors, capabilities,
+/// and which engine-table keys each engine's checks read).
 pub struct Vocabulary {
     pub check_ids: Vec<&'static str>,
     pub flavors: fn(Engine) -> &'static [&'static str],
     pub capabilities: &'static [&'static str],
+    /// The keys of an engine table beyond [`COMMON_ENGINE_KEYS`] that this engine's checks read.
+    pub engine_keys: fn(Engine) -> &'static [&'static str],
 }
+
+/// The engine-table keys every engine reads (the shared checks: version, flavor, capabilities,
+/// settings).
+pub const COMMON_ENGINE_KEYS: [&str; 6] = [
+    "versions",
+    "recommended",
+    "tested_up_to",
+    "flavors",
+    "capabilities",
+    "settings",
+];
+
+/// The engine tables of a matrix file and the engine each one is judged with.
+const ENGINE_TABLES: [(&str, Engine); 5] = [
+    ("postgres", Engine::Postgres),
+    ("mysql", Engine::Mysql),
+    ("mariadb", Engine::Mysql),
+    ("mssql", Engine::Mssql),
+    ("sqlite", Engine::Sqlite),
+];
 
 impl Matrix {
     /// The built-in matrix. It is validated by a test, so a failure here is a build defect.
@@ -271,13 +294,26 @@ impl Matrix {
             source_name: source_name.to_string(),
             problems: errors.iter().map(|e| problem(text, e)).collect(),
         };
+        let vocab = crate::engines::vocabulary();
         let mut value = toml_span::parse(text).map_err(|e| to_problems(vec![e]))?;
-        let mut matrix = Matrix::deserialize(&mut value).map_err(|e| to_problems(e.errors))?;
+        // A key that another engine reads would otherwise be accepted here and silently ignored
+        // (`[mysql] extensions = [...]`): rejected with its position, with the other problems.
+        let mut errors = inapplicable_keys(&value, &vocab);
+        let deserialized = Matrix::deserialize(&mut value);
+        let mut matrix = match deserialized {
+            Ok(m) if errors.is_empty() => m,
+            Ok(_) => return Err(to_problems(errors)),
+            Err(mut e) => {
+                errors.append(&mut e.errors);
+                errors.sort_by_key(|e| e.span.start);
+                return Err(to_problems(errors));
+            }
+        };
         matrix.origin = MatrixOrigin {
             source: source_name.to_string(),
             sha256: sha256_hex(text.as_bytes()),
         };
-        let problems = matrix.validate(text, &crate::engines::vocabulary());
+        let problems = matrix.validate(text, &vocab);
         if problems.is_empty() {
             Ok(matrix)
         } else {
@@ -320,6 +356,17 @@ impl Matrix {
         }
     }
 
+    /// An engine table by its name in the file.
+    fn table(&self, name: &str) -> &EngineRules {
+        match name {
+            "postgres" => &self.postgres,
+            "mysql" => &self.mysql,
+            "mariadb" => &self.mariadb,
+            "mssql" => &self.mssql,
+            _ => &self.sqlite,
+        }
+    }
+
     /// The whole-file checks: names that must exist elsewhere in the program.
     fn validate(&self, text: &str, vocab: &Vocabulary) -> Vec<Problem> {
         let mut problems = Vec::new();
@@ -335,14 +382,8 @@ impl Matrix {
                 ),
             });
         }
-        let tables: [(&str, Engine, &EngineRules); 5] = [
-            ("postgres", Engine::Postgres, &self.postgres),
-            ("mysql", Engine::Mysql, &self.mysql),
-            ("mariadb", Engine::Mysql, &self.mariadb),
-            ("mssql", Engine::Mssql, &self.mssql),
-            ("sqlite", Engine::Sqlite, &self.sqlite),
-        ];
-        for (name, engine, rules) in tables {
+        for (name, engine) in ENGINE_TABLES {
+            let rules = self.table(name);
             let known = (vocab.flavors)(engine);
             for f in rules.flavors.iter().flatten() {
                 if !known.contains(&f.as_str()) {
@@ -399,6 +440,54 @@ impl Matrix {
         }
         problems
     }
+}
+
+/// Keys of engine tables that the engine's checks do not read: each an error at its position,
+/// naming the engines that do read it.
+fn inapplicable_keys(value: &Value<'_>, vocab: &Vocabulary) -> Vec<TomlError> {
+    let mut errors = Vec::new();
+    let Some(root) = value.as_table() else {
+        return errors;
+    };
+    for (table, engine) in ENGINE_TABLES {
+        let Some(t) = root
+            .iter()
+            .find(|(k, _)| k.name == table)
+            .and_then(|(_, v)| v.as_table())
+        else {
+            continue;
+        };
+        let own = (vocab.engine_keys)(engine);
+        for key in t.keys() {
+            let name = key.name.as_ref();
+            if COMMON_ENGINE_KEYS.contains(&name) || own.contains(&name) {
+                continue;
+            }
+            let readers: Vec<&str> = ENGINE_TABLES
+                .iter()
+                .filter(|(_, e)| (vocab.engine_keys)(*e).contains(&name))
+                .map(|(t, _)| *t)
+                .collect();
+            if readers.is_empty() {
+                // Unknown everywhere: the table's own reader reports it with the expected keys.
+                continue;
+            }
+            errors.push(custom(
+                key.span,
+                format!(
+                    "`{name}` does not apply to [{table}]: only [{}] read it (keys of [{table}]: {})",
+                    readers.join("], ["),
+                    COMMON_ENGINE_KEYS
+                        .iter()
+                        .chain(own)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    errors
 }
 
 /// SHA-256 as lowercase hex.
@@ -785,6 +874,45 @@ mod tests {
                 .contains("m.toml:3:12: [postgres] flavors: unknown flavor `oracle`"),
             "{e2}"
         );
+    }
+
+    #[test]
+    fn a_key_of_another_engine_is_an_error_at_its_position() {
+        let text = "schema_version = 1\n[mysql]\nextensions = [\"pgcrypto\"]\n[sqlite]\ncompatibility_level = { min = 130 }\nversions = \">>3\"\n[mssql]\ncase_sensitive = false\nencodings = [\"UTF8\"]\n";
+        let e = Matrix::parse(text, "m.toml").unwrap_err();
+        let msgs: Vec<String> = e
+            .problems
+            .iter()
+            .map(|p| format!("{}:{}: {}", p.line, p.column, p.message))
+            .collect();
+        assert_eq!(msgs.len(), 4, "{msgs:#?}");
+        assert!(
+            msgs[0].starts_with(
+                "3:1: `extensions` does not apply to [mysql]: only [postgres] read it"
+            ),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs[1].starts_with(
+                "5:1: `compatibility_level` does not apply to [sqlite]: only [mssql] read it"
+            ),
+            "{msgs:#?}"
+        );
+        // Found together with the other problems of the file, not after they are fixed.
+        assert!(
+            msgs[2].starts_with("6:") && msgs[2].contains("not a version requirement"),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs[3].starts_with("9:1: `encodings` does not apply to [mssql]: only [postgres], [mysql], [mariadb], [sqlite] read it"),
+            "{msgs:#?}"
+        );
+        // The same keys where they apply are accepted.
+        Matrix::parse(
+            "schema_version = 1\n[postgres]\nextensions = [\"pgcrypto\"]\nencodings = [\"UTF8\"]\n[mssql]\ncompatibility_level = { min = 130 }\ncase_sensitive = false\n[mariadb]\ncollations = [\"utf8mb4_general_ci\"]\n",
+            "ok.toml",
+        )
+        .unwrap();
     }
 
     #[test]

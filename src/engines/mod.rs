@@ -20,6 +20,9 @@ macro_rules! engine_module {
             fn flavors() -> &'static [&'static str] {
                 identify::FLAVORS
             }
+            fn matrix_keys() -> &'static [&'static str] {
+                checks::MATRIX_KEYS
+            }
             async fn collect(
                 spec: &$crate::target::ConnSpec,
                 opts: &$crate::engines::CollectOptions,
@@ -103,6 +106,9 @@ pub trait EngineModule {
     fn checks() -> &'static [Check<Self::Facts>];
     /// Flavors this engine names.
     fn flavors() -> &'static [&'static str];
+    /// The keys of its matrix table that its own checks read, beyond
+    /// [`crate::matrix::COMMON_ENGINE_KEYS`]; any other engine's key there is an error.
+    fn matrix_keys() -> &'static [&'static str];
     /// Talks to the server. Never fails: a failure is recorded in the facts.
     fn collect(spec: &ConnSpec, opts: &CollectOptions) -> impl Future<Output = Self::Facts> + Send;
     /// The shared part of the facts.
@@ -139,12 +145,23 @@ pub fn flavors(engine: Engine) -> &'static [&'static str] {
     }
 }
 
+/// The engine-specific keys of an engine's matrix table.
+pub fn matrix_keys(engine: Engine) -> &'static [&'static str] {
+    match engine {
+        Engine::Postgres => postgres::Postgres::matrix_keys(),
+        Engine::Mysql => mysql::Mysql::matrix_keys(),
+        Engine::Mssql => mssql::Mssql::matrix_keys(),
+        Engine::Sqlite => sqlite::Sqlite::matrix_keys(),
+    }
+}
+
 /// What matrix validation checks names against.
 pub fn vocabulary() -> Vocabulary {
     Vocabulary {
         check_ids: all_checks().iter().map(|c| c.id).collect(),
         flavors,
         capabilities: CAPABILITIES,
+        engine_keys: matrix_keys,
     }
 }
 

@@ -13,6 +13,10 @@ use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
 use crate::status::Status;
 
+/// The keys of the `[mssql]` matrix table read by this engine's own checks (beyond the shared
+/// ones); a key another engine reads is an error there.
+pub const MATRIX_KEYS: &[&str] = &["collations", "compatibility_level", "case_sensitive"];
+
 /// SQL Server Express caps each database at 10 GB of data.
 pub const EXPRESS_LIMIT_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 

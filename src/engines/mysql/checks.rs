@@ -11,6 +11,10 @@ use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
 use std::collections::BTreeSet;
 
+/// The keys of the `[mysql]` matrix table read by this engine's own checks (beyond the shared
+/// ones); a key another engine reads is an error there.
+pub const MATRIX_KEYS: &[&str] = &["encodings", "collations"];
+
 pub use crate::engines::sql::mysql_ident as bt;
 
 /// An account as a GRANT names it: `'app'@'%'`, from `CURRENT_USER()` (`app@%`).

@@ -8,6 +8,10 @@ use crate::net::FailureKind;
 use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
 
+/// The keys of the `[postgres]` matrix table read by this engine's own checks (beyond the shared
+/// ones); a key another engine reads is an error there.
+pub const MATRIX_KEYS: &[&str] = &["encodings", "collations", "extensions"];
+
 /// Quotes an identifier for a statement we print (bare when it is a plain lowercase name).
 pub fn ident(name: &str) -> String {
     let plain = name

@@ -6,6 +6,10 @@ use crate::net::FailureKind;
 use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
 
+/// The keys of the `[sqlite]` matrix table read by this engine's own checks (beyond the shared
+/// ones); a key another engine reads is an error there.
+pub const MATRIX_KEYS: &[&str] = &["encodings"];
+
 fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
     let path = t.path.as_deref().unwrap_or("the file");
     match kind {
