@@ -35,6 +35,7 @@ pub const CAPABILITIES: &[&str] = &[
 
 /// What every engine collects.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CommonFacts {
     /// This machine's clock when collection started (RFC 3339 UTC).
     pub collected_at: String,
@@ -63,6 +64,7 @@ pub struct CommonFacts {
 
 /// TLS as the connection uses it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TlsFacts {
     pub in_use: bool,
     pub protocol: Option<String>,
@@ -104,6 +106,7 @@ pub struct ClockFacts {
 
 /// Whether the database accepts writes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ReadOnlyFacts {
     pub read_only: bool,
     /// Why, in the server's terms ("pg_is_in_recovery() = true", "read_only=ON").
@@ -150,6 +153,7 @@ impl Capability {
 
 /// What `--probe-write` did: each step on a uniquely named scratch object, and what was left.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct WriteProbe {
     /// The scratch object's name.
     pub object: String,

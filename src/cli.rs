@@ -275,8 +275,8 @@ In this report: not evaluated (no finding with this id)."
         } => {
             let bytes = std::fs::read(&facts)
                 .with_context(|| format!("cannot read {}", facts.display()))?;
-            let saved: SavedFacts = serde_json::from_slice(&bytes)
-                .map_err(|e| anyhow!("{}: not a facts file: {e}", facts.display()))?;
+            let saved =
+                SavedFacts::read(&bytes).map_err(|e| anyhow!("{}: {e}", facts.display()))?;
             let m = load_matrix(matrix.as_deref())?;
             let r = run::replay(&saved, &m, &Selection::default())
                 .map_err(|e| anyhow!("{}: {e}", facts.display()))?;

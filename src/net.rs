@@ -57,6 +57,7 @@ pub struct ConnectFailure {
 
 /// What the connection steps found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ConnectionFacts {
     /// Addresses the host name resolved to.
     pub addresses: Vec<String>,

@@ -28,12 +28,73 @@ pub struct RunResult {
     pub facts: SavedFacts,
 }
 
+/// The version of the saved-facts format this build writes. Files of an older version are
+/// upgraded on load ([`SavedFacts::read`]); a newer one is refused with what to do.
+///
+/// 1. release 0.1.0: no `facts_version` key.
+/// 2. `facts_version` written; every fact a file lacks loads as "not collected" (judged `skip`,
+///    never `fail`); PostgreSQL records which extensions' availability it asked for.
+pub const FACTS_VERSION: u32 = 2;
+
 /// Facts as saved to a file: the engine says how to read them back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SavedFacts {
+    /// The format's version ([`FACTS_VERSION`]); absent in files of release 0.1.0 (version 1).
+    #[serde(default = "first_facts_version")]
+    pub facts_version: u32,
     pub engine: Engine,
+    /// The byod-precheck that collected them (named in errors and replays).
+    #[serde(default)]
     pub tool_version: String,
     pub facts: serde_json::Value,
+}
+
+fn first_facts_version() -> u32 {
+    1
+}
+
+/// Each step upgrades a file of version `from` to `from + 1`, on the JSON: renames and moved
+/// fields go here. A fact that a version adds needs no step: it loads as "not collected".
+const UPGRADES: &[(u32, fn(&mut serde_json::Value))] = &[(1, |_| {})];
+
+/// Why a facts file cannot be replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum FactsError {
+    #[error("not a facts file (written by `check --save-facts`): {0}")]
+    Format(#[from] serde_json::Error),
+    #[error(
+        "written by byod-precheck {tool} in facts format {found}; this build reads formats 1 to {FACTS_VERSION}: upgrade byod-precheck"
+    )]
+    Newer { found: u32, tool: String },
+    #[error("facts for {engine} (saved by byod-precheck {tool}, format {version}): {source}")]
+    Facts {
+        engine: Engine,
+        tool: String,
+        version: u32,
+        source: serde_json::Error,
+    },
+}
+
+impl SavedFacts {
+    /// Reads a facts file of any version this build knows (a UTF-8 BOM is ignored) and upgrades
+    /// it to [`FACTS_VERSION`].
+    pub fn read(bytes: &[u8]) -> Result<SavedFacts, FactsError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let mut saved: SavedFacts = serde_json::from_slice(bytes)?;
+        if saved.facts_version > FACTS_VERSION {
+            return Err(FactsError::Newer {
+                found: saved.facts_version,
+                tool: saved.tool_version,
+            });
+        }
+        for (from, step) in UPGRADES {
+            if saved.facts_version == *from {
+                step(&mut saved.facts);
+                saved.facts_version = from + 1;
+            }
+        }
+        Ok(saved)
+    }
 }
 
 /// Checks one target. Never fails: a connection failure is a `fail` of the connection check.
@@ -72,6 +133,7 @@ async fn run<E: EngineModule>(spec: &ConnSpec, matrix: &Matrix, opts: &RunOption
     RunResult {
         report,
         facts: SavedFacts {
+            facts_version: FACTS_VERSION,
             engine: E::ENGINE,
             tool_version: env!("CARGO_PKG_VERSION").into(),
             facts: serde_json::to_value(&facts).unwrap_or_default(),
@@ -137,8 +199,15 @@ pub fn replay(
     selection: &Selection,
 ) -> Result<Report, String> {
     fn go<E: EngineModule>(s: &SavedFacts, m: &Matrix, sel: &Selection) -> Result<Report, String> {
-        let facts: E::Facts = serde_json::from_value(s.facts.clone())
-            .map_err(|e| format!("facts for {}: {e}", E::ENGINE))?;
+        let facts: E::Facts = serde_json::from_value(s.facts.clone()).map_err(|e| {
+            FactsError::Facts {
+                engine: E::ENGINE,
+                tool: s.tool_version.clone(),
+                version: s.facts_version,
+                source: e,
+            }
+            .to_string()
+        })?;
         let when = E::common(&facts).collected_at.clone();
         Ok(evaluate::<E>(&facts, m, sel, when, 0))
     }

@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 
 /// What the server's TLS looks like.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TlsInspection {
     /// Whether the server offers TLS at all.
     pub offered: bool,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 /// Everything known about one SQL Server target.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MssqlFacts {
     pub common: CommonFacts,
     /// `SERVERPROPERTY` values.
@@ -32,6 +33,7 @@ pub struct MssqlFacts {
 
 /// `SERVERPROPERTY(...)`, each cast from `sql_variant`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ServerProps {
     /// `16.0.4135.4`.
     pub product_version: String,
@@ -53,6 +55,7 @@ pub struct ServerProps {
 
 /// The login and database user of this connection.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Session {
     /// `DB_NAME()`.
     pub database: String,
@@ -68,6 +71,7 @@ pub struct Session {
 
 /// The target database.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Database {
     pub name: String,
     pub database_id: Option<i64>,
@@ -116,6 +120,7 @@ impl Database {
 
 /// `HAS_PERMS_BY_NAME(schema, 'SCHEMA', ...)`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SchemaPermissions {
     pub schema: String,
     /// By permission name (`ALTER`, `SELECT`, `INSERT`, ...).
@@ -124,6 +129,7 @@ pub struct SchemaPermissions {
 
 /// `sys.dm_os_host_info`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HostInfo {
     pub platform: String,
     pub distribution: Option<String>,
@@ -132,6 +138,7 @@ pub struct HostInfo {
 
 /// `sys.dm_exec_connections` for this session.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ConnectionInfo {
     /// `TRUE` or `FALSE`.
     pub encrypt_option: String,
@@ -141,6 +148,7 @@ pub struct ConnectionInfo {
 
 /// Azure SQL service tier.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AzureTier {
     /// `GeneralPurpose`, `BusinessCritical`, `Hyperscale`, `Basic`, `Standard`, `Premium`.
     pub edition: Option<String>,
@@ -150,6 +158,7 @@ pub struct AzureTier {
 
 /// What `--probe-write` did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct WriteProbe {
     /// The scratch table, `[schema].[byod_precheck_probe_...]`.
     pub table: String,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Everything known about one MySQL, MariaDB or compatible target.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MysqlFacts {
     pub common: CommonFacts,
     pub session: Probe<Session>,
@@ -22,6 +23,7 @@ pub struct MysqlFacts {
 
 /// Who we are connected as.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Session {
     /// `USER()`: the name and host we logged in with.
     pub user: String,
@@ -33,6 +35,7 @@ pub struct Session {
 
 /// The target database's defaults.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Database {
     pub name: String,
     pub charset: String,
@@ -41,6 +44,7 @@ pub struct Database {
 
 /// What `SHOW GRANTS` says the current account holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Grants {
     /// Each grant on `*.*`, a database pattern or a table.
     pub grants: Vec<Grant>,
@@ -50,6 +54,7 @@ pub struct Grants {
 
 /// One `GRANT privileges ON target`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Grant {
     /// Upper-case privilege names (`SELECT`, `CREATE TEMPORARY TABLES`, `ALL PRIVILEGES`).
     pub privileges: Vec<String>,
@@ -60,6 +65,7 @@ pub struct Grant {
 
 /// The base tables of the target database.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Tables {
     pub total: u64,
     /// Tables not using InnoDB, as `name (ENGINE)`.

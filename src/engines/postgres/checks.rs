@@ -5,6 +5,7 @@ use super::facts::PgFacts;
 use crate::checks::{self as common, wanted_value};
 use crate::matrix::SettingRule;
 use crate::net::FailureKind;
+use crate::probe::Unavailable;
 use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
 
@@ -328,6 +329,26 @@ fn extensions(f: &PgFacts, ctx: &Ctx) -> Outcome {
     }
     let can_create_db = f.privileges.value().is_some_and(|p| p.database_create);
     let superuser = f.session.value().is_some_and(|s| s.superuser);
+    // Facts saved under a matrix that required fewer extensions: whether the others are
+    // available was never asked, which is not the same as "not available".
+    let unasked: Vec<&str> = ctx
+        .rules
+        .extensions
+        .iter()
+        .filter(|n| !f.extensions_asked.contains(n))
+        .filter(|n| {
+            !list
+                .iter()
+                .any(|e| &e.name == *n && e.installed_version.is_some())
+        })
+        .map(String::as_str)
+        .collect();
+    if !unasked.is_empty() {
+        return Err(Unavailable::Skip(format!(
+            "not collected: these facts do not say whether {} is available on the server (they were collected under a matrix that did not require it); run `check` with this matrix",
+            unasked.join(", ")
+        )));
+    }
     let mut problems = Vec::new();
     let mut fixes = Vec::new();
     let mut creatable = Vec::new();
@@ -763,6 +784,7 @@ mod tests {
                 }],
                 1,
             ),
+            extensions_asked: vec!["pgcrypto".into(), "vector".into()],
         }
     }
 
@@ -919,6 +941,20 @@ mod tests {
                 .unwrap()
                 .contains("CREATE EXTENSION vector;")
         );
+    }
+
+    #[test]
+    fn an_extension_whose_availability_was_not_asked_is_not_collected_not_missing() {
+        let mut f = healthy();
+        f.extensions_asked.clear();
+        let fs = run(
+            &f,
+            "schema_version = 1\n[postgres]\nextensions = [\"vector\"]\n",
+        );
+        let e = get(&fs, "postgres.extensions");
+        assert_eq!(e.status, Status::Skip, "{e:?}");
+        assert!(e.message.contains("not collected"), "{}", e.message);
+        assert!(e.message.contains("vector"), "{}", e.message);
     }
 
     #[test]

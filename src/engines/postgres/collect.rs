@@ -272,6 +272,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     };
     let managed = managed_marker(&s);
     facts.extensions = extensions;
+    facts.extensions_asked = required.clone();
     facts.common.settings = settings_map;
     let mut hints: Vec<(&str, &str)> = vec![("server_version_num", version_num.as_str())];
     let (citus, timescale) = (installed("citus"), installed("timescaledb"));

@@ -6,16 +6,21 @@ use serde::{Deserialize, Serialize};
 
 /// Everything known about one PostgreSQL target.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PgFacts {
     pub common: CommonFacts,
     pub session: Probe<Session>,
     pub database: Probe<Database>,
     pub privileges: Probe<Privileges>,
     pub extensions: Probe<Vec<Extension>>,
+    /// The extensions whose availability on the server was asked for (the ones the matrix
+    /// required when collecting): any other is known only when installed.
+    pub extensions_asked: Vec<String>,
 }
 
 /// Who we are connected as.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Session {
     pub database: String,
     pub user: String,
@@ -27,6 +32,7 @@ pub struct Session {
 
 /// The target database.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Database {
     pub encoding: String,
     pub collate: String,
@@ -37,6 +43,7 @@ pub struct Database {
 
 /// What the user may do in the target database and schema.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Privileges {
     pub schema: String,
     pub schema_exists: bool,
@@ -55,6 +62,7 @@ pub struct Privileges {
 
 /// An extension available on the server.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Extension {
     pub name: String,
     pub default_version: Option<String>,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Everything known about one SQLite database.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SqliteFacts {
     pub common: CommonFacts,
     /// The file (not collected for `:memory:`).
@@ -25,6 +26,7 @@ pub struct SqliteFacts {
 
 /// The database file on disk.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FileFacts {
     pub path: String,
     pub in_memory: bool,
@@ -37,6 +39,7 @@ pub struct FileFacts {
 
 /// The PRAGMAs that matter.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Pragmas {
     pub journal_mode: String,
     pub foreign_keys: bool,
