@@ -55,7 +55,10 @@ fn first_facts_version() -> u32 {
 
 /// Each step upgrades a file of version `from` to `from + 1`, on the JSON: renames and moved
 /// fields go here. A fact that a version adds needs no step: it loads as "not collected".
-const UPGRADES: &[(u32, fn(&mut serde_json::Value))] = &[(1, |_| {})];
+const UPGRADES: &[(u32, Upgrade)] = &[(1, |_| {})];
+
+/// One upgrade step, on the file's `facts` value.
+type Upgrade = fn(&mut serde_json::Value);
 
 /// Why a facts file cannot be replayed.
 #[derive(Debug, thiserror::Error)]
