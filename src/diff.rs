@@ -131,8 +131,8 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
     let mut server = Vec::new();
     // Two reports of different databases are rarely meant; say so before anything else.
     let (old_place, new_place) = (
-        crate::render::target_place(old),
-        crate::render::target_place(new),
+        crate::report::target_place(old),
+        crate::report::target_place(new),
     );
     if old_place != new_place {
         server.push(ServerChange {

@@ -4,7 +4,7 @@
 
 use crate::engine::Engine;
 use crate::matrix::Matrix;
-use crate::render::target_place;
+use crate::report::target_place;
 use crate::report::{Report, Summary, ToolInfo};
 use crate::run::{self, RunOptions};
 use crate::status::Status;

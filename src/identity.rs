@@ -50,47 +50,6 @@ pub enum IdentifyError {
     Empty,
 }
 
-/// Identifies a server from its version string and other probe results by name (see SPEC.md:
-/// `version_comment`, `aurora_version`, `citus_version`, `server_version_num`,
-/// `product_version`, `engine_edition`, `edition`, ...).
-/// [`identify`] over a collected version: a version that could not be read carries its failure
-/// over, one that cannot be understood is a failed probe; the time is the version probe's.
-pub fn identify_probe(
-    engine: Engine,
-    version: &crate::probe::Probe<String>,
-    hints: &[(&str, &str)],
-) -> crate::probe::Probe<ServerIdentity> {
-    use crate::probe::Probe;
-    match version {
-        Probe::Ok { value, ms } => match identify(engine, value, hints) {
-            Ok(id) => Probe::ok(id, *ms),
-            Err(e) => Probe::Failed {
-                message: e.to_string(),
-                ms: *ms,
-            },
-        },
-        other => other.failure(),
-    }
-}
-
-pub fn identify(
-    engine: Engine,
-    version_string: &str,
-    hints: &[(&str, &str)],
-) -> Result<ServerIdentity, IdentifyError> {
-    if version_string.trim().is_empty() && hints.is_empty() {
-        return Err(IdentifyError::Empty);
-    }
-    match engine {
-        Engine::Postgres => {
-            crate::engines::postgres::identify::identify(version_string, &Hints(hints))
-        }
-        Engine::Mysql => crate::engines::mysql::identify::identify(version_string, &Hints(hints)),
-        Engine::Sqlite => crate::engines::sqlite::identify::identify(version_string, &Hints(hints)),
-        Engine::Mssql => crate::engines::mssql::identify::identify(version_string, &Hints(hints)),
-    }
-}
-
 /// Named probe results handed to identification.
 pub struct Hints<'a>(pub &'a [(&'a str, &'a str)]);
 

@@ -28,7 +28,8 @@ pub mod target;
 pub mod tlsprobe;
 
 pub use engine::Engine;
-pub use identity::{IdentifyError, ServerIdentity, identify};
+pub use engines::identify;
+pub use identity::{IdentifyError, ServerIdentity};
 pub use matrix::Matrix;
 pub use report::Report;
 pub use run::{RunOptions, check};

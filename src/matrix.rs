@@ -6,8 +6,8 @@
 //! reported at once, each with its line and column.
 
 use crate::engine::Engine;
+pub use crate::report::{MatrixOrigin, SeverityOverride};
 use crate::status::Status;
-use schemars::JsonSchema;
 use semver::{Version, VersionReq};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -38,15 +38,6 @@ pub struct Matrix {
     /// Where it came from, for the report.
     #[serde(skip)]
     pub origin: MatrixOrigin,
-}
-
-/// Where a matrix came from: recorded in the report.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, JsonSchema, PartialEq)]
-pub struct MatrixOrigin {
-    /// `built-in`, or the path given to `--matrix`.
-    pub source: String,
-    /// SHA-256 of the file's bytes.
-    pub sha256: String,
 }
 
 /// The `[app]` table: what our product does with the database.
@@ -207,16 +198,6 @@ pub struct SettingRule {
     pub level: Option<Status>,
 }
 
-/// What a `[severity]` entry makes of a non-passing finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SeverityOverride {
-    Fail,
-    Warn,
-    /// Reported as `skip`: the product does not care.
-    Ignore,
-}
-
 /// One problem in a matrix file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -283,22 +264,22 @@ const ENGINE_TABLES: [(&str, Engine); 5] = [
 ];
 
 impl Matrix {
-    /// The built-in matrix. It is validated by a test, so a failure here is a build defect.
-    pub fn builtin() -> Matrix {
-        Matrix::parse(BUILTIN_SOURCE, "built-in").unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// Parses and validates a matrix; `source_name` names it in errors and in the report.
-    pub fn parse(text: &str, source_name: &str) -> Result<Matrix, MatrixError> {
+    /// Parses and validates a matrix against a vocabulary; `source_name` names it in errors and
+    /// in the report. `Matrix::parse`, `load` and `builtin` (in the engines module) pass the
+    /// engines' vocabulary.
+    pub fn parse_with(
+        text: &str,
+        source_name: &str,
+        vocab: &Vocabulary,
+    ) -> Result<Matrix, MatrixError> {
         let to_problems = |errors: Vec<TomlError>| MatrixError {
             source_name: source_name.to_string(),
             problems: errors.iter().map(|e| problem(text, e)).collect(),
         };
-        let vocab = crate::engines::vocabulary();
         let mut value = toml_span::parse(text).map_err(|e| to_problems(vec![e]))?;
         // A key that another engine reads would otherwise be accepted here and silently ignored
         // (`[mysql] extensions = [...]`): rejected with its position, with the other problems.
-        let mut errors = inapplicable_keys(&value, &vocab);
+        let mut errors = inapplicable_keys(&value, vocab);
         let deserialized = Matrix::deserialize(&mut value);
         let mut matrix = match deserialized {
             Ok(m) if errors.is_empty() => m,
@@ -313,7 +294,7 @@ impl Matrix {
             source: source_name.to_string(),
             sha256: sha256_hex(text.as_bytes()),
         };
-        let problems = matrix.validate(text, &vocab);
+        let problems = matrix.validate(text, vocab);
         if problems.is_empty() {
             Ok(matrix)
         } else {
@@ -324,8 +305,8 @@ impl Matrix {
         }
     }
 
-    /// Reads a matrix file: the file must be UTF-8 TOML.
-    pub fn load(path: &std::path::Path) -> Result<Matrix, MatrixError> {
+    /// Reads a matrix file (UTF-8 TOML) and validates it against a vocabulary.
+    pub fn load_with(path: &std::path::Path, vocab: &Vocabulary) -> Result<Matrix, MatrixError> {
         let name = path.display().to_string();
         let one = |message: String| MatrixError {
             source_name: name.clone(),
@@ -342,7 +323,7 @@ impl Matrix {
                 e.utf8_error().valid_up_to()
             ))
         })?;
-        Matrix::parse(&text, &name)
+        Matrix::parse_with(&text, &name, vocab)
     }
 
     /// The table that applies to an engine and detected flavor, with its name.

@@ -9,61 +9,11 @@ use crate::probe::{self, Unavailable};
 use crate::report::Finding;
 use crate::status::Status;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt;
 use time::Date;
 
-/// The area of the catalogue a check belongs to; findings are grouped by it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Category {
-    /// Reaching and authenticating.
-    Connection,
-    /// TLS and account hygiene.
-    Security,
-    /// Server version against the matrix and end-of-life dates.
-    Version,
-    /// Managed service or compatible engine.
-    Flavor,
-    /// Character sets, encodings and collations.
-    Encoding,
-    /// Server settings applications trip on.
-    Settings,
-    /// What the connecting user may do.
-    Privileges,
-    /// Whether we can write.
-    Writability,
-    /// PostgreSQL extensions.
-    Extensions,
-    /// SQL features the application depends on.
-    Capabilities,
-    /// Size, platform, clock, uptime.
-    Resources,
-    /// Schema migration history.
-    Migrations,
-}
-
-impl Category {
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Connection => "connection",
-            Category::Security => "security",
-            Category::Version => "version",
-            Category::Flavor => "flavor",
-            Category::Encoding => "encoding",
-            Category::Settings => "settings",
-            Category::Privileges => "privileges",
-            Category::Writability => "writability",
-            Category::Extensions => "extensions",
-            Category::Capabilities => "capabilities",
-            Category::Resources => "resources",
-            Category::Migrations => "migrations",
-        }
-    }
-}
+pub use crate::report::Category;
 
 impl fmt::Display for Category {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

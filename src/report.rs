@@ -4,8 +4,6 @@
 //! applied) and counts the summary. Renderers only format a `&Report`.
 
 use crate::engine::Engine;
-use crate::matrix::{MatrixOrigin, SeverityOverride};
-use crate::registry::Category;
 use crate::status::Status;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -318,6 +316,95 @@ impl Report {
 /// The JSON Schema of the report, as committed in `reports/report.schema.json`.
 pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Report)).unwrap_or_default()
+}
+
+/// The target as one line (`engine://user@host:port/db` or `sqlite://path`); a report never
+/// holds a password, so neither does this.
+pub fn target_place(r: &Report) -> String {
+    let t = &r.target;
+    match (&t.host, &t.path) {
+        (Some(h), _) => format!(
+            "{}://{}{}{}/{}",
+            t.engine,
+            t.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
+            h,
+            t.port.map(|p| format!(":{p}")).unwrap_or_default(),
+            t.database.as_deref().unwrap_or("")
+        ),
+        (None, Some(p)) => format!("sqlite://{p}"),
+        _ => t.engine.to_string(),
+    }
+}
+
+/// The area of the catalogue a check belongs to; findings are grouped by it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Reaching and authenticating.
+    Connection,
+    /// TLS and account hygiene.
+    Security,
+    /// Server version against the matrix and end-of-life dates.
+    Version,
+    /// Managed service or compatible engine.
+    Flavor,
+    /// Character sets, encodings and collations.
+    Encoding,
+    /// Server settings applications trip on.
+    Settings,
+    /// What the connecting user may do.
+    Privileges,
+    /// Whether we can write.
+    Writability,
+    /// PostgreSQL extensions.
+    Extensions,
+    /// SQL features the application depends on.
+    Capabilities,
+    /// Size, platform, clock, uptime.
+    Resources,
+    /// Schema migration history.
+    Migrations,
+}
+
+impl Category {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Connection => "connection",
+            Category::Security => "security",
+            Category::Version => "version",
+            Category::Flavor => "flavor",
+            Category::Encoding => "encoding",
+            Category::Settings => "settings",
+            Category::Privileges => "privileges",
+            Category::Writability => "writability",
+            Category::Extensions => "extensions",
+            Category::Capabilities => "capabilities",
+            Category::Resources => "resources",
+            Category::Migrations => "migrations",
+        }
+    }
+}
+
+/// Where a matrix came from: recorded in the report.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, JsonSchema, PartialEq)]
+pub struct MatrixOrigin {
+    /// `built-in`, or the path given to `--matrix`.
+    pub source: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+/// What a `[severity]` entry makes of a non-passing finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityOverride {
+    Fail,
+    Warn,
+    /// Reported as `skip`: the product does not care.
+    Ignore,
 }
 
 #[cfg(test)]

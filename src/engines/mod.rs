@@ -23,6 +23,12 @@ macro_rules! engine_module {
             fn matrix_keys() -> &'static [&'static str] {
                 checks::MATRIX_KEYS
             }
+            fn identify(
+                version_string: &str,
+                hints: &$crate::identity::Hints<'_>,
+            ) -> Result<$crate::identity::ServerIdentity, $crate::identity::IdentifyError> {
+                identify::identify(version_string, hints)
+            }
             async fn collect(
                 spec: &$crate::target::ConnSpec,
                 opts: &$crate::engines::CollectOptions,
@@ -50,7 +56,9 @@ pub mod sqlite;
 
 use crate::checks::{CAPABILITIES, CommonFacts};
 use crate::engine::Engine;
-use crate::matrix::Vocabulary;
+use crate::identity::{Hints, IdentifyError, ServerIdentity};
+use crate::matrix::{Matrix, MatrixError, Vocabulary};
+use crate::probe::Probe;
 use crate::registry::{Check, CheckInfo};
 use crate::target::ConnSpec;
 use serde::Serialize;
@@ -109,6 +117,8 @@ pub trait EngineModule {
     /// The keys of its matrix table that its own checks read, beyond
     /// [`crate::matrix::COMMON_ENGINE_KEYS`]; any other engine's key there is an error.
     fn matrix_keys() -> &'static [&'static str];
+    /// Names the server from what it says of itself (pure; see [`identify`]).
+    fn identify(version_string: &str, hints: &Hints<'_>) -> Result<ServerIdentity, IdentifyError>;
     /// Talks to the server. Never fails: a failure is recorded in the facts.
     fn collect(spec: &ConnSpec, opts: &CollectOptions) -> impl Future<Output = Self::Facts> + Send;
     /// The shared part of the facts.
@@ -152,6 +162,65 @@ pub fn matrix_keys(engine: Engine) -> &'static [&'static str] {
         Engine::Mysql => mysql::Mysql::matrix_keys(),
         Engine::Mssql => mssql::Mssql::matrix_keys(),
         Engine::Sqlite => sqlite::Sqlite::matrix_keys(),
+    }
+}
+
+/// Identifies a server from its version string and other probe results by name (see SPEC.md:
+/// `version_comment`, `aurora_version`, `citus_version`, `server_version_num`,
+/// `product_version`, `engine_edition`, `edition`, ...). Pure: support feeds it strings seen in
+/// the field.
+pub fn identify(
+    engine: Engine,
+    version_string: &str,
+    hints: &[(&str, &str)],
+) -> Result<ServerIdentity, IdentifyError> {
+    if version_string.trim().is_empty() && hints.is_empty() {
+        return Err(IdentifyError::Empty);
+    }
+    let hints = Hints(hints);
+    match engine {
+        Engine::Postgres => postgres::Postgres::identify(version_string, &hints),
+        Engine::Mysql => mysql::Mysql::identify(version_string, &hints),
+        Engine::Mssql => mssql::Mssql::identify(version_string, &hints),
+        Engine::Sqlite => sqlite::Sqlite::identify(version_string, &hints),
+    }
+}
+
+/// [`identify`] over a collected version: a version that could not be read carries its failure
+/// over, one that cannot be understood is a failed probe; the time is the version probe's.
+pub fn identify_probe(
+    engine: Engine,
+    version: &Probe<String>,
+    hints: &[(&str, &str)],
+) -> Probe<ServerIdentity> {
+    match version {
+        Probe::Ok { value, ms } => match identify(engine, value, hints) {
+            Ok(id) => Probe::ok(id, *ms),
+            Err(e) => Probe::Failed {
+                message: e.to_string(),
+                ms: *ms,
+            },
+        },
+        other => other.failure(),
+    }
+}
+
+// Loading a matrix validates its names against the engines' registries: these constructors
+// live here, beside what they need, so `matrix` itself does not depend on the engines.
+impl Matrix {
+    /// The built-in matrix. It is validated by a test, so a failure here is a build defect.
+    pub fn builtin() -> Matrix {
+        Matrix::parse(crate::matrix::BUILTIN_SOURCE, "built-in").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Parses and validates a matrix; `source_name` names it in errors and in the report.
+    pub fn parse(text: &str, source_name: &str) -> Result<Matrix, MatrixError> {
+        Matrix::parse_with(text, source_name, &vocabulary())
+    }
+
+    /// Reads a matrix file: the file must be UTF-8 TOML.
+    pub fn load(path: &std::path::Path) -> Result<Matrix, MatrixError> {
+        Matrix::load_with(path, &vocabulary())
     }
 }
 

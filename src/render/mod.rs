@@ -27,23 +27,7 @@ pub fn attention(s: Status) -> usize {
     ATTENTION_ORDER.iter().position(|x| *x == s).unwrap_or(0)
 }
 
-/// The target as one line (`engine://user@host:port/db` or `sqlite://path`); a report never
-/// holds a password, so neither does this.
-pub fn target_place(r: &Report) -> String {
-    let t = &r.target;
-    match (&t.host, &t.path) {
-        (Some(h), _) => format!(
-            "{}://{}{}{}/{}",
-            t.engine,
-            t.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
-            h,
-            t.port.map(|p| format!(":{p}")).unwrap_or_default(),
-            t.database.as_deref().unwrap_or("")
-        ),
-        (None, Some(p)) => format!("sqlite://{p}"),
-        _ => t.engine.to_string(),
-    }
-}
+pub use crate::report::target_place;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -17,3 +17,4 @@ mod postgres;
 mod render;
 mod safety;
 mod sqlite;
+mod structure;

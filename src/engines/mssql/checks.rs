@@ -938,7 +938,7 @@ mod tests {
     use super::super::collect::capabilities;
     use super::super::facts::*;
     use crate::checks::{ClockFacts, ConnectionSlots, ReadOnlyFacts, TlsFacts, TrustMode};
-    use crate::identity::identify;
+    use crate::engines::identify;
     use crate::matrix::Matrix;
     use crate::net::{ConnectFailure, FailureKind};
     use crate::probe::Probe;

@@ -14,8 +14,9 @@ use crate::checks::{
     Capability, ClockFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts, TlsFacts, TrustMode,
 };
 use crate::engines::CollectOptions;
+use crate::engines::identify_probe;
 use crate::engines::sql::{tsql_ident, tsql_literal};
-use crate::identity::{ServerIdentity, identify_probe};
+use crate::identity::ServerIdentity;
 use crate::net::{ConnectFailure, FailureKind, ms_since, reach_server};
 use crate::probe::Probe;
 use crate::target::ConnSpec;

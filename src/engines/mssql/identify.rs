@@ -168,7 +168,7 @@ fn banner_os(v: &str) -> Option<String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use crate::engine::Engine::Mssql;
-    use crate::identify;
+    use crate::engines::identify;
 
     // @@VERSION banners as SQL Server prints them (Microsoft docs and field reports).
     const B2012: &str = "Microsoft SQL Server 2012 (SP4-GDR) (KB4583465) - 11.0.7507.2 (X64) \n\tNov  1 2020 00:48:37 \n\tCopyright (c) Microsoft Corporation\n\tStandard Edition (64-bit) on Windows NT 6.3 <X64> (Build 9600: ) (Hypervisor)\n";

@@ -1153,7 +1153,7 @@ mod tests {
     use crate::Engine;
     use crate::checks::{ClockFacts, ConnectionSlots};
     use crate::engines::EngineModule;
-    use crate::identity::identify;
+    use crate::engines::identify;
     use crate::matrix::Matrix;
     use crate::probe::Probe;
     use crate::registry::Selection;

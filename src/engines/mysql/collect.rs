@@ -10,8 +10,9 @@ use crate::checks::{
     TlsFacts, TrustMode,
 };
 use crate::engines::CollectOptions;
+use crate::engines::identify_probe;
 use crate::engines::sql::{Answers, Runner, Stmt, error_text};
-use crate::identity::{ServerIdentity, identify_probe};
+use crate::identity::ServerIdentity;
 use crate::net::{ConnectFailure, FailureKind, reach_server};
 use crate::probe::Probe;
 use crate::target::ConnSpec;

@@ -126,7 +126,7 @@ fn percona_release(comment: &str) -> Option<String> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use crate::engine::Engine::Mysql;
-    use crate::identify;
+    use crate::engines::identify;
 
     fn id(v: &str, hints: &[(&str, &str)]) -> crate::ServerIdentity {
         identify(Mysql, v, hints).unwrap_or_else(|e| panic!("{v}: {e}"))

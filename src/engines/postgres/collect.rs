@@ -9,8 +9,8 @@ use crate::checks::{
     TlsFacts, TrustMode,
 };
 use crate::engines::CollectOptions;
+use crate::engines::identify_probe;
 use crate::engines::sql::{Answers, Runner, Stmt, error_text, pg_literal, pg_text_array};
-use crate::identity::identify_probe;
 use crate::net::{ConnectFailure, FailureKind, reach_server};
 use crate::probe::Probe;
 use crate::target::ConnSpec;

@@ -120,7 +120,7 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
 #[allow(clippy::unwrap_used)]
 mod tests {
     use crate::engine::Engine::Postgres;
-    use crate::identify;
+    use crate::engines::identify;
 
     #[test]
     fn field_strings() {

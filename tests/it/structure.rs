@@ -1,0 +1,112 @@
+//! The layout's promises, checked on the source: no dependency cycle among `src/`'s top-level
+//! modules (so each can be read, tested and moved on its own).
+
+use crate::support::root;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The non-test code of a file (everything before its first `#[cfg(test)]`).
+fn code(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.split("#[cfg(test)]")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Top-level module -> the top-level modules its non-test code names (`crate::x`,
+/// `crate::{x, ...}`).
+fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
+    let src = root().join("src");
+    let mut files: BTreeMap<String, Vec<std::path::PathBuf>> = BTreeMap::new();
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_stem().unwrap().to_string_lossy().to_string();
+        if p.is_dir() {
+            let mut v = Vec::new();
+            rust_files(&p, &mut v);
+            files.insert(name, v);
+        } else if name != "lib" && name != "main" && p.extension().is_some_and(|x| x == "rs") {
+            files.insert(name, vec![p]);
+        }
+    }
+    let names: BTreeSet<String> = files.keys().cloned().collect();
+    let mut graph = BTreeMap::new();
+    for (m, fs) in &files {
+        let mut deps = BTreeSet::new();
+        for f in fs {
+            let text = code(f);
+            for (i, _) in text.match_indices("crate::") {
+                let rest = &text[i + "crate::".len()..];
+                let named: Vec<&str> = if let Some(group) = rest.strip_prefix('{') {
+                    let group = &group[..group.find('}').unwrap_or(group.len())];
+                    group
+                        .split(',')
+                        .map(|s| s.trim().split("::").next().unwrap_or("").trim())
+                        .collect()
+                } else {
+                    vec![
+                        rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                            .next()
+                            .unwrap_or(""),
+                    ]
+                };
+                for n in named {
+                    if n != m && names.contains(n) {
+                        deps.insert(n.to_string());
+                    }
+                }
+            }
+        }
+        graph.insert(m.clone(), deps);
+    }
+    graph
+}
+
+#[test]
+fn top_level_modules_have_no_dependency_cycle() {
+    let graph = module_graph();
+    assert!(graph.len() > 10, "{graph:?}");
+    // Depth-first search; a back edge is a cycle, reported as its path.
+    fn visit(
+        m: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == m) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(m.to_string());
+            return Some(cycle);
+        }
+        if done.contains(m) {
+            return None;
+        }
+        path.push(m.to_string());
+        for d in &graph[m] {
+            if let Some(c) = visit(d, graph, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(m.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for m in graph.keys() {
+        if let Some(cycle) = visit(m, &graph, &mut Vec::new(), &mut done) {
+            panic!("module cycle: {}", cycle.join(" -> "));
+        }
+    }
+}
