@@ -68,7 +68,7 @@ impl Format {
             "md" | "markdown" => Some(Format::Markdown),
             "txt" => Some(Format::Table),
             "html" | "htm" => Some(Format::Html),
-            "xml" => Some(Format::Junit),
+            "xml" | "junit" => Some(Format::Junit),
             _ => None,
         }
     }
