@@ -496,9 +496,33 @@ fn problem(text: &str, e: &TomlError) -> Problem {
                 .filter(|w| !w.is_empty() && w.chars().count() <= 40)
                 .map(|w| format!(" {w}"))
                 .unwrap_or_default();
+            let expected = match *expected {
+                "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number (0 or more)",
+                "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+                "bool" => "true or false",
+                "str" | "String" => "a string",
+                other => other,
+            };
+            let written = if *found == "string" && !written.is_empty() {
+                written.replacen(' ', " \"", 1) + "\""
+            } else {
+                written
+            };
+            // The key, when the value stands after `key =` on its line.
+            let line_start = text
+                .get(..e.span.start)
+                .and_then(|t| t.rfind('\n'))
+                .map_or(0, |i| i + 1);
+            let key = text
+                .get(line_start..e.span.start)
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| k.trim().trim_matches('"'))
+                .filter(|k| !k.is_empty() && !k.contains(['[', '{', ',']))
+                .map(|k| format!("`{k}`: "))
+                .unwrap_or_default();
             (
                 e.span,
-                format!("expected {expected}, found {found}{written}"),
+                format!("{key}expected {expected}, found {found}{written}"),
             )
         }
         ErrorKind::Custom(m) => (e.span, m.to_string()),

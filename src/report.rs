@@ -408,12 +408,11 @@ impl Report {
                 .as_deref()
                 .unwrap_or("see the connection check")
         );
-        let prefix = format!("not evaluated: {reason}");
+        // Not reached, and every other check skipped: none of them ran.
         if self
             .checks
             .iter()
-            .filter(|f| is_not_run_candidate(f))
-            .all(|f| f.message == prefix)
+            .all(|f| f.id == conn.id || is_not_run_candidate(f))
         {
             self.summary.not_run = not_run(&self.checks, Some(reason));
         }

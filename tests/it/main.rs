@@ -9,6 +9,7 @@ mod support;
 mod bad_input;
 mod batch;
 mod cli;
+mod firsthour;
 mod fleet;
 mod mssql;
 mod mysql;
