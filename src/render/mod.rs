@@ -1,6 +1,7 @@
 //! Renderers: each takes a `&Report` and a writer and only formats. No renderer computes a
 //! status, a count or an exit code; those are in the report.
 
+pub mod catalogue;
 pub mod diff;
 pub mod explain;
 pub mod fleet;

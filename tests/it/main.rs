@@ -9,6 +9,7 @@ mod support;
 mod bad_input;
 mod batch;
 mod cli;
+mod docs;
 mod firsthour;
 mod fleet;
 mod mssql;
