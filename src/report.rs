@@ -130,7 +130,7 @@ pub struct TargetInfo {
 #[serde(deny_unknown_fields)]
 pub struct ServerInfo {
     pub engine: Engine,
-    /// A flavor name from SPEC.md's table (postgresql, aurora-postgresql, mariadb, ...).
+    /// A flavor name (postgresql, aurora-postgresql, mariadb, ...; docs/checks.md#flavors).
     pub flavor: String,
     /// The compatibility version as semver (major.minor.patch).
     pub version: String,
@@ -418,7 +418,7 @@ impl Report {
         }
     }
 
-    /// The exit code of SPEC.md: 1 when something fails or errors (or warns, with `fail_on_warn`).
+    /// The exit code (README, "Exit codes"): 1 when something fails or errors (or warns, with `fail_on_warn`).
     pub fn exit_code(&self, fail_on_warn: bool) -> u8 {
         let s = &self.summary;
         if s.fail > 0 || s.error > 0 || (fail_on_warn && s.warn > 0) {

@@ -7,7 +7,9 @@ use std::fmt::Write;
 
 /// The whole catalogue: per engine, in registry (= report) order, each check's id, category,
 /// title, why it matters and what it asks the server.
-pub fn markdown(checks: &[CheckInfo]) -> String {
+/// `flavors` names each engine's flavors (the names the matrix's `flavors` and the report's
+/// `server.flavor` use).
+pub fn markdown(checks: &[CheckInfo], flavors: fn(Engine) -> &'static [&'static str]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Check catalogue\n");
     let _ = writeln!(
@@ -22,6 +24,20 @@ pub fn markdown(checks: &[CheckInfo]) -> String {
             continue;
         }
         let _ = writeln!(s, "- [{engine}](#{engine}): {} checks", list.len());
+    }
+    let _ = writeln!(
+        s,
+        "- [flavors](#flavors): the names of compatible engines and managed services"
+    );
+    let _ = writeln!(s, "\n## flavors\n");
+    let _ = writeln!(
+        s,
+        "What `server.flavor` in a report, and `flavors = [...]` in the matrix, name.\n"
+    );
+    let _ = writeln!(s, "| engine | flavors |\n|---|---|");
+    for engine in Engine::ALL {
+        let names: Vec<String> = flavors(engine).iter().map(|f| format!("`{f}`")).collect();
+        let _ = writeln!(s, "| {engine} | {} |", names.join(", "));
     }
     for engine in Engine::ALL {
         let list: Vec<&CheckInfo> = checks.iter().filter(|c| c.engine == engine).collect();

@@ -6,8 +6,10 @@ use crate::support::*;
 
 #[test]
 fn docs_checks_catalogue_is_fresh() {
-    let generated =
-        byod_precheck::render::catalogue::markdown(&byod_precheck::engines::all_checks());
+    let generated = byod_precheck::render::catalogue::markdown(
+        &byod_precheck::engines::all_checks(),
+        byod_precheck::engines::flavors,
+    );
     let path = root().join("docs/checks.md");
     if std::env::var_os("UPDATE_DOCS").is_some() {
         // Regenerating in CI would make the check pass whatever was committed.

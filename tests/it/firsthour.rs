@@ -508,3 +508,48 @@ fn a_narrow_terminal_never_splits_an_id_nor_cuts_inside_a_parenthesis() {
         assert_eq!(open, l.matches(')').count(), "unbalanced: {l}");
     }
 }
+
+#[test]
+fn the_readme_opens_with_install_then_a_real_check_then_the_tests() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let first = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let commands: Vec<&str> = first
+        .lines()
+        .map(|l| l.split(" #").next().unwrap().trim())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "cargo install --path .",
+            "byod-precheck check \"sqlite://demo.db?mode=rwc\"",
+            "cargo test"
+        ]
+    );
+    assert!(
+        readme
+            .contains("`cargo build --release` puts the binary at `target/release/byod-precheck`")
+    );
+    assert!(readme.contains("scripts/services.sh down"));
+    assert!(
+        !readme.contains("SPEC.md"),
+        "the README links a file users do not have"
+    );
+    for link in ["docs/matrix.md", "docs/checks.md", "checks/matrix.toml"] {
+        assert!(
+            readme.contains(link) && root().join(link).exists(),
+            "{link}"
+        );
+    }
+    // The README's check, as a newcomer runs it, in an empty folder.
+    let dir = tempfile::tempdir().unwrap();
+    bin()
+        .current_dir(dir.path())
+        .args(["check", "sqlite://demo.db?mode=rwc"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Result: "));
+}
