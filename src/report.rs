@@ -488,6 +488,26 @@ mod tests {
     }
 
     #[test]
+    fn reports_from_before_selection_and_not_run_read_as_every_check_and_fold() {
+        let ok = Report::from_json(include_bytes!("../reports/examples/postgres-15.json"))
+            .expect("loads");
+        assert_eq!(
+            (ok.selection.as_ref(), ok.summary.not_run.as_ref()),
+            (None, None)
+        );
+        let failed = Report::from_json(include_bytes!(
+            "../reports/examples/postgres-auth-failed.json"
+        ))
+        .expect("loads");
+        let n = failed.summary.not_run.clone().expect("filled on load");
+        assert_eq!(n.reason, "the connection failed (authentication)");
+        assert_eq!(n.count as usize, failed.checks.len() - 1);
+        let (shown, folded) = failed.shown_and_not_run();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(folded, Some(&n));
+    }
+
+    #[test]
     fn newer_reports_are_refused_by_name() {
         let e = Report::from_json(br#"{"schema_version": 7}"#).expect_err("refused");
         assert!(e.to_string().contains("newer than this build reads"), "{e}");
