@@ -128,20 +128,24 @@ pub fn render(r: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
             table.add_row(vec![status, Cell::new(count), Cell::new(why)]);
         }
     }
-    // A check id is never split: its column (or, narrow, the id's line) is as wide as the
-    // longest id shown.
-    let id_width = shown
-        .iter()
-        .map(|f| f.id.chars().count())
-        .max()
-        .unwrap_or(5);
-    if let Some(c) = table.column_mut(1) {
-        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
-            u16::try_from(id_width).unwrap_or(u16::MAX),
-        )));
-    }
-    if let Some(c) = table.column_mut(0) {
-        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(6)));
+    // A check id is never split: wide, its column is as wide as the longest id shown; narrow,
+    // the id has a line of its own in a cell as wide as the table allows (a lower boundary
+    // there makes comfy-table shrink the cell to it).
+    if !narrow {
+        let id_width = shown
+            .iter()
+            .map(|f| f.id.chars().count())
+            .max()
+            .unwrap_or(5);
+        // comfy-table's widths include the cell's padding, one space each side.
+        if let Some(c) = table.column_mut(1) {
+            c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
+                u16::try_from(id_width + 2).unwrap_or(u16::MAX),
+            )));
+        }
+        if let Some(c) = table.column_mut(0) {
+            c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(8)));
+        }
     }
     writeln!(out, "{table}")?;
 

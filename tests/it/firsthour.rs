@@ -482,30 +482,38 @@ fn the_sqlite_foreign_keys_fix_speaks_to_the_client() {
 #[test]
 fn a_narrow_terminal_never_splits_an_id_nor_cuts_inside_a_parenthesis() {
     let report = root().join("reports/examples/postgres-15.json");
-    let out = bin()
-        .env("COLUMNS", "80")
-        .arg("render")
-        .arg(&report)
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
     let r = byod_precheck::Report::from_json(&std::fs::read(&report).unwrap()).unwrap();
-    for f in &r.checks {
-        assert!(
-            text.lines()
-                .any(|l| l.split_whitespace().any(|w| w == f.id)),
-            "{} whole on a line:\n{text}",
-            f.id
-        );
-    }
-    // The table (the fixes after it are one line each, to copy whole).
-    let table_lines = text.lines().take_while(|l| !l.starts_with("How to fix"));
-    for l in table_lines {
-        assert!(l.chars().count() <= 80, "wider than 80: {l}");
-    }
-    for l in text.lines().take(3) {
-        let open = l.matches('(').count();
-        assert_eq!(open, l.matches(')').count(), "unbalanced: {l}");
+    for width in [60usize, 72, 80, 100, 120] {
+        let out = bin()
+            .env("COLUMNS", width.to_string())
+            .arg("render")
+            .arg(&report)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        for f in &r.checks {
+            assert!(
+                text.lines()
+                    .any(|l| l.split_whitespace().any(|w| w == f.id)),
+                "{width}: {} whole on a line:\n{text}",
+                f.id
+            );
+        }
+        // The table (the fixes after it are one line each, to copy whole) fills the width.
+        let table: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with('─'))
+            .take_while(|l| !l.starts_with("How to fix"))
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(table[0].chars().count(), width, "{width}: {}", table[0]);
+        for l in &table {
+            assert!(l.chars().count() <= width, "wider than {width}: {l}");
+        }
+        for l in text.lines().take(3) {
+            let open = l.matches('(').count();
+            assert_eq!(open, l.matches(')').count(), "{width}: unbalanced: {l}");
+        }
     }
 }
 
