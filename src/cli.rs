@@ -38,7 +38,7 @@ enum Command {
     Check(CheckArgs),
     /// List the checks (the registry).
     Checks {
-        /// Only this engine's checks.
+        /// Only this engine's checks (postgres, mysql, mssql, sqlite; mariadb lists mysql's).
         #[arg(long, value_parser = parse_engine)]
         engine: Option<Engine>,
         /// A table for people, or JSON (with each check's documentation) for programs.

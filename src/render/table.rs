@@ -66,7 +66,7 @@ pub fn render(r: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     if let Some(sel) = &r.selection {
         writeln!(
             out,
-            "Only:    {} ({} checks left out)",
+            "Checks:  {} ({} left out)",
             sel.describe(),
             sel.excluded.len()
         )?;

@@ -104,7 +104,7 @@ fn the_report_records_its_selection_and_diff_compares_selections() {
     ]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("Only:    --only 'sqlite.json' ("),
+        out.contains("Checks:  --only 'sqlite.json' ("),
         "the table says it was narrowed:\n{out}"
     );
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&narrow).unwrap()).unwrap();
