@@ -308,6 +308,19 @@ pub fn epoch_now() -> f64 {
 // ---------------------------------------------------------------- connection
 
 /// `engine.connection`: reached, authenticated, latency; a failure classified with its remedy.
+/// The fix for a login that stalls after TCP was accepted: no firewall is at fault (the port
+/// answered), so the engine's own timeout remedy would mislead.
+fn login_stall_remedy(t: &TargetInfo) -> String {
+    let at = match (&t.host, t.port) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.clone(),
+        _ => "the server".to_string(),
+    };
+    format!(
+        "{at} accepted the TCP connection but the login did not finish in time, so the network path is open. Look at what happens after TCP: a server too busy to start a session (CPU, or every connection slot taken: check its load and active sessions); a connection pooler or proxy in front of it (PgBouncer, ProxySQL, RDS Proxy) waiting for a free server connection; TLS that stalls (a middlebox intercepting it, a TLS-only port reached without TLS, or the reverse); or slow authentication (a reverse-DNS lookup of this machine's address, LDAP/Kerberos/PAM behind the password check). Then retry with a larger --connect-timeout to tell a slow login from a stuck one."
+    )
+}
+
 pub fn connection(c: &CommonFacts, remedy: fn(FailureKind, &TargetInfo) -> String) -> Outcome {
     let f = &c.connection;
     if let Some(failure) = &f.failure {
@@ -318,7 +331,13 @@ pub fn connection(c: &CommonFacts, remedy: fn(FailureKind, &TargetInfo) -> Strin
         ))
         .observed(failure.kind.as_str())
         .expected("connected and authenticated")
-        .remedy(remedy(failure.kind, &c.target)));
+        .remedy(
+            if failure.kind == FailureKind::Timeout && f.tcp_ms.is_some() {
+                login_stall_remedy(&c.target)
+            } else {
+                remedy(failure.kind, &c.target)
+            },
+        ));
     }
     let total = f.dns_ms.unwrap_or(0) + f.tcp_ms.unwrap_or(0) + f.login_ms.unwrap_or(0);
     let mut parts = Vec::new();

@@ -38,9 +38,10 @@ enum Command {
     Check(CheckArgs),
     /// List the checks (the registry).
     Checks {
-        /// Only this engine's checks.
+        /// Only this engine's checks (postgres, mysql, mssql, sqlite; mariadb lists mysql's).
         #[arg(long, value_parser = parse_engine)]
         engine: Option<Engine>,
+        /// A table for people, or JSON (with each check's documentation) for programs.
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
@@ -54,26 +55,36 @@ enum Command {
     },
     /// Render a saved JSON report (table, json, markdown, html or junit).
     Render {
+        /// A JSON report written by `check -o FILE.json` or `check --format json`.
         report: PathBuf,
+        /// Output format on standard output.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// No colours (also: the NO_COLOR variable, or when standard output is not a terminal).
         #[arg(long)]
         no_color: bool,
     },
     /// Compare two saved reports by check id; exit 1 when something got worse.
     Diff {
+        /// The earlier JSON report.
         old: PathBuf,
+        /// The later JSON report of the same database.
         new: PathBuf,
+        /// A table for people, or JSON for programs.
         #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
         format: DiffFormat,
     },
     /// Judge saved facts (from `check --save-facts`) again, against a matrix.
     Replay {
+        /// A facts file written by `check --save-facts FILE`.
         facts: PathBuf,
+        /// Supported-matrix file to judge the facts against (default: the built-in one).
         #[arg(long)]
         matrix: Option<PathBuf>,
+        /// Output format on standard output.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// No colours (also: the NO_COLOR variable, or when standard output is not a terminal).
         #[arg(long)]
         no_color: bool,
     },
@@ -87,20 +98,30 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum MatrixAction {
     /// Check a matrix file; every problem is reported with its line and column.
-    Validate { file: PathBuf },
+    Validate {
+        /// The matrix file (TOML; see docs/matrix.md).
+        file: PathBuf,
+    },
     /// Print a matrix (the built-in one without FILE).
-    Show { file: Option<PathBuf> },
+    Show {
+        /// The matrix file (default: the built-in checks/matrix.toml).
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ListFormat {
+    /// Id, engine, category and title.
     Table,
+    /// Every field, documentation included.
     Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FailOn {
+    /// Exit 1 on a warning too.
     Warn,
+    /// Exit 1 on a fail or an error only.
     Fail,
 }
 
@@ -130,7 +151,7 @@ struct CheckArgs {
     /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Also write the report to FILE (format by extension: .json, .md, .html, .xml for JUnit, .txt; default JSON).
+    /// Also write the report to FILE, in the format its extension names: .json, .md, .html, .xml or .junit (JUnit), .txt (the table); JSON without an extension. Another extension is an error.
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
     /// Seconds allowed for connecting (DNS, TCP, TLS and login).
@@ -142,14 +163,14 @@ struct CheckArgs {
     /// Seconds allowed for the whole check.
     #[arg(long, default_value_t = 60.0)]
     timeout: f64,
-    /// Exit 1 on warnings too.
+    /// What makes the exit code 1: a fail or an error (default), or a warning too.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     fail_on: FailOn,
-    /// Run only the checks matching this glob (repeatable), e.g. 'postgres.privileges*'.
-    #[arg(long)]
+    /// Run only the checks whose id matches this glob (repeatable), e.g. 'postgres.tls' or '*.version'. A pattern that matches no check is an error; the connection check always runs.
+    #[arg(long, value_name = "GLOB")]
     only: Vec<String>,
-    /// Skip the checks matching this glob (repeatable).
-    #[arg(long)]
+    /// Skip the checks whose id matches this glob (repeatable), e.g. '*.write-probe'.
+    #[arg(long, value_name = "GLOB")]
     skip: Vec<String>,
     /// Allow a scratch object, rolled back or dropped, to confirm capabilities for real.
     #[arg(long)]
@@ -165,9 +186,20 @@ struct CheckArgs {
     save_facts: Option<PathBuf>,
 }
 
+/// An engine by name, or by the name of a product that is one of its flavors (MariaDB is a
+/// flavor of mysql, as in the URL schemes).
 fn parse_engine(s: &str) -> Result<Engine, String> {
-    Engine::from_name(s)
-        .ok_or_else(|| format!("unknown engine `{s}` (postgres, mysql, mssql, sqlite)"))
+    let alias = match s.to_ascii_lowercase().as_str() {
+        "postgresql" => Some(Engine::Postgres),
+        "mariadb" => Some(Engine::Mysql),
+        "sqlserver" => Some(Engine::Mssql),
+        _ => None,
+    };
+    alias.or_else(|| Engine::from_name(s)).ok_or_else(|| {
+        format!(
+            "unknown engine `{s}` (postgres, mysql, mssql, sqlite; mariadb is a flavor of mysql)"
+        )
+    })
 }
 
 /// Runs the command line and returns the process exit code.
@@ -181,11 +213,22 @@ pub fn main() -> ExitCode {
     };
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
+        // `| head` closed the pipe: stop quietly with the status of a process ended by SIGPIPE
+        // (128 + 13), as `yes | head` does, so `set -o pipefail` still sees it.
+        Err(e) if broken_pipe(&e) => ExitCode::from(141),
         Err(e) => {
             eprintln!("error: {}", chain(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether the error is standard output's reader going away.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The error and its causes on one line each, printed once.
@@ -229,11 +272,8 @@ fn dispatch(cli: Cli) -> Result<u8> {
                 .as_ref()
                 .and_then(|r| r.checks.iter().find(|f| f.id == check_id));
             if info.is_none() && finding.is_none() {
-                let near: Vec<_> = all
-                    .iter()
-                    .filter(|c| c.id.contains(check_id.split('.').next_back().unwrap_or("")))
-                    .map(|c| c.id)
-                    .collect();
+                let ids: Vec<&str> = all.iter().map(|c| c.id).collect();
+                let near = crate::registry::closest_ids(&check_id, &ids);
                 bail!(
                     "no check has the id `{check_id}`{} (see `byod-precheck checks`)",
                     if near.is_empty() {
@@ -339,6 +379,27 @@ fn secs(v: f64, flag: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(v))
 }
 
+/// The `--only`/`--skip` selection, refused when a pattern matches no check at all.
+fn selection(args: &CheckArgs) -> Result<Selection> {
+    let selection = Selection::new(&args.only, &args.skip).map_err(|e| anyhow!(e))?;
+    let ids: Vec<&str> = engines::all_checks().iter().map(|c| c.id).collect();
+    selection.check_patterns(&ids).map_err(|e| anyhow!(e))?;
+    Ok(selection)
+}
+
+/// The format `-o FILE` asks for by its extension; JSON without one. Checked before connecting.
+fn output_format(path: &Path) -> Result<Format> {
+    match (Format::from_path(path), path.extension()) {
+        (Some(f), _) => Ok(f),
+        (None, None) => Ok(Format::Json),
+        (None, Some(ext)) => bail!(
+            "-o {}: unknown extension `.{}`; use .json, .md, .html, .xml or .junit (JUnit), or .txt (the table)",
+            path.display(),
+            ext.to_string_lossy()
+        ),
+    }
+}
+
 fn run_options(args: &CheckArgs, matrix: &Matrix) -> Result<RunOptions> {
     Ok(RunOptions {
         collect: CollectOptions {
@@ -351,7 +412,7 @@ fn run_options(args: &CheckArgs, matrix: &Matrix) -> Result<RunOptions> {
             pool_size: if args.targets.is_some() { 1 } else { 3 },
             share_per_server: args.targets.is_some(),
         },
-        selection: Selection::new(&args.only, &args.skip).map_err(|e| anyhow!(e))?,
+        selection: selection(args)?,
     })
 }
 
@@ -479,8 +540,17 @@ fn check(args: CheckArgs, stdout: &mut dyn Write) -> Result<u8> {
             spec.password = Some(Secret::new(pw));
         }
     }
+    let output_format = args.output.as_deref().map(output_format).transpose()?;
     let matrix = load_matrix(args.matrix.as_deref())?;
     let opts = run_options(&args, &matrix)?;
+    let engine_ids: Vec<&str> = engines::all_checks()
+        .iter()
+        .filter(|c| c.engine == spec.engine)
+        .map(|c| c.id)
+        .collect();
+    opts.selection
+        .check_engine(spec.engine, &engine_ids)
+        .map_err(|e| anyhow!(e))?;
     let runtime = runtime()?;
     let result = runtime
         .block_on(run::check(&spec, &matrix, &opts))
@@ -493,7 +563,7 @@ fn check(args: CheckArgs, stdout: &mut dyn Write) -> Result<u8> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = &args.output {
-        let format = Format::from_path(path).unwrap_or(Format::Json);
+        let format = output_format.unwrap_or(Format::Json);
         let mut buf = Vec::new();
         render::render(&report, format, false, &mut buf)?;
         std::fs::write(path, buf).with_context(|| format!("cannot write {}", path.display()))?;

@@ -24,6 +24,30 @@ pub struct Diff {
     pub checks: Vec<CheckChange>,
     /// Checks present in both with the same status.
     pub unchanged: u32,
+    /// Set when the two reports ran under different `--only`/`--skip` selections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<SelectionChange>,
+    /// Checks in one report only because the other report's selection left them out: not
+    /// compared, and neither removed nor added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_compared: Vec<String>,
+}
+
+/// The selections two reports ran under, as typed (`every check` when not narrowed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SelectionChange {
+    pub old: String,
+    pub new: String,
+}
+
+fn selection_of(r: &Report) -> String {
+    r.selection
+        .as_ref()
+        .map_or_else(|| "every check".to_string(), |s| s.describe())
+}
+
+fn excluded_by(r: &Report, id: &str) -> bool {
+    r.selection.as_ref().is_some_and(|s| s.excludes(id))
 }
 
 /// One of the two reports.
@@ -89,6 +113,7 @@ fn side(r: &Report) -> Side {
 pub fn diff(old: &Report, new: &Report) -> Diff {
     let mut checks = Vec::new();
     let mut unchanged = 0;
+    let mut not_compared = Vec::new();
     for o in &old.checks {
         match new.checks.iter().find(|n| n.id == o.id) {
             Some(n) if n.status == o.status => unchanged += 1,
@@ -102,6 +127,7 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
                 better: n.status.rank() < o.status.rank(),
                 message: n.message.clone(),
             }),
+            None if excluded_by(new, &o.id) => not_compared.push(o.id.clone()),
             None => checks.push(CheckChange {
                 id: o.id.clone(),
                 title: o.title.clone(),
@@ -115,7 +141,12 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
         }
     }
     for n in &new.checks {
-        if !old.checks.iter().any(|o| o.id == n.id) {
+        if old.checks.iter().any(|o| o.id == n.id) {
+            continue;
+        }
+        if excluded_by(old, &n.id) {
+            not_compared.push(n.id.clone());
+        } else {
             checks.push(CheckChange {
                 id: n.id.clone(),
                 title: n.title.clone(),
@@ -144,6 +175,11 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
     }
     server.extend(server_changes(old.server.as_ref(), new.server.as_ref()));
     let worse = checks.iter().any(|c| c.worse) || server.iter().any(|c| c.worse);
+    let (old_sel, new_sel) = (selection_of(old), selection_of(new));
+    let selection = (old_sel != new_sel).then_some(SelectionChange {
+        old: old_sel,
+        new: new_sel,
+    });
     Diff {
         worse,
         old: side(old),
@@ -151,6 +187,8 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
         server,
         checks,
         unchanged,
+        selection,
+        not_compared,
     }
 }
 

@@ -75,18 +75,27 @@ pub fn parse_lines(text: &str) -> Vec<(Option<String>, String)> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| match l.split_once('=') {
-            Some((name, url))
-                if !name.is_empty()
-                    && name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-                    && (url.contains("://") || url.trim_start().starts_with("sqlite:")) =>
-            {
+            Some((name, url)) if is_target_name(name, url) => {
                 (Some(name.trim().to_string()), url.trim().to_string())
             }
             _ => (None, l.to_string()),
         })
         .collect()
+}
+
+/// Whether `name=rest` names a target: a plain name (letters, digits, `_ . -`) that is not an
+/// ADO.NET key, before a value that is not itself an ADO.NET string (`;`-separated). The value
+/// need not be a valid URL: a bad one stays that target's error, under its name.
+fn is_target_name(name: &str, rest: &str) -> bool {
+    const ADO_KEYS: &[&str] = &[
+        "server", "address", "addr", "database", "uid", "user", "pwd",
+    ];
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        && !ADO_KEYS.contains(&name.to_ascii_lowercase().as_str())
+        && (rest.contains("://") || rest.trim_start().starts_with("sqlite:") || !rest.contains(';'))
 }
 
 fn parse_toml(text: &str) -> Result<Vec<(Option<String>, String)>, Vec<String>> {
@@ -228,6 +237,38 @@ pub struct FleetEntry {
     /// Why there is no report (URL that does not parse, task that did not finish).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why a target with a report failed or errored: the connection failure, or the checks
+    /// that failed and errored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Why a report failed or errored, in one line; none when it did not.
+pub fn failure_reason(report: &Report) -> Option<String> {
+    if !matches!(report.summary.status, Status::Fail | Status::Error) {
+        return None;
+    }
+    if let Some(conn) = report
+        .checks
+        .iter()
+        .find(|f| f.id.ends_with(".connection") && f.status == Status::Fail)
+    {
+        return Some(format!("connection failed: {}", conn.message));
+    }
+    let ids = |st: Status| -> Vec<&str> {
+        report
+            .checks
+            .iter()
+            .filter(|f| f.status == st)
+            .map(|f| f.id.as_str())
+            .collect()
+    };
+    let parts: Vec<String> = [("fail", ids(Status::Fail)), ("error", ids(Status::Error))]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(name, v)| format!("{name}: {}", v.join(", ")))
+        .collect();
+    Some(parts.join("; "))
 }
 
 /// Every target of a fleet run, in targets-file order, with totals.
@@ -348,6 +389,7 @@ fn ok_result(t: &FleetTarget, report: Report) -> FleetResult {
             queries: report.queries,
             report: None,
             error: None,
+            reason: failure_reason(&report),
         },
         report: Some(report),
     }
@@ -374,6 +416,7 @@ fn error_result(
             queries: 0,
             report: None,
             error: Some(message),
+            reason: None,
         },
         report: None,
     }
@@ -448,6 +491,17 @@ mod tests {
                 (None, "postgres://h/db".into()),
                 (None, "Server=tcp:h,1433;Database=app".into()),
                 (None, "local = sqlite::memory:".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_named_line_keeps_its_name_when_its_value_is_not_a_url() {
+        assert_eq!(
+            parse_lines("billing=db.example.com:5432\nServer=tcp:h,1433\n"),
+            vec![
+                (Some("billing".into()), "db.example.com:5432".into()),
+                (None, "Server=tcp:h,1433".into()),
             ]
         );
     }

@@ -277,24 +277,25 @@ impl Matrix {
             problems: errors.iter().map(|e| problem(text, e)).collect(),
         };
         let mut value = toml_span::parse(text).map_err(|e| to_problems(vec![e]))?;
-        // A key that another engine reads would otherwise be accepted here and silently ignored
-        // (`[mysql] extensions = [...]`): rejected with its position, with the other problems.
-        let mut errors = inapplicable_keys(&value, vocab);
-        let deserialized = Matrix::deserialize(&mut value);
-        let mut matrix = match deserialized {
-            Ok(m) if errors.is_empty() => m,
-            Ok(_) => return Err(to_problems(errors)),
-            Err(mut e) => {
-                errors.append(&mut e.errors);
-                errors.sort_by_key(|e| e.span.start);
-                return Err(to_problems(errors));
-            }
-        };
+        // Found on the parsed TOML, so that they are reported with the other problems, not only
+        // once those are fixed: a key another engine reads (`[mysql] extensions = [...]`, else
+        // accepted and ignored) and unknown check ids under [severity].
+        let inapplicable = to_problems(inapplicable_keys(&value, vocab)).problems;
+        let unknown_ids = unknown_severity_ids(&value, text, vocab);
+        let mut matrix = Matrix::deserialize(&mut value).map_err(|e| {
+            let mut m = to_problems(e.errors);
+            m.problems.extend(inapplicable.iter().cloned());
+            m.problems.extend(unknown_ids);
+            m.problems.sort_by_key(|p| (p.line, p.column));
+            m
+        })?;
         matrix.origin = MatrixOrigin {
             source: source_name.to_string(),
             sha256: sha256_hex(text.as_bytes()),
         };
-        let problems = matrix.validate(text, vocab);
+        let mut problems = inapplicable;
+        problems.extend(matrix.validate(text, vocab));
+        problems.sort_by_key(|p| (p.line, p.column));
         if problems.is_empty() {
             Ok(matrix)
         } else {
@@ -399,9 +400,7 @@ impl Matrix {
                 problems.push(Problem {
                     line,
                     column,
-                    message: format!(
-                        "[severity]: no check has the id `{id}` (see `byod-precheck checks`)"
-                    ),
+                    message: unknown_id_message(id, vocab),
                 });
             }
         }
@@ -471,6 +470,43 @@ fn inapplicable_keys(value: &Value<'_>, vocab: &Vocabulary) -> Vec<TomlError> {
     errors
 }
 
+/// `[severity]: no check has the id ...`, with the closest ids.
+fn unknown_id_message(id: &str, vocab: &Vocabulary) -> String {
+    let near = crate::registry::closest_ids(id, &vocab.check_ids);
+    format!(
+        "[severity]: no check has the id `{id}`{} (see `byod-precheck checks`)",
+        if near.is_empty() {
+            String::new()
+        } else {
+            format!("; did you mean {}?", near.join(", "))
+        }
+    )
+}
+
+/// The `[severity]` keys that name no check, read from the parsed TOML before anything else is
+/// validated.
+fn unknown_severity_ids(value: &Value<'_>, text: &str, vocab: &Vocabulary) -> Vec<Problem> {
+    let Some(table) = value
+        .as_table()
+        .and_then(|t| t.iter().find(|(k, _)| k.name == "severity"))
+        .and_then(|(_, v)| v.as_table())
+    else {
+        return Vec::new();
+    };
+    table
+        .iter()
+        .filter(|(k, _)| !vocab.check_ids.contains(&k.name.as_ref()))
+        .map(|(k, _)| {
+            let (line, column) = line_col(text, k.span.start);
+            Problem {
+                line,
+                column,
+                message: unknown_id_message(&k.name, vocab),
+            }
+        })
+        .collect()
+}
+
 /// SHA-256 as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -515,6 +551,43 @@ fn problem(text: &str, e: &TomlError) -> Problem {
             )
         }
         ErrorKind::MissingField(f) => (e.span, format!("missing key `{f}`")),
+        // What was wanted and what was found, with the value as written.
+        ErrorKind::Wanted { expected, found } => {
+            let written = text
+                .get(e.span.start..e.span.end)
+                .map(str::trim)
+                .filter(|w| !w.is_empty() && w.chars().count() <= 40)
+                .map(|w| format!(" {w}"))
+                .unwrap_or_default();
+            let expected = match *expected {
+                "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number (0 or more)",
+                "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+                "bool" => "true or false",
+                "str" | "String" => "a string",
+                other => other,
+            };
+            let written = if *found == "string" && !written.is_empty() {
+                written.replacen(' ', " \"", 1) + "\""
+            } else {
+                written
+            };
+            // The key, when the value stands after `key =` on its line.
+            let line_start = text
+                .get(..e.span.start)
+                .and_then(|t| t.rfind('\n'))
+                .map_or(0, |i| i + 1);
+            let key = text
+                .get(line_start..e.span.start)
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| k.trim().trim_matches('"'))
+                .filter(|k| !k.is_empty() && !k.contains(['[', '{', ',']))
+                .map(|k| format!("`{k}`: "))
+                .unwrap_or_default();
+            (
+                e.span,
+                format!("{key}expected {expected}, found {found}{written}"),
+            )
+        }
         ErrorKind::Custom(m) => (e.span, m.to_string()),
         other => (e.span, other.to_string()),
     };
@@ -537,8 +610,44 @@ fn custom(span: Span, message: String) -> TomlError {
     }
 }
 
+/// What a TOML value is, with the value when it is short (`integer 13`), for type errors.
+fn found(v: &ValueInner<'_>) -> String {
+    match v {
+        ValueInner::String(s) => format!("string \"{s}\""),
+        ValueInner::Integer(i) => format!("integer {i}"),
+        ValueInner::Float(f) => format!("float {f}"),
+        ValueInner::Boolean(b) => format!("boolean {b}"),
+        ValueInner::Array(_) => "an array".to_string(),
+        ValueInner::Table(_) => "a table".to_string(),
+    }
+}
+
+/// A string key whose value must be written as a string; another type is an error that says
+/// what was wanted (`wanted`) and what was found.
+fn string_key(
+    th: &mut TableHelper<'_>,
+    key: &'static str,
+    wanted: &str,
+) -> Option<Spanned<String>> {
+    let (_, mut v) = th.take(key)?;
+    let span = v.span;
+    match v.take() {
+        ValueInner::String(s) => Some(Spanned {
+            value: s.into_owned(),
+            span,
+        }),
+        other => {
+            th.errors.push(custom(
+                span,
+                format!("`{key}`: expected {wanted}, found {}", found(&other)),
+            ));
+            None
+        }
+    }
+}
+
 fn requirement(th: &mut TableHelper<'_>, key: &'static str) -> Option<Requirement> {
-    let s: Spanned<String> = th.optional_s(key)?;
+    let s = string_key(th, key, "a version requirement like \">=13\" (a string)")?;
     // A bare "13" in semver means "^13"; for database versions people mean "13 or the same
     // major", which is what "^13" gives, so keep semver's reading and tell users in the docs.
     match VersionReq::parse(&s.value) {
@@ -554,7 +663,11 @@ fn requirement(th: &mut TableHelper<'_>, key: &'static str) -> Option<Requiremen
 }
 
 fn bound(th: &mut TableHelper<'_>, key: &'static str) -> Option<VersionBound> {
-    let s: Spanned<String> = th.optional_s(key)?;
+    let s = string_key(
+        th,
+        key,
+        "a major or major.minor version like \"18\" or \"8.4\" (a string)",
+    )?;
     let parts: Vec<_> = s.value.split('.').map(str::parse::<u64>).collect();
     match parts.as_slice() {
         [Ok(major)] => Some(VersionBound {

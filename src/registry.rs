@@ -147,11 +147,14 @@ impl<F> Check<F> {
     }
 }
 
-/// Which check ids a run evaluates (`--only`, `--skip`).
+/// Which check ids a run evaluates (`--only`, `--skip`), with the patterns it was built from
+/// (the report records them).
 #[derive(Debug, Default, Clone)]
 pub struct Selection {
     only: Option<globset::GlobSet>,
     skip: Option<globset::GlobSet>,
+    only_patterns: Vec<String>,
+    skip_patterns: Vec<String>,
 }
 
 impl Selection {
@@ -170,9 +173,153 @@ impl Selection {
         Ok(Selection {
             only: set(only)?,
             skip: set(skip)?,
+            only_patterns: only.to_vec(),
+            skip_patterns: skip.to_vec(),
         })
     }
 
+    /// Whether the user narrowed the run at all.
+    pub fn is_everything(&self) -> bool {
+        self.only_patterns.is_empty() && self.skip_patterns.is_empty()
+    }
+
+    /// The `--only` patterns.
+    pub fn only_patterns(&self) -> &[String] {
+        &self.only_patterns
+    }
+
+    /// The `--skip` patterns.
+    pub fn skip_patterns(&self) -> &[String] {
+        &self.skip_patterns
+    }
+
+    /// Every pattern must select at least one of `ids` (the whole catalogue): a pattern that
+    /// matches nothing is a typo, never a silent pass. The error names each such pattern and the
+    /// ids closest to it.
+    pub fn check_patterns(&self, ids: &[&str]) -> Result<(), String> {
+        let mut problems = Vec::new();
+        for (flag, patterns) in [
+            ("--only", &self.only_patterns),
+            ("--skip", &self.skip_patterns),
+        ] {
+            for p in patterns {
+                let Ok(glob) = globset::Glob::new(p) else {
+                    continue;
+                };
+                let m = glob.compile_matcher();
+                if !ids.iter().any(|id| m.is_match(id)) {
+                    let near = closest_ids(p, ids);
+                    problems.push(format!(
+                        "{flag} `{p}` selects no check{}",
+                        if near.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (closest: {})", near.join(", "))
+                        }
+                    ));
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} (see `byod-precheck checks`)",
+                problems.join("; ")
+            ))
+        }
+    }
+
+    /// The selection must leave one of an engine's checks to run besides the connection check
+    /// (which always runs): `--skip '*'` or `--only 'mysql.*'` against PostgreSQL is a mistake.
+    pub fn check_engine(&self, engine: Engine, ids: &[&str]) -> Result<(), String> {
+        if self.is_everything()
+            || ids
+                .iter()
+                .any(|id| !id.ends_with(".connection") && self.includes(id))
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "the selection ({}) leaves no {engine} check to run besides {engine}.connection (see `byod-precheck checks --engine {engine}`)",
+            self.describe()
+        ))
+    }
+
+    /// The patterns as the user typed them (`--only 'a*' --skip b`), or `every check`.
+    pub fn describe(&self) -> String {
+        describe_patterns(&self.only_patterns, &self.skip_patterns)
+    }
+}
+
+/// `--only 'a*' --skip b`, or `every check` when there is no pattern.
+pub fn describe_patterns(only: &[String], skip: &[String]) -> String {
+    let parts: Vec<String> = only
+        .iter()
+        .map(|p| format!("--only '{p}'"))
+        .chain(skip.iter().map(|p| format!("--skip '{p}'")))
+        .collect();
+    if parts.is_empty() {
+        "every check".to_string()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// The ids nearest to what the user typed: those it is a prefix or part of, then those within a
+/// small edit distance of the whole id or of its name after the engine, best first, at most 3.
+pub fn closest_ids<'a>(typed: &str, ids: &[&'a str]) -> Vec<&'a str> {
+    let typed = typed.trim_matches('*').to_ascii_lowercase();
+    if typed.is_empty() {
+        return Vec::new();
+    }
+    let limit = (typed.chars().count() / 3).max(2);
+    let mut scored: Vec<(usize, &str)> = ids
+        .iter()
+        .filter_map(|&id| {
+            let name = id.split_once('.').map_or(id, |(_, n)| n);
+            // With an engine prefix, compare whole ids; without, the names after it.
+            let d = if id.starts_with(&typed) || (typed.len() >= 3 && id.contains(&typed)) {
+                0
+            } else if typed.contains('.') {
+                edit_distance(&typed, id)
+            } else {
+                edit_distance(&typed, name)
+            };
+            (d <= limit).then_some((d, id))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, id)| id).collect()
+}
+
+/// Edit distance over characters where swapping two neighbours counts as one edit (`tsl` is
+/// one edit from `tls`): the optimal string alignment distance.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+impl Selection {
     /// Whether a check id is evaluated. The connection check always is: the others depend on it.
     pub fn includes(&self, id: &str) -> bool {
         if id.ends_with(".connection") {
@@ -218,4 +365,48 @@ pub fn evaluate<F>(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const IDS: &[&str] = &[
+        "postgres.connection",
+        "postgres.tls",
+        "postgres.table-privileges",
+        "postgres.create-table",
+        "mysql.tls",
+    ];
+
+    #[test]
+    fn closest_ids_take_typos_prefixes_and_names() {
+        assert_eq!(closest_ids("postgres.tsl", IDS), ["postgres.tls"]);
+        assert_eq!(closest_ids("tsl", IDS), ["mysql.tls", "postgres.tls"]);
+        assert_eq!(
+            closest_ids("postgres.privileges*", IDS),
+            ["postgres.table-privileges"]
+        );
+        assert!(closest_ids("typo", IDS).is_empty());
+    }
+
+    #[test]
+    fn patterns_that_select_nothing_are_named() {
+        let s =
+            Selection::new(&["typo".into(), "postgres.*".into()], &["mysql.tsl".into()]).unwrap();
+        let e = s.check_patterns(IDS).unwrap_err();
+        assert_eq!(
+            e,
+            "--only `typo` selects no check; --skip `mysql.tsl` selects no check (closest: mysql.tls) (see `byod-precheck checks`)"
+        );
+        let all = Selection::new(&[], &["*".into()]).unwrap();
+        assert!(all.check_patterns(IDS).is_ok());
+        assert!(all.check_engine(Engine::Postgres, IDS).is_err());
+        assert!(
+            Selection::default()
+                .check_engine(Engine::Postgres, IDS)
+                .is_ok()
+        );
+    }
 }

@@ -36,6 +36,52 @@ pub struct Report {
     pub queries: u32,
     /// The findings, in registry order.
     pub checks: Vec<Finding>,
+    /// The `--only`/`--skip` selection the run was narrowed by. Absent: every check of the
+    /// engine's registry was selected (also how reports written before this field read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<SelectionRecord>,
+    /// Set when the report was judged again from saved facts (`replay`), at this time (RFC 3339
+    /// UTC); `generated_at` is then when the facts were collected, and no server was reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replayed_at: Option<String>,
+}
+
+/// The selection a run was narrowed by (`check --only GLOB --skip GLOB`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionRecord {
+    /// `--only` patterns (empty: all).
+    #[serde(default)]
+    pub only: Vec<String>,
+    /// `--skip` patterns.
+    #[serde(default)]
+    pub skip: Vec<String>,
+    /// The ids of the engine's registry left out by the selection, in registry order.
+    #[serde(default)]
+    pub excluded: Vec<String>,
+}
+
+impl SelectionRecord {
+    /// Whether a check id was left out by this selection.
+    pub fn excludes(&self, id: &str) -> bool {
+        self.excluded.iter().any(|e| e == id)
+    }
+
+    /// The patterns as typed (`--only 'a*' --skip b`).
+    pub fn describe(&self) -> String {
+        crate::registry::describe_patterns(&self.only, &self.skip)
+    }
+}
+
+/// Checks that were not run, and why (after a failed connection, every check but the
+/// connection check). They are still findings with status `skip`, counted in `skip`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotRun {
+    /// How many of the findings were not run.
+    pub count: u32,
+    /// Why, e.g. "the connection failed (refused)".
+    pub reason: String,
 }
 
 /// The program that wrote a report.
@@ -82,7 +128,7 @@ pub struct TargetInfo {
 #[serde(deny_unknown_fields)]
 pub struct ServerInfo {
     pub engine: Engine,
-    /// A flavor name from SPEC.md's table (postgresql, aurora-postgresql, mariadb, ...).
+    /// A flavor name (postgresql, aurora-postgresql, mariadb, ...; docs/checks.md#flavors).
     pub flavor: String,
     /// The compatibility version as semver (major.minor.patch).
     pub version: String,
@@ -109,6 +155,9 @@ pub struct Summary {
     pub fail: u32,
     pub skip: u32,
     pub error: u32,
+    /// How many of the `skip` findings were not run at all, and why (absent: all were run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<NotRun>,
 }
 
 impl Summary {
@@ -179,6 +228,10 @@ pub struct ReportInput {
     pub eol_data_date: String,
     pub queries: u32,
     pub findings: Vec<Finding>,
+    /// The selection, when the run was narrowed.
+    pub selection: Option<SelectionRecord>,
+    /// Why the checks other than the connection check were not run, when they were not.
+    pub not_run_reason: Option<String>,
 }
 
 /// Builds a report: applies `[severity]` overrides, then counts. Pure.
@@ -188,6 +241,8 @@ pub fn build(input: ReportInput, severity: &BTreeMap<String, SeverityOverride>) 
         .into_iter()
         .map(|f| apply_override(f, severity))
         .collect();
+    let mut summary = Summary::of(&checks);
+    summary.not_run = not_run(&checks, input.not_run_reason);
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: ToolInfo::current(),
@@ -197,10 +252,24 @@ pub fn build(input: ReportInput, severity: &BTreeMap<String, SeverityOverride>) 
         server: input.server,
         matrix: input.matrix,
         eol_data_date: input.eol_data_date,
-        summary: Summary::of(&checks),
+        summary,
         queries: input.queries,
         checks,
+        selection: input.selection,
+        replayed_at: None,
     }
+}
+
+/// The not-run count: every finding but the connection check's, when a reason is given.
+fn not_run(checks: &[Finding], reason: Option<String>) -> Option<NotRun> {
+    let reason = reason?;
+    let count = checks.iter().filter(|f| is_not_run_candidate(f)).count() as u32;
+    (count > 0).then_some(NotRun { count, reason })
+}
+
+/// A finding that is not run when the connection failed: every one but the connection check.
+fn is_not_run_candidate(f: &Finding) -> bool {
+    f.status == Status::Skip && !f.id.ends_with(".connection")
 }
 
 /// An override changes only `warn` and `fail`: a pass stays a pass, and an `error` is never
@@ -283,6 +352,21 @@ impl Report {
         v
     }
 
+    /// The findings to show one by one, and the ones folded into a single "not run" line (with
+    /// the summary's count and reason). Every human format prints the fold, not 26 rows.
+    pub fn shown_and_not_run(&self) -> (Vec<&Finding>, Option<&NotRun>) {
+        match &self.summary.not_run {
+            Some(n) => (
+                self.checks
+                    .iter()
+                    .filter(|f| !is_not_run_candidate(f))
+                    .collect(),
+                Some(n),
+            ),
+            None => (self.checks.iter().collect(), None),
+        }
+    }
+
     /// Reads a report of this schema version or an older one still supported (upgraded on the
     /// way in); refuses newer versions and reports without a version with a clear message.
     pub fn from_json(bytes: &[u8]) -> Result<Report, ReportReadError> {
@@ -299,10 +383,40 @@ impl Report {
             return Err(ReportReadError::Unsupported(version));
         }
         let v = upgrade(v, version)?;
-        serde_json::from_value(v).map_err(|e| ReportReadError::Json(e.to_string()))
+        let mut r: Report =
+            serde_json::from_value(v).map_err(|e| ReportReadError::Json(e.to_string()))?;
+        r.fill_not_run();
+        Ok(r)
     }
 
-    /// The exit code of SPEC.md: 1 when something fails or errors (or warns, with `fail_on_warn`).
+    /// Reports written before `summary.not_run` existed: a failed connection check left every
+    /// other check "not evaluated"; say so in the summary as a new report would.
+    fn fill_not_run(&mut self) {
+        if self.summary.not_run.is_some() || self.server.is_some() {
+            return;
+        }
+        let failed = self
+            .checks
+            .iter()
+            .find(|f| f.id.ends_with(".connection") && f.status == Status::Fail);
+        let Some(conn) = failed else { return };
+        let reason = format!(
+            "the connection failed ({})",
+            conn.observed
+                .as_deref()
+                .unwrap_or("see the connection check")
+        );
+        // Not reached, and every other check skipped: none of them ran.
+        if self
+            .checks
+            .iter()
+            .all(|f| f.id == conn.id || is_not_run_candidate(f))
+        {
+            self.summary.not_run = not_run(&self.checks, Some(reason));
+        }
+    }
+
+    /// The exit code (README, "Exit codes"): 1 when something fails or errors (or warns, with `fail_on_warn`).
     pub fn exit_code(&self, fail_on_warn: bool) -> u8 {
         let s = &self.summary;
         if s.fail > 0 || s.error > 0 || (fail_on_warn && s.warn > 0) {
@@ -458,6 +572,26 @@ mod tests {
             (s.status, s.pass, s.warn, s.error),
             (Status::Error, 1, 1, 1)
         );
+    }
+
+    #[test]
+    fn reports_from_before_selection_and_not_run_read_as_every_check_and_fold() {
+        let ok = Report::from_json(include_bytes!("../reports/examples/postgres-15.json"))
+            .expect("loads");
+        assert_eq!(
+            (ok.selection.as_ref(), ok.summary.not_run.as_ref()),
+            (None, None)
+        );
+        let failed = Report::from_json(include_bytes!(
+            "../reports/examples/postgres-auth-failed.json"
+        ))
+        .expect("loads");
+        let n = failed.summary.not_run.clone().expect("filled on load");
+        assert_eq!(n.reason, "the connection failed (authentication)");
+        assert_eq!(n.count as usize, failed.checks.len() - 1);
+        let (shown, folded) = failed.shown_and_not_run();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(folded, Some(&n));
     }
 
     #[test]

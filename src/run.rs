@@ -10,7 +10,7 @@ use crate::engines::{
 use crate::eol::{EolData, parse_date};
 use crate::matrix::Matrix;
 use crate::registry::{self, Ctx, Selection};
-use crate::report::{self, Report, ReportInput, ServerInfo};
+use crate::report::{self, Report, ReportInput, SelectionRecord, ServerInfo};
 use crate::target::ConnSpec;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -171,6 +171,15 @@ pub fn evaluate<E: EngineModule>(
         .as_ref()
         .map(|f| format!("the connection failed ({})", f.kind.as_str()));
     let findings = registry::evaluate(E::checks(), facts, &ctx, selection, unreachable.as_deref());
+    let selection = (!selection.is_everything()).then(|| SelectionRecord {
+        only: selection.only_patterns().to_vec(),
+        skip: selection.skip_patterns().to_vec(),
+        excluded: E::checks()
+            .iter()
+            .filter(|c| !selection.includes(c.id))
+            .map(|c| c.id.to_string())
+            .collect(),
+    });
     let server = identity.map(|id| ServerInfo {
         engine: id.engine,
         flavor: id.flavor.clone(),
@@ -190,6 +199,8 @@ pub fn evaluate<E: EngineModule>(
             eol_data_date: eol.data_date.clone(),
             queries: common.queries,
             findings,
+            selection,
+            not_run_reason: unreachable,
         },
         &matrix.severity,
     )
@@ -212,7 +223,9 @@ pub fn replay(
             .to_string()
         })?;
         let when = E::common(&facts).collected_at.clone();
-        Ok(evaluate::<E>(&facts, m, sel, when, 0))
+        let mut r = evaluate::<E>(&facts, m, sel, when, 0);
+        r.replayed_at = Some(now_rfc3339());
+        Ok(r)
     }
     match saved.engine {
         Engine::Postgres => go::<Postgres>(saved, matrix, selection),

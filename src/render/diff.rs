@@ -12,7 +12,7 @@ use std::io::{self, Write};
 pub enum DiffFormat {
     /// A table for terminals.
     Table,
-    /// The [`Diff`] as JSON.
+    /// The comparison as JSON (worse, server changes, check changes).
     Json,
 }
 
@@ -58,6 +58,21 @@ fn table(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
             c.old.as_deref().unwrap_or("—"),
             c.new.as_deref().unwrap_or("—"),
             if c.worse { "  (worse)" } else { "" }
+        )?;
+    }
+    if let Some(sel) = &d.selection {
+        writeln!(
+            out,
+            "Selection changed: the old report ran {}, the new one {}",
+            sel.old, sel.new
+        )?;
+    }
+    if !d.not_compared.is_empty() {
+        writeln!(
+            out,
+            "Not compared ({}, left out by one report's selection): {}",
+            d.not_compared.len(),
+            d.not_compared.join(", ")
         )?;
     }
     if d.checks.is_empty() {

@@ -28,12 +28,19 @@ pub fn render(s: &FleetSummary, out: &mut dyn Write) -> io::Result<()> {
         ]);
     }
     writeln!(out, "{t}")?;
-    for e in s.entries.iter().filter(|e| e.error.is_some()) {
-        let error = e.error.as_deref().unwrap_or_default();
-        if error.contains(&e.target) {
-            writeln!(out, "{}: {error}", e.name)?;
+    let why: Vec<_> = s
+        .entries
+        .iter()
+        .filter_map(|e| e.error.as_deref().or(e.reason.as_deref()).map(|w| (e, w)))
+        .collect();
+    if !why.is_empty() {
+        writeln!(out, "Why:")?;
+    }
+    for (e, why) in why {
+        if why.contains(&e.target) {
+            writeln!(out, "  {}: {why}", e.name)?;
         } else {
-            writeln!(out, "{}: {error} ({})", e.name, e.target)?;
+            writeln!(out, "  {}: {why} ({})", e.name, e.target)?;
         }
     }
     let n = &s.targets;

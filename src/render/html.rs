@@ -7,6 +7,7 @@ use crate::registry::Category;
 use crate::render::table::label;
 use crate::render::{ATTENTION_ORDER, attention, target_place};
 use crate::report::{Finding, Report};
+use crate::status::Status;
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use std::io::{self, Write};
@@ -106,17 +107,29 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         label(s.status),
         text(&place)
     )?;
+    let work = match &r.replayed_at {
+        Some(at) => format!(
+            "replayed at {at} from facts collected at {}",
+            r.generated_at
+        ),
+        None => format!(
+            "{} queries in {} ms, {}",
+            r.queries, r.duration_ms, r.generated_at
+        ),
+    };
     writeln!(
         out,
-        "<div class=\"sub\">{} pass, {} warn, {} fail, {} skip, {} error — {} queries in {} ms, {}</div>",
+        "<div class=\"sub\">{} pass, {} warn, {} fail, {} skip{}, {} error — {}</div>",
         s.pass,
         s.warn,
         s.fail,
         s.skip,
+        s.not_run
+            .as_ref()
+            .map(|n| format!(" ({} not run)", n.count))
+            .unwrap_or_default(),
         s.error,
-        r.queries,
-        r.duration_ms,
-        text(&r.generated_at)
+        text(&work)
     )?;
     writeln!(out, "<table class=\"ident\">")?;
     row(out, "Target", &place)?;
@@ -208,13 +221,14 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             s.count(st)
         )?;
     }
+    let (shown, not_run) = r.shown_and_not_run();
     writeln!(
         out,
         "<button type=\"button\" id=\"filter-problems\">Problems only</button> <button type=\"button\" id=\"filter-all\">All</button> <span class=\"note\"><span id=\"shown\">{}</span> shown</span>",
-        r.checks.len()
+        shown.len() + usize::from(not_run.is_some())
     )?;
     writeln!(out, "</div>")?;
-    for (category, findings) in by_category(&r.checks) {
+    for (category, findings) in by_category(shown.iter().copied()) {
         writeln!(
             out,
             "<section class=\"category\" id=\"category-{category}\"><h3>{category}</h3>"
@@ -222,6 +236,28 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         for f in findings {
             finding(out, f)?;
         }
+        writeln!(out, "</section>")?;
+    }
+    if let Some(n) = not_run {
+        // The checks a failed connection left unrun: one card, their ids folded inside it.
+        let ids: Vec<&str> = r
+            .checks
+            .iter()
+            .filter(|f| !shown.iter().any(|s| s.id == f.id))
+            .map(|f| f.id.as_str())
+            .collect();
+        writeln!(
+            out,
+            "<section class=\"category\" id=\"category-not-run\"><h3>not run</h3>"
+        )?;
+        writeln!(
+            out,
+            "<article class=\"finding skip\" data-status=\"skip\" id=\"not-run\"><div class=\"head\"><span class=\"badge\">{}</span><span class=\"title\">{} checks not run</span></div><div class=\"msg\">{}</div><details><summary>Which</summary><pre>{}</pre></details></article>",
+            label(Status::Skip),
+            n.count,
+            text(&n.reason),
+            text(&ids.join("\n"))
+        )?;
         writeln!(out, "</section>")?;
     }
     writeln!(out, "</section>")?;
@@ -289,7 +325,9 @@ fn finding(out: &mut dyn Write, f: &Finding) -> io::Result<()> {
 
 /// Findings grouped by category: categories with the worst finding first (then in catalogue
 /// order), and within each the worst findings first (then in report order).
-fn by_category(checks: &[Finding]) -> Vec<(Category, Vec<&Finding>)> {
+fn by_category<'a>(
+    checks: impl IntoIterator<Item = &'a Finding>,
+) -> Vec<(Category, Vec<&'a Finding>)> {
     let mut groups: Vec<(Category, Vec<&Finding>)> = Vec::new();
     for f in checks {
         match groups.iter_mut().find(|(c, _)| *c == f.category) {

@@ -88,6 +88,16 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         props.push(("server.version", sv.version.clone()));
         props.push(("server.version_raw", sv.version_raw.clone()));
     }
+    // Each check stays a test case (CI tools count them); the fold is a property here.
+    if let Some(n) = &s.not_run {
+        props.push(("not_run", format!("{} checks: {}", n.count, n.reason)));
+    }
+    if let Some(sel) = &r.selection {
+        props.push(("selection", sel.describe()));
+    }
+    if let Some(at) = &r.replayed_at {
+        props.push(("replayed_at", at.clone()));
+    }
     for (name, value) in props {
         writeln!(
             out,

@@ -75,9 +75,33 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "- **Summary**: {} fail, {} error, {} warn, {} pass, {} skip",
-        s.fail, s.error, s.warn, s.pass, s.skip
+        "- **Summary**: {} fail, {} error, {} warn, {} pass, {} skip{}",
+        s.fail,
+        s.error,
+        s.warn,
+        s.pass,
+        s.skip,
+        s.not_run
+            .as_ref()
+            .map(|n| format!(" ({} not run: {})", n.count, prose(&n.reason)))
+            .unwrap_or_default()
     )?;
+    if let Some(at) = &r.replayed_at {
+        writeln!(
+            out,
+            "- **Replay**: judged at {} from facts collected at {}; no server was reached",
+            prose(at),
+            prose(&r.generated_at)
+        )?;
+    }
+    if let Some(sel) = &r.selection {
+        writeln!(
+            out,
+            "- **Selection**: {} ({} checks left out)",
+            code(&sel.describe()),
+            sel.excluded.len()
+        )?;
+    }
     writeln!(
         out,
         "- **Matrix**: {} (sha256 `{}`), end-of-life data of {}",
@@ -128,8 +152,9 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(out, "| Status | Check | Result | Observed | Expected |")?;
     writeln!(out, "|---|---|---|---|---|")?;
+    let (shown, not_run) = r.shown_and_not_run();
     for st in ATTENTION_ORDER {
-        for f in r.checks.iter().filter(|f| f.status == st) {
+        for f in shown.iter().filter(|f| f.status == st) {
             writeln!(
                 out,
                 "| {} | `{}` | {} | {} | {} |",
@@ -140,6 +165,15 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                 cell(f.expected.as_deref().unwrap_or(""))
             )?;
         }
+    }
+    if let Some(n) = not_run {
+        writeln!(
+            out,
+            "| {} | {} checks | not run: {} |  |  |",
+            label(crate::status::Status::Skip),
+            n.count,
+            cell(&n.reason)
+        )?;
     }
     writeln!(out, "\n</details>")?;
     Ok(())

@@ -1,6 +1,7 @@
 //! Renderers: each takes a `&Report` and a writer and only formats. No renderer computes a
 //! status, a count or an exit code; those are in the report.
 
+pub mod catalogue;
 pub mod diff;
 pub mod explain;
 pub mod fleet;
@@ -52,7 +53,7 @@ impl Format {
             "md" | "markdown" => Some(Format::Markdown),
             "txt" => Some(Format::Table),
             "html" | "htm" => Some(Format::Html),
-            "xml" => Some(Format::Junit),
+            "xml" | "junit" => Some(Format::Junit),
             _ => None,
         }
     }

@@ -71,15 +71,18 @@ fn journal_mode(f: &SqliteFacts, _: &Ctx) -> Outcome {
     .expected("wal"))
 }
 
+/// What the client does about orphan rows, in their application's terms (not ours).
+const FOREIGN_KEYS_FIX: &str = "Run PRAGMA foreign_key_check; to list the orphan rows, then fix or delete them. Then make every connection of your application enforce the constraints: run PRAGMA foreign_keys = ON; right after opening it (it is per connection, not stored in the file). Most drivers can do it for you: Python sqlite3 — conn.execute('PRAGMA foreign_keys = ON') in your connect function (SQLAlchemy: an event.listens_for(engine, 'connect') hook); Django — enabled by default; Rails — enabled by default since 5.2; Node better-sqlite3 — db.pragma('foreign_keys = ON'); Prisma — enabled by default; Go mattn/go-sqlite3 — `?_foreign_keys=on` in the DSN; JDBC (xerial) — `?foreign_keys=true` in the URL; Rust sqlx — on by default.";
+
 fn foreign_keys(f: &SqliteFacts, _: &Ctx) -> Outcome {
     let n = *f.foreign_keys.get()?;
     let bad = f.foreign_key_violations.get()?;
-    let per_connection = "SQLite enforces foreign keys only on connections that run PRAGMA foreign_keys = ON (sqlx: SqliteConnectOptions::foreign_keys(true), its default)";
+    let per_connection = "SQLite enforces foreign keys only on connections that run PRAGMA foreign_keys = ON: make every connection of your application run it when it opens";
     Ok(if !bad.is_empty() {
         Verdict::fail(format!("{} row(s) violate foreign keys: the constraints were not enforced when they were written", bad.len()))
             .observed(bad.join("; "))
             .expected("no violations")
-            .remedy("Fix or delete the orphan rows (PRAGMA foreign_key_check lists them), then enable enforcement on every connection.")
+            .remedy(FOREIGN_KEYS_FIX)
     } else {
         Verdict::pass(format!(
             "{n} foreign key(s), no violations; {per_connection}"
