@@ -68,6 +68,8 @@ pub struct AppRules {
     pub schema: Option<String>,
     /// The migration history our product expects to find.
     pub migrations: Option<MigrationRule>,
+    /// The product's own SQL, tried with `--probe-write` (`[app.workload]`).
+    pub workload: Option<WorkloadRule>,
 }
 
 impl Default for AppRules {
@@ -81,6 +83,7 @@ impl Default for AppRules {
             time_zone: None,
             schema: None,
             migrations: None,
+            workload: None,
         }
     }
 }
@@ -90,6 +93,26 @@ impl Default for AppRules {
 pub struct MigrationRule {
     pub tool: String,
     pub version: Option<String>,
+}
+
+/// `[app.workload]`: a folder of the product's SQL files, one subfolder per engine.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadRule {
+    /// The folder as written, relative to the matrix file.
+    pub dir: String,
+    /// Where the files are read from.
+    #[serde(skip)]
+    pub source: WorkloadSource,
+}
+
+/// Where a workload's files are read from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum WorkloadSource {
+    /// The built-in matrix's: the shipped example (`checks/workload/`), compiled in.
+    #[default]
+    Builtin,
+    /// A folder on disk.
+    Dir(std::path::PathBuf),
 }
 
 /// The migration tools whose history tables are recognised.
@@ -273,6 +296,13 @@ impl Matrix {
         };
         let mut value = toml_span::parse(text).map_err(|e| to_problems(vec![e]))?;
         let mut matrix = Matrix::deserialize(&mut value).map_err(|e| to_problems(e.errors))?;
+        // Outside `load` there is no file to be relative to: the built-in matrix reads the
+        // shipped example, any other text its folder from the current directory.
+        if let Some(w) = &mut matrix.app.workload
+            && source_name != "built-in"
+        {
+            w.source = WorkloadSource::Dir(std::path::PathBuf::from(&w.dir));
+        }
         matrix.origin = MatrixOrigin {
             source: source_name.to_string(),
             sha256: sha256_hex(text.as_bytes()),
@@ -306,7 +336,31 @@ impl Matrix {
                 e.utf8_error().valid_up_to()
             ))
         })?;
-        Matrix::parse(&text, &name)
+        let mut m = Matrix::parse(&text, &name)?;
+        // The workload folder is relative to the matrix file, and must be there.
+        if let Some(w) = &mut m.app.workload {
+            let dir = path
+                .parent()
+                .unwrap_or_else(|| std::path::Path::new("."))
+                .join(&w.dir);
+            if !dir.is_dir() {
+                let (line, column) = locate(&text, "[app.workload]");
+                return Err(MatrixError {
+                    source_name: name,
+                    problems: vec![Problem {
+                        line,
+                        column,
+                        message: format!(
+                            "[app.workload] dir: `{}` is not a folder (it is read relative to the matrix file: {})",
+                            w.dir,
+                            dir.display()
+                        ),
+                    }],
+                });
+            }
+            w.source = WorkloadSource::Dir(dir);
+        }
+        Ok(m)
     }
 
     /// The table that applies to an engine and detected flavor, with its name.
@@ -613,8 +667,30 @@ impl<'de> Deserialize<'de> for AppRules {
             time_zone: th.optional("time_zone"),
             schema: th.optional("schema"),
             migrations: th.optional("migrations"),
+            workload: th.optional("workload"),
         };
         finish(th, app)
+    }
+}
+
+impl<'de> Deserialize<'de> for WorkloadRule {
+    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
+        let mut th = TableHelper::new(value)?;
+        let dir: Option<Spanned<String>> = th.required_s("dir").ok();
+        if let Some(d) = &dir
+            && d.value.trim().is_empty()
+        {
+            th.errors.push(custom(
+                d.span,
+                "`dir` is empty: name the folder of the product's SQL files, e.g. \"workload\""
+                    .into(),
+            ));
+        }
+        let rule = WorkloadRule {
+            dir: dir.map(|d| d.value).unwrap_or_default(),
+            source: WorkloadSource::Builtin,
+        };
+        finish(th, rule)
     }
 }
 

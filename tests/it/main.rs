@@ -16,3 +16,4 @@ mod postgres;
 mod render;
 mod safety;
 mod sqlite;
+mod workload;
