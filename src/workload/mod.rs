@@ -474,9 +474,20 @@ pub fn check(c: &CommonFacts, _ctx: &Ctx) -> Outcome {
                 .join(", ")
         ));
     }
-    let rewrites: Vec<String> = faults
-        .iter()
-        .filter_map(|j| j.rewrite.map(|r| format!("{}:{}: {r}", j.file, j.f.line)))
+    // One line per rewrite, naming every statement it applies to.
+    let mut rewrites: Vec<(&str, Vec<String>)> = Vec::new();
+    for j in &faults {
+        if let Some(r) = j.rewrite {
+            let at = format!("{}:{}", j.file, j.f.line);
+            match rewrites.iter_mut().find(|(t, _)| *t == r) {
+                Some((_, ats)) => ats.push(at),
+                None => rewrites.push((r, vec![at])),
+            }
+        }
+    }
+    let rewrites: Vec<String> = rewrites
+        .into_iter()
+        .map(|(r, ats)| format!("{}: {r}", ats.join(", ")))
         .collect();
     let remedy = if rewrites.is_empty() {
         "Make the product's SQL portable to this server (the statements and the server's errors are above), or refuse this server in the matrix.".to_string()

@@ -821,8 +821,7 @@ async fn mssql(
             s = tsql_ident(&schema)
         ));
     }
-    let names_sql =
-        "SELECT CAST(name AS nvarchar(256)) FROM sys.objects WHERE schema_id = SCHEMA_ID()";
+    let names_sql = "SELECT CAST(o.name AS nvarchar(256)) FROM sys.objects o JOIN sys.schemas s ON s.schema_id = o.schema_id WHERE s.name = SCHEMA_NAME()";
     let before: BTreeSet<String> = match tds(&mut conn, names_sql).await {
         Ok(rows) => first_cells(rows).into_iter().collect(),
         Err((m, _, _)) => return failed(spec.scrub(&m)),
