@@ -18,7 +18,6 @@ use crate::probe::Probe;
 use crate::registry::{Ctx, Outcome, Verdict};
 use crate::target::ConnSpec;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// The prefix of every scratch database (and lock) the workload probe creates: a later run
 /// recognises what a killed run left by it.
@@ -507,11 +506,6 @@ pub fn scratch_name() -> String {
         .map(|d| d.as_nanos() as u64 & 0xffff_ffff_ffff)
         .unwrap_or(0);
     format!("{SCRATCH_PREFIX}{}_{nanos:x}", std::process::id())
-}
-
-/// Whether a path names a folder of workload files (used by matrix validation).
-pub fn is_dir(p: &Path) -> bool {
-    p.is_dir()
 }
 
 #[cfg(test)]

@@ -345,9 +345,8 @@ impl Splitter<'_> {
                 return Err(self.err(start_line, format!("unterminated {what}")));
             }
             let ch = self.peek(0);
-            if backslash && ch == b'\\' {
-                self.advance(2);
-            } else if ch == close && self.peek(1) == close {
+            // A backslash escape, or the closing character doubled: two characters of content.
+            if (backslash && ch == b'\\') || (ch == close && self.peek(1) == close) {
                 self.advance(2);
             } else if ch == close {
                 value.push_str(&self.text[start..self.i]);

@@ -373,11 +373,7 @@ fn scratch_of(w: &serde_json::Value) -> String {
     let start = o
         .find("byod_precheck_wl_")
         .unwrap_or_else(|| panic!("no scratch database in {o}"));
-    o[start..]
-        .split(|c: char| c == ',' || c == ' ')
-        .next()
-        .unwrap()
-        .to_string()
+    o[start..].split([',', ' ']).next().unwrap().to_string()
 }
 
 #[test]
