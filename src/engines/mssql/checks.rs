@@ -1260,7 +1260,11 @@ mod tests {
                 if !azure_platform
                     && !matches!(
                         c.id.as_str(),
-                        "mssql.version" | "mssql.eol" | "mssql.settings" | "mssql.write-probe"
+                        "mssql.version"
+                            | "mssql.eol"
+                            | "mssql.settings"
+                            | "mssql.write-probe"
+                            | "mssql.workload"
                     )
                 {
                     assert_eq!(

@@ -1338,6 +1338,7 @@ mod tests {
                 ("mysql.tls", Status::Warn),         // encrypted, not verified (below)
                 ("mysql.settings", Status::Skip),    // the matrix names no setting
                 ("mysql.write-probe", Status::Skip), // not asked
+                ("mysql.workload", Status::Skip),    // not asked
             ],
             "{:#?}",
             r.checks

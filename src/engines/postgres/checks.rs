@@ -819,6 +819,7 @@ mod tests {
                 ("postgres.eol", Status::Warn),
                 ("postgres.extensions", Status::Skip), // the matrix requires none
                 ("postgres.write-probe", Status::Skip), // not asked
+                ("postgres.workload", Status::Skip),   // not asked
             ],
             "{fs:#?}"
         );
