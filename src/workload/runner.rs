@@ -826,6 +826,12 @@ async fn mssql(
         Ok(rows) => first_cells(rows).into_iter().collect(),
         Err((m, _, _)) => return failed(spec.scrub(&m)),
     };
+    // The per-check limit on lock waits, on the server (our own connection, closed after).
+    let _ = tds(
+        &mut conn,
+        &format!("SET LOCK_TIMEOUT {}", opts.check_timeout.as_millis()),
+    )
+    .await;
     if let Err((m, _, _)) = tds(&mut conn, "SET XACT_ABORT OFF; BEGIN TRANSACTION").await {
         return failed(format!(
             "the server refused the transaction, so the workload is not proven: {}",
