@@ -57,11 +57,17 @@ fn failure(line: usize, sql: &str, error: String, code: Option<String>) -> State
     }
 }
 
+/// A server message on one line: its tabs and line breaks (MariaDB quotes the statement's
+/// own) would break the table and the Markdown.
+fn one_line(m: &str) -> String {
+    m.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// A sqlx error as (message, code), scrubbed.
 fn sqlx_error(spec: &ConnSpec, e: &sqlx::Error) -> (String, Option<String>) {
     match e {
         sqlx::Error::Database(db) => (
-            spec.scrub(&db.message().replace('\n', " ")),
+            spec.scrub(&one_line(db.message())),
             mysql_number(e)
                 .map(|n| n.to_string())
                 .or_else(|| db.code().map(|c| c.to_string())),
@@ -709,9 +715,7 @@ async fn tds(conn: &mut TdsConn, sql: &str) -> Result<Vec<Vec<String>>, TdsErr> 
         Ok::<_, tiberius::error::Error>(rows)
     };
     run.await.map_err(|e| match &e {
-        tiberius::error::Error::Server(t) => {
-            (t.message().replace('\n', " "), Some(t.code()), t.line())
-        }
+        tiberius::error::Error::Server(t) => (one_line(t.message()), Some(t.code()), t.line()),
         other => (other.to_string().replace('\n', " "), None, 0),
     })
 }
