@@ -58,6 +58,9 @@ pub struct CommonFacts {
     pub migrations: Probe<Vec<MigrationHistory>>,
     /// The scratch-object probe of `--probe-write` (not collected without it).
     pub write_probe: Probe<WriteProbe>,
+    /// The product's own SQL, run with `--probe-write` (matrix `[app.workload]`).
+    #[serde(default)]
+    pub workload: Probe<crate::workload::Workload>,
     /// Queries sent to the server.
     pub queries: u32,
 }

@@ -26,6 +26,7 @@ pub mod run;
 pub mod status;
 pub mod target;
 pub mod tlsprobe;
+pub mod workload;
 
 pub use engine::Engine;
 pub use engines::identify;

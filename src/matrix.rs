@@ -59,6 +59,8 @@ pub struct AppRules {
     pub schema: Option<String>,
     /// The migration history our product expects to find.
     pub migrations: Option<MigrationRule>,
+    /// The product's own SQL, tried with `--probe-write` (`[app.workload]`).
+    pub workload: Option<WorkloadRule>,
 }
 
 impl Default for AppRules {
@@ -72,6 +74,7 @@ impl Default for AppRules {
             time_zone: None,
             schema: None,
             migrations: None,
+            workload: None,
         }
     }
 }
@@ -81,6 +84,26 @@ impl Default for AppRules {
 pub struct MigrationRule {
     pub tool: String,
     pub version: Option<String>,
+}
+
+/// `[app.workload]`: a folder of the product's SQL files, one subfolder per engine.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadRule {
+    /// The folder as written, relative to the matrix file.
+    pub dir: String,
+    /// Where the files are read from.
+    #[serde(skip)]
+    pub source: WorkloadSource,
+}
+
+/// Where a workload's files are read from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum WorkloadSource {
+    /// The built-in matrix's: the shipped example (`checks/workload/`), compiled in.
+    #[default]
+    Builtin,
+    /// A folder on disk.
+    Dir(std::path::PathBuf),
 }
 
 /// The migration tools whose history tables are recognised.
@@ -289,6 +312,13 @@ impl Matrix {
             m.problems.sort_by_key(|p| (p.line, p.column));
             m
         })?;
+        // Outside `load` there is no file to be relative to: the built-in matrix reads the
+        // shipped example, any other text its folder from the current directory.
+        if let Some(w) = &mut matrix.app.workload
+            && source_name != "built-in"
+        {
+            w.source = WorkloadSource::Dir(std::path::PathBuf::from(&w.dir));
+        }
         matrix.origin = MatrixOrigin {
             source: source_name.to_string(),
             sha256: sha256_hex(text.as_bytes()),
@@ -324,7 +354,31 @@ impl Matrix {
                 e.utf8_error().valid_up_to()
             ))
         })?;
-        Matrix::parse_with(&text, &name, vocab)
+        let mut m = Matrix::parse_with(&text, &name, vocab)?;
+        // The workload folder is relative to the matrix file, and must be there.
+        if let Some(w) = &mut m.app.workload {
+            let dir = path
+                .parent()
+                .unwrap_or_else(|| std::path::Path::new("."))
+                .join(&w.dir);
+            if !dir.is_dir() {
+                let (line, column) = locate(&text, "[app.workload]");
+                return Err(MatrixError {
+                    source_name: name,
+                    problems: vec![Problem {
+                        line,
+                        column,
+                        message: format!(
+                            "[app.workload] dir: `{}` is not a folder (it is read relative to the matrix file: {})",
+                            w.dir,
+                            dir.display()
+                        ),
+                    }],
+                });
+            }
+            w.source = WorkloadSource::Dir(dir);
+        }
+        Ok(m)
     }
 
     /// The table that applies to an engine and detected flavor, with its name.
@@ -796,8 +850,30 @@ impl<'de> Deserialize<'de> for AppRules {
             time_zone: th.optional("time_zone"),
             schema: th.optional("schema"),
             migrations: th.optional("migrations"),
+            workload: th.optional("workload"),
         };
         finish(th, app)
+    }
+}
+
+impl<'de> Deserialize<'de> for WorkloadRule {
+    fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
+        let mut th = TableHelper::new(value)?;
+        let dir: Option<Spanned<String>> = th.required_s("dir").ok();
+        if let Some(d) = &dir
+            && d.value.trim().is_empty()
+        {
+            th.errors.push(custom(
+                d.span,
+                "`dir` is empty: name the folder of the product's SQL files, e.g. \"workload\""
+                    .into(),
+            ));
+        }
+        let rule = WorkloadRule {
+            dir: dir.map(|d| d.value).unwrap_or_default(),
+            source: WorkloadSource::Builtin,
+        };
+        finish(th, rule)
     }
 }
 

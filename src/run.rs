@@ -118,7 +118,7 @@ async fn run<E: EngineModule>(spec: &ConnSpec, matrix: &Matrix, opts: &RunOption
     let started = Instant::now();
     let generated_at = now_rfc3339();
     let limit = opts.collect.run_timeout;
-    let facts = match tokio::time::timeout(limit, E::collect(spec, &opts.collect)).await {
+    let mut facts = match tokio::time::timeout(limit, E::collect(spec, &opts.collect)).await {
         Ok(f) => f,
         Err(_) => E::failed(
             spec,
@@ -131,6 +131,12 @@ async fn run<E: EngineModule>(spec: &ConnSpec, matrix: &Matrix, opts: &RunOption
             },
         ),
     };
+    // The product's own SQL, on a connection of its own, after the facts (it needs them to
+    // know a read-only target) and only with --probe-write.
+    if opts.selection.includes(&format!("{}.workload", E::ENGINE)) {
+        let w = crate::workload::probe(spec, matrix, E::common(&facts), &opts.collect).await;
+        E::common_mut(&mut facts).workload = w;
+    }
     let duration_ms = started.elapsed().as_millis() as u64;
     let report = evaluate::<E>(&facts, matrix, &opts.selection, generated_at, duration_ms);
     RunResult {

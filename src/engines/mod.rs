@@ -38,6 +38,9 @@ macro_rules! engine_module {
             fn common(facts: &Self::Facts) -> &$crate::checks::CommonFacts {
                 &facts.common
             }
+            fn common_mut(facts: &mut Self::Facts) -> &mut $crate::checks::CommonFacts {
+                &mut facts.common
+            }
             fn failed(spec: &$crate::target::ConnSpec, failure: $crate::net::ConnectFailure) -> Self::Facts {
                 let mut facts = <$facts>::default();
                 facts.common = $crate::checks::CommonFacts::started(spec.target_info());
@@ -123,6 +126,8 @@ pub trait EngineModule {
     fn collect(spec: &ConnSpec, opts: &CollectOptions) -> impl Future<Output = Self::Facts> + Send;
     /// The shared part of the facts.
     fn common(facts: &Self::Facts) -> &CommonFacts;
+    /// The shared part of the facts, to record what runs after collection (the workload).
+    fn common_mut(facts: &mut Self::Facts) -> &mut CommonFacts;
     /// Facts for a target that could not be reached (used when the whole run times out).
     fn failed(spec: &ConnSpec, failure: crate::net::ConnectFailure) -> Self::Facts;
 }

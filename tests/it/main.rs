@@ -20,3 +20,4 @@ mod render;
 mod safety;
 mod sqlite;
 mod structure;
+mod workload;

@@ -384,7 +384,7 @@ fn error_text(e: &TdsError) -> String {
 }
 
 /// Opens TCP and logs in, following one Azure gateway redirect.
-async fn connect(config: &Config) -> Result<Conn, TdsError> {
+pub(crate) async fn connect(config: &Config) -> Result<Conn, TdsError> {
     let mut config = config.clone();
     for _ in 0..2 {
         let tcp = TcpStream::connect(config.get_addr()).await?;

@@ -1102,6 +1102,14 @@ pub static CHECKS: &[Check<MysqlFacts>] = &[
         run: |f, ctx| common::write_probe(&f.common, ctx),
     },
     Check {
+        id: "mysql.workload",
+        category: Category::Capabilities,
+        title: "The product's own SQL runs here (workload, --probe-write)",
+        doc: "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/mysql/*.sql, in file-name order) in a uniquely named scratch database (byod_precheck_wl_...) created with the target's character set and dropped afterwards, because MySQL's DDL commits by itself. Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
+        asks: "CREATE DATABASE byod_precheck_wl_...; USE it; (each statement); DROP DATABASE; SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'byod\\_precheck\\_wl\\_%'",
+        run: |f, ctx| crate::workload::check(&f.common, ctx),
+    },
+    Check {
         id: "mysql.database-size",
         category: Category::Resources,
         title: "Database size",
@@ -1334,6 +1342,7 @@ mod tests {
                 ("mysql.tls", Status::Warn),         // encrypted, not verified (below)
                 ("mysql.settings", Status::Skip),    // the matrix names no setting
                 ("mysql.write-probe", Status::Skip), // not asked
+                ("mysql.workload", Status::Skip),    // not asked
             ],
             "{:#?}",
             r.checks

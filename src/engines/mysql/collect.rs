@@ -386,7 +386,7 @@ pub(super) fn failed(mut facts: MysqlFacts, f: ConnectFailure) -> MysqlFacts {
 }
 
 /// The ssl-mode option, normalised to the MySQL client's names (`preferred` by default).
-fn ssl_mode_name(spec: &ConnSpec) -> String {
+pub(crate) fn ssl_mode_name(spec: &ConnSpec) -> String {
     ["ssl-mode", "ssl_mode", "sslmode"]
         .iter()
         .find_map(|k| spec.params.get(*k))
@@ -395,7 +395,7 @@ fn ssl_mode_name(spec: &ConnSpec) -> String {
         })
 }
 
-fn connect_options(
+pub(crate) fn connect_options(
     spec: &ConnSpec,
     socket: Option<&str>,
     mode: &str,

@@ -378,7 +378,7 @@ pub(super) fn failed(mut facts: PgFacts, f: ConnectFailure) -> PgFacts {
     facts
 }
 
-fn connect_options(
+pub(crate) fn connect_options(
     spec: &ConnSpec,
     socket: Option<&str>,
 ) -> Result<PgConnectOptions, ConnectFailure> {
