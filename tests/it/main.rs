@@ -10,6 +10,7 @@ mod bad_input;
 mod batch;
 mod cli;
 mod fleet;
+mod identify;
 mod mssql;
 mod mysql;
 mod postgres;

@@ -48,9 +48,13 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
         engine: Engine::Mssql,
         text: v.chars().take(200).collect(),
     };
-    // ProductVersion is exact; the banner's " - 16.0.4135.4 (X64)" is the fallback.
+    // ProductVersion is exact; the banner's " - 16.0.4135.4 (X64)" is the fallback. A bare
+    // version is ProductVersion pasted, the TDS greeting (`16.0.4135`), or an Amazon RDS
+    // engine version (`15.00.4345.5.v1`).
+    let bare = bare_version(v);
     let numbers = match hints.get("product_version") {
         Some(pv) => leading_numbers(pv),
+        None if bare.is_some() => bare.clone().map(|b| b.0).unwrap_or_default(),
         None => banner_version(v),
     };
     if numbers.len() < 2 || numbers[0] == 0 || numbers[0] > 99 {
@@ -64,11 +68,13 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
     let looks_like_sql_server = banner.contains("sql server")
         || banner.contains("sql azure")
         || banner.contains("azure sql")
-        || hints.get("product_version").is_some();
+        || hints.get("product_version").is_some()
+        || bare.is_some();
     if !looks_like_sql_server {
         return Err(unrecognized());
     }
     let rds = hints.get("rds").is_some()
+        || bare.as_ref().is_some_and(|b| b.1)
         || ["server_name", "host"].iter().any(|k| {
             hints.get(k).is_some_and(|h| {
                 let h = h.to_ascii_lowercase();
@@ -137,7 +143,23 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
         flavor_version,
         product,
         os: banner_os(v),
+        prerelease: None,
     })
+}
+
+/// `16.0.4135.4`, `16.0.4135`, `15.00.4345.5.v1`: the numbers, and whether the `.vN` suffix of
+/// an Amazon RDS engine version was there.
+fn bare_version(v: &str) -> Option<(Vec<u64>, bool)> {
+    let v = v.trim();
+    let (body, rds) = match v.rsplit_once(".v") {
+        Some((body, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (body, true),
+        _ => (v, false),
+    };
+    let parts: Vec<&str> = body.split('.').collect();
+    let numeric = parts
+        .iter()
+        .all(|p| !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()));
+    (numeric && (3..=4).contains(&parts.len())).then(|| (leading_numbers(body), rds))
 }
 
 /// `... - 16.0.4135.4 (X64)` in the banner.
