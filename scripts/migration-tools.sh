@@ -10,7 +10,7 @@
 # The folder is $BYOD_MIGRATION_TOOLS, default /var/tmp/byod-precheck-tools:
 #   venv/bin/{alembic,yoyo,python}   Alembic, Django, yoyo with psycopg2 and PyMySQL
 #   node/node_modules/.bin/...       knex, sequelize-cli, typeorm, node-pg-migrate, dbmate,
-#                                    drizzle-kit, kysely with pg, mysql2, @libsql/client
+#                                    drizzle-kit, kysely with pg, pg-hstore, mysql2, @libsql/client
 # Prisma is not here: its CLI downloads engine binaries at install time, off the registries.
 set -euo pipefail
 
@@ -38,6 +38,7 @@ NPM_PACKAGES=(
   @libsql/client@0.15.15
   kysely@0.28.7
   pg@8.16.3
+  pg-hstore@2.3.4
   mysql2@3.15.0
 )
 

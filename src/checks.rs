@@ -1104,19 +1104,16 @@ pub fn migrations(c: &CommonFacts, ctx: &Ctx) -> Outcome {
     })
 }
 
-/// `django (django_migrations) at auth.0012_x, shop.0003_y (25 applied)`: the tool by the name
-/// the matrix uses.
+/// `django (django_migrations) at auth.0012_x, shop.0003_y`: the tool by the name the matrix
+/// uses.
 fn describe_history(m: &MigrationHistory) -> String {
     format!(
-        "{} ({}){}{}",
+        "{} ({}){}",
         m.tool,
         m.table,
         m.latest
             .as_ref()
             .map(|v| format!(" at {v}"))
-            .unwrap_or_default(),
-        m.applied
-            .map(|n| format!(" ({n} applied)"))
             .unwrap_or_default()
     )
 }

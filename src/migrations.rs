@@ -55,8 +55,9 @@ pub struct Tool {
     /// When true the table has exactly these columns: how Rails, dbmate, golang-migrate and
     /// Ecto, which all write `schema_migrations`, are told apart.
     pub exact: bool,
-    /// A column that must be a character type of this length (dbmate's `varchar(128)`).
-    pub length: Option<(&'static str, i64)>,
+    /// When not empty, one of these must hold as well: how Rails (`ar_internal_metadata`
+    /// beside it, or Rails 4's `varchar(255)`) is told from dbmate, whose table is the same.
+    pub marks: &'static [Mark],
     /// How the latest version is read.
     pub latest: Latest,
     /// Rows that count as applied.
@@ -74,7 +75,7 @@ const fn tool(name: &'static str, title: &'static str) -> Tool {
         tables: &[],
         columns: &[],
         exact: false,
-        length: None,
+        marks: &[],
         latest: Latest::Max("version"),
         applied: &[],
         group: None,
@@ -138,18 +139,23 @@ pub const TOOLS: &[Tool] = &[
         tables: &["schema_migrations"],
         columns: &["version"],
         exact: true,
-        length: Some(("version", 128)),
-        ..tool("dbmate", "dbmate")
-    },
-    Tool {
-        tables: &["schema_migrations"],
-        columns: &["version"],
-        exact: true,
+        marks: &[
+            Mark::Beside("ar_internal_metadata"),
+            Mark::Length("version", 255),
+        ],
         ..tool("rails", "Rails (Active Record)")
     },
     Tool {
+        // `version varchar(128)` on MySQL and SQLite, `varchar` on PostgreSQL: Rails' layout
+        // without Rails' marks.
+        tables: &["schema_migrations"],
+        columns: &["version"],
+        exact: true,
+        ..tool("dbmate", "dbmate")
+    },
+    Tool {
         tables: &["_sqlx_migrations"],
-        columns: &["version", "description", "success", "checksum"],
+        columns: &["version", "success"],
         applied: &[("success", Cond::True)],
         ..tool("sqlx", "sqlx")
     },
@@ -266,6 +272,18 @@ pub const TOOLS: &[Tool] = &[
     },
 ];
 
+/// A sign, besides the columns, that a table is a tool's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// This table exists in the same schema.
+    Beside(&'static str),
+    /// The column is a character type of this length.
+    Length(&'static str, i64),
+}
+
+/// Tables the collectors list besides the history tables, for [`Mark::Beside`].
+const COMPANIONS: &[&str] = &["ar_internal_metadata"];
+
 /// A tool by its matrix name.
 pub fn by_name(name: &str) -> Option<&'static Tool> {
     TOOLS.iter().find(|t| t.name == name)
@@ -282,6 +300,7 @@ pub fn table_names() -> Vec<&'static str> {
     let mut v: Vec<&str> = TOOLS
         .iter()
         .flat_map(|t| t.tables.iter().copied())
+        .chain(COMPANIONS.iter().copied())
         .collect();
     v.sort_unstable();
     v.dedup();
@@ -353,14 +372,22 @@ impl Candidate {
             .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
-    /// The tool whose table this is: its name and its column signature both match.
-    pub fn tool(&self) -> Option<&'static Tool> {
+    /// The tool whose table this is: its name, its column signature and one of its marks
+    /// match; `all` is every candidate listed (for [`Mark::Beside`]).
+    pub fn tool(&self, all: &[Candidate]) -> Option<&'static Tool> {
         TOOLS.iter().find(|t| {
             t.tables.iter().any(|n| n.eq_ignore_ascii_case(&self.name))
                 && t.columns.iter().all(|c| self.column(c).is_some())
                 && (!t.exact || self.columns.len() == t.columns.len())
-                && t.length
-                    .is_none_or(|(c, len)| self.column(c).and_then(|c| c.max_len) == Some(len))
+                && (t.marks.is_empty()
+                    || t.marks.iter().any(|m| match m {
+                        Mark::Beside(other) => all
+                            .iter()
+                            .any(|o| o.schema == self.schema && o.name.eq_ignore_ascii_case(other)),
+                        Mark::Length(c, len) => {
+                            self.column(c).and_then(|c| c.max_len) == Some(*len)
+                        }
+                    }))
         })
     }
 
@@ -626,7 +653,7 @@ mod tests {
                             .collect(),
                     };
                     assert_ne!(
-                        sample.tool().map(|t| t.name),
+                        sample.tool(&[]).map(|t| t.name),
                         Some(a.name),
                         "{}'s table is taken for {}",
                         b.name,
@@ -670,33 +697,35 @@ mod tests {
 
     #[test]
     fn schema_migrations_is_told_apart_by_columns() {
+        // Rails 5+ keeps ar_internal_metadata beside its table; Rails 4 had varchar(255).
         let rails = cand("schema_migrations", &[("version", "character varying")]);
-        assert_eq!(rails.tool().unwrap().name, "rails");
-        let rails_mysql = cand("schema_migrations", &[("version", "varchar(255)")]);
-        assert_eq!(rails_mysql.tool().unwrap().name, "rails");
+        let meta = cand("ar_internal_metadata", &[("key", "character varying")]);
+        let all = [rails.clone(), meta];
+        assert_eq!(rails.tool(&all).unwrap().name, "rails");
+        let rails4 = cand("schema_migrations", &[("version", "varchar(255)")]);
+        assert_eq!(rails4.tool(&[]).unwrap().name, "rails");
+        // dbmate: the same layout without Rails' marks.
+        assert_eq!(rails.tool(&[]).unwrap().name, "dbmate");
         let dbmate = cand("schema_migrations", &[("version", "varchar(128)")]);
-        assert_eq!(dbmate.tool().unwrap().name, "dbmate");
-        let dbmate_pg = Candidate {
-            columns: vec![Column::new("version", "character varying", Some(128))],
-            ..rails.clone()
-        };
-        assert_eq!(dbmate_pg.tool().unwrap().name, "dbmate");
+        assert_eq!(dbmate.tool(&[]).unwrap().name, "dbmate");
+        // ar_internal_metadata is not a history of its own.
+        assert!(all[1].tool(&all).is_none());
         let gm = cand(
             "schema_migrations",
             &[("version", "bigint"), ("dirty", "boolean")],
         );
-        assert_eq!(gm.tool().unwrap().name, "golang-migrate");
+        assert_eq!(gm.tool(&[]).unwrap().name, "golang-migrate");
         let ecto = cand(
             "schema_migrations",
             &[("version", "bigint"), ("inserted_at", "timestamp(0)")],
         );
-        assert_eq!(ecto.tool().unwrap().name, "ecto");
+        assert_eq!(ecto.tool(&[]).unwrap().name, "ecto");
         // A table of that name with other columns is someone else's: not a known history.
         let other = cand(
             "schema_migrations",
             &[("version", "int"), ("applied_by", "text"), ("note", "text")],
         );
-        assert!(other.tool().is_none());
+        assert!(other.tool(&[]).is_none());
     }
 
     #[test]
@@ -709,7 +738,7 @@ mod tests {
                 ("name", "varchar"),
             ],
         );
-        let t = typeorm.tool().unwrap();
+        let t = typeorm.tool(&[]).unwrap();
         assert_eq!(t.name, "typeorm");
         let r = rows(&[
             &[Some("CreateUsers1700000000000"), Some("1700000000000")],
@@ -727,7 +756,7 @@ mod tests {
                 ("batch", "int"),
             ],
         );
-        let l = laravel.tool().unwrap();
+        let l = laravel.tool(&[]).unwrap();
         assert_eq!(l.name, "laravel");
         let r = rows(&[
             &[Some("2014_10_12_000000_create_users_table")],
@@ -1118,9 +1147,9 @@ mod tests {
                 name: table.to_string(),
                 columns: cols.iter().map(|n| Column::new(*n, "text", None)).collect(),
             };
-            assert_eq!(c.tool().map(|t| t.name), Some(*want), "{table}");
+            assert_eq!(c.tool(&[]).map(|t| t.name), Some(*want), "{table}");
             // The columns to read are spelled as the catalog spells them.
-            for col in c.read_columns(c.tool().unwrap()) {
+            for col in c.read_columns(c.tool(&[]).unwrap()) {
                 assert!(cols.contains(&col.as_str()), "{table}: {col}");
             }
         }

@@ -11,6 +11,7 @@ mod batch;
 mod cli;
 mod fleet;
 mod identify;
+mod migrations;
 mod mssql;
 mod mysql;
 mod postgres;

@@ -1120,8 +1120,9 @@ async fn migrations(r: &mut Runner<'_>, found: Probe<Rows>) -> Probe<Vec<Migrati
         ))
     });
     let mut out = Vec::new();
-    for cand in Candidate::from_rows(rows) {
-        let Some(tool) = cand.tool() else {
+    let candidates = Candidate::from_rows(rows);
+    for cand in &candidates {
+        let Some(tool) = cand.tool(&candidates) else {
             continue;
         };
         let columns = cand.read_columns(tool);

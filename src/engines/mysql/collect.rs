@@ -704,8 +704,8 @@ async fn migrations(
     let candidates =
         Candidate::from_rows(rows.into_iter().map(|(t, c, ty)| (None, t, c, ty, None)));
     let mut out = Vec::new();
-    for cand in candidates {
-        let Some(tool) = cand.tool() else {
+    for cand in &candidates {
+        let Some(tool) = cand.tool(&candidates) else {
             continue;
         };
         let columns = cand.read_columns(tool);

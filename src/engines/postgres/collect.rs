@@ -637,8 +637,8 @@ async fn migration_history(
     );
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let mut out = Vec::new();
-    for cand in candidates {
-        let Some(tool) = cand.tool() else {
+    for cand in &candidates {
+        let Some(tool) = cand.tool(&candidates) else {
             continue;
         };
         let columns = cand.read_columns(tool);

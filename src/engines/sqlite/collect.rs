@@ -353,8 +353,10 @@ async fn migrations(
     };
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let mut out = Vec::new();
-    for cand in Candidate::from_rows(rows.into_iter().map(|(t, c, ty)| (None, t, c, ty, None))) {
-        let Some(tool) = cand.tool() else {
+    let candidates =
+        Candidate::from_rows(rows.into_iter().map(|(t, c, ty)| (None, t, c, ty, None)));
+    for cand in &candidates {
+        let Some(tool) = cand.tool(&candidates) else {
             continue;
         };
         let columns = cand.read_columns(tool);
