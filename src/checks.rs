@@ -1123,6 +1123,121 @@ fn describe_history(m: &MigrationHistory) -> String {
 mod tests {
     use super::*;
 
+    /// The migrations check over histories and a user-table count, under a matrix snippet.
+    fn judge_migrations(found: Vec<MigrationHistory>, tables: Probe<u64>, matrix: &str) -> Verdict {
+        let m =
+            crate::matrix::Matrix::parse(&format!("schema_version = 1\n{matrix}"), "test").unwrap();
+        let eol = crate::eol::EolData::shipped();
+        let ctx = Ctx {
+            matrix: &m,
+            rules: &m.postgres,
+            rules_name: "postgres",
+            eol: &eol,
+            today: crate::eol::parse_date("2026-11-24").unwrap(),
+        };
+        let facts = CommonFacts {
+            migrations: Probe::ok(found, 1),
+            user_tables: tables,
+            ..Default::default()
+        };
+        migrations(&facts, &ctx).unwrap_or_else(Verdict::from)
+    }
+
+    fn history(tool: &str, rows: &[&[Option<&str>]]) -> MigrationHistory {
+        let t = crate::migrations::by_name(tool).unwrap();
+        let rows: Vec<Vec<Option<String>>> = rows
+            .iter()
+            .map(|r| r.iter().map(|v| v.map(str::to_string)).collect())
+            .collect();
+        MigrationHistory::read(t, t.tables[0].to_string(), &rows)
+    }
+
+    #[test]
+    fn migrations_unknown_history_is_never_a_fresh_database() {
+        let v = judge_migrations(vec![], Probe::ok(12, 1), "");
+        assert_eq!(v.status, Status::Warn);
+        assert!(
+            v.message.starts_with("unknown history: 12 user tables"),
+            "{}",
+            v.message
+        );
+        let empty = judge_migrations(vec![], Probe::ok(0, 1), "");
+        assert_eq!(empty.status, Status::Pass);
+        assert!(empty.message.contains("empty database"));
+        // Facts saved before the table count was collected: no claim either way.
+        let old = judge_migrations(vec![], Probe::default(), "");
+        assert_eq!(old.status, Status::Pass);
+        assert!(!old.message.contains("fresh"), "{}", old.message);
+        let ruled = judge_migrations(
+            vec![],
+            Probe::ok(3, 1),
+            "[app.migrations]\ntool = \"alembic\"\n",
+        );
+        assert_eq!(ruled.status, Status::Warn);
+        assert!(ruled.message.starts_with("unknown history"));
+    }
+
+    #[test]
+    fn migrations_every_history_is_reported_and_django_is_judged_per_app() {
+        let django = history(
+            "django",
+            &[
+                &[Some("0001_initial"), Some("shop")],
+                &[Some("0002_order_total"), Some("shop")],
+                &[Some("0012_alter_user_first_name_max_length"), Some("auth")],
+            ],
+        );
+        let knex = history(
+            "knex",
+            &[&[Some("20240101_a.js")], &[Some("20240202_b.js")]],
+        );
+        let found = vec![django, knex];
+        let all = judge_migrations(found.clone(), Probe::ok(9, 1), "");
+        assert_eq!(all.status, Status::Pass);
+        let observed = all.observed.unwrap();
+        assert!(observed.contains("django (django_migrations) at auth.0012_alter_user_first_name_max_length, shop.0002_order_total"), "{observed}");
+        assert!(
+            observed.contains("knex (knex_migrations) at 20240202_b.js"),
+            "{observed}"
+        );
+        let rule =
+            "[app.migrations]\ntool = \"django\"\napp = \"shop\"\nversion = \"0002_order_total\"\n";
+        // The shop app is up to date although auth migrated after it.
+        assert_eq!(
+            judge_migrations(found.clone(), Probe::ok(9, 1), rule).status,
+            Status::Pass
+        );
+        let behind = judge_migrations(
+            found.clone(),
+            Probe::ok(9, 1),
+            &rule.replace("0002_order_total", "0010_refunds"),
+        );
+        assert_eq!(behind.status, Status::Fail);
+        assert!(
+            behind.message.contains("behind the 0010_refunds"),
+            "{}",
+            behind.message
+        );
+        let other_app = judge_migrations(
+            found.clone(),
+            Probe::ok(9, 1),
+            &rule.replace("shop", "billing"),
+        );
+        assert_eq!(other_app.status, Status::Warn);
+        assert!(
+            other_app.message.contains("app billing"),
+            "{}",
+            other_app.message
+        );
+        let ahead = judge_migrations(
+            found,
+            Probe::ok(9, 1),
+            "[app.migrations]\ntool = \"knex\"\nversion = \"20240101_a.js\"\n",
+        );
+        assert_eq!(ahead.status, Status::Fail);
+        assert!(ahead.message.contains("past"), "{}", ahead.message);
+    }
+
     #[test]
     fn setting_rules() {
         let r = SettingRule {
