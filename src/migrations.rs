@@ -806,8 +806,9 @@ mod tests {
 
     #[test]
     fn documented_layouts_give_their_latest_version() {
-        // (tool, rows in read_columns order, latest)
-        let cases: &[(&str, &[&[Option<&str>]], Option<&str>)] = &[
+        /// (tool, rows in read_columns order, latest)
+        type Case<'a> = (&'a str, &'a [&'a [Option<&'a str>]], Option<&'a str>);
+        let cases: &[Case] = &[
             (
                 "flyway",
                 &[

@@ -277,8 +277,7 @@ fn mariadb_token(v: &str, tokens: &[Token]) -> Option<Token> {
     if let Some(m) = lower.find("mariadb") {
         let before = tokens
             .iter()
-            .filter(|t| t.end <= m && m - t.end <= 1 && t.numbers.len() >= 2)
-            .next_back();
+            .rfind(|t| t.end <= m && m - t.end <= 1 && t.numbers.len() >= 2);
         let after = tokens
             .iter()
             .find(|t| t.start >= m + 7 && t.start - (m + 7) <= 1 && t.numbers.len() >= 2);
