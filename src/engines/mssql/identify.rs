@@ -143,8 +143,22 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
         flavor_version,
         product,
         os: banner_os(v),
-        prerelease: None,
+        prerelease: banner_prerelease(v),
     })
+}
+
+/// `Microsoft SQL Server 2019 (CTP3.0) - ...`, `Microsoft SQL Server 2022 (RC0) - ...`: a
+/// community technology preview or release candidate.
+fn banner_prerelease(v: &str) -> Option<String> {
+    let head = v.split(" - ").next()?;
+    head.split(['(', ')'])
+        .map(str::trim)
+        .find(|p| {
+            let u = p.to_ascii_uppercase();
+            (u.starts_with("CTP") || u.starts_with("RC"))
+                && p[2..].chars().any(|c| c.is_ascii_digit())
+        })
+        .map(str::to_string)
 }
 
 /// `16.0.4135.4`, `16.0.4135`, `15.00.4345.5.v1`: the numbers, and whether the `.vN` suffix of

@@ -41,9 +41,14 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
     let aurora_text = [v, basedir]
         .into_iter()
         .find(|t| t.to_ascii_lowercase().contains("mysql_aurora."));
+    // MariaDB says so, or hides behind its old-client prefix (`5.5.5-10.2.12`) or its proxy
+    // (MaxScale: `5.5.5-10.2.12 2.2.9-maxscale`).
     let mariadb = lower.contains("mariadb")
+        || lower.contains("maxscale")
         || lower_comment.contains("mariadb")
-        || handshake.to_ascii_lowercase().contains("mariadb");
+        || handshake.to_ascii_lowercase().contains("mariadb")
+        || v.strip_prefix("5.5.5-")
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
     let tokens = tokens(v);
     // MariaDB's version sits next to its name, wherever a proxy or an old-client prefix
     // (`5.5.5-`) put it; the others lead with theirs.
@@ -116,7 +121,8 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
             numbers = leading_numbers(dir.trim_start_matches("oscar-"));
         }
         "aurora-mysql"
-    } else if basedir.starts_with("/rdsdbbin/oscar") {
+    } else if basedir.starts_with("/rdsdbbin/oscar") || v == "5.6.10a" {
+        // `5.6.10a` is the engine version of Aurora MySQL 1 in the console.
         "aurora-mysql"
     } else if lower_comment.contains("xtradb cluster") || lower_comment.contains("percona-xtradb") {
         flavor_version = percona_release(comment);
@@ -126,6 +132,7 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
         "percona-server"
     } else if hints.get("managed") == Some("azure")
         || lower_comment.contains("azure")
+        || lower.contains("azure")
         || is_gateway_version(handshake, v)
         || (handshake.is_empty() && is_four_part(v))
     {
