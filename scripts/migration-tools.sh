@@ -11,6 +11,7 @@
 #   venv/bin/{alembic,yoyo,python}   Alembic, Django, yoyo with psycopg2 and PyMySQL
 #   node/node_modules/.bin/...       knex, sequelize-cli, typeorm, node-pg-migrate, dbmate,
 #                                    drizzle-kit, kysely with pg, pg-hstore, mysql2, @libsql/client
+#   Debian's ruby-activerecord (Rails' Active Record 6.1) with ruby-pg, ruby-mysql2, ruby-sqlite3
 # Prisma is not here: its CLI downloads engine binaries at install time, off the registries.
 set -euo pipefail
 
@@ -82,12 +83,29 @@ node_up() {
   status "node tools: installed ($dir)"
 }
 
+# Active Record (Rails' migrations) and its drivers, from Debian.
+DEB_RUBY_PACKAGES=(ruby-activerecord ruby-pg ruby-mysql2 ruby-sqlite3)
+
+ruby_up() {
+  if command -v ruby >/dev/null &&
+    ruby -e 'require "active_record"; require "pg"; require "mysql2"; require "sqlite3"' 2>/dev/null; then
+    status "active record: present"
+    return 0
+  fi
+  ((EUID == 0)) || die "missing Debian packages (${DEB_RUBY_PACKAGES[*]}) and not root: run 'sudo apt-get install ${DEB_RUBY_PACKAGES[*]}'"
+  apt-get update -qq >&2 || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${DEB_RUBY_PACKAGES[@]}" >&2 ||
+    die "apt-get install ${DEB_RUBY_PACKAGES[*]} failed"
+  status "active record: installed"
+}
+
 main() {
   case ${1:-} in
     up)
       mkdir -p "$TOOLS_DIR"
       python_up
       node_up
+      ruby_up
       echo "$TOOLS_DIR"
       ;;
     dir) echo "$TOOLS_DIR" ;;

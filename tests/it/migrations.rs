@@ -1,4 +1,4 @@
-//! Migration histories written by the real tools (installed from PyPI and npm by
+//! Migration histories written by the real tools (installed from PyPI, npm and Debian by
 //! scripts/migration-tools.sh) on PostgreSQL, MariaDB and SQLite: the migrations check names
 //! each tool and its latest version, tells dbmate's `schema_migrations` from Rails', keeps
 //! Django's latest per app, orders Alembic's heads, and calls a database with tables and no
@@ -479,6 +479,41 @@ fn real_tools_on_sqlite() {
         ],
     );
     assert_django_per_app(&url);
+}
+
+/// Rails and dbmate write the same `schema_migrations (version)`: Rails' Active Record (Debian's
+/// ruby-activerecord) leaves `ar_internal_metadata` beside it, and is named Rails on each engine.
+#[test]
+fn real_rails_is_told_from_dbmate() {
+    let Some(t) = Tools::new() else { return };
+    let expected = "rails (schema_migrations) at 20240202120000";
+    let Some(s) = require("local PostgreSQL", PgScratch::new("")) else {
+        return;
+    };
+    let pg = s.url("postgres");
+    t.run("rails", "ruby", &["migrate.rb"], &[("DB_URL", &pg)]);
+    assert_found(&migrations(&pg, ""), &[expected]);
+    let Some(m) = require("local MariaDB", Maria::new()) else {
+        return;
+    };
+    let my = format!("mysql://root@127.0.0.1:3306/{}", m.0);
+    let mysql2 = format!("mysql2://root@127.0.0.1:3306/{}", m.0);
+    t.run("rails", "ruby", &["migrate.rb"], &[("DB_URL", &mysql2)]);
+    assert_found(&migrations(&my, ""), &[expected]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rails.db").display().to_string();
+    t.run(
+        "rails",
+        "ruby",
+        &["migrate.rb"],
+        &[("DB_URL", &format!("sqlite3:{path}"))],
+    );
+    let f = migrations(
+        &format!("sqlite://{path}"),
+        "[app.migrations]\ntool = \"rails\"\nversion = \"20240202120000\"\n",
+    );
+    assert_eq!(f["status"], "pass", "{f}");
+    assert_found(&f, &[expected]);
 }
 
 #[test]
