@@ -226,10 +226,10 @@ fn after(s: &str, marker: &str) -> Option<Token> {
 /// banner (`psql (16.1, server 15.4)`, `psql (PostgreSQL) 15.4`, `postgres (PostgreSQL) 16.2`).
 fn banner_version(v: &str) -> Option<Token> {
     // psql's startup banner names the client first and the server after "server ".
-    if v.starts_with("psql (") || v.starts_with("ysqlsh (") {
-        if let Some(t) = v.find(", server ").and_then(|i| version_token(&v[i + 9..])) {
-            return Some(t);
-        }
+    if (v.starts_with("psql (") || v.starts_with("ysqlsh ("))
+        && let Some(t) = v.find(", server ").and_then(|i| version_token(&v[i + 9..]))
+    {
+        return Some(t);
     }
     for marker in [
         "(PostgreSQL) ",
