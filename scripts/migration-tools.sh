@@ -10,7 +10,8 @@
 # The folder is $BYOD_MIGRATION_TOOLS, default /var/tmp/byod-precheck-tools:
 #   venv/bin/{alembic,yoyo,python}   Alembic, Django, yoyo with psycopg2 and PyMySQL
 #   node/node_modules/.bin/...       knex, sequelize-cli, typeorm, node-pg-migrate, dbmate,
-#                                    drizzle-kit, kysely with pg, pg-hstore, mysql2, @libsql/client
+#                                    drizzle-kit, kysely, MikroORM with pg, pg-hstore, mysql2,
+#                                    @libsql/client
 #   Debian's ruby-activerecord (Rails' Active Record 6.1) with ruby-pg, ruby-mysql2, ruby-sqlite3
 # Prisma is not here: its CLI downloads engine binaries at install time, off the registries.
 set -euo pipefail
@@ -38,6 +39,10 @@ NPM_PACKAGES=(
   drizzle-orm@0.44.5
   @libsql/client@0.15.15
   kysely@0.28.7
+  @mikro-orm/core@6.4.16
+  @mikro-orm/migrations@6.4.16
+  @mikro-orm/postgresql@6.4.16
+  @mikro-orm/mysql@6.4.16
   pg@8.16.3
   pg-hstore@2.3.4
   mysql2@3.15.0

@@ -227,6 +227,12 @@ fn real_tools_on_postgresql() {
         &["migrate.js"],
         &with(&[("DB_DIALECT", "postgres")]),
     );
+    t.run(
+        "mikroorm",
+        "node",
+        &["migrate.js"],
+        &with(&[("DB_DRIVER", "postgresql")]),
+    );
 
     let f = migrations(&url, "");
     assert_eq!(f["status"], "pass", "{f}");
@@ -243,6 +249,7 @@ fn real_tools_on_postgresql() {
             "dbmate (schema_migrations) at 20240202120000",
             "drizzle (drizzle.__drizzle_migrations) at 1710000000000",
             "kysely (kysely_migration) at 2024_02_01_create_order",
+            "mikroorm (mikro_orm_migrations) at Migration20240202120000",
         ],
     );
     assert!(!f["observed"].as_str().unwrap().contains("rails"), "{f}");
@@ -387,6 +394,12 @@ fn real_tools_on_mariadb() {
         &["migrate.js"],
         &with(&[("DB_DIALECT", "mysql")]),
     );
+    t.run(
+        "mikroorm",
+        "node",
+        &["migrate.js"],
+        &with(&[("DB_DRIVER", "mysql")]),
+    );
 
     let f = migrations(&url, "");
     assert_eq!(f["status"], "pass", "{f}");
@@ -402,6 +415,7 @@ fn real_tools_on_mariadb() {
             "dbmate (schema_migrations) at 20240202120000",
             "drizzle (__drizzle_migrations) at 1710000000000",
             "kysely (kysely_migration) at 2024_02_01_create_order",
+            "mikroorm (mikro_orm_migrations) at Migration20240202120000",
         ],
     );
     assert!(!f["observed"].as_str().unwrap().contains("rails"), "{f}");
