@@ -173,6 +173,8 @@ fn bare_version(v: &str) -> Option<(Vec<u64>, bool)> {
     let numeric = parts
         .iter()
         .all(|p| !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()));
+    // RDS writes the minor with two digits (`15.00.4345.5`); SQL Server itself writes `15.0`.
+    let rds = rds || (parts.len() == 4 && parts[1] == "00" && parts[0].len() == 2);
     (numeric && (3..=4).contains(&parts.len())).then(|| (leading_numbers(body), rds))
 }
 

@@ -134,7 +134,7 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
         || lower_comment.contains("azure")
         || lower.contains("azure")
         || is_gateway_version(handshake, v)
-        || (handshake.is_empty() && is_four_part(v))
+        || is_four_part(v)
     {
         "azure-mysql"
     } else if !numbers.is_empty() {
