@@ -54,11 +54,12 @@ die() {
   exit 1
 }
 
-stamp() { printf '%s\n' "${PIP_PACKAGES[@]}" "${NPM_PACKAGES[@]}" | sha256sum | cut -d' ' -f1; }
+# stamp LIST...: what a folder was installed from, so a change of pins reinstalls it.
+stamp() { printf '%s\n' "$@" | sha256sum | cut -d' ' -f1; }
 
 python_up() {
   local venv=$TOOLS_DIR/venv want
-  want=$(stamp)
+  want=$(stamp "${PIP_PACKAGES[@]}")
   if [[ -f $venv/.stamp && $(cat "$venv/.stamp") == "$want" ]]; then
     status "python tools: present ($venv)"
     return 0
@@ -73,7 +74,7 @@ python_up() {
 
 node_up() {
   local dir=$TOOLS_DIR/node want
-  want=$(stamp)
+  want=$(stamp "${NPM_PACKAGES[@]}")
   if [[ -f $dir/.stamp && $(cat "$dir/.stamp") == "$want" ]]; then
     status "node tools: present ($dir)"
     return 0
