@@ -305,6 +305,8 @@ fn real_tools_on_mariadb() {
     let Some(m) = require("local MariaDB", Maria::new()) else {
         return;
     };
+    // Not while another test has changed a global setting (sql_mode, read_only).
+    let _g = crate::mysql::read_globals();
     let url = format!("mysql://root@127.0.0.1:3306/{}", m.0);
     let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
         [("DB_URL", url.as_str())]
@@ -510,6 +512,7 @@ fn real_rails_is_told_from_dbmate() {
     let Some(m) = require("local MariaDB", Maria::new()) else {
         return;
     };
+    let _g = crate::mysql::read_globals();
     let my = format!("mysql://root@127.0.0.1:3306/{}", m.0);
     let mysql2 = format!("mysql2://root@127.0.0.1:3306/{}", m.0);
     t.run("rails", "ruby", &["migrate.rb"], &[("DB_URL", &mysql2)]);
