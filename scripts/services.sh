@@ -233,6 +233,7 @@ cmd_up() {
   embedded_up
   mariadb_tls_up
   mssql_peer_up
+  "$SCRIPT_DIR/migration-tools.sh" up >/dev/null || die "migration tools: scripts/migration-tools.sh up failed"
   status "all up"
 }
 

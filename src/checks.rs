@@ -56,6 +56,10 @@ pub struct CommonFacts {
     /// Capabilities by name (see [`CAPABILITIES`]).
     pub capabilities: BTreeMap<String, Capability>,
     pub migrations: Probe<Vec<MigrationHistory>>,
+    /// User tables in the target database (or schemas): a database with tables and no known
+    /// history is an unknown history, not a fresh database.
+    #[serde(default)]
+    pub user_tables: Probe<u64>,
     /// The scratch-object probe of `--probe-write` (not collected without it).
     pub write_probe: Probe<WriteProbe>,
     /// The product's own SQL, run with `--probe-write` (matrix `[app.workload]`).
@@ -281,6 +285,27 @@ pub struct MigrationHistory {
     /// The latest applied version, when the table could be read.
     pub latest: Option<String>,
     pub applied: Option<u64>,
+    /// The latest version per group, for tools that keep one per group (Django: per app).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_group: BTreeMap<String, String>,
+}
+
+impl MigrationHistory {
+    /// A history read from a table's rows (see [`crate::migrations::Tool::evaluate`]).
+    pub fn read(
+        tool: &crate::migrations::Tool,
+        table: String,
+        rows: &[Vec<Option<String>>],
+    ) -> Self {
+        let e = tool.evaluate(rows);
+        MigrationHistory {
+            tool: tool.name.to_string(),
+            table,
+            latest: e.latest,
+            applied: Some(e.applied),
+            by_group: e.by_group,
+        }
+    }
 }
 
 impl CommonFacts {
@@ -1000,72 +1025,244 @@ pub fn database_size(c: &CommonFacts, limit_bytes: Option<u64>) -> Outcome {
 
 // ---------------------------------------------------------------- migrations
 
-/// `engine.migrations`: migration history tables found, against `[app.migrations]`.
+/// `engine.migrations`: every migration history found, against `[app.migrations]`. A database
+/// with user tables and no history a known tool wrote is an unknown history, never a fresh one.
 pub fn migrations(c: &CommonFacts, ctx: &Ctx) -> Outcome {
     let found = c.migrations.get()?;
     let observed = if found.is_empty() {
-        "no migration history table".to_string()
+        match c.user_tables.value() {
+            Some(n) => format!("no known migration history; {n} user tables"),
+            None => "no known migration history".to_string(),
+        }
     } else {
         found
             .iter()
-            .map(|m| {
-                format!(
-                    "{} ({}){}",
-                    m.tool,
-                    m.table,
-                    m.latest
-                        .as_ref()
-                        .map(|v| format!(" at {v}"))
-                        .unwrap_or_default()
-                )
-            })
+            .map(describe_history)
             .collect::<Vec<_>>()
-            .join(", ")
+            .join("; ")
+    };
+    let unknown = |n: u64| {
+        Verdict::warn(format!(
+            "unknown history: {n} user tables and no history table of a known migration tool"
+        ))
+        .observed(observed.clone())
+        .remedy(
+            "Find out which tool created this schema (and tell support): our migrations may collide with tables they did not create.",
+        )
     };
     let Some(rule) = &ctx.matrix.app.migrations else {
-        return Ok(Verdict::pass(if found.is_empty() {
-            "no migration history: a fresh database".to_string()
-        } else {
-            format!("found {observed}")
-        })
-        .observed(observed));
+        return Ok(match (found.is_empty(), c.user_tables.value()) {
+            (false, _) => Verdict::pass(format!("found {observed}")).observed(observed),
+            (true, Some(0)) => {
+                Verdict::pass("an empty database: no tables and no migration history")
+                    .observed(observed)
+            }
+            (true, Some(n)) => unknown(*n),
+            (true, None) => Verdict::pass("no known migration history").observed(observed),
+        });
     };
+    let title = crate::migrations::by_name(&rule.tool).map_or(rule.tool.as_str(), |t| t.title);
     let expected = format!(
-        "{}{}",
-        rule.tool,
+        "{title}{}{}",
+        rule.app
+            .as_ref()
+            .map(|a| format!(" app {a}"))
+            .unwrap_or_default(),
         rule.version
             .as_ref()
             .map(|v| format!(" at {v}"))
             .unwrap_or_default()
     );
     let Some(ours) = found.iter().find(|m| m.tool == rule.tool) else {
-        return Ok(Verdict::warn(format!("no {} history table: our migrations have not run here yet", rule.tool))
+        if found.is_empty()
+            && let Some(n) = c.user_tables.value().filter(|n| **n > 0)
+        {
+            return Ok(unknown(*n).expected(expected));
+        }
+        return Ok(Verdict::warn(format!("no {title} history: our migrations have not run here yet"))
             .observed(observed)
             .expected(expected)
             .remedy("Run our product's migrations, or check that the URL names the right database and schema."));
     };
-    Ok(match (&rule.version, &ours.latest) {
-        (Some(want), Some(have)) if want != have => Verdict::fail(format!(
-            "the schema is at {have}, our product expects {want}"
-        ))
-        .observed(observed)
-        .expected(expected)
-        .remedy(format!("Run our product's migrations up to {want}.")),
+    let have = match &rule.app {
+        Some(app) => match ours.by_group.get(app) {
+            Some(v) => Some(v),
+            None if ours.latest.is_some() => {
+                return Ok(Verdict::warn(format!(
+                    "{title} history has no migration of app {app}: our migrations have not run here yet"
+                ))
+                .observed(observed)
+                .expected(expected)
+                .remedy(format!("Run our product's migrations (app {app}).")));
+            }
+            None => None,
+        },
+        None => ours.latest.as_ref(),
+    };
+    Ok(match (&rule.version, have) {
+        (Some(want), Some(have)) if want != have => {
+            let behind = crate::migrations::by_name(&rule.tool)
+                .is_none_or(|t| t.compare(have, want) == std::cmp::Ordering::Less);
+            let (message, remedy) = if behind {
+                (
+                    format!("the schema is at {have}, behind the {want} our product expects"),
+                    format!("Run our product's migrations up to {want}."),
+                )
+            } else {
+                (
+                    format!("the schema is at {have}, past the {want} our product expects"),
+                    "A newer release of our product migrated this database: upgrade to it, or restore the database.".to_string(),
+                )
+            };
+            Verdict::fail(message)
+                .observed(observed)
+                .expected(expected)
+                .remedy(remedy)
+        }
         (Some(_), None) => Verdict::error(format!(
             "found {} but could not read its latest version",
             ours.table
         ))
         .observed(observed),
-        _ => Verdict::pass(format!("{} history found", rule.tool))
+        _ => Verdict::pass(format!("{title} history found"))
             .observed(observed)
             .expected(expected),
     })
+}
+
+/// `django (django_migrations) at auth.0012_x, shop.0003_y`: the tool by the name the matrix
+/// uses.
+fn describe_history(m: &MigrationHistory) -> String {
+    format!(
+        "{} ({}){}",
+        m.tool,
+        m.table,
+        m.latest
+            .as_ref()
+            .map(|v| format!(" at {v}"))
+            .unwrap_or_default()
+    )
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// The migrations check over histories and a user-table count, under a matrix snippet.
+    fn judge_migrations(found: Vec<MigrationHistory>, tables: Probe<u64>, matrix: &str) -> Verdict {
+        let m =
+            crate::matrix::Matrix::parse(&format!("schema_version = 1\n{matrix}"), "test").unwrap();
+        let eol = crate::eol::EolData::shipped();
+        let ctx = Ctx {
+            matrix: &m,
+            rules: &m.postgres,
+            rules_name: "postgres",
+            eol: &eol,
+            today: crate::eol::parse_date("2026-11-24").unwrap(),
+        };
+        let facts = CommonFacts {
+            migrations: Probe::ok(found, 1),
+            user_tables: tables,
+            ..Default::default()
+        };
+        migrations(&facts, &ctx).unwrap_or_else(Verdict::from)
+    }
+
+    fn history(tool: &str, rows: &[&[Option<&str>]]) -> MigrationHistory {
+        let t = crate::migrations::by_name(tool).unwrap();
+        let rows: Vec<Vec<Option<String>>> = rows
+            .iter()
+            .map(|r| r.iter().map(|v| v.map(str::to_string)).collect())
+            .collect();
+        MigrationHistory::read(t, t.tables[0].to_string(), &rows)
+    }
+
+    #[test]
+    fn migrations_unknown_history_is_never_a_fresh_database() {
+        let v = judge_migrations(vec![], Probe::ok(12, 1), "");
+        assert_eq!(v.status, Status::Warn);
+        assert!(
+            v.message.starts_with("unknown history: 12 user tables"),
+            "{}",
+            v.message
+        );
+        let empty = judge_migrations(vec![], Probe::ok(0, 1), "");
+        assert_eq!(empty.status, Status::Pass);
+        assert!(empty.message.contains("empty database"));
+        // Facts saved before the table count was collected: no claim either way.
+        let old = judge_migrations(vec![], Probe::default(), "");
+        assert_eq!(old.status, Status::Pass);
+        assert!(!old.message.contains("fresh"), "{}", old.message);
+        let ruled = judge_migrations(
+            vec![],
+            Probe::ok(3, 1),
+            "[app.migrations]\ntool = \"alembic\"\n",
+        );
+        assert_eq!(ruled.status, Status::Warn);
+        assert!(ruled.message.starts_with("unknown history"));
+    }
+
+    #[test]
+    fn migrations_every_history_is_reported_and_django_is_judged_per_app() {
+        let django = history(
+            "django",
+            &[
+                &[Some("0001_initial"), Some("shop")],
+                &[Some("0002_order_total"), Some("shop")],
+                &[Some("0012_alter_user_first_name_max_length"), Some("auth")],
+            ],
+        );
+        let knex = history(
+            "knex",
+            &[&[Some("20240101_a.js")], &[Some("20240202_b.js")]],
+        );
+        let found = vec![django, knex];
+        let all = judge_migrations(found.clone(), Probe::ok(9, 1), "");
+        assert_eq!(all.status, Status::Pass);
+        let observed = all.observed.unwrap();
+        assert!(observed.contains("django (django_migrations) at auth.0012_alter_user_first_name_max_length, shop.0002_order_total"), "{observed}");
+        assert!(
+            observed.contains("knex (knex_migrations) at 20240202_b.js"),
+            "{observed}"
+        );
+        let rule =
+            "[app.migrations]\ntool = \"django\"\napp = \"shop\"\nversion = \"0002_order_total\"\n";
+        // The shop app is up to date although auth migrated after it.
+        assert_eq!(
+            judge_migrations(found.clone(), Probe::ok(9, 1), rule).status,
+            Status::Pass
+        );
+        let behind = judge_migrations(
+            found.clone(),
+            Probe::ok(9, 1),
+            &rule.replace("0002_order_total", "0010_refunds"),
+        );
+        assert_eq!(behind.status, Status::Fail);
+        assert!(
+            behind.message.contains("behind the 0010_refunds"),
+            "{}",
+            behind.message
+        );
+        let other_app = judge_migrations(
+            found.clone(),
+            Probe::ok(9, 1),
+            &rule.replace("shop", "billing"),
+        );
+        assert_eq!(other_app.status, Status::Warn);
+        assert!(
+            other_app.message.contains("app billing"),
+            "{}",
+            other_app.message
+        );
+        let ahead = judge_migrations(
+            found,
+            Probe::ok(9, 1),
+            "[app.migrations]\ntool = \"knex\"\nversion = \"20240101_a.js\"\n",
+        );
+        assert_eq!(ahead.status, Status::Fail);
+        assert!(ahead.message.contains("past"), "{}", ahead.message);
+    }
 
     #[test]
     fn setting_rules() {

@@ -93,6 +93,25 @@ enum Command {
         #[command(subcommand)]
         action: MatrixAction,
     },
+    /// Who is this server? Identify it from a version string a client sent: version(),
+    /// SHOW server_version, VERSION(), @@VERSION, a psql/mysql banner, a protocol greeting or a
+    /// cloud console's engine version. Exit 0 known flavor, 1 unrecognised, 2 bad input.
+    Identify(IdentifyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct IdentifyArgs {
+    /// postgres, mysql, mssql or sqlite.
+    engine: String,
+    /// The version string, as the server or tool printed it.
+    version_string: String,
+    /// Another probe result, NAME=VALUE (repeatable): version_comment, aurora_version,
+    /// basedir, handshake_version, server_version_num, server_version, citus_version,
+    /// timescaledb_version, tidb_version, memsql_version, product_version, engine_edition, ...
+    #[arg(long = "hint", value_name = "NAME=VALUE")]
+    hints: Vec<String>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -323,6 +342,7 @@ In this report: not evaluated (no finding with this id)."
             render::render(&r, format, use_color(no_color), &mut stdout)?;
             Ok(r.exit_code(false))
         }
+        Command::Identify(args) => identify(&args, &mut stdout),
         Command::Matrix { action } => match action {
             MatrixAction::Validate { file } => {
                 let m = load_matrix(Some(&file))?;
@@ -570,4 +590,85 @@ fn check(args: CheckArgs, stdout: &mut dyn Write) -> Result<u8> {
     }
     render::render(&report, args.format, use_color(args.no_color), stdout)?;
     Ok(report.exit_code(args.fail_on == FailOn::Warn))
+}
+
+/// `identify`: 0 when the flavor is known, 1 when the string is not understood, 2 on bad input.
+fn identify(args: &IdentifyArgs, out: &mut dyn Write) -> Result<u8> {
+    // The names support hears for an engine's family are accepted too.
+    let name = match args.engine.to_ascii_lowercase().as_str() {
+        "postgresql" | "pg" => "postgres".to_string(),
+        "mariadb" => "mysql".to_string(),
+        "sqlserver" | "sql-server" => "mssql".to_string(),
+        other => other.to_string(),
+    };
+    let engine = parse_engine(&name).map_err(|e| anyhow!(e))?;
+    let mut hints: Vec<(&str, &str)> = Vec::new();
+    for h in &args.hints {
+        match h.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => hints.push((k.trim(), v)),
+            _ => bail!("--hint `{h}`: expected NAME=VALUE (for example version_comment=...)"),
+        }
+    }
+    // Support pastes what clients send: `\n` written out in a banner stands for a new line.
+    let text = args
+        .version_string
+        .replace("\\n", "\n")
+        .replace("\\t", "\t");
+    let id = match crate::identify(engine, &text, &hints) {
+        Ok(id) => id,
+        Err(crate::IdentifyError::Empty) => {
+            bail!("empty version string: pass what the server printed (and --hint NAME=VALUE)")
+        }
+        Err(e) => {
+            match args.format {
+                ListFormat::Json => writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "engine": engine,
+                        "flavor": null,
+                        "error": e.to_string(),
+                    }))?
+                )?,
+                ListFormat::Table => writeln!(out, "unknown flavor: {}", inert(&e.to_string()))?,
+            }
+            return Ok(1);
+        }
+    };
+    match args.format {
+        ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&id)?)?,
+        ListFormat::Table => {
+            let mut t = comfy_table::Table::new();
+            t.load_preset(comfy_table::presets::UTF8_HORIZONTAL_ONLY)
+                .force_no_tty();
+            let none = || "-".to_string();
+            let version = match id.patch {
+                Some(p) => format!("{}.{}.{p}", id.major, id.minor),
+                None => format!("{}.{}", id.major, id.minor),
+            };
+            for (k, v) in [
+                ("engine", id.engine.to_string()),
+                ("flavor", id.flavor.clone()),
+                ("version", version),
+                (
+                    "flavor version",
+                    id.flavor_version.clone().unwrap_or_else(none),
+                ),
+                ("pre-release", id.prerelease.clone().unwrap_or_else(none)),
+                ("product", id.product.clone()),
+                ("os", id.os.clone().unwrap_or_else(none)),
+            ] {
+                t.add_row(vec![k.to_string(), inert(&v)]);
+            }
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(0)
+}
+
+/// Pasted text is hostile: no control character (terminal escape) reaches the terminal.
+fn inert(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }

@@ -23,6 +23,10 @@ pub struct ServerIdentity {
     pub product: String,
     /// Server platform where the version string tells it.
     pub os: Option<String>,
+    /// The pre-release tag of a development, alpha, beta or release-candidate build
+    /// (`beta1`, `devel`, `rc1`); `None` for a release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prerelease: Option<String>,
 }
 
 impl ServerIdentity {

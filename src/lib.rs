@@ -17,6 +17,7 @@ pub mod eol;
 pub mod fleet;
 pub mod identity;
 pub mod matrix;
+pub mod migrations;
 pub mod net;
 pub mod probe;
 pub mod registry;

@@ -79,11 +79,15 @@ impl Default for AppRules {
     }
 }
 
-/// `[app.migrations]`: the migration tool and, optionally, the version our product expects.
+/// `[app.migrations]`: the migration tool and, optionally, the version our product expects
+/// (for Django, of which app).
 #[derive(Debug, Clone, Serialize)]
 pub struct MigrationRule {
     pub tool: String,
     pub version: Option<String>,
+    /// The app whose latest migration is compared (tools with a history per app: Django).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
 }
 
 /// `[app.workload]`: a folder of the product's SQL files, one subfolder per engine.
@@ -105,17 +109,6 @@ pub enum WorkloadSource {
     /// A folder on disk.
     Dir(std::path::PathBuf),
 }
-
-/// The migration tools whose history tables are recognised.
-pub const MIGRATION_TOOLS: &[&str] = &[
-    "alembic",
-    "flyway",
-    "liquibase",
-    "django",
-    "rails",
-    "sqlx",
-    "efcore",
-];
 
 /// A version requirement kept with its source text.
 #[derive(Debug, Clone)]
@@ -458,19 +451,46 @@ impl Matrix {
                 });
             }
         }
-        if let Some(m) = &self.app.migrations
-            && !MIGRATION_TOOLS.contains(&m.tool.as_str())
-        {
-            let (line, column) = at(&format!("\"{}\"", m.tool));
-            problems.push(Problem {
-                line,
-                column,
-                message: format!(
-                    "[app.migrations] tool: unknown tool `{}` (known: {})",
-                    m.tool,
-                    MIGRATION_TOOLS.join(", ")
+        if let Some(m) = &self.app.migrations {
+            // Located within the migrations table (`version` is also in `schema_version`).
+            let base = text.find("migrations").unwrap_or(0);
+            let mut problem = |needle: String, message: String| {
+                let (line, column) = text[base..]
+                    .find(&needle)
+                    .map_or_else(|| at(&needle), |o| line_col(text, base + o));
+                problems.push(Problem {
+                    line,
+                    column,
+                    message,
+                });
+            };
+            match crate::migrations::by_name(&m.tool) {
+                None => problem(
+                    format!("\"{}\"", m.tool),
+                    format!(
+                        "[app.migrations] tool: unknown tool `{}` (known: {})",
+                        m.tool,
+                        crate::migrations::names().join(", ")
+                    ),
                 ),
-            });
+                Some(t) => match (t.group, &m.app) {
+                    (None, Some(app)) => problem(
+                        format!("\"{app}\""),
+                        format!(
+                            "[app.migrations] app: {} keeps one history for the whole database; `app` is for tools with a history per app (django)",
+                            t.name
+                        ),
+                    ),
+                    (Some(g), None) if m.version.is_some() => problem(
+                        "version".to_string(),
+                        format!(
+                            "[app.migrations] version: {} keeps a latest version per {g}; name the {g} with `app = \"...\"`",
+                            t.name
+                        ),
+                    ),
+                    _ => {}
+                },
+            }
         }
         problems
     }
@@ -882,7 +902,8 @@ impl<'de> Deserialize<'de> for MigrationRule {
         let mut th = TableHelper::new(value)?;
         let tool = th.required("tool").unwrap_or_default();
         let version = th.optional("version");
-        finish(th, MigrationRule { tool, version })
+        let app = th.optional("app");
+        finish(th, MigrationRule { tool, version, app })
     }
 }
 

@@ -17,6 +17,10 @@ use tokio::net::TcpStream;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TlsInspection {
+    /// The server version a MySQL greeting announced (a gateway may announce its own, apart
+    /// from `VERSION()`), read before TLS; printable characters only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_greeting: Option<String>,
     /// Whether the server offers TLS at all.
     pub offered: bool,
     pub protocol: Option<String>,
@@ -129,7 +133,19 @@ async fn inspect_inner(
             tcp.read_exact(&mut b).await.map_err(|e| e.to_string())?;
             b[0] == b'S'
         }
-        Preamble::Mysql => mysql_ssl_request(&mut tcp).await?,
+        Preamble::Mysql => {
+            let (offered, greeting) = mysql_ssl_request(&mut tcp).await?;
+            let greeting = Some(greeting).filter(|g| !g.is_empty());
+            if !offered {
+                return Ok(TlsInspection {
+                    server_greeting: greeting,
+                    ..Default::default()
+                });
+            }
+            let mut inspection = handshake(tcp, host, ca_file).await?;
+            inspection.server_greeting = greeting;
+            return Ok(inspection);
+        }
     };
     if !offered {
         return Ok(TlsInspection::default());
@@ -160,6 +176,7 @@ where
         .map_err(|e| format!("TLS handshake: {e}"))?;
     let (_, conn) = stream.get_ref();
     let mut out = TlsInspection {
+        server_greeting: None,
         offered: true,
         protocol: conn
             .protocol_version()
@@ -332,8 +349,9 @@ impl tokio::io::AsyncWrite for TdsWrap {
     }
 }
 
-/// MySQL: read the server greeting; if it offers SSL, send the SSL request packet.
-async fn mysql_ssl_request(tcp: &mut TcpStream) -> Result<bool, String> {
+/// MySQL: read the server greeting; if it offers SSL, send the SSL request packet. Returns
+/// whether SSL was offered and the version the greeting announced.
+async fn mysql_ssl_request(tcp: &mut TcpStream) -> Result<(bool, String), String> {
     let mut header = [0u8; 4];
     tcp.read_exact(&mut header)
         .await
@@ -360,11 +378,17 @@ async fn mysql_ssl_request(tcp: &mut TcpStream) -> Result<bool, String> {
         .position(|&b| b == 0)
         .ok_or("bad greeting")?
         + 1;
+    // Hostile text: printable ASCII only, bounded.
+    let greeting: String = String::from_utf8_lossy(payload.get(1..version_end).unwrap_or_default())
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(120)
+        .collect();
     let caps_at = version_end + 1 + 4 + 8 + 1;
     let caps = payload.get(caps_at..caps_at + 2).ok_or("short greeting")?;
     const CLIENT_SSL: u16 = 0x0800;
     if u16::from_le_bytes([caps[0], caps[1]]) & CLIENT_SSL == 0 {
-        return Ok(false);
+        return Ok((false, greeting));
     }
     // SSLRequest: capability flags (PROTOCOL_41 | SSL | SECURE_CONNECTION), max packet, charset
     // utf8mb4, 23 bytes of filler; sequence id 1.
@@ -375,7 +399,7 @@ async fn mysql_ssl_request(tcp: &mut TcpStream) -> Result<bool, String> {
     p.push(45);
     p.extend_from_slice(&[0u8; 23]);
     tcp.write_all(&p).await.map_err(|e| e.to_string())?;
-    Ok(true)
+    Ok((true, greeting))
 }
 
 fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, String> {

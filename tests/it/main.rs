@@ -13,6 +13,8 @@ mod docs;
 mod facts;
 mod firsthour;
 mod fleet;
+mod identify;
+mod migrations;
 mod mssql;
 mod mysql;
 mod postgres;

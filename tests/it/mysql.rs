@@ -11,7 +11,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 /// global settings hold the read lock.
 static GLOBALS: RwLock<()> = RwLock::new(());
 
-fn read_globals() -> RwLockReadGuard<'static, ()> {
+pub(crate) fn read_globals() -> RwLockReadGuard<'static, ()> {
     GLOBALS.read().unwrap_or_else(|p| p.into_inner())
 }
 

@@ -943,6 +943,20 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         Probe::not_collected("not an Azure SQL service")
     };
 
+    facts.common.user_tables = r
+        .row(
+            "user tables",
+            "SELECT COUNT(*) FROM sys.tables WHERE is_ms_shipped = 0",
+            &[],
+        )
+        .await
+        .map(|row| {
+            row.first()
+                .and_then(Val::int)
+                .unwrap_or(0)
+                .max(0)
+                .unsigned_abs()
+        });
     facts.common.migrations = migrations(&mut r, b1.next().map(|a| a.1).unwrap_or_default()).await;
     facts.write_probe = if opts.probe_write {
         write_probe(&mut r, &schema_name).await
@@ -1032,37 +1046,6 @@ pub(super) fn failed(mut facts: MssqlFacts, f: ConnectFailure) -> MssqlFacts {
     facts
 }
 
-/// The history tables of the usual migration tools, and the query for their latest version.
-const MIGRATION_TABLES: &[(&str, &str, &str)] = &[
-    (
-        "alembic",
-        "alembic_version",
-        "SELECT TOP 1 version_num FROM {t}",
-    ),
-    (
-        "flyway",
-        "flyway_schema_history",
-        "SELECT TOP 1 version FROM {t} WHERE success = 1 AND version IS NOT NULL ORDER BY installed_rank DESC",
-    ),
-    (
-        "liquibase",
-        "DATABASECHANGELOG",
-        "SELECT TOP 1 ID FROM {t} ORDER BY ORDEREXECUTED DESC",
-    ),
-    (
-        "django",
-        "django_migrations",
-        "SELECT TOP 1 app + '.' + name FROM {t} ORDER BY id DESC",
-    ),
-    ("rails", "schema_migrations", "SELECT MAX(version) FROM {t}"),
-    ("sqlx", "_sqlx_migrations", "SELECT MAX(version) FROM {t}"),
-    (
-        "efcore",
-        "__EFMigrationsHistory",
-        "SELECT MAX(MigrationId) FROM {t}",
-    ),
-];
-
 /// Creates a uniquely named table in a transaction and rolls it back (SQL Server DDL is
 /// transactional), then makes sure nothing is left.
 async fn write_probe(r: &mut Runner<'_>, schema: &str) -> Probe<WriteProbe> {
@@ -1104,69 +1087,71 @@ async fn write_probe(r: &mut Runner<'_>, schema: &str) -> Probe<WriteProbe> {
     }
 }
 
-/// Where the migration tools' history tables are (read with the first batch).
+/// The tables whose name a migration tool uses (see [`crate::migrations`]), in any schema,
+/// with their columns (read with the first batch).
 fn migration_tables_sql() -> String {
-    let names = MIGRATION_TABLES
+    let names = crate::migrations::table_names()
         .iter()
-        .map(|(_, t, _)| format!("'{t}'"))
+        .map(|t| format!("'{t}'"))
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES \
-         WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME IN ({names}) \
-         ORDER BY TABLE_SCHEMA, TABLE_NAME"
+        "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, \
+         CAST(c.CHARACTER_MAXIMUM_LENGTH AS bigint) \
+         FROM INFORMATION_SCHEMA.COLUMNS c JOIN INFORMATION_SCHEMA.TABLES t \
+         ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+         WHERE t.TABLE_TYPE = 'BASE TABLE' AND LOWER(c.TABLE_NAME) IN ({names}) \
+         ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION"
     )
 }
 
 /// Reads each history table found, each on its own (a lock on one times out alone).
 async fn migrations(r: &mut Runner<'_>, found: Probe<Rows>) -> Probe<Vec<MigrationHistory>> {
+    use crate::migrations::Candidate;
     let Probe::Ok { value: rows, ms } = found else {
         return found.map(|_| Vec::new());
     };
-    let mut out = Vec::new();
-    for row in rows {
-        let (Some(schema), Some(table)) = (
+    let rows = rows.into_iter().filter_map(|row| {
+        Some((
             row.first().and_then(Val::text),
-            row.get(1).and_then(Val::text),
-        ) else {
+            row.get(1).and_then(Val::text)?,
+            row.get(2).and_then(Val::text)?,
+            row.get(3).and_then(Val::text).unwrap_or_default(),
+            row.get(4).and_then(Val::int),
+        ))
+    });
+    let mut out = Vec::new();
+    let candidates = Candidate::from_rows(rows);
+    for cand in &candidates {
+        let Some(tool) = cand.tool(&candidates) else {
             continue;
         };
-        let Some((tool, _, sql)) = MIGRATION_TABLES
-            .iter()
-            .find(|(_, t, _)| t.eq_ignore_ascii_case(&table))
-        else {
-            continue;
-        };
+        let columns = cand.read_columns(tool);
         // The names come from the catalog and are bracket-quoted.
-        let qualified = format!("{}.{}", tsql_ident(&schema), tsql_ident(&table));
-        let latest = r
-            .row(
-                &format!("{table} history"),
-                &sql.replace("{t}", &qualified),
-                &[],
-            )
-            .await;
-        let count = r
-            .row(
-                &format!("{table} count"),
-                &format!("SELECT COUNT(*) FROM {qualified}"),
-                &[],
-            )
-            .await;
-        out.push(MigrationHistory {
-            tool: tool.to_string(),
-            table: if schema == "dbo" {
-                table
-            } else {
-                format!("{schema}.{table}")
-            },
-            latest: latest.value().and_then(|r| r.first()).and_then(Val::text),
-            applied: count
-                .value()
-                .and_then(|r| r.first())
-                .and_then(Val::int)
-                .map(|n| n.max(0) as u64),
-        });
+        let sql = format!(
+            "SELECT {} FROM {}.{}",
+            columns
+                .iter()
+                .map(|c| format!("CAST({} AS nvarchar(4000))", tsql_ident(c)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            tsql_ident(cand.schema.as_deref().unwrap_or("dbo")),
+            tsql_ident(&cand.name)
+        );
+        let read = r.rows(&format!("{} history", cand.name), &sql, &[]).await;
+        // A history table we cannot read (a lock, a missing grant) makes the check an error.
+        let rows: Vec<Vec<Option<String>>> = match read {
+            Probe::Ok { value, .. } => value
+                .iter()
+                .map(|row| row.iter().map(Val::text).collect())
+                .collect(),
+            other => return other.map(|_| Vec::new()),
+        };
+        out.push(MigrationHistory::read(
+            tool,
+            cand.display_name("dbo"),
+            &rows,
+        ));
     }
     Probe::ok(out, ms)
 }

@@ -48,9 +48,13 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
         engine: Engine::Mssql,
         text: v.chars().take(200).collect(),
     };
-    // ProductVersion is exact; the banner's " - 16.0.4135.4 (X64)" is the fallback.
+    // ProductVersion is exact; the banner's " - 16.0.4135.4 (X64)" is the fallback. A bare
+    // version is ProductVersion pasted, the TDS greeting (`16.0.4135`), or an Amazon RDS
+    // engine version (`15.00.4345.5.v1`).
+    let bare = bare_version(v);
     let numbers = match hints.get("product_version") {
         Some(pv) => leading_numbers(pv),
+        None if bare.is_some() => bare.clone().map(|b| b.0).unwrap_or_default(),
         None => banner_version(v),
     };
     if numbers.len() < 2 || numbers[0] == 0 || numbers[0] > 99 {
@@ -64,11 +68,13 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
     let looks_like_sql_server = banner.contains("sql server")
         || banner.contains("sql azure")
         || banner.contains("azure sql")
-        || hints.get("product_version").is_some();
+        || hints.get("product_version").is_some()
+        || bare.is_some();
     if !looks_like_sql_server {
         return Err(unrecognized());
     }
     let rds = hints.get("rds").is_some()
+        || bare.as_ref().is_some_and(|b| b.1)
         || ["server_name", "host"].iter().any(|k| {
             hints.get(k).is_some_and(|h| {
                 let h = h.to_ascii_lowercase();
@@ -137,7 +143,39 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
         flavor_version,
         product,
         os: banner_os(v),
+        prerelease: banner_prerelease(v),
     })
+}
+
+/// `Microsoft SQL Server 2019 (CTP3.0) - ...`, `Microsoft SQL Server 2022 (RC0) - ...`: a
+/// community technology preview or release candidate.
+fn banner_prerelease(v: &str) -> Option<String> {
+    let head = v.split(" - ").next()?;
+    head.split(['(', ')'])
+        .map(str::trim)
+        .find(|p| {
+            let u = p.to_ascii_uppercase();
+            (u.starts_with("CTP") || u.starts_with("RC"))
+                && p[2..].chars().any(|c| c.is_ascii_digit())
+        })
+        .map(str::to_string)
+}
+
+/// `16.0.4135.4`, `16.0.4135`, `15.00.4345.5.v1`: the numbers, and whether the `.vN` suffix of
+/// an Amazon RDS engine version was there.
+fn bare_version(v: &str) -> Option<(Vec<u64>, bool)> {
+    let v = v.trim();
+    let (body, rds) = match v.rsplit_once(".v") {
+        Some((body, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (body, true),
+        _ => (v, false),
+    };
+    let parts: Vec<&str> = body.split('.').collect();
+    let numeric = parts
+        .iter()
+        .all(|p| !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()));
+    // RDS writes the minor with two digits (`15.00.4345.5`); SQL Server itself writes `15.0`.
+    let rds = rds || (parts.len() == 4 && parts[1] == "00" && parts[0].len() == 2);
+    (numeric && (3..=4).contains(&parts.len())).then(|| (leading_numbers(body), rds))
 }
 
 /// `... - 16.0.4135.4 (X64)` in the banner.

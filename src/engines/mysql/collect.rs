@@ -146,6 +146,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
             "CONVERT_TZ",
             "SELECT CAST(CONVERT_TZ('2000-01-01 00:00:00', 'UTC', 'Europe/Paris') AS CHAR)",
         ),
+        Stmt::new("migration tables", migration_tables_sql()),
     ];
     let local_before = crate::checks::epoch_now();
     let mut answers = Answers::new(runner.batch(&pool, &stmts).await);
@@ -163,6 +164,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     let grants = grants.map(|rows| rows.into_iter().map(|r| r.0).collect::<Vec<_>>());
     let tz: Probe<(Option<String>,)> = answers.next("CONVERT_TZ").one();
     let tz = tz.map(|r| r.0);
+    let history_tables: Probe<Vec<(String, String, String)>> =
+        answers.next("migration tables").all();
     facts.common.version_raw = first.clone().map(|r| r.0);
     facts.session = first.clone().map(|r| Session {
         user: r.3,
@@ -242,7 +245,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
             collation: r.2,
         })
     });
-    let table_rows = tables.value().cloned().unwrap_or_default();
     facts.tables = tables.map(summarize_tables);
     facts.grants = grants.map(|lines| parse_grants(&lines));
     facts.time_zone_tables = tz.map(|v| v.is_some());
@@ -250,11 +252,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         Probe::Ok { ms, .. } => Probe::ok(read_only(&s), *ms),
         other => other.clone().map(|_| ReadOnlyFacts::default()),
     };
-    facts.common.migrations = if facts.tables.value().is_some() {
-        migrations(&runner, &pool, &table_rows).await
-    } else {
-        facts.tables.clone().map(|_| Vec::new())
-    };
+    facts.common.user_tables = facts.tables.clone().map(|t| t.total);
+    facts.common.migrations = migrations(&runner, &pool, history_tables).await;
 
     // Identity needs the version and the markers compatible engines leave in the variables.
     let comment = first.value().and_then(|r| r.1.clone()).unwrap_or_default();
@@ -265,11 +264,22 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         "memsql_version",
         "version_compile_os",
         "version_compile_machine",
+        "basedir",
     ] {
         if let Some(v) = s.get(k) {
             hints.push((k, v));
         }
     }
+    // The greeting's version, read by the TLS inspection (the driver does not expose it): a
+    // gateway (Azure's) announces its own there.
+    let greeting = facts
+        .common
+        .connection
+        .tls
+        .as_ref()
+        .and_then(|t| t.server_greeting.clone())
+        .unwrap_or_default();
+    hints.push(("handshake_version", greeting.as_str()));
     if s.keys()
         .any(|k| k.starts_with("azure") || k == "aad_auth_only")
     {
@@ -666,76 +676,69 @@ fn split_top(s: &str) -> Vec<String> {
     out
 }
 
-/// The history tables of the usual migration tools, and how to read their latest version.
-const MIGRATION_TABLES: &[(&str, &str, &str)] = &[
-    (
-        "alembic",
-        "alembic_version",
-        "SELECT CAST(GROUP_CONCAT(version_num) AS CHAR), COUNT(*) FROM {t}",
-    ),
-    (
-        "flyway",
-        "flyway_schema_history",
-        "SELECT (SELECT CAST(version AS CHAR) FROM {t} WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1), COUNT(*) FROM {t}",
-    ),
-    (
-        "liquibase",
-        "databasechangelog",
-        "SELECT (SELECT CAST(ID AS CHAR) FROM {t} ORDER BY ORDEREXECUTED DESC LIMIT 1), COUNT(*) FROM {t}",
-    ),
-    (
-        "django",
-        "django_migrations",
-        "SELECT (SELECT CAST(CONCAT(app, '.', name) AS CHAR) FROM {t} ORDER BY id DESC LIMIT 1), COUNT(*) FROM {t}",
-    ),
-    (
-        "rails",
-        "schema_migrations",
-        "SELECT CAST(MAX(version) AS CHAR), COUNT(*) FROM {t}",
-    ),
-    (
-        "sqlx",
-        "_sqlx_migrations",
-        "SELECT CAST(MAX(version) AS CHAR), COUNT(*) FROM {t}",
-    ),
-    (
-        "efcore",
-        "__efmigrationshistory",
-        "SELECT CAST(MAX(MigrationId) AS CHAR), COUNT(*) FROM {t}",
-    ),
-];
+/// The tables of the target database whose name a migration tool uses (see
+/// [`crate::migrations`]), with their columns and full column types (`varchar(128)`).
+fn migration_tables_sql() -> String {
+    let names = crate::migrations::table_names()
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR) \
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+         AND LOWER(TABLE_NAME) IN ({names}) ORDER BY TABLE_NAME, ORDINAL_POSITION"
+    )
+}
 
+/// Reads each history table found, each on its own.
 async fn migrations(
     runner: &Runner<'_>,
     pool: &MySqlPool,
-    tables: &[TableRow],
+    found: Probe<Vec<(String, String, String)>>,
 ) -> Probe<Vec<MigrationHistory>> {
+    use crate::migrations::Candidate;
+    use sqlx::Row;
+    let Probe::Ok { value: rows, ms } = found else {
+        return found.map(|_| Vec::new());
+    };
+    let candidates =
+        Candidate::from_rows(rows.into_iter().map(|(t, c, ty)| (None, t, c, ty, None)));
     let mut out = Vec::new();
-    for (name, ..) in tables {
-        let lower = name.to_ascii_lowercase();
-        let Some((tool, _, sql)) = MIGRATION_TABLES.iter().find(|(_, t, _)| *t == lower) else {
+    for cand in &candidates {
+        let Some(tool) = cand.tool(&candidates) else {
             continue;
         };
-        let sql = sql.replace("{t}", &crate::engines::sql::mysql_ident(name));
-        let latest = runner
+        let columns = cand.read_columns(tool);
+        // The names come from information_schema and are quoted here.
+        let sql = format!(
+            "SELECT {} FROM {}",
+            columns
+                .iter()
+                .map(|c| format!("CAST({} AS CHAR)", crate::engines::sql::mysql_ident(c)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            crate::engines::sql::mysql_ident(&cand.name)
+        );
+        let n = columns.len();
+        let read = runner
             .probe(
-                &format!("{name} history"),
-                1, // The table name comes from information_schema and is quoted above.
-                sqlx::query_as::<_, (Option<String>, i64)>(&sql).fetch_one(pool),
+                &format!("{} history", cand.name),
+                1,
+                sqlx::query(&sql).fetch_all(pool),
             )
             .await;
-        let (latest, applied) = match latest.value() {
-            Some((v, n)) => (v.clone(), Some(n.max(&0).unsigned_abs())),
-            None => (None, None),
+        // A history table we cannot read (a lock, a missing grant) makes the check an error.
+        let rows: Vec<Vec<Option<String>>> = match read {
+            Probe::Ok { value, .. } => value
+                .iter()
+                .map(|r| (0..n).map(|i| r.try_get(i).ok().flatten()).collect())
+                .collect(),
+            other => return other.map(|_| Vec::new()),
         };
-        out.push(MigrationHistory {
-            tool: tool.to_string(),
-            table: name.clone(),
-            latest,
-            applied,
-        });
+        out.push(MigrationHistory::read(tool, cand.name.clone(), &rows));
     }
-    Probe::ok(out, 0)
+    Probe::ok(out, ms)
 }
 
 /// What the app's SQL may rely on, from the flavor and version.

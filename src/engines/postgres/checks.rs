@@ -648,7 +648,7 @@ pub static CHECKS: &[Check<PgFacts>] = &[
         id: "postgres.migrations",
         category: Category::Migrations,
         title: "Migration history",
-        doc: "Finds the history tables of Alembic, Flyway, Liquibase, Django, Rails, sqlx and EF Core in any schema and reads their latest version. With [app.migrations], a missing history warns and another version fails.",
+        doc: "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
         asks: "SELECT nspname, relname FROM pg_class WHERE relname IN (...); then the latest row of each table found",
         run: |f, ctx| common::migrations(&f.common, ctx),
     },

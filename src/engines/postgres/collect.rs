@@ -143,6 +143,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
             "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' OR backend_type IS NULL",
         ),
         Stmt::new("migration tables", migration_tables_sql()),
+        Stmt::new("user tables", USER_TABLES),
     ];
     if required.is_empty() {
         stmts.push(Stmt::new(
@@ -162,7 +163,10 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     let tls: Probe<Option<SslRow>> = answers.next("pg_stat_ssl").optional();
     let activity: Probe<(i64,)> = answers.next("pg_stat_activity").one();
     let activity = activity.map(|r| r.0);
-    let found: Probe<Vec<(String, String)>> = answers.next("migration tables").all();
+    let found: Probe<Vec<(String, String, String, String)>> =
+        answers.next("migration tables").all();
+    let user_tables: Probe<(i64,)> = answers.next("user tables").one();
+    facts.common.user_tables = user_tables.map(|r| r.0.max(0).unsigned_abs());
     let installed: Option<Probe<Vec<ExtensionRow>>> = required
         .is_empty()
         .then(|| answers.next("pg_extension").all());
@@ -287,6 +291,13 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     }
     if let Some(a) = &aurora {
         hints.push(("aurora_version", a));
+    }
+    // SHOW server_version keeps a pre-release tag; data_directory tells PGlite (/pglite/...).
+    let settings_now = facts.common.settings.value();
+    for k in ["server_version", "data_directory"] {
+        if let Some(v) = settings_now.and_then(|m| m.get(k)) {
+            hints.push((k, v.as_str()));
+        }
     }
     facts.common.identity = identify_probe(Engine::Postgres, &facts.common.version_raw, &hints);
     let captured = defaults.lock().map(|g| g.clone()).unwrap_or_default();
@@ -588,53 +599,24 @@ fn managed_marker(settings: &BTreeMap<String, String>) -> Option<&'static str> {
     }
 }
 
-/// The history tables of the usual migration tools, and how to read their latest version.
-const MIGRATION_TABLES: &[(&str, &str, &str)] = &[
-    (
-        "alembic",
-        "alembic_version",
-        "SELECT string_agg(version_num, ','), count(*) FROM {t}",
-    ),
-    (
-        "flyway",
-        "flyway_schema_history",
-        "SELECT (SELECT version FROM {t} WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1), count(*) FROM {t}",
-    ),
-    (
-        "liquibase",
-        "databasechangelog",
-        "SELECT (SELECT id FROM {t} ORDER BY orderexecuted DESC LIMIT 1), count(*) FROM {t}",
-    ),
-    (
-        "django",
-        "django_migrations",
-        "SELECT (SELECT app || '.' || name FROM {t} ORDER BY id DESC LIMIT 1), count(*) FROM {t}",
-    ),
-    (
-        "rails",
-        "schema_migrations",
-        "SELECT max(version)::text, count(*) FROM {t}",
-    ),
-    (
-        "sqlx",
-        "_sqlx_migrations",
-        "SELECT max(version)::text, count(*) FROM {t}",
-    ),
-    (
-        "efcore",
-        "__EFMigrationsHistory",
-        "SELECT max(\"MigrationId\"), count(*) FROM {t}",
-    ),
-];
+/// User tables outside the system schemas, less those an extension owns (PostGIS's
+/// `spatial_ref_sys`, TimescaleDB's catalog).
+const USER_TABLES: &str = "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+       AND n.nspname NOT LIKE 'pg\\_%' \
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
+                       AND d.objid = c.oid AND d.deptype = 'e')";
 
-/// Where the migration tools' history tables are, in any schema (read with the catalog batch).
+/// The tables, in any schema, whose name a migration tool uses (see [`crate::migrations`]),
+/// with their columns: the tool is told by name and columns (read with the catalog batch).
 fn migration_tables_sql() -> String {
-    let names: Vec<&str> = MIGRATION_TABLES.iter().map(|(_, t, _)| *t).collect();
     format!(
-        "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relname = ANY({}) AND c.relkind IN ('r', 'p') \
-           AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
-        pg_text_array(&names)
+        "SELECT n.nspname::text, c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+         WHERE lower(c.relname) = ANY({}) AND c.relkind IN ('r', 'p') \
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2, a.attnum",
+        pg_text_array(&crate::migrations::table_names())
     )
 }
 
@@ -643,44 +625,56 @@ fn migration_tables_sql() -> String {
 async fn migration_history(
     runner: &Runner<'_>,
     pool: &PgPool,
-    found: Probe<Vec<(String, String)>>,
+    found: Probe<Vec<(String, String, String, String)>>,
 ) -> Probe<Vec<MigrationHistory>> {
-    let Probe::Ok { value: tables, ms } = found else {
+    use crate::migrations::Candidate;
+    use sqlx::Row;
+    let Probe::Ok { value: rows, ms } = found else {
         return found.map(|_| Vec::new());
     };
+    let candidates = Candidate::from_rows(
+        rows.into_iter()
+            .map(|(s, t, c, ty)| (Some(s), t, c, ty, None)),
+    );
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let mut out = Vec::new();
-    for (schema, table) in tables {
-        let Some((tool, _, sql)) = MIGRATION_TABLES.iter().find(|(_, t, _)| *t == table) else {
+    for cand in &candidates {
+        let Some(tool) = cand.tool(&candidates) else {
             continue;
         };
-        let qualified = format!(
-            "\"{}\".\"{}\"",
-            schema.replace('"', "\"\""),
-            table.replace('"', "\"\"")
+        let columns = cand.read_columns(tool);
+        // The names come from the catalog and are quoted here.
+        let sql = format!(
+            "SELECT {} FROM {}.{}",
+            columns
+                .iter()
+                .map(|c| format!("CAST({} AS text)", quote(c)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            quote(cand.schema.as_deref().unwrap_or_default()),
+            quote(&cand.name)
         );
-        let sql = sql.replace("{t}", &qualified);
-        let latest = runner
+        let n = columns.len();
+        let read = runner
             .probe(
-                &format!("{table} history"),
-                1, // The table name comes from the catalog and is quoted above.
-                sqlx::query_as::<_, (Option<String>, i64)>(&sql).fetch_one(pool),
+                &format!("{} history", cand.name),
+                1,
+                sqlx::query(&sql).fetch_all(pool),
             )
             .await;
         // A history table we cannot read (a lock, a missing grant) makes the check an error.
-        let (latest, applied) = match latest {
-            Probe::Ok { value: (v, n), .. } => (v, Some(n.max(0).unsigned_abs())),
+        let rows: Vec<Vec<Option<String>>> = match read {
+            Probe::Ok { value, .. } => value
+                .iter()
+                .map(|r| (0..n).map(|i| r.try_get(i).ok().flatten()).collect())
+                .collect(),
             other => return other.map(|_| Vec::new()),
         };
-        out.push(MigrationHistory {
-            tool: tool.to_string(),
-            table: if schema == "public" {
-                table
-            } else {
-                format!("{schema}.{table}")
-            },
-            latest,
-            applied,
-        });
+        out.push(MigrationHistory::read(
+            tool,
+            cand.display_name("public"),
+            &rows,
+        ));
     }
     Probe::ok(out, ms)
 }

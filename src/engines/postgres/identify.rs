@@ -18,34 +18,50 @@ pub const FLAVORS: &[&str] = &[
     "azure-postgresql",
     "cloudsql-postgresql",
     "alloydb",
+    "pglite",
 ];
 
-/// Identifies a PostgreSQL-family server. Hints: `server_version_num`, `aurora_version`,
-/// `citus_version`, `timescaledb_version`, `managed` (`rds`, `azure`, `cloudsql`, `alloydb`).
+/// Identifies a PostgreSQL-family server. `v` is `version()`, `SHOW server_version`, a psql
+/// or `postgres --version` banner. Hints: `server_version_num`, `server_version`,
+/// `aurora_version`, `citus_version`, `timescaledb_version`, `data_directory`, `managed`
+/// (`rds`, `azure`, `cloudsql`, `alloydb`).
 pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError> {
     let unrecognized = || IdentifyError::Unrecognized {
         engine: Engine::Postgres,
         text: v.chars().take(200).collect(),
     };
-    let mut flavor_version = None;
-    let flavor;
-    // `server_version_num` is the exact compatibility version: version() is free text that
-    // forks rewrite (CockroachDB does not even say "PostgreSQL" in it).
-    let numbers = match hints
+    let v = v.trim();
+    // The text that carries the version: a psql banner names the server after "server ".
+    let parsed = banner_version(v).or_else(|| {
+        hints
+            .get("server_version")
+            .and_then(|s| version_token(s.trim()))
+    });
+    let prerelease = parsed.as_ref().and_then(|p| p.prerelease.clone());
+    let exact = hints
         .get("server_version_num")
         .and_then(|n| n.parse::<u64>().ok())
-    {
+        .filter(|n| *n >= 70_000);
+    // `server_version_num` is the exact compatibility version: version() is free text that
+    // forks rewrite (CockroachDB does not even say "PostgreSQL" in it).
+    let numbers = match exact {
         Some(n) if n >= 100_000 => vec![n / 10_000, n % 10_000, 0],
         Some(n) => vec![n / 10_000, (n / 100) % 100, n % 100],
         None => {
-            let rest = v.trim().strip_prefix("PostgreSQL ").unwrap_or_default();
-            let mut n = leading_numbers(rest);
-            if n.len() == 2 && n[0] < 10 {
+            let mut n = parsed
+                .as_ref()
+                .map(|p| p.numbers.clone())
+                .unwrap_or_default();
+            // "9.6" is the 9.6 line at patch 0; "15.2" is 15's second patch release.
+            if n.len() == 2 && n[0] < 10 && prerelease.is_none() {
                 n.push(0);
             }
             n
         }
     };
+    let lower = v.to_ascii_lowercase();
+    let mut flavor_version = None;
+    let flavor;
     if let Some(rest) = v.strip_prefix("CockroachDB") {
         flavor = "cockroachdb";
         flavor_version = rest
@@ -54,12 +70,29 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
             .map(|w| w.trim_start_matches('v').to_string());
     } else if let Some(i) = v.find("-YB-") {
         flavor = "yugabytedb";
-        flavor_version = v[i + 4..].split(['-', ' ']).next().map(str::to_string);
+        // The build suffix (`-b97`) is part of YugabyteDB's version.
+        flavor_version = v[i + 4..]
+            .split([' ', ')', ','])
+            .next()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
     } else if let Some(i) = v.find("Redshift ") {
         flavor = "redshift";
         flavor_version = v[i + 9..].split_whitespace().next().map(str::to_string);
-    } else if v.contains("EnterpriseDB") || v.contains("EDB Postgres Advanced") {
+    } else if lower.contains("enterprisedb") || lower.contains("edb postgres advanced") {
         flavor = "edb-epas";
+        flavor_version = after(v, "Advanced Server ")
+            .or_else(|| after(v, "EnterpriseDB "))
+            .map(|t| t.text);
+    } else if let Some(p) = after(v, "PGlite ") {
+        flavor = "pglite";
+        flavor_version = Some(p.text);
+    } else if lower.contains("emscripten")
+        || hints
+            .get("data_directory")
+            .is_some_and(|d| d.starts_with("/pglite"))
+    {
+        flavor = "pglite";
     } else if let Some(a) = hints.get("aurora_version") {
         flavor = "aurora-postgresql";
         flavor_version = Some(a.to_string());
@@ -67,7 +100,9 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
         flavor = "alloydb";
     } else if let Some(c) = hints.get("citus_version") {
         flavor = "citus";
-        flavor_version = Some(c.to_string());
+        // citus_version() is a banner ("Citus 12.1.1 on x86_64-pc-linux-gnu, ..."); the
+        // extension's own version ("12.1-1") is a version already.
+        flavor_version = Some(after(c, "Citus ").map_or_else(|| c.to_string(), |t| t.text));
     } else if let Some(t) = hints.get("timescaledb_version") {
         flavor = "timescaledb";
         flavor_version = Some(t.to_string());
@@ -76,34 +111,54 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
             Some("rds") => "rds-postgresql",
             Some("azure") => "azure-postgresql",
             Some("cloudsql") => "cloudsql-postgresql",
-            _ if v.trim_start().starts_with("PostgreSQL ") || !numbers.is_empty() => "postgresql",
+            _ if !numbers.is_empty() => "postgresql",
             _ => return Err(unrecognized()),
         };
     }
     let numbers = if numbers.is_empty() && flavor == "cockroachdb" {
-        vec![13, 0, 0] // CockroachDB reports PostgreSQL 13 compatibility
+        vec![13, 0] // CockroachDB reports PostgreSQL 13 compatibility
     } else {
         numbers
     };
     let (Some(&major), minor) = (numbers.first(), numbers.get(1).copied().unwrap_or(0)) else {
         return Err(unrecognized());
     };
+    if !(6..=99).contains(&major) {
+        return Err(unrecognized());
+    }
     let patch = numbers.get(2).copied();
     let os = v
         .split(" on ")
         .nth(1)
-        .and_then(|s| s.split(',').next())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    let product = match flavor {
-        "cockroachdb" => format!("CockroachDB {}", flavor_version.as_deref().unwrap_or("")),
-        "yugabytedb" => format!("YugabyteDB {}", flavor_version.as_deref().unwrap_or("")),
-        "redshift" => "Amazon Redshift".to_string(),
-        "edb-epas" => format!("EDB Postgres Advanced Server {major}"),
-        "aurora-postgresql" => format!("Aurora PostgreSQL {major}"),
-        _ if major < 10 => format!("PostgreSQL {major}.{minor}"),
-        _ => format!("PostgreSQL {major}"),
+        .and_then(|s| s.split([',', ' ']).find(|w| !w.is_empty()))
+        .map(str::to_string);
+    let fv = flavor_version.as_deref().unwrap_or("");
+    let line = if major < 10 {
+        format!("{major}.{minor}")
+    } else {
+        major.to_string()
     };
+    let mut product = match flavor {
+        "cockroachdb" => format!("CockroachDB {fv}"),
+        "yugabytedb" => format!("YugabyteDB {fv}"),
+        "redshift" => "Amazon Redshift".to_string(),
+        "edb-epas" => format!("EDB Postgres Advanced Server {line}"),
+        "aurora-postgresql" => format!("Aurora PostgreSQL {line}"),
+        "pglite" => format!("PGlite {fv} (PostgreSQL {line})"),
+        _ if lower.contains("vfabric") => format!("VMware vFabric Postgres {line}"),
+        _ if lower.contains("postgres-xl") => format!("Postgres-XL {line}"),
+        _ => format!("PostgreSQL {line}"),
+    }
+    .replace("  ", " ");
+    if flavor == "postgresql" && flavor_version.is_none() {
+        flavor_version = ["vFabric Postgres ", "Postgres-XL "]
+            .iter()
+            .find_map(|m| after(v, m))
+            .map(|t| t.text);
+    }
+    if let Some(pre) = &prerelease {
+        product = format!("{product} {pre} (pre-release)");
+    }
     Ok(ServerIdentity {
         engine: Engine::Postgres,
         flavor: flavor.to_string(),
@@ -113,7 +168,84 @@ pub fn identify(v: &str, hints: &Hints) -> Result<ServerIdentity, IdentifyError>
         flavor_version,
         product: product.trim().to_string(),
         os,
+        prerelease,
     })
+}
+
+/// A version found in text: its numbers, its pre-release tag, and the token as written.
+#[derive(Debug, Clone, PartialEq)]
+struct Token {
+    numbers: Vec<u64>,
+    prerelease: Option<String>,
+    text: String,
+}
+
+/// The version token at the start of `s`: `15.20`, `16beta1`, `15devel`, `8.4alpha1`,
+/// `11rc1`, `10r1.1` (Postgres-XL), `9.5.0.5` (EnterpriseDB), `8.3 beta4`.
+fn version_token(s: &str) -> Option<Token> {
+    let s = s.trim_start_matches(['[', '(', ' ', 'v']);
+    let numbers = leading_numbers(s);
+    if numbers.is_empty() {
+        return None;
+    }
+    let end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let num_text = s[..end].trim_end_matches('.');
+    let rest = &s[end..];
+    let tag_of = |r: &str| -> Option<String> {
+        let r = r.to_ascii_lowercase();
+        ["devel", "alpha", "beta", "rc"].iter().find_map(|t| {
+            let tail = r.strip_prefix(t)?;
+            let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
+            Some(format!("{t}{digits}"))
+        })
+    };
+    let prerelease = tag_of(rest).or_else(|| rest.strip_prefix(' ').and_then(tag_of));
+    let word_end = s.find([' ', ',', ')']).unwrap_or(s.len());
+    let text = match &prerelease {
+        Some(p) if !s[end..].starts_with(' ') => format!("{num_text}{p}"),
+        _ => s[..word_end.max(end)]
+            .trim_end_matches(['.', ','])
+            .to_string(),
+    };
+    Some(Token {
+        numbers,
+        prerelease,
+        text,
+    })
+}
+
+/// The version token right after `marker` in `s`.
+fn after(s: &str, marker: &str) -> Option<Token> {
+    let i = s.find(marker)?;
+    version_token(&s[i + marker.len()..])
+}
+
+/// The server version in a `version()` string, a `SHOW server_version` value or a client
+/// banner (`psql (16.1, server 15.4)`, `psql (PostgreSQL) 15.4`, `postgres (PostgreSQL) 16.2`).
+fn banner_version(v: &str) -> Option<Token> {
+    // psql's startup banner names the client first and the server after "server ".
+    if (v.starts_with("psql (") || v.starts_with("ysqlsh ("))
+        && let Some(t) = v.find(", server ").and_then(|i| version_token(&v[i + 9..]))
+    {
+        return Some(t);
+    }
+    for marker in [
+        "(PostgreSQL) ",
+        "PostgreSQL ",
+        "EnterpriseDB ",
+        "Postgres-XL ",
+        "ysqlsh (",
+    ] {
+        if let Some(t) = v
+            .find(marker)
+            .and_then(|i| version_token(&v[i + marker.len()..]))
+        {
+            return Some(t);
+        }
+    }
+    version_token(v).filter(|_| v.starts_with(|c: char| c.is_ascii_digit() || c == '['))
 }
 
 #[cfg(test)]
@@ -159,7 +291,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             (yb.flavor.as_str(), yb.major, yb.flavor_version.as_deref()),
-            ("yugabytedb", 11, Some("2.20.1.0"))
+            ("yugabytedb", 11, Some("2.20.1.0-b0"))
         );
 
         let crdb = identify(

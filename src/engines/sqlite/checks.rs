@@ -296,7 +296,7 @@ pub static CHECKS: &[Check<SqliteFacts>] = &[
         id: "sqlite.migrations",
         category: Category::Migrations,
         title: "Migration history",
-        doc: "Finds the history tables of Alembic, Flyway, Liquibase, Django, Rails, sqlx and EF Core and reads their latest version, against [app.migrations].",
+        doc: "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
         asks: "SELECT name FROM sqlite_master WHERE type = 'table'; then the latest row of each table found",
         run: |f, ctx| common::migrations(&f.common, ctx),
     },

@@ -177,7 +177,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
         // No JSON functions compiled in: a fact, not an error.
         facts.json = Probe::ok(false, 0);
     }
-    facts.common.migrations = migrations(&runner, &mut conn).await;
+    (facts.common.user_tables, facts.common.migrations) = migrations(&runner, &mut conn).await;
     facts.common.database_size_bytes = facts.pragmas.clone().map(|p| p.page_size * p.page_count);
     facts.common.read_only = facts.file.clone().map(|f| {
         let mut reasons = Vec::new();
@@ -312,79 +312,85 @@ fn writable(p: &Path) -> bool {
     rustix::fs::access(p, rustix::fs::Access::WRITE_OK).is_ok()
 }
 
-const MIGRATION_TABLES: &[(&str, &str, &str)] = &[
-    (
-        "alembic",
-        "alembic_version",
-        "SELECT group_concat(version_num, ','), count(*) FROM alembic_version",
-    ),
-    (
-        "flyway",
-        "flyway_schema_history",
-        "SELECT (SELECT version FROM flyway_schema_history WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1), count(*) FROM flyway_schema_history",
-    ),
-    (
-        "liquibase",
-        "DATABASECHANGELOG",
-        "SELECT (SELECT ID FROM DATABASECHANGELOG ORDER BY ORDEREXECUTED DESC LIMIT 1), count(*) FROM DATABASECHANGELOG",
-    ),
-    (
-        "django",
-        "django_migrations",
-        "SELECT (SELECT app || '.' || name FROM django_migrations ORDER BY id DESC LIMIT 1), count(*) FROM django_migrations",
-    ),
-    (
-        "rails",
-        "schema_migrations",
-        "SELECT CAST(max(version) AS TEXT), count(*) FROM schema_migrations",
-    ),
-    (
-        "sqlx",
-        "_sqlx_migrations",
-        "SELECT CAST(max(version) AS TEXT), count(*) FROM _sqlx_migrations",
-    ),
-    (
-        "efcore",
-        "__EFMigrationsHistory",
-        "SELECT max(MigrationId), count(*) FROM __EFMigrationsHistory",
-    ),
-];
-
+/// The user tables, and every migration history among them (see [`crate::migrations`]): the
+/// tables whose name a tool uses are listed with their declared column types, and each one a
+/// tool's signature matches is read.
 async fn migrations(
     runner: &Runner<'_>,
     conn: &mut SqliteConnection,
-) -> Probe<Vec<MigrationHistory>> {
-    let found = runner
+) -> (Probe<u64>, Probe<Vec<MigrationHistory>>) {
+    use crate::migrations::Candidate;
+    use sqlx::Row;
+    let user_tables = runner
         .probe(
             "sqlite_master",
             1,
-            sqlx::query_scalar::<_, String>("SELECT name FROM sqlite_master WHERE type = 'table'")
-                .fetch_all(&mut *conn),
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+            )
+            .fetch_one(&mut *conn),
+        )
+        .await
+        .map(|n| n.max(0).unsigned_abs());
+    let names = crate::migrations::table_names()
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let found = runner
+        .probe(
+            "migration tables",
+            1,
+            sqlx::query_as::<_, (String, String, String)>(&format!(
+                "SELECT m.name, p.name, p.type FROM sqlite_master m, pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND lower(m.name) IN ({names}) ORDER BY m.name, p.cid"
+            ))
+            .fetch_all(&mut *conn),
         )
         .await;
-    let Probe::Ok { value: tables, ms } = found else {
-        return found.map(|_| Vec::new());
+    let Probe::Ok { value: rows, ms } = found else {
+        return (user_tables, found.map(|_| Vec::new()));
     };
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let mut out = Vec::new();
-    for (tool, table, sql) in MIGRATION_TABLES {
-        if !tables.iter().any(|t| t.eq_ignore_ascii_case(table)) {
+    let candidates =
+        Candidate::from_rows(rows.into_iter().map(|(t, c, ty)| (None, t, c, ty, None)));
+    for cand in &candidates {
+        let Some(tool) = cand.tool(&candidates) else {
             continue;
-        }
-        let r = runner
+        };
+        let columns = cand.read_columns(tool);
+        // The names come from sqlite_master and are quoted here.
+        let sql = format!(
+            "SELECT {} FROM {}",
+            columns
+                .iter()
+                .map(|c| format!("CAST({} AS TEXT)", quote(c)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            quote(&cand.name)
+        );
+        let read = runner
             .probe(
-                table,
+                &format!("{} history", cand.name),
                 1,
-                sqlx::query_as::<_, (Option<String>, i64)>(sql).fetch_one(&mut *conn),
+                sqlx::query(&sql).fetch_all(&mut *conn),
             )
             .await;
-        out.push(MigrationHistory {
-            tool: tool.to_string(),
-            table: table.to_string(),
-            latest: r.value().and_then(|v| v.0.clone()),
-            applied: r.value().map(|v| v.1.max(0) as u64),
-        });
+        let rows: Vec<Vec<Option<String>>> = match read {
+            Probe::Ok { value, .. } => value
+                .iter()
+                .map(|r| {
+                    (0..columns.len())
+                        .map(|i| r.try_get(i).ok().flatten())
+                        .collect()
+                })
+                .collect(),
+            other => return (user_tables, other.map(|_| Vec::new())),
+        };
+        out.push(MigrationHistory::read(tool, cand.name.clone(), &rows));
     }
-    Probe::ok(out, ms)
+    (user_tables, Probe::ok(out, ms))
 }
 
 fn capabilities(
