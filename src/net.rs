@@ -96,7 +96,9 @@ pub async fn reach_server(
         return reach(host, port, timeout, facts).await.map(Some);
     }
     type Reached = (Vec<String>, Option<u64>, Option<u64>);
-    type Cell = std::sync::Arc<tokio::sync::OnceCell<Reached>>;
+    // The failure is shared too: targets on a silent server get its connect timeout at once,
+    // instead of each waiting its turn to time out again (and the last ones the run's limit).
+    type Cell = std::sync::Arc<tokio::sync::OnceCell<Result<Reached, ConnectFailure>>>;
     static SHARED: std::sync::OnceLock<
         std::sync::Mutex<std::collections::BTreeMap<(String, u16), Cell>>,
     > = std::sync::OnceLock::new();
@@ -109,7 +111,7 @@ pub async fn reach_server(
         .clone();
     let mut stream = None;
     let reached = cell
-        .get_or_try_init(|| async {
+        .get_or_init(|| async {
             let mut own = ConnectionFacts::default();
             stream = Some(reach(host, port, timeout, &mut own).await?);
             Ok::<_, ConnectFailure>((own.addresses, own.dns_ms, own.tcp_ms))
@@ -123,7 +125,7 @@ pub async fn reach_server(
             facts.reach_shared = stream.is_none();
             Ok(stream)
         }
-        Err(f) => Err(f),
+        Err(f) => Err(f.clone()),
     }
 }
 

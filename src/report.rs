@@ -189,6 +189,7 @@ pub fn build(input: ReportInput, severity: &BTreeMap<String, SeverityOverride>) 
         .findings
         .into_iter()
         .map(|f| apply_override(f, severity))
+        .map(bound_strings)
         .collect();
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
@@ -203,6 +204,26 @@ pub fn build(input: ReportInput, severity: &BTreeMap<String, SeverityOverride>) 
         queries: input.queries,
         checks,
     }
+}
+
+/// The longest string a finding keeps: server strings can be of any size, a report stays small.
+pub const FINDING_TEXT_MAX: usize = 8192;
+
+/// A finding whose strings are cut to [`FINDING_TEXT_MAX`] characters, with a visible marker.
+fn bound_strings(mut f: Finding) -> Finding {
+    let cut = |s: &mut String| {
+        if s.len() > FINDING_TEXT_MAX {
+            *s = crate::text::truncate(s, FINDING_TEXT_MAX);
+        }
+    };
+    cut(&mut f.message);
+    for s in [&mut f.observed, &mut f.expected, &mut f.remedy]
+        .into_iter()
+        .flatten()
+    {
+        cut(s);
+    }
+    f
 }
 
 /// An override changes only `warn` and `fail`: a pass stays a pass, and an `error` is never
@@ -288,6 +309,8 @@ impl Report {
     /// Reads a report of this schema version or an older one still supported (upgraded on the
     /// way in); refuses newer versions and reports without a version with a clear message.
     pub fn from_json(bytes: &[u8]) -> Result<Report, ReportReadError> {
+        // A report saved by an editor that writes a UTF-8 byte order mark still loads.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let v: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| ReportReadError::Json(e.to_string()))?;
         let version = v
@@ -301,7 +324,12 @@ impl Report {
             return Err(ReportReadError::Unsupported(version));
         }
         let v = upgrade(v, version)?;
-        serde_json::from_value(v).map_err(|e| ReportReadError::Json(e.to_string()))
+        let mut r: Report =
+            serde_json::from_value(v).map_err(|e| ReportReadError::Json(e.to_string()))?;
+        // The summary is derived data: recomputed from the findings, so an edited file cannot
+        // show PASS (or exit 0) over a failed finding.
+        r.summary = Summary::of(&r.checks);
+        Ok(r)
     }
 
     /// The exit code of SPEC.md: 1 when something fails or errors (or warns, with `fail_on_warn`).

@@ -10,6 +10,8 @@ mod bad_input;
 mod batch;
 mod cli;
 mod fleet;
+mod fuzz;
+mod hostile;
 mod mssql;
 mod mysql;
 mod postgres;
