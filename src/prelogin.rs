@@ -11,6 +11,20 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// What the exchange says when the server accepted TCP and then said nothing in time.
+const NO_ANSWER: &str = "no answer";
+
+/// The failure a silent server gets: the same words as the driver's login timeout.
+fn no_answer(timeout: Duration) -> crate::net::ConnectFailure {
+    crate::net::ConnectFailure {
+        kind: crate::net::FailureKind::Timeout,
+        message: format!(
+            "the server accepted TCP but did not complete the login within {} s",
+            timeout.as_secs_f32()
+        ),
+    }
+}
+
 /// The largest message read during the exchange: an authentication request is a few bytes.
 const MAX_MESSAGE: usize = 64 * 1024;
 
@@ -164,7 +178,7 @@ pub async fn pg_auth_request(
     };
     tokio::time::timeout(timeout, work)
         .await
-        .map_err(|_| format!("no answer within {} s", timeout.as_secs_f32()))?
+        .map_err(|_| NO_ANSWER.to_string())?
 }
 
 /// The StartupMessage, then the first authentication request (notices skipped).
@@ -266,7 +280,7 @@ pub async fn mysql_greeting(
     };
     tokio::time::timeout(timeout, work)
         .await
-        .map_err(|_| format!("no greeting within {} s", timeout.as_secs_f32()))?
+        .map_err(|_| NO_ANSWER.to_string())?
 }
 
 /// Parses a HandshakeV10 payload: the TLS capability and the plugin name; what is missing or
@@ -358,17 +372,24 @@ pub async fn gate(
                 !matches!(sslmode, "disable" | "allow"),
                 timeout,
             )
-            .await
-            .ok()?;
-            pg_policy(require_auth, &seen).err().map(refused)
+            .await;
+            match seen {
+                Ok(seen) => pg_policy(require_auth, &seen).err().map(refused),
+                // The driver would wait as long again for the same silence.
+                Err(e) if e.starts_with(NO_ANSWER) => Some(no_answer(timeout)),
+                Err(_) => None,
+            }
         }
         Engine::Mysql => {
             let mode = ["ssl-mode", "ssl_mode", "sslmode"]
                 .iter()
                 .find_map(|k| spec.params.get(*k))
                 .map_or("preferred", String::as_str);
-            let g = mysql_greeting(&host, port, timeout).await.ok()?;
-            mysql_policy(mode, &g).err().map(refused)
+            match mysql_greeting(&host, port, timeout).await {
+                Ok(g) => mysql_policy(mode, &g).err().map(refused),
+                Err(e) if e.starts_with(NO_ANSWER) => Some(no_answer(timeout)),
+                Err(_) => None,
+            }
         }
         Engine::Mssql | Engine::Sqlite => None,
     }

@@ -625,6 +625,42 @@ fn assert_inert(what: &str, out: &str) {
     }
 }
 
+/// Markdown text with its code spans left out (inside them, HTML is shown, not run).
+fn outside_code_spans(md: &str) -> String {
+    let mut out = String::new();
+    let mut rest = md;
+    while let Some(start) = rest.find('`') {
+        out.push_str(&rest[..start]);
+        let run = rest[start..].chars().take_while(|c| *c == '`').count();
+        let fence = "`".repeat(run);
+        let after = &rest[start + run..];
+        // the closing run: exactly as long as the opening one
+        let mut from = 0;
+        let close = loop {
+            match after[from..].find(&fence) {
+                Some(i) => {
+                    let at = from + i;
+                    let longer = after[at + run..].starts_with('`');
+                    if !longer && (at == 0 || !after[..at].ends_with('`')) {
+                        break Some(at);
+                    }
+                    from = at + run;
+                }
+                None => break None,
+            }
+        };
+        match close {
+            Some(at) => rest = &after[at + run..],
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[test]
 fn hostile_strings_are_inert_in_every_text_output() {
     let dir = tempfile::tempdir().unwrap();
@@ -650,7 +686,16 @@ fn hostile_strings_are_inert_in_every_text_output() {
         let out = String::from_utf8_lossy(&o.stdout);
         assert_inert(format, &out);
         if format == "markdown" {
-            assert!(!out.contains("<script") && !out.contains("<img"), "{out}");
+            // Outside code spans every `<` is escaped (`\<` is a literal `<` in Markdown).
+            let prose = outside_code_spans(&out);
+            for tag in ["<script", "<img"] {
+                assert!(
+                    prose
+                        .match_indices(tag)
+                        .all(|(i, _)| prose[..i].ends_with('\\')),
+                    "raw {tag} in {prose}"
+                );
+            }
         }
     }
     let id = example_report()["checks"][0]["id"]
@@ -672,7 +717,9 @@ fn hostile_strings_are_inert_in_every_text_output() {
 #[test]
 fn a_tampered_summary_and_a_bom_are_handled_on_load() {
     let dir = tempfile::tempdir().unwrap();
-    let mut r = example_report();
+    let text = std::fs::read_to_string(root().join("reports/examples/postgres-15-restricted.json"))
+        .unwrap();
+    let mut r: serde_json::Value = serde_json::from_str(&text).unwrap();
     let fails = r["checks"]
         .as_array()
         .unwrap()
@@ -724,14 +771,12 @@ fn hostile_names_in_a_real_sqlite_database_stay_inert_in_every_format_and_browse
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hostile.db");
     let conn_url = format!("sqlite://{}", db.display());
-    // Built with the sqlite3 library through the tool's own driver is not exposed; use python.
-    let script = format!(
-        "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nh={h:?}\nc.execute('CREATE TABLE alembic_version (version_num VARCHAR(255) NOT NULL PRIMARY KEY)')\nc.execute('INSERT INTO alembic_version VALUES (?)',(h,))\nc.execute('CREATE TABLE \"'+h.replace('\"','\"\"')+'\" (id INTEGER)')\nc.commit()\n",
-        h = HOSTILE
-    );
+    // Made with Python's sqlite3 module: a table and a migration row named by an attacker.
+    let script = "import os,sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nh=os.environ['HOSTILE']\nc.execute('CREATE TABLE alembic_version (version_num VARCHAR(255) NOT NULL PRIMARY KEY)')\nc.execute('INSERT INTO alembic_version VALUES (?)',(h,))\nc.execute('CREATE TABLE \"'+h.replace('\"','\"\"')+'\" (id INTEGER)')\nc.commit()\n";
     let made = Std::new("python3")
-        .args(["-c", &script])
+        .args(["-c", script])
         .arg(&db)
+        .env("HOSTILE", HOSTILE)
         .output()
         .expect("python3");
     assert!(
