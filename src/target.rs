@@ -197,6 +197,13 @@ impl ConnSpec {
             }
         };
         let url = url::Url::parse(trimmed).map_err(|e| err(e.to_string()))?;
+        // `postgres://u:/pw@h/db`: a password holding `/`, `?` or `#` cut the authority short
+        // and the rest, password included, became the path. Refused, never shown.
+        if url.path().contains('@') || url.fragment().is_some_and(|f| f.contains('@')) {
+            return Err(err(
+                "the part after the host holds `@`: a password with `/`, `?` or `#` must be percent-encoded (%2F, %3F, %23)".into(),
+            ));
+        }
         let decode = |s: &str, what: &str| -> Result<String, String> {
             percent_decode(s)
                 .ok_or_else(|| format!("the {what} is not valid percent-encoded UTF-8"))
@@ -669,9 +676,23 @@ fn norm_key(k: &str) -> String {
         .collect()
 }
 
-/// A short, inert rendering of a key for a message (keys come before any password value).
+/// A key or option value for a message, only when it looks like one (a word of letters,
+/// digits, spaces, `_ - .`, at most 40 characters): anything else may be a mistyped URL with
+/// its password (`postgres:/u:pw@h/db` read as `key=value`), and is not repeated.
 fn key_shown(k: &str) -> String {
-    crate::text::inert(&crate::text::truncate(k, 40))
+    let lower = norm_key(k);
+    let plain = k.chars().count() <= 40
+        && k
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " _-.".contains(c))
+        // `PasswordSECRET=` (an `=` lost): a password run into its keyword.
+        && !lower.contains("pass")
+        && !lower.contains("pwd");
+    if plain {
+        k.to_string()
+    } else {
+        "(not shown: it does not look like an option)".to_string()
+    }
 }
 
 /// `host[\instance][,port]` (ADO.NET) or `host[\instance][:port]` (JDBC).

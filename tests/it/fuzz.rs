@@ -159,8 +159,17 @@ fn fuzz_connection_strings_never_panic_nor_show_the_password() {
             Ok(spec) => format!("{} {:?}", spec.shown(), spec.target_info()),
             Err(e) => e.to_string(),
         };
-        // The marker counts only while the input still holds it whole as a password.
-        if input.contains(MARK) {
+        // The marker counts while the input holds it whole and, for a string that parsed, while
+        // it is still (in) the password: a mutation that deleted the `:` before it made it part
+        // of the user name, which is shown by design. Errors must never show it.
+        let is_password = match &parsed {
+            Ok(spec) => spec
+                .password
+                .as_ref()
+                .is_some_and(|p| p.expose().contains(MARK)),
+            Err(_) => true,
+        };
+        if input.contains(MARK) && is_password {
             assert!(
                 !shown.contains(MARK),
                 "seed {seed}: {input:?} shows the password: {shown}"
