@@ -65,10 +65,8 @@ pub const TEXT_MAX: usize = 2000;
 /// Every string in a JSON value through [`shown`].
 fn inert_value(v: &mut serde_json::Value, max: usize) {
     match v {
-        serde_json::Value::String(s) => {
-            if s.len() > max || s.chars().any(needs_escape) {
-                *s = shown(s, max);
-            }
+        serde_json::Value::String(s) if s.len() > max || s.chars().any(needs_escape) => {
+            *s = shown(s, max);
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(|v| inert_value(v, max)),
         serde_json::Value::Object(o) => o.values_mut().for_each(|v| inert_value(v, max)),
