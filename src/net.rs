@@ -68,6 +68,10 @@ pub struct ConnectionFacts {
     pub login_ms: Option<u64>,
     /// Set when a step failed; the other facts were then not collected.
     pub failure: Option<ConnectFailure>,
+    /// A weakness of the authentication the server asked for, seen before the login (md5 on
+    /// an unencrypted connection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_risk: Option<String>,
     /// The TLS the server offers, inspected on a connection of our own (no credentials sent).
     #[serde(default)]
     pub tls: Option<crate::tlsprobe::TlsInspection>,

@@ -336,18 +336,18 @@ pub fn mysql_policy(ssl_mode: &str, g: &MyGreeting) -> Result<(), String> {
     Ok(())
 }
 
-/// The engine's pre-login look, then its policy: `Some` failure when the password must not
-/// be sent. Only where a password is given and the connection is TCP (a local socket never
+/// The engine's pre-login look, then its policy: `Err` when the password must not be sent,
+/// `Ok(Some(risk))` when it may but the way is weak (recorded in the connection facts). Only where a password is given and the connection is TCP (a local socket never
 /// leaves the machine). A pre-login that cannot complete lets the driver's login go ahead: it
 /// meets the same problem and reports it in its own words.
 pub async fn gate(
     spec: &crate::target::ConnSpec,
     tcp: bool,
     timeout: Duration,
-) -> Option<crate::net::ConnectFailure> {
+) -> Result<Option<String>, crate::net::ConnectFailure> {
     use crate::engine::Engine;
     if spec.password.is_none() || !tcp {
-        return None;
+        return Ok(None);
     }
     let refused = |message: String| crate::net::ConnectFailure {
         kind: crate::net::FailureKind::Authentication,
@@ -361,7 +361,7 @@ pub async fn gate(
             let require_auth = spec.params.get("require_auth").map(String::as_str);
             if matches!(sslmode, "require" | "verify-ca" | "verify-full") && require_auth.is_none()
             {
-                return None;
+                return Ok(None);
             }
             let user = spec.user.as_deref().unwrap_or("postgres");
             let seen = pg_auth_request(
@@ -374,10 +374,12 @@ pub async fn gate(
             )
             .await;
             match seen {
-                Ok(seen) => pg_policy(require_auth, &seen).err().map(refused),
+                Ok(seen) => pg_policy(require_auth, &seen)
+                    .map(|()| pg_risk(&seen))
+                    .map_err(refused),
                 // The driver would wait as long again for the same silence.
-                Err(e) if e.starts_with(NO_ANSWER) => Some(no_answer(timeout)),
-                Err(_) => None,
+                Err(e) if e.starts_with(NO_ANSWER) => Err(no_answer(timeout)),
+                Err(_) => Ok(None),
             }
         }
         Engine::Mysql => {
@@ -386,12 +388,12 @@ pub async fn gate(
                 .find_map(|k| spec.params.get(*k))
                 .map_or("preferred", String::as_str);
             match mysql_greeting(&host, port, timeout).await {
-                Ok(g) => mysql_policy(mode, &g).err().map(refused),
-                Err(e) if e.starts_with(NO_ANSWER) => Some(no_answer(timeout)),
-                Err(_) => None,
+                Ok(g) => mysql_policy(mode, &g).map(|()| None).map_err(refused),
+                Err(e) if e.starts_with(NO_ANSWER) => Err(no_answer(timeout)),
+                Err(_) => Ok(None),
             }
         }
-        Engine::Mssql | Engine::Sqlite => None,
+        Engine::Mssql | Engine::Sqlite => Ok(None),
     }
 }
 

@@ -59,8 +59,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         Err(f) => return failed(facts, f),
     };
     // Before the driver may send the password: does the greeting ask for it in clear?
-    if let Some(f) = crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
-        return failed(facts, f);
+    match crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
+        Ok(risk) => facts.common.connection.auth_risk = risk,
+        Err(f) => return failed(facts, f),
     }
     // Every session of ours is read-only and bounded on the server too. The server's own
     // defaults are read from the global variables, which these session settings do not touch.

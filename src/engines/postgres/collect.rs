@@ -60,8 +60,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         Err(f) => return failed(facts, f),
     };
     // Before the driver may send the password: what will the server ask for, and over what?
-    if let Some(f) = crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
-        return failed(facts, f);
+    match crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
+        Ok(risk) => facts.common.connection.auth_risk = risk,
+        Err(f) => return failed(facts, f),
     }
     // What the server would give a session before we make ours read-only and bounded:
     // captured by the first connection of the pool, then overridden for our sessions only.
