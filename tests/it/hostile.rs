@@ -834,3 +834,87 @@ fn browser_dom(page: &Path) -> Result<String, String> {
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+// --- interrupted runs -------------------------------------------------------------------------
+
+#[test]
+fn sigterm_ends_the_run_with_a_report_after_the_cleanup_grace() {
+    if require("python3", tools_present()).is_none() {
+        return;
+    }
+    let fake = Fake::start("pg", "stall", None);
+    let url = format!("postgres://app@127.0.0.1:{}/app", fake.port);
+    let mut child = Std::new(assert_cmd::cargo::cargo_bin("byod-precheck"))
+        .args([
+            "check",
+            &url,
+            "--format",
+            "json",
+            "--connect-timeout",
+            "60",
+            "--timeout",
+            "120",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let t = Instant::now();
+    let killed = Std::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let took = t.elapsed();
+    shown!(
+        "SIGTERM to a run stuck in login: exit {:?} after {:.2} s",
+        out.status.code(),
+        took.as_secs_f64()
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a report is written");
+    let conn = finding(&r, "postgres.connection");
+    assert!(
+        conn["message"].as_str().unwrap().contains("interrupted"),
+        "{conn}"
+    );
+}
+
+#[test]
+fn a_scratch_table_left_by_a_killed_run_is_reported_with_its_drop() {
+    let Some(s) = crate::mysql::Scratch::new("") else {
+        return;
+    };
+    let url = s.url("root", "");
+    let db = url.rsplit('/').next().unwrap().to_string();
+    let made = Std::new("mysql")
+        .args(["-h127.0.0.1", "-P3306", "-uroot", "-e"])
+        .arg(format!(
+            "CREATE TABLE `{db}`.byod_precheck_probe_1_dead (id INT)"
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let (_, r, _, _) = check_json(&[&url, "--probe-write"]);
+    let p = finding(&r, "mysql.write-probe");
+    assert_eq!(p["status"], "fail", "{p}");
+    assert!(
+        p["remedy"]
+            .as_str()
+            .unwrap()
+            .contains("DROP TABLE byod_precheck_probe_1_dead;"),
+        "{p}"
+    );
+}
