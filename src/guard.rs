@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 /// The resident memory above which a run is ended (the promise is a peak under 100 MB; the
 /// margin covers what is allocated between two looks).
-pub const MEMORY_LIMIT_BYTES: u64 = 80 * 1024 * 1024;
+pub const MEMORY_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How often the clock and the memory are looked at.
 const POLL: Duration = Duration::from_millis(5);

@@ -844,7 +844,7 @@ fn sigterm_ends_the_run_with_a_report_after_the_cleanup_grace() {
     }
     let fake = Fake::start("pg", "stall", None);
     let url = format!("postgres://app@127.0.0.1:{}/app", fake.port);
-    let mut child = Std::new(assert_cmd::cargo::cargo_bin("byod-precheck"))
+    let child = Std::new(assert_cmd::cargo::cargo_bin("byod-precheck"))
         .args([
             "check",
             &url,
