@@ -918,3 +918,61 @@ fn a_scratch_table_left_by_a_killed_run_is_reported_with_its_drop() {
         "{p}"
     );
 }
+
+/// Every format of a check of `url`: the hostile row shows, text outputs are inert, and the
+/// HTML page runs no script in chromium.
+fn assert_hostile_rendering(url: &str, engine: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["table", "markdown", "json", "html", "junit"] {
+        let o = bin()
+            .args(["check", url, "--format", format])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            out.contains("pwned"),
+            "{engine} {format}: the hostile row is reported:\n{out}"
+        );
+        if matches!(format, "table" | "markdown") {
+            assert_inert(&format!("{engine} {format}"), &out);
+        }
+        if format == "html" {
+            let page = dir.path().join("r.html");
+            std::fs::write(&page, &out).unwrap();
+            if let Some(dom) = require("chromium", browser_dom(&page)) {
+                assert!(dom.contains("pwned"), "{engine}: the text is shown");
+                assert!(!dom.contains("data-pwned=\"1\""), "{engine}: a script ran");
+            }
+        }
+    }
+}
+
+#[test]
+fn hostile_names_in_real_postgresql_and_mariadb_stay_inert() {
+    if let Some(s) = require("local PostgreSQL", PgScratch::new("")) {
+        let ident = "t\x1b]0;pwned\x07\u{202e}<script>".replace('"', "\"\"");
+        s.sql(&format!(
+            "CREATE TABLE \"{ident}\" (id int); CREATE TABLE alembic_version (version_num text PRIMARY KEY); INSERT INTO alembic_version VALUES ($h${HOSTILE}$h$)"
+        ))
+        .unwrap();
+        assert_hostile_rendering(&s.url("postgres"), "postgres");
+    }
+    if let Some(s) = crate::mysql::Scratch::new("") {
+        let url = s.url("root", "");
+        let db = url.rsplit('/').next().unwrap().to_string();
+        let hex: String = HOSTILE.bytes().map(|b| format!("{b:02X}")).collect();
+        let made = Std::new("mysql")
+            .args(["-h127.0.0.1", "-P3306", "-uroot", "-e"])
+            .arg(format!(
+                "CREATE TABLE `{db}`.alembic_version (version_num VARCHAR(512) NOT NULL PRIMARY KEY); INSERT INTO `{db}`.alembic_version VALUES (CONVERT(X'{hex}' USING utf8mb4))"
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        assert_hostile_rendering(&url, "mariadb");
+    }
+}
