@@ -976,3 +976,65 @@ fn hostile_names_in_real_postgresql_and_mariadb_stay_inert() {
         assert_hostile_rendering(&url, "mariadb");
     }
 }
+
+#[test]
+fn in_a_fleet_silent_and_flooding_servers_neither_stall_nor_starve_the_others() {
+    if require("GNU time and python3", tools_present()).is_none() {
+        return;
+    }
+    let stall = Fake::start("pg", "stall", None);
+    let endless = Fake::start("pg", "endless", None);
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines: Vec<String> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|n| format!("{n}=postgres://u@127.0.0.1:{}/{n}", stall.port))
+        .collect();
+    lines.extend(
+        ["e", "f"]
+            .iter()
+            .map(|n| format!("{n}=postgres://u@127.0.0.1:{}/{n}", endless.port)),
+    );
+    lines.push("healthy=sqlite::memory:".into());
+    let targets = dir.path().join("targets.txt");
+    std::fs::write(&targets, lines.join("\n")).unwrap();
+    let out_dir = dir.path().join("out");
+    let (t, o) = (targets.to_string_lossy(), out_dir.to_string_lossy());
+    let m = measured(
+        &[
+            "check",
+            "--targets",
+            &t,
+            "--out-dir",
+            &o,
+            "--connect-timeout",
+            "1",
+            "--timeout",
+            "5",
+            "--concurrency",
+            "2",
+        ],
+        &[],
+    );
+    shown!(
+        "fleet of 4 silent, 2 flooding, 1 healthy targets: peak {} KB, wall {:.2} s",
+        m.peak_kb,
+        m.wall.as_secs_f64()
+    );
+    assert_eq!(m.code, Some(1), "{}", m.stderr);
+    // Seven targets, two at a time, each bounded by its own connect timeout.
+    assert!(m.wall < Duration::from_secs(20), "{:?}", m.wall);
+    for n in ["a", "b", "c", "d"] {
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out_dir.join(format!("{n}.json"))).unwrap())
+                .unwrap();
+        let msg = finding(&r, "postgres.connection")["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(msg.contains("within 1 s"), "{n}: {msg}");
+        assert!(!msg.contains("raise --timeout"), "{n}: {msg}");
+    }
+    let healthy: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("healthy.json")).unwrap()).unwrap();
+    assert_ne!(healthy["summary"]["status"], "fail");
+}
