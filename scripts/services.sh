@@ -28,6 +28,7 @@ DEB_PACKAGES=(
   mariadb-client       # mysqladmin, mariadb
   chromium             # headless browser for the HTML report test (tests/it/render.rs)
   fonts-liberation     # a font for its screenshot (chromium only recommends it)
+  time python3         # GNU time (peak memory) and the fake servers of tests/it/hostile.rs
 )
 
 # Majors of the embedded PostgreSQL servers to start.

@@ -388,7 +388,10 @@ pub fn connection(c: &CommonFacts, remedy: fn(FailureKind, &TargetInfo) -> Strin
     } else {
         parts.join(", ")
     };
-    let v = if total > 1000 {
+    let v = if let Some(risk) = &f.auth_risk {
+        Verdict::warn(format!("connected, but {risk}"))
+            .remedy("Set password_encryption = 'scram-sha-256', reset the role's password, change md5 to scram-sha-256 in pg_hba.conf, and enable TLS (ssl = on), then connect with sslmode=verify-full.")
+    } else if total > 1000 {
         Verdict::warn(format!("connected, but slowly ({total} ms): our pool will feel it"))
             .remedy("Run the check from the network our product connects from; look for a VPN or a distant region.")
     } else if f.tcp_ms.is_none() {
@@ -1262,6 +1265,16 @@ mod tests {
         );
         assert_eq!(ahead.status, Status::Fail);
         assert!(ahead.message.contains("past"), "{}", ahead.message);
+    }
+
+    #[test]
+    fn md5_on_an_unencrypted_connection_is_named_as_a_risk() {
+        let mut c = CommonFacts::started(TargetInfo::default());
+        c.connection.login_ms = Some(3);
+        c.connection.auth_risk = Some("the server authenticates with md5".into());
+        let v = connection(&c, |_, _| String::new()).unwrap();
+        assert_eq!(v.status, Status::Warn);
+        assert!(v.message.contains("md5"), "{}", v.message);
     }
 
     #[test]

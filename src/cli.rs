@@ -424,7 +424,10 @@ fn run_options(args: &CheckArgs, matrix: &Matrix) -> Result<RunOptions> {
     Ok(RunOptions {
         collect: CollectOptions {
             connect_timeout: secs(args.connect_timeout, "--connect-timeout")?,
-            check_timeout: secs(args.check_timeout, "--check-timeout")?,
+            // At least 1 ms: a limit that rounds to 0 would turn the servers' own limits off
+            // (statement_timeout = 0 means none).
+            check_timeout: secs(args.check_timeout, "--check-timeout")?
+                .max(Duration::from_millis(1)),
             probe_write: args.probe_write,
             schema: matrix.app.schema.clone(),
             extensions: matrix.postgres.extensions.clone(),
@@ -490,10 +493,11 @@ fn check_fleet(args: CheckArgs, file: &Path, stdout: &mut dyn Write) -> Result<u
                 let path = dir.join(format!("{}.json", r.entry.name));
                 let written = serde_json::to_vec_pretty(report)
                     .map_err(std::io::Error::other)
-                    .and_then(|bytes| std::fs::write(&path, bytes));
+                    .map_err(anyhow::Error::from)
+                    .and_then(|bytes| write_output(&path, &bytes));
                 match written {
                     Ok(()) => r.entry.report = Some(path.display().to_string()),
-                    Err(e) => write_errors.push(format!("cannot write {}: {e}", path.display())),
+                    Err(e) => write_errors.push(format!("{e:#}")),
                 }
             }
             bar.set_message(r.entry.name.clone());
@@ -510,8 +514,7 @@ fn check_fleet(args: CheckArgs, file: &Path, stdout: &mut dyn Write) -> Result<u
     );
     let json = serde_json::to_string_pretty(&summary)?;
     let summary_path = dir.join("summary.json");
-    std::fs::write(&summary_path, &json)
-        .with_context(|| format!("cannot write {}", summary_path.display()))?;
+    write_output(&summary_path, json.as_bytes())?;
     match args.format {
         Format::Json => writeln!(stdout, "{json}")?,
         _ => render::fleet::render(&summary, stdout)?,
@@ -523,6 +526,89 @@ fn check_fleet(args: CheckArgs, file: &Path, stdout: &mut dyn Write) -> Result<u
         return Ok(2);
     }
     Ok(summary.exit_code(args.fail_on == FailOn::Warn))
+}
+
+/// Writes an output file (`-o`, `--save-facts`) without following a symbolic link: a link at
+/// that path is replaced by the file (and stderr says so), so a report cannot be written
+/// through a link into a file elsewhere.
+fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link {
+        std::fs::remove_file(path)
+            .with_context(|| format!("cannot replace the symbolic link {}", path.display()))?;
+        eprintln!(
+            "note: {} was a symbolic link; it was replaced by the file, not written through",
+            path.display()
+        );
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .create_new(is_link)
+        .truncate(true)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// What a run may take beyond `--timeout` before it is ended from outside.
+const HARD_DEADLINE_GRACE: Duration = Duration::from_secs(2);
+
+/// One target's check on a thread and runtime of its own, under a hard deadline (`--timeout`
+/// plus a grace) and the memory limit, both watched from this thread: a driver that never
+/// yields cannot keep the run going. An ended run still gives a report, classified.
+fn guarded_check(spec: &ConnSpec, matrix: &Matrix, opts: &RunOptions) -> Result<run::RunResult> {
+    use crate::guard::{self, Outcome};
+    use crate::net::{ConnectFailure, FailureKind};
+    let started = std::time::Instant::now();
+    let (s, m, o) = (spec.clone(), matrix.clone(), opts.clone());
+    let outcome = guard::run(
+        opts.collect.run_timeout + HARD_DEADLINE_GRACE,
+        guard::MEMORY_LIMIT_BYTES,
+        move || -> Result<run::RunResult> {
+            let runtime = runtime()?;
+            let r = runtime
+                .block_on(async {
+                    tokio::spawn(guard::watch_signals());
+                    run::check(&s, &m, &o).await
+                })
+                .map_err(|e| anyhow!(e));
+            runtime.shutdown_timeout(Duration::from_millis(100));
+            r
+        },
+    );
+    let failure = match outcome {
+        Outcome::Done(r) => return r,
+        Outcome::TimedOut(d) => ConnectFailure {
+            kind: FailureKind::Timeout,
+            message: format!(
+                "the check did not finish within {:.1} s (--timeout plus {} s) and was ended: the server kept the connection busy without completing",
+                d.as_secs_f64(),
+                HARD_DEADLINE_GRACE.as_secs()
+            ),
+        },
+        Outcome::OverMemory(_) => ConnectFailure {
+            kind: FailureKind::ServerError,
+            message: format!(
+                "the server sent more than {} MB and the check was ended (the tool stays under that limit whatever a server sends)",
+                guard::MEMORY_LIMIT_BYTES / (1024 * 1024)
+            ),
+        },
+        Outcome::Interrupted(sig) => ConnectFailure {
+            kind: FailureKind::Timeout,
+            message: format!(
+                "interrupted by signal {sig}; the check did not finish its cleanup within {} s",
+                guard::CLEANUP_GRACE.as_secs()
+            ),
+        },
+        Outcome::Crashed(why) => ConnectFailure {
+            kind: FailureKind::ServerError,
+            message: format!("the check stopped unexpectedly: {why}"),
+        },
+    };
+    let ms = started.elapsed().as_millis() as u64;
+    Ok(run::ended(spec, matrix, opts, failure, ms))
 }
 
 fn check(args: CheckArgs, stdout: &mut dyn Write) -> Result<u8> {
@@ -571,24 +657,27 @@ fn check(args: CheckArgs, stdout: &mut dyn Write) -> Result<u8> {
     opts.selection
         .check_engine(spec.engine, &engine_ids)
         .map_err(|e| anyhow!(e))?;
-    let runtime = runtime()?;
-    let result = runtime
-        .block_on(run::check(&spec, &matrix, &opts))
-        .map_err(|e| anyhow!(e))?;
-    runtime.shutdown_timeout(Duration::from_millis(100));
+    let result = guarded_check(&spec, &matrix, &opts)?;
     let report = result.report;
     if let Some(path) = &args.save_facts {
+        // Facts never hold the password (the target in them is built from its parsed parts),
+        // so they are written as they are: masking by replacement would corrupt them.
         let text = serde_json::to_string_pretty(&result.facts)?;
-        std::fs::write(path, spec.scrub(&text))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_output(path, text.as_bytes())?;
     }
     if let Some(path) = &args.output {
         let format = output_format.unwrap_or(Format::Json);
         let mut buf = Vec::new();
         render::render(&report, format, false, &mut buf)?;
-        std::fs::write(path, buf).with_context(|| format!("cannot write {}", path.display()))?;
+        write_output(path, &buf)?;
     }
     render::render(&report, args.format, use_color(args.no_color), stdout)?;
+    if let Some(sig) = crate::guard::interrupted() {
+        eprintln!(
+            "interrupted by signal {sig}: the probes not yet sent were skipped and the write probe's cleanup ran; the report is partial"
+        );
+        return Ok(128u8.saturating_add(sig as u8));
+    }
     Ok(report.exit_code(args.fail_on == FailOn::Warn))
 }
 

@@ -8,7 +8,7 @@ use crate::report::target_place;
 use crate::report::{Report, Summary, ToolInfo};
 use crate::run::{self, RunOptions};
 use crate::status::Status;
-use crate::target::{ConnSpec, redact_input};
+use crate::target::ConnSpec;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -25,9 +25,13 @@ pub struct FleetTarget {
 }
 
 impl FleetTarget {
-    /// The target as it may be shown: the input with its password masked.
+    /// The target as it may be shown: built from the parsed target (never the input with
+    /// something masked), or only the form of a string that does not parse.
     pub fn shown(&self) -> String {
-        redact_input(&self.input)
+        match ConnSpec::parse(&self.input) {
+            Ok(spec) => spec.shown(),
+            Err(e) => format!("unparsable connection string ({})", e.form),
+        }
     }
 }
 
@@ -161,7 +165,8 @@ fn parse_toml(text: &str) -> Result<Vec<(Option<String>, String)>, Vec<String>> 
 /// Gives every target a unique, file-name-safe name: its own, or one made from the URL
 /// (engine, host, port, database — never the password).
 fn name_targets(raw: Vec<(Option<String>, String)>) -> Vec<FleetTarget> {
-    let mut seen = BTreeSet::new();
+    // `summary` is taken: the run writes summary.json beside the reports.
+    let mut seen = BTreeSet::from(["summary".to_string()]);
     raw.into_iter()
         .enumerate()
         .map(|(i, (name, input))| {
@@ -338,17 +343,35 @@ pub async fn run_fleet(
                 Err(e) => return (i, error_result(&t, None, e.to_string(), started)),
             };
             let engine = Some(spec.engine);
-            let work = tokio::spawn(async move { run::check(&spec, &matrix, &run_opts).await });
-            let abort = work.abort_handle();
-            let r = match tokio::time::timeout(hard_limit, work).await {
+            // Each target on a thread and runtime of its own: a driver that never yields (a
+            // server that keeps sending) holds only its own thread, never a worker the other
+            // targets and this time limit need.
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let spawned = std::thread::Builder::new()
+                .name(format!("target-{i}"))
+                .spawn(move || {
+                    let r = match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(rt) => rt.block_on(run::check(&spec, &matrix, &run_opts)),
+                        Err(e) => Err(format!("cannot start a runtime: {e}")),
+                    };
+                    let _ = tx.send(r);
+                });
+            if let Err(e) = spawned {
+                let msg = format!("cannot start a thread for the check: {e}");
+                return (i, error_result(&t, engine, msg, started));
+            }
+            let r = match tokio::time::timeout(hard_limit, rx).await {
                 Ok(Ok(Ok(r))) => ok_result(&t, r.report),
                 Ok(Ok(Err(e))) => error_result(&t, engine, e, started),
-                Ok(Err(join)) => {
-                    error_result(&t, engine, format!("the check crashed: {join}"), started)
-                }
+                Ok(Err(_)) => error_result(&t, engine, "the check crashed".into(), started),
                 Err(_) => {
-                    abort.abort();
-                    let msg = format!("did not finish within {} s", hard_limit.as_secs_f32());
+                    let msg = format!(
+                        "did not finish within {} s and was abandoned (the server kept the connection busy)",
+                        hard_limit.as_secs_f32()
+                    );
                     error_result(&t, engine, msg, started)
                 }
             };
@@ -513,6 +536,7 @@ mod tests {
             (None, "postgres://app:s3cret@db.example.com:5433/app".into()),
             (Some("a/../b".into()), "sqlite::memory:".into()),
             (None, "nonsense".into()),
+            (Some("Summary".into()), "sqlite::memory:".into()),
         ]);
         let names: Vec<_> = t.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(
@@ -521,7 +545,8 @@ mod tests {
                 "postgres-db.example.com-5433-app",
                 "postgres-db.example.com-5433-app-2",
                 "a_.._b",
-                "target-4"
+                "target-4",
+                "Summary-2"
             ]
         );
         assert!(!t[0].shown().contains("s3cret"));

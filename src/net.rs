@@ -69,6 +69,10 @@ pub struct ConnectionFacts {
     pub login_ms: Option<u64>,
     /// Set when a step failed; the other facts were then not collected.
     pub failure: Option<ConnectFailure>,
+    /// A weakness of the authentication the server asked for, seen before the login (md5 on
+    /// an unencrypted connection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_risk: Option<String>,
     /// The TLS the server offers, inspected on a connection of our own (no credentials sent).
     #[serde(default)]
     pub tls: Option<crate::tlsprobe::TlsInspection>,
@@ -97,7 +101,9 @@ pub async fn reach_server(
         return reach(host, port, timeout, facts).await.map(Some);
     }
     type Reached = (Vec<String>, Option<u64>, Option<u64>);
-    type Cell = std::sync::Arc<tokio::sync::OnceCell<Reached>>;
+    // The failure is shared too: targets on a silent server get its connect timeout at once,
+    // instead of each waiting its turn to time out again (and the last ones the run's limit).
+    type Cell = std::sync::Arc<tokio::sync::OnceCell<Result<Reached, ConnectFailure>>>;
     static SHARED: std::sync::OnceLock<
         std::sync::Mutex<std::collections::BTreeMap<(String, u16), Cell>>,
     > = std::sync::OnceLock::new();
@@ -110,7 +116,7 @@ pub async fn reach_server(
         .clone();
     let mut stream = None;
     let reached = cell
-        .get_or_try_init(|| async {
+        .get_or_init(|| async {
             let mut own = ConnectionFacts::default();
             stream = Some(reach(host, port, timeout, &mut own).await?);
             Ok::<_, ConnectFailure>((own.addresses, own.dns_ms, own.tcp_ms))
@@ -124,7 +130,7 @@ pub async fn reach_server(
             facts.reach_shared = stream.is_none();
             Ok(stream)
         }
-        Err(f) => Err(f),
+        Err(f) => Err(f.clone()),
     }
 }
 

@@ -240,6 +240,7 @@ pub fn build(input: ReportInput, severity: &BTreeMap<String, SeverityOverride>) 
         .findings
         .into_iter()
         .map(|f| apply_override(f, severity))
+        .map(bound_strings)
         .collect();
     let mut summary = Summary::of(&checks);
     summary.not_run = not_run(&checks, input.not_run_reason);
@@ -270,6 +271,26 @@ fn not_run(checks: &[Finding], reason: Option<String>) -> Option<NotRun> {
 /// A finding that is not run when the connection failed: every one but the connection check.
 fn is_not_run_candidate(f: &Finding) -> bool {
     f.status == Status::Skip && !f.id.ends_with(".connection")
+}
+
+/// The longest string a finding keeps: server strings can be of any size, a report stays small.
+pub const FINDING_TEXT_MAX: usize = 8192;
+
+/// A finding whose strings are cut to [`FINDING_TEXT_MAX`] characters, with a visible marker.
+fn bound_strings(mut f: Finding) -> Finding {
+    let cut = |s: &mut String| {
+        if s.len() > FINDING_TEXT_MAX {
+            *s = crate::text::truncate(s, FINDING_TEXT_MAX);
+        }
+    };
+    cut(&mut f.message);
+    for s in [&mut f.observed, &mut f.expected, &mut f.remedy]
+        .into_iter()
+        .flatten()
+    {
+        cut(s);
+    }
+    f
 }
 
 /// An override changes only `warn` and `fail`: a pass stays a pass, and an `error` is never
@@ -370,6 +391,8 @@ impl Report {
     /// Reads a report of this schema version or an older one still supported (upgraded on the
     /// way in); refuses newer versions and reports without a version with a clear message.
     pub fn from_json(bytes: &[u8]) -> Result<Report, ReportReadError> {
+        // A report saved by an editor that writes a UTF-8 byte order mark still loads.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let v: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| ReportReadError::Json(e.to_string()))?;
         let version = v
@@ -385,6 +408,12 @@ impl Report {
         let v = upgrade(v, version)?;
         let mut r: Report =
             serde_json::from_value(v).map_err(|e| ReportReadError::Json(e.to_string()))?;
+        // The summary is derived data: recomputed from the findings, so an edited file cannot
+        // show PASS (or exit 0) over a failed finding; what was not run is kept, then filled
+        // for reports written before it existed.
+        let not_run = r.summary.not_run.take();
+        r.summary = Summary::of(&r.checks);
+        r.summary.not_run = not_run;
         r.fill_not_run();
         Ok(r)
     }

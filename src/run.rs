@@ -79,6 +79,16 @@ pub enum FactsError {
 }
 
 impl SavedFacts {
+    /// Facts as this build saves them.
+    pub fn of<E: EngineModule>(facts: &E::Facts) -> SavedFacts {
+        SavedFacts {
+            facts_version: FACTS_VERSION,
+            engine: E::ENGINE,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            facts: serde_json::to_value(facts).unwrap_or_default(),
+        }
+    }
+
     /// Reads a facts file of any version this build knows (a UTF-8 BOM is ignored) and upgrades
     /// it to [`FACTS_VERSION`].
     pub fn read(bytes: &[u8]) -> Result<SavedFacts, FactsError> {
@@ -118,7 +128,8 @@ async fn run<E: EngineModule>(spec: &ConnSpec, matrix: &Matrix, opts: &RunOption
     let started = Instant::now();
     let generated_at = now_rfc3339();
     let limit = opts.collect.run_timeout;
-    let mut facts = match tokio::time::timeout(limit, E::collect(spec, &opts.collect)).await {
+    let collect = with_url_options(spec, &opts.collect);
+    let mut facts = match tokio::time::timeout(limit, E::collect(spec, &collect)).await {
         Ok(f) => f,
         Err(_) => E::failed(
             spec,
@@ -141,12 +152,54 @@ async fn run<E: EngineModule>(spec: &ConnSpec, matrix: &Matrix, opts: &RunOption
     let report = evaluate::<E>(&facts, matrix, &opts.selection, generated_at, duration_ms);
     RunResult {
         report,
-        facts: SavedFacts {
-            facts_version: FACTS_VERSION,
-            engine: E::ENGINE,
-            tool_version: env!("CARGO_PKG_VERSION").into(),
-            facts: serde_json::to_value(&facts).unwrap_or_default(),
-        },
+        facts: SavedFacts::of::<E>(&facts),
+    }
+}
+
+/// The collection options with what the URL itself says: `connect_timeout` (libpq, MySQL,
+/// ADO.NET `Connect Timeout`, JDBC `loginTimeout`) replaces `--connect-timeout` for this
+/// target; 0 means "no limit of its own", as in libpq, and keeps the command line's.
+pub fn with_url_options(spec: &ConnSpec, collect: &CollectOptions) -> CollectOptions {
+    let mut c = collect.clone();
+    if let Some(secs) = spec
+        .params
+        .get("connect_timeout")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+    {
+        c.connect_timeout = std::time::Duration::from_secs_f64(secs.min(3600.0));
+    }
+    c
+}
+
+/// The result of a run that had to be ended from outside (the hard deadline, the memory
+/// limit): the connection check fails with `failure`, every other check says it was not run.
+pub fn ended(
+    spec: &ConnSpec,
+    matrix: &Matrix,
+    opts: &RunOptions,
+    failure: crate::net::ConnectFailure,
+    duration_ms: u64,
+) -> RunResult {
+    fn go<E: EngineModule>(
+        spec: &ConnSpec,
+        matrix: &Matrix,
+        opts: &RunOptions,
+        failure: crate::net::ConnectFailure,
+        duration_ms: u64,
+    ) -> RunResult {
+        let facts = E::failed(spec, failure);
+        let report = evaluate::<E>(&facts, matrix, &opts.selection, now_rfc3339(), duration_ms);
+        RunResult {
+            report,
+            facts: SavedFacts::of::<E>(&facts),
+        }
+    }
+    match spec.engine {
+        Engine::Postgres => go::<Postgres>(spec, matrix, opts, failure, duration_ms),
+        Engine::Mysql => go::<Mysql>(spec, matrix, opts, failure, duration_ms),
+        Engine::Mssql => go::<Mssql>(spec, matrix, opts, failure, duration_ms),
+        Engine::Sqlite => go::<Sqlite>(spec, matrix, opts, failure, duration_ms),
     }
 }
 
@@ -190,7 +243,10 @@ pub fn evaluate<E: EngineModule>(
         engine: id.engine,
         flavor: id.flavor.clone(),
         version: id.version().to_string(),
-        version_raw: common.version_raw.value().cloned().unwrap_or_default(),
+        version_raw: crate::text::truncate(
+            common.version_raw.value().map_or("", String::as_str),
+            1024,
+        ),
         product: id.product.clone(),
         flavor_version: id.flavor_version.clone(),
         os: id.os.clone(),

@@ -49,12 +49,13 @@ pub struct ConnSpec {
     pub path: Option<String>,
 }
 
-/// A connection string that cannot be used. Messages never contain the password.
+/// A connection string that cannot be used. The message names the form of the input and what
+/// is wrong with it; it never quotes the input itself, so a password in it cannot be shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid connection string `{shown}`: {reason}")]
+#[error("invalid connection string ({form}): {reason}")]
 pub struct TargetError {
-    /// The input with its password masked.
-    pub shown: String,
+    /// What kind of string it looked like ("a postgres:// URL", "an ADO.NET string").
+    pub form: String,
     pub reason: String,
 }
 
@@ -75,6 +76,7 @@ fn known_params(engine: Engine) -> &'static [&'static str] {
             "dbname",
             "options",
             "target_session_attrs",
+            "require_auth",
         ],
         Engine::Mysql => &[
             "ssl-mode",
@@ -151,18 +153,18 @@ fn allowed_values(engine: Engine, key: &str) -> Option<&'static [&'static str]> 
 impl ConnSpec {
     /// Parses any accepted form of connection string.
     pub fn parse(input: &str) -> Result<ConnSpec, TargetError> {
-        // The reason may quote part of the input: whatever could be the password is masked.
-        let err = |reason: String| TargetError {
-            shown: mask_candidates(input, &redact_input(input)),
-            reason: mask_candidates(input, &redact_input(&reason)),
-        };
         let trimmed = input.trim();
+        // The message says what form the input took, never what it held.
+        let err = |reason: String| TargetError {
+            form: form_of(trimmed),
+            reason,
+        };
         if trimmed.is_empty() {
             return Err(err("empty; pass a URL or set DATABASE_URL".into()));
         }
-        if trimmed.len() > 8192 {
+        if trimmed.len() > MAX_INPUT {
             return Err(err(format!(
-                "{} bytes is too long for a connection string",
+                "{} bytes is too long for a connection string (at most {MAX_INPUT})",
                 trimmed.len()
             )));
         }
@@ -188,13 +190,20 @@ impl ConnSpec {
             "postgres" | "postgresql" => Engine::Postgres,
             "mysql" | "mariadb" => Engine::Mysql,
             "mssql" | "sqlserver" => Engine::Mssql,
-            other => {
-                return Err(err(format!(
-                    "unknown scheme `{other}`; use postgres://, mysql://, mariadb://, mssql://, sqlserver:// or sqlite://"
-                )));
+            _ => {
+                return Err(err(
+                    "unknown scheme; use postgres://, mysql://, mariadb://, mssql://, sqlserver:// or sqlite://".into(),
+                ));
             }
         };
         let url = url::Url::parse(trimmed).map_err(|e| err(e.to_string()))?;
+        // `postgres://u:/pw@h/db`: a password holding `/`, `?` or `#` cut the authority short
+        // and the rest, password included, became the path. Refused, never shown.
+        if url.path().contains('@') || url.fragment().is_some_and(|f| f.contains('@')) {
+            return Err(err(
+                "the part after the host holds `@`: a password with `/`, `?` or `#` must be percent-encoded (%2F, %3F, %23)".into(),
+            ));
+        }
         let decode = |s: &str, what: &str| -> Result<String, String> {
             percent_decode(s)
                 .ok_or_else(|| format!("the {what} is not valid percent-encoded UTF-8"))
@@ -228,8 +237,11 @@ impl ConnSpec {
             params: BTreeMap::new(),
             path: None,
         };
+        let mut after_password = false;
         for (k, v) in url.query_pairs() {
-            spec.set_param(&k, &v).map_err(err)?;
+            spec.set_param(&k, &v)
+                .map_err(|reason| err(unless_after_password(after_password, reason)))?;
+            after_password |= k.eq_ignore_ascii_case("password");
         }
         if spec.host.is_none()
             && !spec.params.contains_key("host")
@@ -246,7 +258,8 @@ impl ConnSpec {
         let key = key.to_ascii_lowercase().replace(' ', "");
         if !known_params(self.engine).contains(&key.as_str()) {
             return Err(format!(
-                "unknown option `{key}` for {} (known: {})",
+                "unknown option `{}` for {} (known: {})",
+                key_shown(&key),
                 self.engine,
                 known_params(self.engine).join(", ")
             ));
@@ -255,13 +268,29 @@ impl ConnSpec {
             && !allowed.iter().any(|a| a.eq_ignore_ascii_case(value))
         {
             return Err(format!(
-                "option `{key}` cannot be `{value}` (use one of: {})",
+                "option `{key}` cannot be `{}` (use one of: {})",
+                key_shown(value),
                 allowed.join(", ")
             ));
         }
         if key.contains("timeout") && value.parse::<f64>().map_or(true, |v| v.is_nan() || v < 0.0) {
             return Err(format!(
-                "option `{key}` must be a number of seconds, not `{value}`"
+                "option `{key}` must be a number of seconds, not `{}`",
+                key_shown(value)
+            ));
+        }
+        if key == "require_auth" {
+            crate::prelogin::validate_require_auth(value)?;
+        }
+        if self.engine == Engine::Postgres && key == "options" {
+            pg_startup_options(value)?;
+        }
+        if key == "target_session_attrs" && !value.eq_ignore_ascii_case("any") {
+            // One host is reached, so there is nothing to choose between; whether that server
+            // is writable is what the writability check reports.
+            return Err(format!(
+                "target_session_attrs `{}` is not supported (one host is checked: only `any`; the writability check reports a read-only server or a standby)",
+                key_shown(value)
             ));
         }
         match key.as_str() {
@@ -272,7 +301,7 @@ impl ConnSpec {
                 self.port = Some(
                     value
                         .parse()
-                        .map_err(|_| format!("port `{value}` is not a number from 1 to 65535"))?,
+                        .map_err(|_| "the port is not a number from 1 to 65535".to_string())?,
                 );
             }
             _ => {
@@ -330,14 +359,72 @@ impl ConnSpec {
         }
     }
 
-    /// Replaces every occurrence of the password in a driver's message (belt and braces: the
-    /// drivers are given the password separately, never inside a URL).
+    /// The target as it may be shown anywhere (reports, errors, a fleet's summary): built from
+    /// the parsed parts, with no password, options that are secrets left out, and every part
+    /// made inert. `engine://user@host:port/database?option=value`, or `sqlite://path`.
+    pub fn shown(&self) -> String {
+        let t = self.target_info();
+        let mut s = match (&t.host, &t.path) {
+            (_, Some(p)) => format!("sqlite://{p}"),
+            (host, None) => format!(
+                "{}://{}{}{}/{}",
+                t.engine,
+                t.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
+                host.as_deref().unwrap_or(""),
+                t.port.map(|p| format!(":{p}")).unwrap_or_default(),
+                t.database.as_deref().unwrap_or("")
+            ),
+        };
+        let opts: Vec<String> = t.options.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if !opts.is_empty() {
+            s.push('?');
+            s.push_str(&opts.join("&"));
+        }
+        crate::text::inert(&crate::text::truncate(&s, 300))
+    }
+
+    /// Replaces every occurrence of the password, as given or percent-encoded, in a driver's
+    /// message (belt and braces: the drivers are given the password separately, never inside
+    /// a URL, and messages are built from parsed parts).
     pub fn scrub(&self, text: &str) -> String {
         match &self.password {
-            Some(p) if p.expose().len() >= 3 => text.replace(p.expose(), "***"),
+            Some(p) if p.expose().len() >= 3 => {
+                let pw = p.expose();
+                let encoded: String = url::form_urlencoded::byte_serialize(pw.as_bytes()).collect();
+                let mut out = text.replace(pw, "***");
+                if encoded.len() >= 3 && encoded != pw {
+                    out = out.replace(&encoded, "***");
+                }
+                out
+            }
             _ => text.to_string(),
         }
     }
+}
+
+/// libpq's `options` value (`-c name=value -c other=value`, also `-cname=value` and
+/// `--name=value`) as name/value pairs for the driver's startup packet.
+pub fn pg_startup_options(value: &str) -> Result<Vec<(String, String)>, String> {
+    let bad = || {
+        "options must be `-c name=value` settings separated by spaces (e.g. options=-c search_path=app)".to_string()
+    };
+    let mut out = Vec::new();
+    let mut words = value.split_whitespace();
+    while let Some(w) = words.next() {
+        let setting = if w == "-c" {
+            words.next().ok_or_else(bad)?
+        } else if let Some(rest) = w.strip_prefix("--").or_else(|| w.strip_prefix("-c")) {
+            rest
+        } else {
+            return Err(bad());
+        };
+        let (k, v) = setting.split_once('=').ok_or_else(bad)?;
+        if k.is_empty() {
+            return Err(bad());
+        }
+        out.push((k.replace('-', "_"), v.to_string()));
+    }
+    Ok(out)
 }
 
 fn parse_sqlite(input: &str) -> Result<ConnSpec, String> {
@@ -365,73 +452,326 @@ fn parse_sqlite(input: &str) -> Result<ConnSpec, String> {
     Ok(spec)
 }
 
+/// The longest connection string accepted: room for a cloud access token as the password
+/// (IAM and Azure AD tokens run to a few thousand characters), percent-encoded.
+const MAX_INPUT: usize = 32 * 1024;
+
+/// What kind of connection string `input` looks like, for error messages: only a known scheme
+/// or form, never any part of the input.
+fn form_of(input: &str) -> String {
+    let lower = input.to_ascii_lowercase();
+    if lower.starts_with("sqlite:") {
+        return "a sqlite: URL".into();
+    }
+    if lower.starts_with("jdbc:sqlserver://") {
+        return "a jdbc:sqlserver:// URL".into();
+    }
+    match lower.split_once("://") {
+        Some((scheme, _)) => {
+            let known = [
+                "postgres",
+                "postgresql",
+                "mysql",
+                "mariadb",
+                "mssql",
+                "sqlserver",
+            ];
+            if known.contains(&scheme) {
+                format!("a {scheme}:// URL")
+            } else {
+                "a URL with an unknown scheme".into()
+            }
+        }
+        None if input.contains('=') => "an ADO.NET string".into(),
+        None => "not a URL".into(),
+    }
+}
+
+/// A problem found after a password was read may be about part of that password (a `;` or `&`
+/// that ended it early): its words are then not repeated.
+fn unless_after_password(after_password: bool, reason: String) -> String {
+    if after_password {
+        "an option after the password is not understood (not shown: it may be part of the \
+         password; a password holding `;` or `&` must be quoted, or percent-encoded in a URL)"
+            .into()
+    } else {
+        reason
+    }
+}
+
+/// A key and value of a `key=value;...` string, the value unquoted.
+struct Pair {
+    key: String,
+    value: String,
+}
+
+/// Splits an ADO.NET connection string the way SqlClient does: `;` separates pairs; a value in
+/// `"..."` or `'...'` (the quote doubled inside) or `{...}` (`}}` inside) may hold `;`, `=` and
+/// spaces; `==` in a key is a literal `=`; space around keys and unquoted values is dropped.
+/// Errors never quote the input.
+fn split_ado(input: &str) -> Result<Vec<Pair>, String> {
+    let chars: Vec<char> = input.chars().collect();
+    let mut i = 0;
+    let mut out = Vec::new();
+    let n = chars.len();
+    loop {
+        while i < n && (chars[i].is_whitespace() || chars[i] == ';') {
+            i += 1;
+        }
+        if i >= n {
+            return Ok(out);
+        }
+        let mut key = String::new();
+        loop {
+            if i >= n || chars[i] == ';' {
+                return Err(format!(
+                    "part {} has no `=` (a password holding `;` must be quoted: Password=\"...\")",
+                    out.len() + 1
+                ));
+            }
+            if chars[i] == '=' {
+                if chars.get(i + 1) == Some(&'=') {
+                    key.push('=');
+                    i += 2;
+                    continue;
+                }
+                i += 1;
+                break;
+            }
+            key.push(chars[i]);
+            i += 1;
+        }
+        while i < n && chars[i].is_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        match chars.get(i) {
+            Some(&q) if q == '"' || q == '\'' || q == '{' => {
+                let close = if q == '{' { '}' } else { q };
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => {
+                            return Err(format!(
+                                "the value of part {} opens a quote that is never closed",
+                                out.len() + 1
+                            ));
+                        }
+                        Some(&c) if c == close => {
+                            if chars.get(i + 1) == Some(&close) {
+                                value.push(close);
+                                i += 2;
+                            } else {
+                                i += 1;
+                                break;
+                            }
+                        }
+                        Some(&c) => {
+                            value.push(c);
+                            i += 1;
+                        }
+                    }
+                }
+                while i < n && chars[i].is_whitespace() {
+                    i += 1;
+                }
+                if i < n && chars[i] != ';' {
+                    return Err(format!(
+                        "the quoted value of part {} is followed by more text before `;`",
+                        out.len() + 1
+                    ));
+                }
+            }
+            _ => {
+                while i < n && chars[i] != ';' {
+                    value.push(chars[i]);
+                    i += 1;
+                }
+                value = value.trim_end().to_string();
+            }
+        }
+        out.push(Pair {
+            key: key.trim().to_string(),
+            value,
+        });
+    }
+}
+
+/// Splits the properties of a JDBC URL: `;` separates them; a value in `{...}` (`}}` inside)
+/// may hold `;` and `=`.
+fn split_jdbc(props: &str) -> Result<Vec<Pair>, String> {
+    let chars: Vec<char> = props.chars().collect();
+    let (n, mut i, mut out) = (chars.len(), 0, Vec::new());
+    loop {
+        while i < n && chars[i] == ';' {
+            i += 1;
+        }
+        if i >= n {
+            return Ok(out);
+        }
+        let mut key = String::new();
+        while i < n && chars[i] != '=' {
+            if chars[i] == ';' {
+                return Err(format!(
+                    "property {} has no `=` (a password holding `;` must be in braces: password={{...}})",
+                    out.len() + 1
+                ));
+            }
+            key.push(chars[i]);
+            i += 1;
+        }
+        if i >= n {
+            return Err(format!("property {} has no `=`", out.len() + 1));
+        }
+        i += 1;
+        let mut value = String::new();
+        if chars.get(i) == Some(&'{') {
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => {
+                        return Err(format!(
+                            "the value of property {} opens `{{` that is never closed",
+                            out.len() + 1
+                        ));
+                    }
+                    Some('}') if chars.get(i + 1) == Some(&'}') => {
+                        value.push('}');
+                        i += 2;
+                    }
+                    Some('}') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&c) => {
+                        value.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            if i < n && chars[i] != ';' {
+                return Err(format!(
+                    "the braced value of property {} is followed by more text before `;`",
+                    out.len() + 1
+                ));
+            }
+        } else {
+            while i < n && chars[i] != ';' {
+                value.push(chars[i]);
+                i += 1;
+            }
+        }
+        out.push(Pair {
+            key: key.trim().to_string(),
+            value: value.trim().to_string(),
+        });
+    }
+}
+
+/// A key as compared: lowercased, spaces dropped (`User Id`, `Pass Word`).
+fn norm_key(k: &str) -> String {
+    k.to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// A key or option value for a message, only when it looks like one (a word of letters,
+/// digits, spaces, `_ - .`, at most 40 characters): anything else may be a mistyped URL with
+/// its password (`postgres:/u:pw@h/db` read as `key=value`), and is not repeated.
+fn key_shown(k: &str) -> String {
+    let lower = norm_key(k);
+    let plain = k.chars().count() <= 40
+        && k
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " _-.".contains(c))
+        // `PasswordSECRET=` (an `=` lost): a password run into its keyword.
+        && !lower.contains("pass")
+        && !lower.contains("pwd");
+    if plain {
+        k.to_string()
+    } else {
+        "(not shown: it does not look like an option)".to_string()
+    }
+}
+
+/// `host[\instance][,port]` (ADO.NET) or `host[\instance][:port]` (JDBC).
+fn set_server(spec: &mut ConnSpec, v: &str, sep: char) -> Result<(), String> {
+    let v = v.strip_prefix("tcp:").unwrap_or(v);
+    let (hostpart, port) = match v.rsplit_once(sep) {
+        Some((h, p)) => (
+            h,
+            Some(
+                p.trim()
+                    .parse::<u16>()
+                    .map_err(|_| "the port is not a number from 1 to 65535".to_string())?,
+            ),
+        ),
+        None => (v, None),
+    };
+    let (host, instance) = match hostpart.split_once('\\') {
+        Some((h, i)) => (h, Some(i)),
+        None => (hostpart, None),
+    };
+    let host = host.trim();
+    spec.host = Some(if host == "." || host.eq_ignore_ascii_case("(local)") {
+        "localhost".into()
+    } else {
+        host.to_string()
+    });
+    spec.port = port;
+    if let Some(i) = instance {
+        spec.params.insert("instance".into(), i.to_string());
+    }
+    Ok(())
+}
+
 /// `Server=tcp:host,1433;Database=app;User Id=u;Password=p;Encrypt=true;TrustServerCertificate=false`
 fn parse_ado(input: &str) -> Result<ConnSpec, String> {
     let mut spec = mssql_spec();
-    for part in input.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let Some((k, v)) = part.split_once('=') else {
-            return Err(format!("`{}` is not key=value", redact_pair(part)));
-        };
-        let key = k.trim().to_ascii_lowercase().replace(' ', "");
-        let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
-        match key.as_str() {
+    let mut after_password = false;
+    for Pair { key: k, value: v } in split_ado(input)? {
+        let key = norm_key(&k);
+        let v = v.as_str();
+        let res: Result<(), String> = match key.as_str() {
             "server" | "datasource" | "address" | "addr" | "networkaddress" => {
-                let v = v.strip_prefix("tcp:").unwrap_or(v);
-                let (hostpart, port) = match v.rsplit_once(',') {
-                    Some((h, p)) => (
-                        h,
-                        Some(
-                            p.trim()
-                                .parse::<u16>()
-                                .map_err(|_| format!("port `{p}` is not a number"))?,
-                        ),
-                    ),
-                    None => (v, None),
-                };
-                let (host, instance) = match hostpart.split_once('\\') {
-                    Some((h, i)) => (h, Some(i)),
-                    None => (hostpart, None),
-                };
-                spec.host = Some(if host == "." || host.eq_ignore_ascii_case("(local)") {
-                    "localhost".into()
-                } else {
-                    host.to_string()
-                });
-                spec.port = port;
-                if let Some(i) = instance {
-                    spec.params.insert("instance".into(), i.to_string());
-                }
+                set_server(&mut spec, v, ',')
             }
-            "database" | "initialcatalog" => spec.database = Some(v.to_string()),
-            "userid" | "uid" | "user" | "username" => spec.user = Some(v.to_string()),
-            "password" | "pwd" => spec.password = Some(Secret::new(v)),
-            "encrypt" => drop(spec.params.insert("encrypt".into(), v.to_ascii_lowercase())),
-            "trustservercertificate" => drop(
-                spec.params
-                    .insert("trust_server_certificate".into(), v.to_ascii_lowercase()),
+            "database" | "initialcatalog" => {
+                spec.database = Some(v.to_string());
+                Ok(())
+            }
+            "userid" | "uid" | "user" | "username" => {
+                spec.user = Some(v.to_string());
+                Ok(())
+            }
+            "password" | "pwd" => {
+                after_password = true;
+                spec.password = Some(Secret::new(v));
+                Ok(())
+            }
+            "encrypt" => set_checked(&mut spec, "encrypt", &v.to_ascii_lowercase()),
+            "trustservercertificate" => set_checked(
+                &mut spec,
+                "trust_server_certificate",
+                &v.to_ascii_lowercase(),
             ),
-            "hostnameincertificate" => drop(
-                spec.params
-                    .insert("hostnameincertificate".into(), v.to_string()),
-            ),
-            "trustservercertificateca" | "ca" | "trustcertca" => {
-                drop(spec.params.insert("ca".into(), v.to_string()))
-            }
-            "applicationname" | "app" => {
-                drop(spec.params.insert("application_name".into(), v.to_string()))
-            }
+            "hostnameincertificate" => set_checked(&mut spec, "hostnameincertificate", v),
+            "trustservercertificateca" | "ca" | "trustcertca" => set_checked(&mut spec, "ca", v),
+            "applicationname" | "app" => set_checked(&mut spec, "application_name", v),
             "connecttimeout" | "connectiontimeout" | "timeout" => {
-                drop(spec.params.insert("connect_timeout".into(), v.to_string()))
+                set_checked(&mut spec, "connect_timeout", v)
             }
             "integratedsecurity" | "trustedconnection"
                 if v.eq_ignore_ascii_case("true")
                     || v.eq_ignore_ascii_case("sspi")
                     || v.eq_ignore_ascii_case("yes") =>
             {
-                return Err("integrated (Windows) authentication is not supported; use a SQL login (User Id and Password)".into());
+                Err("integrated (Windows) authentication is not supported; use a SQL login (User Id and Password)".into())
             }
-            _ => return Err(format!("unknown ADO.NET keyword `{}`", k.trim())),
-        }
+            _ => Err(format!("unknown ADO.NET keyword `{}`", key_shown(&k))),
+        };
+        res.map_err(|r| unless_after_password(after_password, r))?;
     }
     if spec.host.as_deref().is_none_or(str::is_empty) {
         return Err("no Server=...; write e.g. Server=tcp:db.example.com,1433;Database=app;User Id=app;Password=...".into());
@@ -439,60 +779,52 @@ fn parse_ado(input: &str) -> Result<ConnSpec, String> {
     Ok(spec)
 }
 
+/// Sets an option through the same validation as a URL's.
+fn set_checked(spec: &mut ConnSpec, key: &str, value: &str) -> Result<(), String> {
+    spec.set_param(key, value)
+}
+
 /// `jdbc:sqlserver://host:1433;databaseName=app;user=u;password=p;encrypt=true`
 fn parse_jdbc(input: &str) -> Result<ConnSpec, String> {
     let rest = &input["jdbc:sqlserver://".len()..];
-    let mut parts = rest.split(';');
-    let server = parts.next().unwrap_or_default();
+    let (server, props) = rest.split_once(';').unwrap_or((rest, ""));
     let mut spec = mssql_spec();
-    let (hostpart, port) = match server.rsplit_once(':') {
-        Some((h, p)) => (
-            h,
-            Some(
-                p.parse::<u16>()
-                    .map_err(|_| format!("port `{p}` is not a number"))?,
-            ),
-        ),
-        None => (server, None),
-    };
-    let (host, instance) = match hostpart.split_once('\\') {
-        Some((h, i)) => (h, Some(i)),
-        None => (hostpart, None),
-    };
-    if host.is_empty() {
+    if server.trim().is_empty() || server.starts_with(':') {
         return Err("no host after jdbc:sqlserver://".into());
     }
-    spec.host = Some(host.to_string());
-    spec.port = port;
-    if let Some(i) = instance {
-        spec.params.insert("instance".into(), i.to_string());
-    }
-    for part in parts.map(str::trim).filter(|p| !p.is_empty()) {
-        let Some((k, v)) = part.split_once('=') else {
-            return Err(format!("`{}` is not key=value", redact_pair(part)));
-        };
-        let key = k.trim().to_ascii_lowercase();
-        match key.as_str() {
-            "databasename" | "database" => spec.database = Some(v.to_string()),
-            "user" | "username" => spec.user = Some(v.to_string()),
-            "password" => spec.password = Some(Secret::new(v)),
-            "encrypt" => drop(spec.params.insert("encrypt".into(), v.to_ascii_lowercase())),
-            "trustservercertificate" => drop(
-                spec.params
-                    .insert("trust_server_certificate".into(), v.to_ascii_lowercase()),
-            ),
-            "hostnameincertificate" => drop(
-                spec.params
-                    .insert("hostnameincertificate".into(), v.to_string()),
-            ),
-            "applicationname" => drop(spec.params.insert("application_name".into(), v.to_string())),
-            "trustservercertificateca" | "ca" => {
-                drop(spec.params.insert("ca".into(), v.to_string()))
+    set_server(&mut spec, server, ':')?;
+    let mut after_password = false;
+    for Pair { key: k, value: v } in split_jdbc(props)? {
+        let key = norm_key(&k);
+        let v = v.as_str();
+        let res: Result<(), String> = match key.as_str() {
+            "databasename" | "database" => {
+                spec.database = Some(v.to_string());
+                Ok(())
             }
-            "logintimeout" => drop(spec.params.insert("connect_timeout".into(), v.to_string())),
-            "instancename" => drop(spec.params.insert("instance".into(), v.to_string())),
-            _ => return Err(format!("unknown JDBC property `{}`", k.trim())),
-        }
+            "user" | "username" => {
+                spec.user = Some(v.to_string());
+                Ok(())
+            }
+            "password" => {
+                after_password = true;
+                spec.password = Some(Secret::new(v));
+                Ok(())
+            }
+            "encrypt" => set_checked(&mut spec, "encrypt", &v.to_ascii_lowercase()),
+            "trustservercertificate" => set_checked(
+                &mut spec,
+                "trust_server_certificate",
+                &v.to_ascii_lowercase(),
+            ),
+            "hostnameincertificate" => set_checked(&mut spec, "hostnameincertificate", v),
+            "applicationname" => set_checked(&mut spec, "application_name", v),
+            "trustservercertificateca" | "ca" => set_checked(&mut spec, "ca", v),
+            "logintimeout" => set_checked(&mut spec, "connect_timeout", v),
+            "instancename" => set_checked(&mut spec, "instance", v),
+            _ => Err(format!("unknown JDBC property `{}`", key_shown(&k))),
+        };
+        res.map_err(|r| unless_after_password(after_password, r))?;
     }
     Ok(spec)
 }
@@ -507,21 +839,6 @@ fn mssql_spec() -> ConnSpec {
         password: None,
         params: BTreeMap::new(),
         path: None,
-    }
-}
-
-fn redact_pair(part: &str) -> String {
-    let k = part
-        .split('=')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-        .replace(' ', "");
-    if k == "password" || k == "pwd" {
-        "Password=***".into()
-    } else {
-        part.chars().take(80).collect()
     }
 }
 
@@ -540,83 +857,6 @@ fn percent_decode(s: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
-}
-
-/// Replaces in `text` every string of `input` that could be a password: the user-info
-/// password of a URL form and every `Password=`/`Pwd=` value.
-fn mask_candidates(input: &str, text: &str) -> String {
-    let mut candidates = Vec::new();
-    for (at, _) in input.match_indices('@') {
-        let start = input[..at].find("://").map_or(0, |i| i + 3);
-        let userinfo = &input[start..at];
-        candidates.extend(
-            userinfo
-                .match_indices(':')
-                .map(|(i, _)| userinfo[i + 1..].to_string()),
-        );
-    }
-    let lower = input.to_ascii_lowercase();
-    for key in ["password=", "pwd="] {
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(key) {
-            let v = &input[from + i + key.len()..];
-            candidates.push(v[..v.find([';', '&']).unwrap_or(v.len())].to_string());
-            from += i + key.len();
-        }
-    }
-    candidates.sort_by_key(|c| std::cmp::Reverse(c.len()));
-    let mut out = text.to_string();
-    for c in candidates.iter().filter(|c| c.len() >= 3) {
-        out = out.replace(c.as_str(), "***");
-        if let Some(decoded) = percent_decode(c).filter(|d| d.len() >= 3) {
-            out = out.replace(&decoded, "***");
-        }
-    }
-    out
-}
-
-/// Masks the password of any connection string, even one that does not parse, so it can be
-/// shown in an error. URL forms: the part between the first `:` of the user info and the last
-/// `@` before the path. Key=value forms: every `Password=` / `Pwd=` value.
-pub fn redact_input(input: &str) -> String {
-    let input: String = input
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(300)
-        .collect();
-    // URL forms: everything between the first ':' of the user info and the last '@' (a
-    // password may itself contain ':', '/' or '@'); also without "://", as typos go.
-    let mut out = input.clone();
-    if let Some(at) = input.rfind('@') {
-        let start = input[..at].find("://").map_or(0, |i| i + 3);
-        if let Some(colon) = input[start..at].find(':') {
-            out = format!("{}***{}", &input[..start + colon + 1], &input[at..]);
-        }
-    }
-    // key=value forms (ADO.NET, JDBC properties, URL query `password=`)
-    let mut result = String::new();
-    let mut rest = out.as_str();
-    loop {
-        let lower = rest.to_ascii_lowercase();
-        let hit = ["password=", "pwd="]
-            .iter()
-            .filter_map(|k| lower.find(k).map(|i| (i, k.len())))
-            .min();
-        match hit {
-            Some((i, len)) => {
-                result.push_str(&rest[..i + len]);
-                result.push_str("***");
-                let tail = &rest[i + len..];
-                let end = tail.find([';', '&']).unwrap_or(tail.len());
-                rest = &tail[end..];
-            }
-            None => {
-                result.push_str(rest);
-                break;
-            }
-        }
-    }
-    result
 }
 
 #[cfg(test)]
@@ -719,12 +959,96 @@ mod tests {
     }
 
     #[test]
+    fn ado_and_jdbc_values_quoted_braced_and_spaced_as_the_drivers_read_them() {
+        let pw = |input: &str| {
+            ConnSpec::parse(input)
+                .unwrap()
+                .password
+                .map(|p| p.expose().to_string())
+        };
+        assert_eq!(
+            pw("Server=h;Password = x y ;Encrypt=true").as_deref(),
+            Some("x y")
+        );
+        assert_eq!(pw("Server=h;Pass Word=abc").as_deref(), Some("abc"));
+        assert_eq!(pw("Server=h;PWD=\"a;b\"\"c\"").as_deref(), Some("a;b\"c"));
+        assert_eq!(pw("Server=h;Pwd='it''s;x'").as_deref(), Some("it's;x"));
+        assert_eq!(pw("Server=h;Password={a;b}}c}").as_deref(), Some("a;b}c"));
+        assert_eq!(pw("Server=h;Password=a@b&c=d").as_deref(), Some("a@b&c=d"));
+        assert_eq!(
+            pw("jdbc:sqlserver://h:1433;user=sa;password={x;y=z}};w};encrypt=true").as_deref(),
+            Some("x;y=z};w")
+        );
+        let token = "T".repeat(4000);
+        assert_eq!(
+            pw(&format!("postgres://u:{token}@h/db")).map(|p| p.len()),
+            Some(4000)
+        );
+    }
+
+    #[test]
+    fn errors_after_a_password_never_quote_what_follows_it() {
+        for bad in [
+            "Server=h;Password=abc;SECRETTAIL",
+            "Server=h;Password=abc;SECRETTAIL=1",
+            "Server=h;Password=\"abcSECRETTAIL",
+            "Server=h;Password=\"abc\"SECRETTAIL",
+            "jdbc:sqlserver://h;password={abcSECRETTAIL",
+            "jdbc:sqlserver://h;password=abc;SECRETTAIL=2",
+            "postgres://h/db?password=abc&SECRETTAIL=1",
+            "postgres://h/db?password=abc&sslmode=SECRETTAIL",
+            &format!("postgres://u:{}SECRETTAIL@h:notaport/db", "p".repeat(500)),
+        ] {
+            let e = ConnSpec::parse(bad).unwrap_err().to_string();
+            assert!(
+                !e.contains("SECRETTAIL") && !e.contains("abc"),
+                "{bad} -> {e}"
+            );
+        }
+        // Before any password, the unknown keyword is named.
+        let e = ConnSpec::parse("Server=h;Nonsense=1;Password=x").unwrap_err();
+        assert!(e.to_string().contains("`Nonsense`"), "{e}");
+    }
+
+    #[test]
+    fn the_shown_target_is_built_from_parts() {
+        let s = ConnSpec::parse(
+            "Server=tcp:db,1433;Database=app;User Id=sa;Password=\"postgres;1\";Encrypt=true",
+        )
+        .unwrap();
+        assert_eq!(s.shown(), "mssql://sa@db:1433/app?encrypt=true");
+        let s = ConnSpec::parse("postgres://a:b@h/d%1b?application_name=x%e2%80%aey").unwrap();
+        assert_eq!(
+            s.shown(),
+            "postgres://a@h:5432/d\\u{1b}?application_name=x\\u{202e}y"
+        );
+    }
+
+    #[test]
+    fn options_that_cannot_be_applied_are_refused() {
+        assert!(ConnSpec::parse("postgres://h/db?target_session_attrs=read-write").is_err());
+        assert!(ConnSpec::parse("postgres://h/db?target_session_attrs=any").is_ok());
+        assert!(ConnSpec::parse("postgres://h/db?options=-c%20search_path%3Dapp").is_ok());
+        assert!(ConnSpec::parse("postgres://h/db?options=bogus").is_err());
+        assert!(ConnSpec::parse("postgres://h/db?require_auth=scram-sha-256").is_ok());
+        assert!(ConnSpec::parse("postgres://h/db?require_auth=kerberos").is_err());
+        assert_eq!(
+            pg_startup_options("-c search_path=app --lock-timeout=5s -cwork_mem=4MB").unwrap(),
+            vec![
+                ("search_path".to_string(), "app".to_string()),
+                ("lock_timeout".to_string(), "5s".to_string()),
+                ("work_mem".to_string(), "4MB".to_string())
+            ]
+        );
+    }
+
+    #[test]
     fn unknown_scheme_and_option_are_named() {
         assert!(
             ConnSpec::parse("oracle://h/db")
                 .unwrap_err()
                 .to_string()
-                .contains("unknown scheme `oracle`")
+                .contains("unknown scheme")
         );
         assert!(
             ConnSpec::parse("postgres://h/db?sslmod=require")

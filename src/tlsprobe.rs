@@ -153,6 +153,30 @@ async fn inspect_inner(
     handshake(tcp, host, ca_file).await
 }
 
+/// A TLS session over `io` that accepts any certificate: for the pre-login look at what a
+/// server asks before the password is sent (nothing secret goes over it).
+pub(crate) async fn tls_connect_unverified<IO>(
+    io: IO,
+    host: &str,
+) -> Result<tokio_rustls::client::TlsStream<IO>, String>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let recorder = Arc::new(Recorder::new(RootCertStore::empty())?);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(recorder)
+        .with_no_client_auth();
+    let name = ServerName::try_from(host.to_string()).map_err(|e| e.to_string())?;
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, io)
+        .await
+        .map_err(|e| format!("TLS handshake: {e}"))
+}
+
 /// Completes a TLS handshake over `io`, recording the certificate and the verdict.
 async fn handshake<IO>(io: IO, host: &str, ca_file: Option<&Path>) -> Result<TlsInspection, String>
 where

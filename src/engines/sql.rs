@@ -7,6 +7,18 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+/// The most rows one statement may return: catalog reads need a few hundred. A server that
+/// sends more (or without end) gets its statement failed and the connection closed, instead of
+/// every row kept in memory.
+pub const MAX_ROWS: usize = 20_000;
+
+/// The error a statement gets when it returned more than [`MAX_ROWS`].
+fn too_many_rows() -> sqlx::Error {
+    sqlx::Error::Protocol(format!(
+        "the server returned more than {MAX_ROWS} rows for one statement; the rest was not read"
+    ))
+}
+
 /// Counts queries and applies the per-query limit for one collection.
 pub struct Runner<'a> {
     pub spec: &'a ConnSpec,
@@ -26,6 +38,12 @@ impl Runner<'_> {
         count: u32,
         fut: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Probe<T> {
+        if crate::guard::interrupted().is_some() {
+            return Probe::Failed {
+                message: format!("{what}: not run: the check was interrupted"),
+                ms: 0,
+            };
+        }
         self.queries.fetch_add(count, Ordering::Relaxed);
         let t = Instant::now();
         // The server-side limit (statement_timeout, lock_timeout, max_statement_time) is the
@@ -99,6 +117,7 @@ impl Runner<'_> {
             let mut done = Vec::new();
             let mut rows = Vec::new();
             let mut error = None;
+            let mut capped = false;
             let mut last = Instant::now();
             let limit = self.timeout + Duration::from_millis(500);
             let read = async {
@@ -115,7 +134,13 @@ impl Runner<'_> {
                 let mut stream = sqlx::raw_sql(&sql).fetch_many(&mut *conn);
                 while let Some(item) = stream.next().await {
                     match item {
-                        Ok(sqlx::Either::Right(row)) => rows.push(row),
+                        Ok(sqlx::Either::Right(row)) => {
+                            rows.push(row);
+                            if rows.len() > MAX_ROWS {
+                                capped = true;
+                                break;
+                            }
+                        }
                         Ok(sqlx::Either::Left(_)) => {
                             done.push(Probe::ok(
                                 std::mem::take(&mut rows),
@@ -130,9 +155,28 @@ impl Runner<'_> {
                     }
                 }
                 drop(stream);
-                conn.return_to_pool().await;
+                if capped {
+                    // Mid-result: the rest would have to be read before the next query. Closed.
+                    drop(conn.detach());
+                } else {
+                    conn.return_to_pool().await;
+                }
             };
             let timed_out = tokio::time::timeout(limit, read).await.is_err();
+            if capped {
+                // The statement that overflowed fails; the ones after it go in a new batch.
+                let stopped_at = done.len().min(rest.len() - 1);
+                answers.extend(rest.iter().zip(done).map(|(s, probe)| Answer {
+                    what: s.what,
+                    probe,
+                }));
+                let s = &rest[stopped_at];
+                answers.push(Answer {
+                    what: s.what,
+                    probe: self.classify(s.what, &too_many_rows(), crate::net::ms_since(last)),
+                });
+                continue;
+            }
             if done.len() > rest.len() || (done.len() < rest.len() && error.is_none() && !timed_out)
             {
                 // Not one result per statement: trust none of it, ask each on its own.
@@ -187,9 +231,7 @@ impl Runner<'_> {
         DB: sqlx::Database,
         for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     {
-        let probe = self
-            .probe(s.what, 1, sqlx::raw_sql(&s.sql).fetch_all(pool))
-            .await;
+        let probe = self.probe(s.what, 1, capped_rows(pool, &s.sql)).await;
         Answer {
             what: s.what,
             probe,
@@ -205,6 +247,28 @@ impl Runner<'_> {
     pub fn add(&self, n: u32) {
         self.queries.fetch_add(n, Ordering::Relaxed);
     }
+}
+
+/// A statement's rows, at most [`MAX_ROWS`]: past that the connection is closed and the
+/// statement fails.
+async fn capped_rows<DB>(pool: &sqlx::Pool<DB>, sql: &str) -> Result<Vec<DB::Row>, sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    use futures_util::StreamExt;
+    let mut conn = pool.acquire().await?;
+    let mut rows = Vec::new();
+    let mut stream = sqlx::raw_sql(sql).fetch(&mut *conn);
+    while let Some(row) = stream.next().await {
+        rows.push(row?);
+        if rows.len() > MAX_ROWS {
+            drop(stream);
+            drop(conn.detach());
+            return Err(too_many_rows());
+        }
+    }
+    Ok(rows)
 }
 
 /// One statement of a [`Runner::batch`]: what it reads (named in messages and permission
@@ -428,6 +492,16 @@ pub async fn write_probe(
     }
     let mut done = Vec::new();
     for step in steps {
+        // Interrupted (SIGINT, SIGTERM): only the steps that clean up still run.
+        if crate::guard::interrupted().is_some()
+            && !step
+                .sql
+                .trim_start()
+                .to_ascii_uppercase()
+                .starts_with("DROP")
+        {
+            continue;
+        }
         runner.add(3);
         let _ = conn.exec("SAVEPOINT byod_precheck_step").await;
         let r = tokio::time::timeout(runner.timeout, conn.exec(&step.sql)).await;

@@ -32,6 +32,7 @@ pub fn render(d: &Diff, format: DiffFormat, out: &mut dyn Write) -> io::Result<(
 }
 
 fn table(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
+    let d = &crate::text::inert_copy(d);
     for (name, s) in [("Old", &d.old), ("New", &d.new)] {
         let sm = &s.summary;
         writeln!(

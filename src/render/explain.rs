@@ -51,6 +51,8 @@ pub fn render(
         )?;
     }
     if let Some(f) = finding {
+        // A report's strings came from a server (or anyone who edited the file): inert.
+        let f = &crate::text::inert_finding(f);
         if info.is_none() {
             writeln!(
                 out,

@@ -8,6 +8,7 @@ use std::io::{self, Write};
 
 /// The summary as a table.
 pub fn render(s: &FleetSummary, out: &mut dyn Write) -> io::Result<()> {
+    let s = &crate::text::inert_copy(s);
     let mut t = Table::new();
     t.load_preset(presets::UTF8_HORIZONTAL_ONLY).force_no_tty();
     t.set_header(vec![

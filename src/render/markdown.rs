@@ -10,6 +10,7 @@ use std::io::{self, Write};
 /// Escapes prose so Markdown keeps it as written: emphasis, links and HTML tags stay literal.
 /// Backticks are kept: messages use them for names (`postgres` is a superuser).
 fn prose(s: &str) -> String {
+    let s = crate::text::inert(s);
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
     for (i, &c) in chars.iter().enumerate() {
@@ -36,9 +37,15 @@ fn cell(s: &str) -> String {
     s.split('\n').map(prose).collect::<Vec<_>>().join("<br>")
 }
 
+/// A code span inside a table cell: `|` escaped, which GFM requires even inside code.
+fn cell_code(s: &str) -> String {
+    code(s).replace('|', "\\|")
+}
+
 /// Text as an inline code span, with a fence longer than any run of backticks inside it.
 fn code(s: &str) -> String {
-    let one_line = s.replace('\n', " ");
+    // `\r` and other controls are written out: a raw one would end the span in some viewers.
+    let one_line = crate::text::inert(s).replace('\n', " ");
     let longest = one_line
         .split(|c| c != '`')
         .map(str::len)
@@ -104,10 +111,10 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "- **Matrix**: {} (sha256 `{}`), end-of-life data of {}",
+        "- **Matrix**: {} (sha256 {}), end-of-life data of {}",
         prose(&r.matrix.source),
-        r.matrix.sha256.get(..12).unwrap_or(&r.matrix.sha256),
-        r.eol_data_date
+        code(r.matrix.sha256.get(..12).unwrap_or(&r.matrix.sha256)),
+        prose(&r.eol_data_date)
     )?;
     writeln!(
         out,
@@ -129,9 +136,9 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         for f in todo {
             writeln!(
                 out,
-                "- **{}** `{}`: {}",
+                "- **{}** {}: {}",
                 label(f.status),
-                f.id,
+                code(&f.id),
                 prose(&f.message)
             )?;
             if let (Some(o), Some(e)) = (&f.observed, &f.expected) {
@@ -157,9 +164,9 @@ pub fn render(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         for f in shown.iter().filter(|f| f.status == st) {
             writeln!(
                 out,
-                "| {} | `{}` | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 label(f.status),
-                f.id,
+                cell_code(&f.id),
                 cell(&f.message),
                 cell(f.observed.as_deref().unwrap_or("")),
                 cell(f.expected.as_deref().unwrap_or(""))

@@ -32,6 +32,9 @@ pub fn label(s: Status) -> &'static str {
 /// Writes the table, sized to the terminal (see [`width`]).
 pub fn render(r: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let width = width();
+    // Server strings escaped and cut before they reach the terminal (or comfy-table, whose
+    // wrapping is slow on very long words).
+    let r = &crate::text::inert_copy(r);
     let place = super::target_place(r);
     writeln!(out, "Target:  {place}")?;
     match &r.server {

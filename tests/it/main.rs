@@ -13,6 +13,8 @@ mod docs;
 mod facts;
 mod firsthour;
 mod fleet;
+mod fuzz;
+mod hostile;
 mod identify;
 mod migrations;
 mod mssql;

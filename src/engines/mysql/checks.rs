@@ -18,8 +18,13 @@ pub const MATRIX_KEYS: &[&str] = &["encodings", "collations"];
 pub use crate::engines::sql::mysql_ident as bt;
 
 /// An account as a GRANT names it: `'app'@'%'`, from `CURRENT_USER()` (`app@%`).
+/// A user or host name as a MySQL string literal: `\` and `'` escaped (under the default
+/// sql_mode a backslash escapes what follows it, so `'dom\'` would not end the literal).
+fn q(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+}
+
 fn account(f: &MysqlFacts) -> String {
-    let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
     match f.session.value().map(|s| s.account.as_str()) {
         Some(a) if a.contains('@') => {
             let (u, h) = a.rsplit_once('@').unwrap_or((a, "%"));
@@ -104,15 +109,16 @@ fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
         ),
         FailureKind::Tls => "The TLS handshake failed or the server requires TLS (require_secure_transport). If the server uses a private CA, pass ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/to/ca.pem; if the server has no TLS, enable it (ssl_cert, ssl_key in my.cnf).".into(),
         FailureKind::Authentication => format!(
-            "The server refused the password of `{user}` from this machine. Check the user name and password (MYSQL_PWD or --password-stdin), and that an account `{user}`@'<this host or %>' exists: CREATE USER '{user}'@'%' IDENTIFIED BY '...';"
+            "The server refused the password of `{user}` from this machine. Check the user name and password (MYSQL_PWD or --password-stdin), and that an account {}@'<this host or %>' exists: CREATE USER {}@'%' IDENTIFIED BY '...';",
+            q(user), q(user)
         ),
         FailureKind::DatabaseMissing => format!(
-            "Database `{db}` does not exist. Create it: CREATE DATABASE {} CHARACTER SET utf8mb4; GRANT ALL ON {}.* TO '{user}'@'%'; or fix the name in the URL.",
-            bt(db), bt(db)
+            "Database `{db}` does not exist. Create it: CREATE DATABASE {} CHARACTER SET utf8mb4; GRANT ALL ON {}.* TO {}@'%'; or fix the name in the URL.",
+            bt(db), bt(db), q(user)
         ),
         FailureKind::Permission => format!(
-            "`{user}` may not use `{db}` from this address. Run: GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE TEMPORARY TABLES ON {}.* TO '{user}'@'%';",
-            bt(db)
+            "`{user}` may not use `{db}` from this address. Run: GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE TEMPORARY TABLES ON {}.* TO {}@'%';",
+            bt(db), q(user)
         ),
         FailureKind::ServerError => "The server reported an error during login: read its message and the server's error log.".into(),
         FailureKind::Config => "Fix the connection options named in the message.".into(),

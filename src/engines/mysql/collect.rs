@@ -59,6 +59,11 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         Ok(o) => o,
         Err(f) => return failed(facts, f),
     };
+    // Before the driver may send the password: does the greeting ask for it in clear?
+    match crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
+        Ok(risk) => facts.common.connection.auth_risk = risk,
+        Err(f) => return failed(facts, f),
+    }
     // Every session of ours is read-only and bounded on the server too. The server's own
     // defaults are read from the global variables, which these session settings do not touch.
     let setup_queries = Arc::new(AtomicU32::new(0));
@@ -374,9 +379,9 @@ async fn write_probe(
         ),
         Step::new(None, format!("DROP TABLE `{t}`")),
     ];
-    let leftover = format!(
-        "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE '{t}%'"
-    );
+    // Every scratch table of ours, this run's and any an earlier run left when it was killed
+    // between CREATE and DROP (DDL is not transactional here).
+    let leftover = "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'byod!_precheck!_probe!_%' ESCAPE '!'".to_string();
     // Our sessions are read-only; this transaction may write.
     crate::engines::sql::write_probe(
         runner,
@@ -459,6 +464,19 @@ pub(crate) fn connect_options(
             return Err(config(format!("ssl-ca `{ca}` is not a readable file")));
         }
         o = o.ssl_ca(ca);
+    }
+    // A client certificate and key (for servers that require X509): handed to the driver.
+    for key in ["ssl-cert", "ssl-key"] {
+        if let Some(path) = spec.params.get(key) {
+            if !std::path::Path::new(path).is_file() {
+                return Err(config(format!("{key} `{path}` is not a readable file")));
+            }
+            o = if key == "ssl-cert" {
+                o.ssl_client_cert(path)
+            } else {
+                o.ssl_client_key(path)
+            };
+        }
     }
     Ok(o)
 }

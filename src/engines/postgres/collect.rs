@@ -59,6 +59,11 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         Ok(o) => o,
         Err(f) => return failed(facts, f),
     };
+    // Before the driver may send the password: what will the server ask for, and over what?
+    match crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
+        Ok(risk) => facts.common.connection.auth_risk = risk,
+        Err(f) => return failed(facts, f),
+    }
     // What the server would give a session before we make ours read-only and bounded:
     // captured by the first connection of the pool, then overridden for our sessions only.
     let defaults: Arc<Mutex<Option<SessionDefaults>>> = Arc::default();
@@ -430,6 +435,23 @@ pub(crate) fn connect_options(
             return Err(config(format!("sslrootcert `{ca}` is not a readable file")));
         }
         o = o.ssl_root_cert(ca);
+    }
+    // A client certificate and key (for `clientcert=verify-full` in pg_hba.conf).
+    for key in ["sslcert", "sslkey"] {
+        if let Some(path) = spec.params.get(key) {
+            if !std::path::Path::new(path).is_file() {
+                return Err(config(format!("{key} `{path}` is not a readable file")));
+            }
+            o = if key == "sslcert" {
+                o.ssl_client_cert(path)
+            } else {
+                o.ssl_client_key(path)
+            };
+        }
+    }
+    // libpq's `options` (`-c name=value ...`), checked when the URL was parsed.
+    if let Some(opts) = spec.params.get("options") {
+        o = o.options(crate::target::pg_startup_options(opts).unwrap_or_default());
     }
     Ok(o)
 }

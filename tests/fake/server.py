@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""Hostile fake database servers on loopback, for tests/it/hostile.rs.
+
+Speaks just enough PostgreSQL, MySQL or TDS to misbehave in one chosen way:
+
+  python3 tests/fake/server.py ENGINE MODE [--capture FILE] [--lifetime SECS]
+
+ENGINE is pg, mysql or tds. It binds 127.0.0.1 on a free port, prints the port on the first
+line of stdout, serves every connection in a thread, and stops by itself after --lifetime
+seconds (default 120), so a test that dies never leaves it running. Whatever a client sends
+after the server asked for a password is appended to --capture, so a test can prove the
+password never arrived. Every loop that sends is bounded in bytes or time.
+"""
+
+import socket
+import struct
+import sys
+import threading
+import time
+
+SEND_CAP = 2 * 1024 * 1024 * 1024  # at most 2 GiB per connection, whatever the mode
+STOP = threading.Event()
+
+
+def pg_msg(kind, payload):
+    return kind + struct.pack("!I", len(payload) + 4) + payload
+
+
+def recv_exact(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data
+
+
+def capture(path, data):
+    if path:
+        with open(path, "ab") as f:
+            f.write(data + b"\n")
+
+
+def send_for(conn, chunk, seconds):
+    """Sends chunk repeatedly for at most `seconds` (and SEND_CAP bytes)."""
+    sent, end = 0, time.time() + seconds
+    while time.time() < end and sent < SEND_CAP and not STOP.is_set():
+        conn.sendall(chunk)
+        sent += len(chunk)
+
+
+def pg_startup(conn):
+    """Reads the startup packet, answering an SSLRequest with N (no TLS)."""
+    while True:
+        (length,) = struct.unpack("!I", recv_exact(conn, 4))
+        body = recv_exact(conn, length - 4)
+        code = struct.unpack("!I", body[:4])[0]
+        if code == 80877103:  # SSLRequest
+            conn.sendall(b"N")
+            continue
+        return body
+
+
+def pg_ready(conn):
+    conn.sendall(pg_msg(b"R", struct.pack("!I", 0)))
+    for k, v in [(b"server_version", b"15.4"), (b"server_encoding", b"UTF8"),
+                 (b"client_encoding", b"UTF8"), (b"standard_conforming_strings", b"on"),
+                 (b"DateStyle", b"ISO, MDY"), (b"integer_datetimes", b"on")]:
+        conn.sendall(pg_msg(b"S", k + b"\0" + v + b"\0"))
+    conn.sendall(pg_msg(b"K", struct.pack("!II", 1, 2)))
+    conn.sendall(pg_msg(b"Z", b"I"))
+
+
+def pg(conn, mode, cap):
+    pg_startup(conn)
+    if mode in ("cleartext", "md5"):
+        if mode == "cleartext":
+            conn.sendall(pg_msg(b"R", struct.pack("!I", 3)))
+        else:
+            conn.sendall(pg_msg(b"R", struct.pack("!I", 5) + b"salt"))
+        conn.settimeout(5)
+        try:
+            head = recv_exact(conn, 5)
+            (length,) = struct.unpack("!I", head[1:])
+            capture(cap, head[:1] + recv_exact(conn, min(length - 4, 65536)))
+        except Exception:
+            return
+        err = b"SFATAL\0C28P01\0Mpassword authentication failed\0\0"
+        conn.sendall(pg_msg(b"E", err))
+        return
+    if mode == "paramflood":
+        conn.sendall(pg_msg(b"R", struct.pack("!I", 0)))
+        chunk = b"".join(pg_msg(b"S", b"flood%d\0" % i + b"x" * 200 + b"\0") for i in range(256))
+        send_for(conn, chunk, 60)
+        return
+    if mode == "hugeerror":
+        # One ErrorResponse announced as 512 MB, its text sent for real.
+        size = 512 * 1024 * 1024
+        conn.sendall(b"E" + struct.pack("!I", size + 4) + b"SFATAL\0C XX000\0M")
+        sent, block = 0, b"A" * (1 << 20)
+        while sent < size - (1 << 20) and not STOP.is_set():
+            conn.sendall(block)
+            sent += len(block)
+        return
+    if mode == "stall":
+        time.sleep(100)
+        return
+    if mode == "reset":
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        return
+    # endless rows: log in, then answer any query with rows that never end
+    pg_ready(conn)
+    conn.settimeout(30)
+    head = recv_exact(conn, 5)
+    (length,) = struct.unpack("!I", head[1:])
+    recv_exact(conn, length - 4)
+    field = b"x\0" + struct.pack("!IhIhih", 0, 0, 25, -1, -1, 0)
+    desc = pg_msg(b"T", struct.pack("!h", 1) + field)
+    if head[:1] != b"Q":
+        # extended protocol: ParseComplete, BindComplete first
+        conn.sendall(pg_msg(b"1", b"") + pg_msg(b"2", b""))
+    conn.sendall(desc)
+    value = b"r" * 1000
+    row = pg_msg(b"D", struct.pack("!hI", 1, len(value)) + value)
+    send_for(conn, row * 1000, 60)
+
+
+def my_packet(seq, payload):
+    return struct.pack("<I", len(payload))[:3] + bytes([seq & 0xFF]) + payload
+
+
+def my_greeting(plugin, ssl):
+    caps = 0x0001 | 0x0200 | 0x8000 | 0x00080000 | 0x00008000  # LONG_PASSWORD, 41, SECURE, PLUGIN_AUTH
+    if ssl:
+        caps |= 0x0800
+    p = b"\x0a" + b"10.11.6-MariaDB-fake\0" + struct.pack("<I", 7) + b"abcdefgh" + b"\0"
+    p += struct.pack("<H", caps & 0xFFFF) + b"\x2d" + struct.pack("<H", 2)
+    p += struct.pack("<H", caps >> 16) + bytes([21]) + b"\0" * 10 + b"ijklmnopqrst\0"
+    p += plugin + b"\0"
+    return my_packet(0, p)
+
+
+def my(conn, mode, cap):
+    if mode == "stall":
+        time.sleep(100)
+        return
+    if mode == "cleartext":
+        conn.sendall(my_greeting(b"mysql_clear_password", False))
+        conn.settimeout(5)
+        try:
+            head = recv_exact(conn, 4)
+            n = struct.unpack("<I", head[:3] + b"\0")[0]
+            capture(cap, recv_exact(conn, min(n, 65536)))
+        except Exception:
+            return
+        conn.sendall(my_packet(2, b"\xff\x15\x04#28000Access denied"))
+        return
+    conn.sendall(my_greeting(b"mysql_native_password", False))
+    conn.settimeout(10)
+    head = recv_exact(conn, 4)
+    n = struct.unpack("<I", head[:3] + b"\0")[0]
+    recv_exact(conn, n)
+    if mode == "continuation":
+        # Endless 16 MB continuation packets in answer to the login: one "packet" never ends.
+        block = my_packet(2, b"\0" * 0xFFFFFF)
+        send_for(conn, block, 60)
+        return
+    if mode == "hugeerror":
+        # An error packet of 16 MB continued without end.
+        first = my_packet(2, b"\xff\x15\x04#HY000" + b"E" * (0xFFFFFF - 9))
+        conn.sendall(first)
+        send_for(conn, my_packet(3, b"E" * 0xFFFFFF), 60)
+        return
+    conn.sendall(my_packet(2, b"\x00\x00\x00\x02\x00\x00\x00"))
+
+
+def tds(conn, mode, cap):
+    if mode == "stall":
+        time.sleep(100)
+        return
+    # endless: a PRELOGIN answer whose packets never say "end of message"
+    recv_exact(conn, 8)
+    packet = b"\x04\x00" + struct.pack("!H", 4096) + b"\0\0\x01\0" + b"\xff" * (4096 - 8)
+    send_for(conn, packet * 256, 60)
+
+
+def main():
+    engine, mode = sys.argv[1], sys.argv[2]
+    cap, lifetime = None, 120.0
+    args = sys.argv[3:]
+    while args:
+        flag, value = args[0], args[1]
+        args = args[2:]
+        if flag == "--capture":
+            cap = value
+        elif flag == "--lifetime":
+            lifetime = float(value)
+    handler = {"pg": pg, "mysql": my, "tds": tds}[engine]
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    srv.settimeout(0.5)
+    print(srv.getsockname()[1], flush=True)
+    end = time.time() + lifetime
+
+    def serve(conn):
+        try:
+            handler(conn, mode, cap)
+        except Exception:
+            pass
+        finally:
+            try:
+                conn.close()
+            except Exception:
+                pass
+
+    while time.time() < end:
+        try:
+            conn, _ = srv.accept()
+        except socket.timeout:
+            continue
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+    STOP.set()
+
+
+if __name__ == "__main__":
+    main()
