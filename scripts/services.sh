@@ -233,6 +233,7 @@ cmd_up() {
   embedded_up
   mariadb_tls_up
   mssql_peer_up
+  bash "$SCRIPT_DIR/serve-tools.sh" || die "serve tools: scripts/serve-tools.sh failed"
   status "all up"
 }
 

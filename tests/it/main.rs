@@ -15,4 +15,5 @@ mod mysql;
 mod postgres;
 mod render;
 mod safety;
+mod serve;
 mod sqlite;
