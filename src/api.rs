@@ -137,7 +137,9 @@ impl Precheck {
             opts,
             guard,
         } = self;
-        let work = run::check(&spec, &matrix, &opts);
+        // Boxed: a collector's future is large, and a service runs it on a worker thread's
+        // stack (2 MiB by default), not on the main thread's.
+        let work = Box::pin(run::check(&spec, &matrix, &opts));
         let result = match guard {
             Some(g) => crate::net::guarded(g, work).await,
             None => work.await,

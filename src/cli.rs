@@ -564,7 +564,14 @@ fn serve(args: ServeArgs) -> Result<u8> {
     cfg.check_timeout = secs(args.check_timeout, "--check-timeout")?;
     cfg.run_timeout = secs(args.timeout, "--timeout")?;
     cfg.validate().map_err(|e| anyhow!(e))?;
-    let rt = runtime()?;
+    // Checks run on worker threads: give them the main thread's stack size (a collector's
+    // future is large in debug builds).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_stack_size(8 * 1024 * 1024)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     rt.block_on(async {
         let stop = async {
             let term = async {

@@ -615,8 +615,8 @@ fn to_scrubbed<T: Serialize>(v: &T, secret: Option<&str>) -> serde_json::Value {
 async fn execute(
     s: Arc<AppState>,
     job: Job,
-    mut on_finding: impl FnMut(serde_json::Value) + Send + 'static,
-) -> Result<serde_json::Value, Problem> {
+    mut on_finding: impl FnMut(crate::report::Finding) + Send + 'static,
+) -> Result<Arc<Report>, Problem> {
     let Job {
         precheck,
         password,
@@ -640,18 +640,24 @@ async fn execute(
         let _permit = permit;
         let _ca = _ca;
         let started = Instant::now();
-        let run = precheck.run_streaming(move |f| on_finding(to_scrubbed(f, secret.as_deref())));
+        let run = precheck.run_streaming(move |f| {
+            // Back to a Finding so the event keeps the report's field order.
+            let clean = serde_json::from_value::<crate::report::Finding>(to_scrubbed(f, secret.as_deref()));
+            if let Ok(f) = clean {
+                on_finding(f);
+            }
+        });
         let report = tokio::time::timeout(deadline, run).await.ok()?;
         let value = to_scrubbed(&report, password.as_deref());
-        let clean: Report = serde_json::from_value(value.clone()).ok()?;
-        st.store.put(id.clone(), Arc::new(clean));
+        let clean: Arc<Report> = Arc::new(serde_json::from_value(value).ok()?);
+        st.store.put(id.clone(), clean.clone());
         log(format_args!(
             "check {id} of {} -> {} in {} ms",
             place.escape_debug(),
             report.summary.status,
             started.elapsed().as_millis()
         ));
-        Some(value)
+        Some(clean)
     });
     match task.await {
         Ok(Some(v)) => Ok(v),
@@ -667,7 +673,7 @@ async fn json_check(s: Arc<AppState>, job: Job) -> Response {
     let id = job.id.clone();
     match execute(s, job, |_| {}).await {
         Ok(report) => {
-            let mut r = Json(report).into_response();
+            let mut r = Json(&*report).into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("/v1/checks/{id}")) {
                 r.headers_mut().insert(header::LOCATION, v);
             }
@@ -693,7 +699,7 @@ fn stream_check(s: Arc<AppState>, job: Job) -> Response {
         })
         .await;
         let _ = match outcome {
-            Ok(report) => tx.send(event("report", &report)),
+            Ok(report) => tx.send(event("report", &*report)),
             Err(p) => tx.send(event("problem", &p)),
         };
     });

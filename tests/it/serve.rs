@@ -437,6 +437,7 @@ fn in_process(
 ) -> (tokio::runtime::Runtime, byod_precheck::serve::Running) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_stack_size(8 * 1024 * 1024)
         .enable_all()
         .build()
         .unwrap();
