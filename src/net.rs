@@ -245,7 +245,8 @@ pub async fn login<T, E>(
         // The driver was handed the checked address and cannot verify the certificate's name:
         // our inspection (same address, the real name) verifies it before any password is sent.
         let inspected = inspection.await;
-        let verified = matches!(&inspected, Some(Ok(i)) if i.offered && i.verification_error.is_none());
+        let verified =
+            matches!(&inspected, Some(Ok(i)) if i.offered && i.verification_error.is_none());
         if !verified {
             let why = match &inspected {
                 Some(Ok(i)) if !i.offered => "the server offers no TLS".to_string(),
@@ -363,12 +364,7 @@ fn pin_key(host: &str, port: u16) -> (String, u16) {
 pub async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ConnectFailure> {
     if let Some(p) = pinning() {
         let key = pin_key(host, port);
-        if let Some(a) = p
-            .hosts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
+        if let Some(a) = p.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(a.clone());
         }
         let addrs = p.guard.resolve(&key.0, port).await?;

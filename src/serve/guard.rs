@@ -177,10 +177,13 @@ impl Policy {
         if path == ":memory:" || dirs.iter().any(|d| d.is_none()) {
             return Ok(());
         }
-        let real = Path::new(path)
-            .canonicalize()
-            .map_err(|_| "the SQLite file is not under a folder --allow-target names".to_string())?;
-        if dirs.iter().any(|d| d.as_ref().is_some_and(|d| real.starts_with(d))) {
+        let real = Path::new(path).canonicalize().map_err(|_| {
+            "the SQLite file is not under a folder --allow-target names".to_string()
+        })?;
+        if dirs
+            .iter()
+            .any(|d| d.as_ref().is_some_and(|d| real.starts_with(d)))
+        {
             Ok(())
         } else {
             Err("the SQLite file is not under a folder --allow-target names".into())

@@ -41,6 +41,11 @@ use utoipa::ToSchema;
 /// The version of the HTTP API (the `/v1` in every path).
 pub const API_VERSION: u32 = 1;
 
+/// Longest accepted fields, in characters (stated in the OpenAPI document).
+const MAX_URL: usize = 8192;
+const MAX_PASSWORD: usize = 4096;
+const MAX_CA_PEM: usize = 16384;
+
 /// The setup page: one self-contained file (no external asset).
 const PAGE: &str = include_str!("page.html");
 
@@ -80,7 +85,9 @@ impl ServeConfig {
             connect_timeout: Duration::from_secs(10),
             check_timeout: Duration::from_secs(10),
             run_timeout: Duration::from_secs(60),
-            max_body: 64 * 1024,
+            // Room for every field at its longest, each character escaped in JSON (12 bytes
+            // for a surrogate pair): a valid request is never refused for its size.
+            max_body: 512 * 1024,
             store: store::Bounds::default(),
             resolver: Arc::new(guard::SystemResolver),
         }
@@ -170,13 +177,21 @@ pub async fn start(
                 _ = stopped.wait_for(|s| *s) => {},
             }
             st.shutting_down.store(true, Ordering::SeqCst);
-            log(format_args!("shutting down: {} check(s) running", st.tracker.len()));
+            log(format_args!(
+                "shutting down: {} check(s) running",
+                st.tracker.len()
+            ));
         };
         let served = axum::serve(listener, app).with_graceful_shutdown(signal);
         let result = served.await;
         state.tracker.close();
-        if tokio::time::timeout(grace, state.tracker.wait()).await.is_err() {
-            log(format_args!("shutdown: checks still running past their deadline were cut"));
+        if tokio::time::timeout(grace, state.tracker.wait())
+            .await
+            .is_err()
+        {
+            log(format_args!(
+                "shutdown: checks still running past their deadline were cut"
+            ));
         }
         let _ = std::fs::remove_dir_all(&state.ca_dir);
         result
@@ -221,8 +236,14 @@ async fn security_headers(mut r: Response) -> Response {
             "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
         ),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
@@ -266,7 +287,11 @@ async fn require_token(State(s): State<Arc<AppState>>, req: Request, next: Next)
 pub struct CheckRequest {
     /// The connection string: postgres://, mysql://, mariadb://, mssql://, sqlserver://, ADO.NET,
     /// JDBC or sqlite:// (SQLite only when the service allows it).
-    #[schema(max_length = 8192, example = "postgres://app@db.example.com:5432/app?sslmode=verify-full")]
+    #[schema(
+        max_length = 8192,
+        min_length = 1,
+        example = "postgres://app@db.example.com:5432/app?sslmode=verify-full"
+    )]
     pub url: String,
     /// The password, when it is not in the URL (it then replaces the URL's).
     #[serde(default)]
@@ -277,7 +302,7 @@ pub struct CheckRequest {
     pub probe_write: bool,
     /// A CA certificate (PEM) to verify the server with, instead of a file path in the URL.
     #[serde(default)]
-    #[schema(max_length = 65536)]
+    #[schema(max_length = 16384)]
     pub ca_pem: Option<String>,
 }
 
@@ -464,7 +489,10 @@ async fn prepare(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Job, Problem> {
     if s.shutting_down.load(Ordering::SeqCst) {
-        return Err(Problem::new(Kind::ShuttingDown, "retry on another instance"));
+        return Err(Problem::new(
+            Kind::ShuttingDown,
+            "retry on another instance",
+        ));
     }
     let json = headers
         .get(header::CONTENT_TYPE)
@@ -492,6 +520,19 @@ async fn prepare(
     })?;
     let req: CheckRequest = serde_json::from_slice(&body)
         .map_err(|e| Problem::new(Kind::BadRequest, problem::body_error(&e)))?;
+    // The limits the OpenAPI document states (`maxLength` counts characters).
+    for (field, value, max) in [
+        ("url", Some(&req.url), MAX_URL),
+        ("password", req.password.as_ref(), MAX_PASSWORD),
+        ("ca_pem", req.ca_pem.as_ref(), MAX_CA_PEM),
+    ] {
+        if value.is_some_and(|v| v.chars().count() > max) {
+            return Err(Problem::new(
+                Kind::BadRequest,
+                format!("{field} is longer than {max} characters"),
+            ));
+        }
+    }
     let password = req.password.clone().filter(|p| !p.is_empty());
     let hide = |text: String| match &password {
         Some(p) if p.len() >= 3 => text.replace(p.as_str(), "***"),
@@ -642,7 +683,8 @@ async fn execute(
         let started = Instant::now();
         let run = precheck.run_streaming(move |f| {
             // Back to a Finding so the event keeps the report's field order.
-            let clean = serde_json::from_value::<crate::report::Finding>(to_scrubbed(f, secret.as_deref()));
+            let clean =
+                serde_json::from_value::<crate::report::Finding>(to_scrubbed(f, secret.as_deref()));
             if let Ok(f) = clean {
                 on_finding(f);
             }

@@ -42,17 +42,57 @@ pub enum Kind {
 impl Kind {
     fn describe(self) -> (&'static str, StatusCode, &'static str) {
         match self {
-            Kind::BadRequest => ("bad-request", StatusCode::BAD_REQUEST, "The request body is not a valid check request"),
-            Kind::InvalidTarget => ("invalid-target", StatusCode::BAD_REQUEST, "The connection string cannot be used"),
-            Kind::Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED, "A valid bearer token is required"),
-            Kind::TargetRefused => ("target-refused", StatusCode::FORBIDDEN, "The service may not connect to this target"),
+            Kind::BadRequest => (
+                "bad-request",
+                StatusCode::BAD_REQUEST,
+                "The request body is not a valid check request",
+            ),
+            Kind::InvalidTarget => (
+                "invalid-target",
+                StatusCode::BAD_REQUEST,
+                "The connection string cannot be used",
+            ),
+            Kind::Unauthorized => (
+                "unauthorized",
+                StatusCode::UNAUTHORIZED,
+                "A valid bearer token is required",
+            ),
+            Kind::TargetRefused => (
+                "target-refused",
+                StatusCode::FORBIDDEN,
+                "The service may not connect to this target",
+            ),
             Kind::NotFound => ("not-found", StatusCode::NOT_FOUND, "No such resource"),
-            Kind::PayloadTooLarge => ("payload-too-large", StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large"),
-            Kind::UnsupportedMediaType => ("unsupported-media-type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "The request body must be application/json"),
-            Kind::NotAcceptable => ("not-acceptable", StatusCode::NOT_ACCEPTABLE, "No representation matches the Accept header"),
-            Kind::TooManyChecks => ("too-many-checks", StatusCode::TOO_MANY_REQUESTS, "Too many checks are running"),
-            Kind::ShuttingDown => ("shutting-down", StatusCode::SERVICE_UNAVAILABLE, "The service is shutting down"),
-            Kind::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR, "The service failed"),
+            Kind::PayloadTooLarge => (
+                "payload-too-large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large",
+            ),
+            Kind::UnsupportedMediaType => (
+                "unsupported-media-type",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "The request body must be application/json",
+            ),
+            Kind::NotAcceptable => (
+                "not-acceptable",
+                StatusCode::NOT_ACCEPTABLE,
+                "No representation matches the Accept header",
+            ),
+            Kind::TooManyChecks => (
+                "too-many-checks",
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many checks are running",
+            ),
+            Kind::ShuttingDown => (
+                "shutting-down",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is shutting down",
+            ),
+            Kind::Internal => (
+                "internal",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The service failed",
+            ),
         }
     }
 
@@ -86,7 +126,8 @@ impl IntoResponse for Problem {
             HeaderValue::from_static("application/problem+json"),
         );
         if let Some(s) = self.retry_after {
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
         if status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(

@@ -110,8 +110,8 @@ mod tests {
     use super::*;
 
     fn report() -> Arc<Report> {
-        let r: Report = serde_json::from_str(include_str!("../../reports/examples/sqlite.json"))
-            .unwrap();
+        let r: Report =
+            serde_json::from_str(include_str!("../../reports/examples/sqlite.json")).unwrap();
         Arc::new(r)
     }
 

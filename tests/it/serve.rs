@@ -33,8 +33,7 @@ impl Resp {
             .map(|(_, v)| v.as_str())
     }
     fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
     /// Server-Sent Events as (event, data) pairs.
     fn events(&self) -> Vec<(String, Value)> {
@@ -59,7 +58,13 @@ impl Resp {
     }
 }
 
-pub fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
     let mut s = TcpStream::connect(addr).expect("connect to the service");
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -89,7 +94,11 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]
     let chunked = headers
         .iter()
         .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked { dechunk(rest) } else { rest.to_string() };
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
     Resp {
         status,
         headers,
@@ -239,7 +248,11 @@ fn postgres_over_http_is_the_cli_report_and_is_kept_by_id() {
     validate(&report);
     let (_, cli, _, _) = crate::support::check_json(&[url]);
     let ids = |r: &Value| verdicts(r).into_iter().map(|(i, _)| i).collect::<Vec<_>>();
-    assert_eq!(ids(&report), ids(&cli), "the same checks as `check --format json`");
+    assert_eq!(
+        ids(&report),
+        ids(&cli),
+        "the same checks as `check --format json`"
+    );
     assert_eq!(report["summary"]["status"], cli["summary"]["status"]);
     assert_eq!(report["server"]["flavor"], "postgresql");
     assert_eq!(report["target"]["host"], "127.0.0.1");
@@ -250,14 +263,34 @@ fn postgres_over_http_is_the_cli_report_and_is_kept_by_id() {
     assert_eq!(kept.status, 200);
     assert_eq!(kept.json(), report);
     let html = http(svc.addr, "GET", &format!("{loc}.html"), &[], b"");
-    assert!(html.header("content-type").unwrap().starts_with("text/html"));
-    assert!(html.body.contains("Database precheck of postgres://postgres@127.0.0.1:5432/test"));
+    assert!(
+        html.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        html.body
+            .contains("Database precheck of postgres://postgres@127.0.0.1:5432/test")
+    );
     let md = http(svc.addr, "GET", &format!("{loc}.md"), &[], b"");
-    assert!(md.header("content-type").unwrap().starts_with("text/markdown"));
+    assert!(
+        md.header("content-type")
+            .unwrap()
+            .starts_with("text/markdown")
+    );
     assert!(md.body.contains("postgres.connection"), "{}", md.body);
-    let missing = http(svc.addr, "GET", "/v1/checks/0123456789abcdef0123456789abcdef", &[], b"");
+    let missing = http(
+        svc.addr,
+        "GET",
+        "/v1/checks/0123456789abcdef0123456789abcdef",
+        &[],
+        b"",
+    );
     assert_eq!(missing.status, 404);
-    assert_eq!(missing.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        missing.header("content-type"),
+        Some("application/problem+json")
+    );
     assert_eq!(missing.json()["status"], 404);
 }
 
@@ -273,7 +306,11 @@ fn server_sent_events_bring_each_finding_then_the_report() {
         &[("Accept", "text/event-stream")],
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.header("content-type").unwrap().starts_with("text/event-stream"));
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
     let events = r.events();
     assert_eq!(events.first().unwrap().0, "started", "{events:?}");
     let (last, report) = events.last().unwrap();
@@ -309,8 +346,15 @@ fn mariadb_and_sqlite_over_http() {
         assert!(out.status.success());
     }
     let allow_dir = format!("sqlite:{}", dir.path().display());
-    let svc = Service::start(&["--allow-target", &allow_dir, "--allow-target", "127.0.0.1"], &[]);
-    let r = post_json(svc.addr, &json!({"url": format!("sqlite://{}", db.display())}), &[]);
+    let svc = Service::start(
+        &["--allow-target", &allow_dir, "--allow-target", "127.0.0.1"],
+        &[],
+    );
+    let r = post_json(
+        svc.addr,
+        &json!({"url": format!("sqlite://{}", db.display())}),
+        &[],
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     let report = r.json();
     validate(&report);
@@ -320,7 +364,11 @@ fn mariadb_and_sqlite_over_http() {
     let r = post_json(svc.addr, &json!({"url": "sqlite:///etc/passwd"}), &[]);
     assert_eq!(r.status, 403, "{}", r.body);
     if require("local MariaDB", mariadb_up()).is_some() {
-        let r = post_json(svc.addr, &json!({"url": "mysql://root@127.0.0.1:3306/test"}), &[]);
+        let r = post_json(
+            svc.addr,
+            &json!({"url": "mysql://root@127.0.0.1:3306/test"}),
+            &[],
+        );
         assert_eq!(r.status, 200, "{}", r.body);
         let report = r.json();
         validate(&report);
@@ -348,7 +396,11 @@ fn sql_server_peer_over_http_with_a_pasted_ca() {
     assert_eq!(r.status, 200, "{}", r.body);
     let report = r.json();
     validate(&report);
-    assert_eq!(crate::support::status(&report, "mssql.connection"), "pass", "{report:#}");
+    assert_eq!(
+        crate::support::status(&report, "mssql.connection"),
+        "pass",
+        "{report:#}"
+    );
     assert!(!r.body.contains(&password));
     // The CA path the service wrote is not a file a request can name.
     let r = post_json(
@@ -360,7 +412,10 @@ fn sql_server_peer_over_http_with_a_pasted_ca() {
     assert!(r.json()["detail"].as_str().unwrap().contains("ca_pem"));
     let (code, log) = svc.stop();
     assert_eq!(code, Some(0), "{log}");
-    assert!(!log.contains(&password), "the password is in the log: {log}");
+    assert!(
+        !log.contains(&password),
+        "the password is in the log: {log}"
+    );
 }
 
 // ------------------------------------------------------------------ SSRF
@@ -372,7 +427,10 @@ fn refuses_metadata_private_loopback_and_local_files_by_default() {
         ("postgres://u@169.254.169.254/db", "cloud metadata"),
         ("postgres://u@[fd00:ec2::254]/db", "cloud metadata"),
         ("mysql://u@metadata.google.internal/db", "cloud metadata"),
-        ("postgres://u@METADATA.GOOGLE.INTERNAL./db", "cloud metadata"),
+        (
+            "postgres://u@METADATA.GOOGLE.INTERNAL./db",
+            "cloud metadata",
+        ),
         ("mssql://u@100.100.100.200/db", "cloud metadata"),
         ("postgres://u@10.0.0.5/db", "private"),
         ("postgres://u@172.16.3.4/db", "private"),
@@ -389,7 +447,10 @@ fn refuses_metadata_private_loopback_and_local_files_by_default() {
         ("postgres://u@localhost/db", "loopback"),
         ("postgres://u@2130706433/db", "loopback"),
         ("postgres://u@127.1/db", "loopback"),
-        ("Server=tcp:localhost,1433;Database=app;User Id=sa;Password=x1", "loopback"),
+        (
+            "Server=tcp:localhost,1433;Database=app;User Id=sa;Password=x1",
+            "loopback",
+        ),
         ("jdbc:sqlserver://10.1.1.1:1433;databaseName=app", "private"),
     ] {
         let r = post_json(svc.addr, &json!({"url": url}), &[]);
@@ -402,13 +463,29 @@ fn refuses_metadata_private_loopback_and_local_files_by_default() {
         ("sqlite::memory:", 403, "SQLite"),
         ("sqlite:///etc/passwd", 403, "SQLite"),
         ("postgres:///db?host=/var/run/postgresql", 403, "socket"),
-        ("mysql://root@db.example.com/db?socket=/run/mysqld/mysqld.sock", 403, "socket"),
-        ("postgres://u@db.example.com/db?sslrootcert=/etc/shadow", 400, "sslrootcert"),
-        ("mysql://u@db.example.com/db?ssl-ca=/etc/shadow", 400, "ssl-ca"),
+        (
+            "mysql://root@db.example.com/db?socket=/run/mysqld/mysqld.sock",
+            403,
+            "socket",
+        ),
+        (
+            "postgres://u@db.example.com/db?sslrootcert=/etc/shadow",
+            400,
+            "sslrootcert",
+        ),
+        (
+            "mysql://u@db.example.com/db?ssl-ca=/etc/shadow",
+            400,
+            "ssl-ca",
+        ),
     ] {
         let r = post_json(svc.addr, &json!({"url": url}), &[]);
         assert_eq!(r.status, status, "{url}: {}", r.body);
-        assert!(r.json()["detail"].as_str().unwrap().contains(what), "{url}: {}", r.body);
+        assert!(
+            r.json()["detail"].as_str().unwrap().contains(what),
+            "{url}: {}",
+            r.body
+        );
     }
     let (_, log) = svc.stop();
     assert!(!log.contains("TCP connect"), "something connected: {log}");
@@ -423,7 +500,11 @@ struct Scripted {
 }
 
 impl Resolver for Scripted {
-    fn lookup<'a>(&'a self, _host: &'a str, port: u16) -> BoxFuture<'a, std::io::Result<Vec<SocketAddr>>> {
+    fn lookup<'a>(
+        &'a self,
+        _host: &'a str,
+        port: u16,
+    ) -> BoxFuture<'a, std::io::Result<Vec<SocketAddr>>> {
         let n = self.lookups.fetch_add(1, Ordering::SeqCst);
         let list = if n == 0 { &self.first } else { &self.later };
         let out = list.iter().map(|a| SocketAddr::new(a.ip(), port)).collect();
@@ -471,7 +552,11 @@ fn a_second_resolution_cannot_move_the_check_dns_rebinding() {
     assert_eq!(r.status, 200, "{}", r.body);
     let report = r.json();
     validate(&report);
-    assert_eq!(crate::support::status(&report, "postgres.connection"), "pass", "{report:#}");
+    assert_eq!(
+        crate::support::status(&report, "postgres.connection"),
+        "pass",
+        "{report:#}"
+    );
     assert_eq!(report["server"]["flavor"], "postgresql");
     assert_eq!(report["target"]["host"], "rebind.test");
     assert_eq!(
@@ -513,7 +598,11 @@ fn a_name_with_one_private_address_among_public_ones_is_refused() {
         lookups: AtomicUsize::new(0),
     });
     let (rt, running) = in_process(resolver, &[]);
-    let r = post_json(running.addr, &json!({"url": "postgres://u@mixed.test/db"}), &[]);
+    let r = post_json(
+        running.addr,
+        &json!({"url": "postgres://u@mixed.test/db"}),
+        &[],
+    );
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.json()["detail"].as_str().unwrap().contains("10.0.0.7"));
     // A name resolving to loopback through the injected resolver.
@@ -523,7 +612,11 @@ fn a_name_with_one_private_address_among_public_ones_is_refused() {
         lookups: AtomicUsize::new(0),
     });
     let (rt2, running2) = in_process(resolver, &[]);
-    let r = post_json(running2.addr, &json!({"url": "mysql://u@innocent.test/db"}), &[]);
+    let r = post_json(
+        running2.addr,
+        &json!({"url": "mysql://u@innocent.test/db"}),
+        &[],
+    );
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.json()["detail"].as_str().unwrap().contains("loopback"));
     rt.block_on(running.shutdown()).unwrap();
@@ -537,7 +630,10 @@ fn a_marker_password_never_leaves_through_any_failure() {
     const MARKER: &str = "Mk7731@zebra:Q";
     const ENCODED: &str = "Mk7731%40zebra%3AQ";
     let hidden = ["Mk7731", "zebra:Q", ENCODED];
-    let svc = Service::start(&["--allow-target", "127.0.0.1", "--connect-timeout", "3"], &[]);
+    let svc = Service::start(
+        &["--allow-target", "127.0.0.1", "--connect-timeout", "3"],
+        &[],
+    );
     let mut seen = Vec::new();
     let mut bodies: Vec<(String, Resp)> = Vec::new();
     let mut try_body = |what: &str, body: String, headers: &[(&str, &str)]| {
@@ -548,25 +644,88 @@ fn a_marker_password_never_leaves_through_any_failure() {
     };
     let pw = serde_json::to_string(MARKER).unwrap();
     // The marker in the body, in the URL, in wrong places, through each failure.
-    try_body("malformed url", format!(r#"{{"url":"postgres://u:{ENCODED}@h:99999/db"}}"#), &[]);
-    try_body("unknown scheme", format!(r#"{{"url":"oracle://u:{ENCODED}@h/db"}}"#), &[]);
-    try_body("ado", format!(r#"{{"url":"Server=h;Password={MARKER};Nonsense=1"}}"#), &[]);
-    try_body("refused target", format!(r#"{{"url":"postgres://u@10.0.0.1/db","password":{pw}}}"#), &[]);
-    try_body("wrong type", format!(r#"{{"url":{pw},"probe_write":{pw}}}"#), &[]);
-    try_body("unknown field", format!(r#"{{"url":"postgres://u@h/db","password":{pw},"secret":{pw}}}"#), &[]);
-    try_body("truncated json", format!(r#"{{"url":"postgres://u@h/db","password":{pw}"#), &[]);
-    try_body("too large", format!(r#"{{"url":"postgres://u@h/db","password":{pw},"ca_pem":"{}"}}"#, "A".repeat(70_000)), &[]);
-    try_body("dns failure", format!(r#"{{"url":"postgres://u@no-such-host.invalid/db","password":{pw}}}"#), &[]);
-    try_body("refused port", format!(r#"{{"url":"postgres://u@127.0.0.1:1/db","password":{pw}}}"#), &[]);
-    try_body("bad ca", format!(r#"{{"url":"postgres://u@127.0.0.1/db","password":{pw},"ca_pem":{pw}}}"#), &[]);
+    try_body(
+        "malformed url",
+        format!(r#"{{"url":"postgres://u:{ENCODED}@h:99999/db"}}"#),
+        &[],
+    );
+    try_body(
+        "unknown scheme",
+        format!(r#"{{"url":"oracle://u:{ENCODED}@h/db"}}"#),
+        &[],
+    );
+    try_body(
+        "ado",
+        format!(r#"{{"url":"Server=h;Password={MARKER};Nonsense=1"}}"#),
+        &[],
+    );
+    try_body(
+        "refused target",
+        format!(r#"{{"url":"postgres://u@10.0.0.1/db","password":{pw}}}"#),
+        &[],
+    );
+    try_body(
+        "wrong type",
+        format!(r#"{{"url":{pw},"probe_write":{pw}}}"#),
+        &[],
+    );
+    try_body(
+        "unknown field",
+        format!(r#"{{"url":"postgres://u@h/db","password":{pw},"secret":{pw}}}"#),
+        &[],
+    );
+    try_body(
+        "truncated json",
+        format!(r#"{{"url":"postgres://u@h/db","password":{pw}"#),
+        &[],
+    );
+    try_body(
+        "too large",
+        format!(
+            r#"{{"url":"postgres://u@h/db","password":{pw},"ca_pem":"{}"}}"#,
+            "A".repeat(600_000)
+        ),
+        &[],
+    );
+    try_body(
+        "dns failure",
+        format!(r#"{{"url":"postgres://u@no-such-host.invalid/db","password":{pw}}}"#),
+        &[],
+    );
+    try_body(
+        "refused port",
+        format!(r#"{{"url":"postgres://u@127.0.0.1:1/db","password":{pw}}}"#),
+        &[],
+    );
+    try_body(
+        "bad ca",
+        format!(r#"{{"url":"postgres://u@127.0.0.1/db","password":{pw},"ca_pem":{pw}}}"#),
+        &[],
+    );
     if require("local PostgreSQL", local_pg_up()).is_some() {
         // Trust auth: the login succeeds, the password must still not appear.
-        try_body("postgres login", format!(r#"{{"url":"postgres://postgres@127.0.0.1:5432/test","password":{pw}}}"#), &[]);
-        try_body("postgres sse", format!(r#"{{"url":"postgres://postgres:{ENCODED}@127.0.0.1:5432/test"}}"#), &[("Accept", "text/event-stream")]);
+        try_body(
+            "postgres login",
+            format!(r#"{{"url":"postgres://postgres@127.0.0.1:5432/test","password":{pw}}}"#),
+            &[],
+        );
+        try_body(
+            "postgres sse",
+            format!(r#"{{"url":"postgres://postgres:{ENCODED}@127.0.0.1:5432/test"}}"#),
+            &[("Accept", "text/event-stream")],
+        );
     }
     if require("local MariaDB", mariadb_up()).is_some() {
-        try_body("mariadb auth failure", format!(r#"{{"url":"mysql://root@127.0.0.1:3306/test","password":{pw}}}"#), &[]);
-        try_body("mariadb auth failure in url, sse", format!(r#"{{"url":"mysql://root:{ENCODED}@127.0.0.1:3306/test"}}"#), &[("Accept", "text/event-stream")]);
+        try_body(
+            "mariadb auth failure",
+            format!(r#"{{"url":"mysql://root@127.0.0.1:3306/test","password":{pw}}}"#),
+            &[],
+        );
+        try_body(
+            "mariadb auth failure in url, sse",
+            format!(r#"{{"url":"mysql://root:{ENCODED}@127.0.0.1:3306/test"}}"#),
+            &[("Accept", "text/event-stream")],
+        );
     }
     if let Some(url) = require("SQL Server peer sql2022", mssql_peer("sql2022")) {
         let bare = url.replace(&format!(":{}@", mssql_peer_password()), "@");
@@ -576,7 +735,11 @@ fn a_marker_password_never_leaves_through_any_failure() {
         assert!(r.status != 0, "{what}: no answer");
         seen.push(format!("{what}: {}", r.status));
         for h in hidden {
-            assert!(!r.everything().contains(h), "{what}: the password is in the response: {}", r.everything());
+            assert!(
+                !r.everything().contains(h),
+                "{what}: the password is in the response: {}",
+                r.everything()
+            );
         }
         // Kept reports, in every format.
         if let Some(loc) = r.header("location") {
@@ -584,7 +747,10 @@ fn a_marker_password_never_leaves_through_any_failure() {
                 let k = http(svc.addr, "GET", &format!("{loc}{ext}"), &[], b"");
                 assert_eq!(k.status, 200, "{what}{ext}");
                 for h in hidden {
-                    assert!(!k.body.contains(h), "{what}{ext}: the password is in the kept report");
+                    assert!(
+                        !k.body.contains(h),
+                        "{what}{ext}: the password is in the kept report"
+                    );
                 }
             }
         }
@@ -595,9 +761,15 @@ fn a_marker_password_never_leaves_through_any_failure() {
     }
     let (code, log) = svc.stop();
     assert_eq!(code, Some(0));
-    assert!(log.lines().count() >= bodies.len(), "every request is logged: {log}");
+    assert!(
+        log.lines().count() >= bodies.len(),
+        "every request is logged: {log}"
+    );
     for h in hidden {
-        assert!(!log.contains(h), "the password is in the service log:\n{log}");
+        assert!(
+            !log.contains(h),
+            "the password is in the service log:\n{log}"
+        );
     }
 }
 
@@ -625,21 +797,45 @@ fn off_loopback_needs_a_token_from_a_file_or_the_environment() {
     let file = dir.path().join("token");
     std::fs::write(&file, format!("{token}\n")).unwrap();
     let svc = Service::start(
-        &["--listen", "0.0.0.0:0", "--token-file", file.to_str().unwrap()],
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--token-file",
+            file.to_str().unwrap(),
+        ],
         &[],
     );
     let addr: SocketAddr = format!("127.0.0.1:{}", svc.addr.port()).parse().unwrap();
     assert_eq!(http(addr, "GET", "/v1/health", &[], b"").status, 200);
-    assert!(http(addr, "GET", "/", &[], b"").body.contains("data-token-required=\"yes\""));
+    assert!(
+        http(addr, "GET", "/", &[], b"")
+            .body
+            .contains("data-token-required=\"yes\"")
+    );
     for path in ["/v1/catalogue", "/v1/openapi.json", "/v1/checks/abc"] {
         let r = http(addr, "GET", path, &[], b"");
         assert_eq!(r.status, 401, "{path}");
-        assert_eq!(r.header("www-authenticate"), Some("Bearer realm=\"byod-precheck\""));
-        let r = http(addr, "GET", path, &[("Authorization", "Bearer wrong-token-0123456789")], b"");
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Bearer realm=\"byod-precheck\"")
+        );
+        let r = http(
+            addr,
+            "GET",
+            path,
+            &[("Authorization", "Bearer wrong-token-0123456789")],
+            b"",
+        );
         assert_eq!(r.status, 401, "{path}");
     }
     let auth = format!("Bearer {token}");
-    let r = http(addr, "GET", "/v1/catalogue", &[("Authorization", &auth)], b"");
+    let r = http(
+        addr,
+        "GET",
+        "/v1/catalogue",
+        &[("Authorization", &auth)],
+        b"",
+    );
     assert_eq!(r.status, 200);
     assert!(r.json().as_array().unwrap().len() > 40);
     let r = post_json(addr, &json!({"url": "postgres://u@10.0.0.1/db"}), &[]);
@@ -648,10 +844,23 @@ fn off_loopback_needs_a_token_from_a_file_or_the_environment() {
     assert!(!log.contains(&token), "the token is in the log");
 
     // The environment variable.
-    let svc = Service::start(&["--listen", "0.0.0.0:0"], &[("BYOD_PRECHECK_TOKEN", &token)]);
+    let svc = Service::start(
+        &["--listen", "0.0.0.0:0"],
+        &[("BYOD_PRECHECK_TOKEN", &token)],
+    );
     let addr: SocketAddr = format!("127.0.0.1:{}", svc.addr.port()).parse().unwrap();
     assert_eq!(http(addr, "GET", "/v1/catalogue", &[], b"").status, 401);
-    assert_eq!(http(addr, "GET", "/v1/catalogue", &[("Authorization", &auth)], b"").status, 200);
+    assert_eq!(
+        http(
+            addr,
+            "GET",
+            "/v1/catalogue",
+            &[("Authorization", &auth)],
+            b""
+        )
+        .status,
+        200
+    );
 }
 
 /// A server that accepts TCP and never answers: a check of it runs until its deadline.
@@ -665,17 +874,32 @@ fn hung_server() -> (TcpListener, u16) {
 fn bounded_concurrency_answers_429_and_shutdown_lets_a_running_check_finish() {
     let (_hung, port) = hung_server();
     let svc = Service::start(
-        &["--allow-target", "127.0.0.1", "--max-concurrent", "1", "--connect-timeout", "3"],
+        &[
+            "--allow-target",
+            "127.0.0.1",
+            "--max-concurrent",
+            "1",
+            "--connect-timeout",
+            "3",
+        ],
         &[],
     );
     let addr = svc.addr;
     let slow = std::thread::spawn(move || {
-        post_json(addr, &json!({"url": format!("postgres://u@127.0.0.1:{port}/db?sslmode=disable")}), &[])
+        post_json(
+            addr,
+            &json!({"url": format!("postgres://u@127.0.0.1:{port}/db?sslmode=disable")}),
+            &[],
+        )
     });
     std::thread::sleep(Duration::from_millis(700));
     let health = http(addr, "GET", "/v1/health", &[], b"").json();
     assert_eq!(health["checks_running"], 1, "{health}");
-    let r = post_json(addr, &json!({"url": format!("postgres://u@127.0.0.1:{port}/db")}), &[]);
+    let r = post_json(
+        addr,
+        &json!({"url": format!("postgres://u@127.0.0.1:{port}/db")}),
+        &[],
+    );
     assert_eq!(r.status, 429, "{}", r.body);
     assert_eq!(r.header("retry-after"), Some("1"));
     // SIGTERM while the first check runs: it finishes (at its connect deadline), then the
@@ -687,7 +911,10 @@ fn bounded_concurrency_answers_429_and_shutdown_lets_a_running_check_finish() {
     validate(&report);
     let conn = crate::support::finding(&report, "postgres.connection");
     assert_eq!(conn["status"], "fail");
-    assert!(conn["message"].as_str().unwrap().contains("within 3 s"), "{conn:#}");
+    assert!(
+        conn["message"].as_str().unwrap().contains("within 3 s"),
+        "{conn:#}"
+    );
     assert_eq!(code, Some(0), "{log}");
     assert!(log.contains("shutting down: 1 check(s) running"), "{log}");
 }
@@ -695,12 +922,28 @@ fn bounded_concurrency_answers_429_and_shutdown_lets_a_running_check_finish() {
 #[test]
 fn request_size_type_and_shape_are_problems() {
     let svc = Service::start(&[], &[]);
-    let big = format!(r#"{{"url":"{}"}}"#, "x".repeat(70_000));
+    let big = format!(r#"{{"url":"{}"}}"#, "x".repeat(600_000));
     let r = post_json(svc.addr, &serde_json::from_str(&big).unwrap(), &[]);
     assert_eq!(r.status, 413, "{}", r.body);
-    let r = http(svc.addr, "POST", "/v1/checks", &[("Content-Type", "text/plain")], b"{}");
+    let long = json!({"url": format!("postgres://u@h/{}", "x".repeat(9000))});
+    let r = post_json(svc.addr, &long, &[]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("url is longer than 8192 characters"));
+    let r = http(
+        svc.addr,
+        "POST",
+        "/v1/checks",
+        &[("Content-Type", "text/plain")],
+        b"{}",
+    );
     assert_eq!(r.status, 415);
-    let r = http(svc.addr, "POST", "/v1/checks", &[("Content-Type", "application/json")], b"{nope");
+    let r = http(
+        svc.addr,
+        "POST",
+        "/v1/checks",
+        &[("Content-Type", "application/json")],
+        b"{nope",
+    );
     assert_eq!(r.status, 400);
     let p = r.json();
     for k in ["type", "title", "status", "detail"] {
@@ -712,7 +955,10 @@ fn request_size_type_and_shape_are_problems() {
     let page = http(svc.addr, "GET", "/", &[], b"");
     assert_eq!(page.status, 200);
     let csp = page.header("content-security-policy").unwrap();
-    assert!(csp.contains("default-src 'none'") && csp.contains("connect-src 'self'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("connect-src 'self'"),
+        "{csp}"
+    );
     for external in ["http://", "https://", "//cdn", "@import", "url("] {
         assert!(!page.body.contains(external), "the page loads {external}");
     }
@@ -729,7 +975,11 @@ fn schemathesis_finds_nothing_against_the_openapi_document() {
     let Some(_) = require(
         "schemathesis (scripts/serve-tools.sh installs it)",
         st.map_err(|e| e.to_string()).and_then(|o| {
-            if o.status.success() { Ok(()) } else { Err("schemathesis --version failed".into()) }
+            if o.status.success() {
+                Ok(())
+            } else {
+                Err("schemathesis --version failed".into())
+            }
         }),
     ) else {
         return;
@@ -763,7 +1013,11 @@ fn the_setup_page_in_headless_chromium() {
         && std::path::Path::new("/usr/bin/chromium").exists();
     let Some(()) = require(
         "playwright-core and chromium (scripts/serve-tools.sh installs them)",
-        if ready { Ok(()) } else { Err("tests/browser/node_modules or /usr/bin/chromium missing".into()) },
+        if ready {
+            Ok(())
+        } else {
+            Err("tests/browser/node_modules or /usr/bin/chromium missing".into())
+        },
     ) else {
         return;
     };
@@ -786,7 +1040,11 @@ fn the_setup_page_in_headless_chromium() {
     assert!(out.status.success(), "the page test failed:\n{text}");
     for shot in ["setup-1280.png", "setup-375.png", "setup-keyboard-375.png"] {
         let p = shots.join(shot);
-        assert!(std::fs::metadata(&p).is_ok_and(|m| m.len() > 10_000), "{} missing", p.display());
+        assert!(
+            std::fs::metadata(&p).is_ok_and(|m| m.len() > 10_000),
+            "{} missing",
+            p.display()
+        );
     }
     let report: Value = serde_json::from_str(
         &std::fs::read_to_string(shots.join("downloaded-report.json")).unwrap(),
