@@ -544,7 +544,9 @@ async fn prepare(
         .probe_write(req.probe_write)
         .connect_timeout(s.cfg.connect_timeout)
         .check_timeout(s.cfg.check_timeout)
-        .timeout(s.cfg.run_timeout);
+        .timeout(s.cfg.run_timeout)
+        // Many checks at once: one connection each (as `check --targets` does).
+        .connections(1);
     let url_password = precheck
         .spec()
         .password
