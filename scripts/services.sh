@@ -235,6 +235,7 @@ cmd_up() {
   mariadb_tls_up
   mssql_peer_up
   "$SCRIPT_DIR/migration-tools.sh" up >/dev/null || die "migration tools: scripts/migration-tools.sh up failed"
+  bash "$SCRIPT_DIR/serve-tools.sh" || die "serve tools: scripts/serve-tools.sh failed"
   status "all up"
 }
 

@@ -97,6 +97,8 @@ enum Command {
     /// SHOW server_version, VERSION(), @@VERSION, a psql/mysql banner, a protocol greeting or a
     /// cloud console's engine version. Exit 0 known flavor, 1 unrecognised, 2 bad input.
     Identify(IdentifyArgs),
+    /// Serve the setup page and the HTTP API (POST /v1/checks) until SIGINT or SIGTERM.
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,6 +114,38 @@ struct IdentifyArgs {
     hints: Vec<String>,
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     format: ListFormat,
+}
+
+/// `serve`: the token never comes from the command line (it would show in `ps`).
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Where to listen. Off loopback, a bearer token is required.
+    #[arg(long, default_value = "127.0.0.1:8470")]
+    listen: std::net::SocketAddr,
+    /// A file whose first line is the bearer token `/v1` requests must carry (or set
+    /// BYOD_PRECHECK_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Let checks reach this range, address or host name (repeatable): loopback, private,
+    /// link-local and metadata addresses are refused otherwise. `sqlite` or `sqlite:DIR` allows
+    /// SQLite files (anywhere, or under DIR).
+    #[arg(long, value_name = "CIDR|HOST")]
+    allow_target: Vec<String>,
+    /// Checks running at once; more are answered 429 Too Many Requests.
+    #[arg(long, default_value_t = 16)]
+    max_concurrent: usize,
+    /// Supported-matrix file every check is judged against (default: the built-in one).
+    #[arg(long)]
+    matrix: Option<PathBuf>,
+    /// Seconds allowed for connecting (DNS, TCP, TLS and login).
+    #[arg(long, default_value_t = 10.0)]
+    connect_timeout: f64,
+    /// Seconds allowed for each query, client and server side.
+    #[arg(long, default_value_t = 10.0)]
+    check_timeout: f64,
+    /// Seconds allowed for a whole check.
+    #[arg(long, default_value_t = 60.0)]
+    timeout: f64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -343,6 +377,7 @@ In this report: not evaluated (no finding with this id)."
             Ok(r.exit_code(false))
         }
         Command::Identify(args) => identify(&args, &mut stdout),
+        Command::Serve(args) => serve(args),
         Command::Matrix { action } => match action {
             MatrixAction::Validate { file } => {
                 let m = load_matrix(Some(&file))?;
@@ -760,4 +795,61 @@ fn inert(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
+}
+/// `serve`: builds the service's configuration, refuses an exposed one (exit 2), runs until
+/// SIGINT/SIGTERM, then lets running checks finish within their deadline.
+fn serve(args: ServeArgs) -> Result<u8> {
+    use crate::serve::{ServeConfig, guard::Policy};
+    let token = match (&args.token_file, std::env::var("BYOD_PRECHECK_TOKEN").ok()) {
+        (Some(f), _) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read the token file {}", f.display()))?
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        ),
+        (None, Some(t)) => Some(t.trim().to_string()),
+        (None, None) => None,
+    }
+    .filter(|t| !t.is_empty());
+    let mut cfg = ServeConfig::new(args.listen);
+    cfg.token = token;
+    cfg.policy = Policy::parse(&args.allow_target).map_err(|e| anyhow!(e))?;
+    cfg.max_concurrent = args.max_concurrent;
+    cfg.matrix = std::sync::Arc::new(load_matrix(args.matrix.as_deref())?);
+    cfg.connect_timeout = secs(args.connect_timeout, "--connect-timeout")?;
+    cfg.check_timeout = secs(args.check_timeout, "--check-timeout")?;
+    cfg.run_timeout = secs(args.timeout, "--timeout")?;
+    cfg.validate().map_err(|e| anyhow!(e))?;
+    // Checks run on worker threads: give them the main thread's stack size (a collector's
+    // future is large in debug builds).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_stack_size(8 * 1024 * 1024)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let stop = async {
+            let term = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = term => {},
+            }
+        };
+        let running = crate::serve::start(cfg, stop)
+            .await
+            .context("cannot start the service")?;
+        running.wait().await.context("the service failed")
+    })?;
+    Ok(0)
 }

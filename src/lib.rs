@@ -5,9 +5,11 @@
 //! the matrix ([`registry`]); the report ([`report`]) is built from the findings by a pure
 //! function, and renderers ([`render`]) only format it.
 //!
-//! The library entry points are [`run::check`] (a whole check of one target) and [`identify`]
+//! The library entry points are [`Precheck`] (the facade: a whole check of one target, its
+//! findings streamed as they are judged), [`run::check`] (the same, lower level) and [`identify`]
 //! (server identification from strings seen in the field, without a connection).
 
+pub mod api;
 pub mod checks;
 pub mod cli;
 pub mod diff;
@@ -26,12 +28,14 @@ pub mod registry;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod status;
 pub mod target;
 pub mod text;
 pub mod tlsprobe;
 pub mod workload;
 
+pub use api::{Precheck, PrecheckError};
 pub use engine::Engine;
 pub use engines::identify;
 pub use identity::{IdentifyError, ServerIdentity};

@@ -144,25 +144,19 @@ pub async fn reach(
     facts: &mut ConnectionFacts,
 ) -> Result<tokio::net::TcpStream, ConnectFailure> {
     let started = Instant::now();
-    let addrs: Vec<SocketAddr> =
-        match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
-            Err(_) => {
-                return Err(ConnectFailure {
-                    kind: FailureKind::Timeout,
-                    message: format!(
-                        "resolving `{host}` took longer than {} s",
-                        timeout.as_secs_f32()
-                    ),
-                });
-            }
-            Ok(Err(e)) => {
-                return Err(ConnectFailure {
-                    kind: FailureKind::Dns,
-                    message: format!("the host name `{host}` does not resolve: {e}"),
-                });
-            }
-            Ok(Ok(a)) => a.collect(),
-        };
+    let addrs: Vec<SocketAddr> = match tokio::time::timeout(timeout, resolve(host, port)).await {
+        Err(_) => {
+            return Err(ConnectFailure {
+                kind: FailureKind::Timeout,
+                message: format!(
+                    "resolving `{host}` took longer than {} s",
+                    timeout.as_secs_f32()
+                ),
+            });
+        }
+        Ok(Err(f)) => return Err(f),
+        Ok(Ok(a)) => a,
+    };
     facts.dns_ms = Some(started.elapsed().as_millis() as u64);
     facts.addresses = addrs.iter().map(ToString::to_string).collect();
     if addrs.is_empty() {
@@ -254,7 +248,35 @@ pub async fn login<T, E>(
             None => None,
         }
     };
-    let (connected, inspected) = tokio::join!(tokio::time::timeout(timeout, login), inspection);
+    let (connected, inspected) = if name_gate() {
+        // The driver was handed the checked address and cannot verify the certificate's name:
+        // our inspection (same address, the real name) verifies it before any password is sent.
+        let inspected = inspection.await;
+        let verified =
+            matches!(&inspected, Some(Ok(i)) if i.offered && i.verification_error.is_none());
+        if !verified {
+            let why = match &inspected {
+                Some(Ok(i)) if !i.offered => "the server offers no TLS".to_string(),
+                Some(Ok(i)) => i.verification_error.clone().unwrap_or_default(),
+                Some(Err(e)) => e.clone(),
+                None => "no TLS inspection".to_string(),
+            };
+            match inspected {
+                Some(Ok(i)) => facts.tls = Some(i),
+                Some(Err(e)) => facts.tls_inspection_error = Some(e),
+                None => {}
+            }
+            return Err(ConnectFailure {
+                kind: FailureKind::Tls,
+                message: format!(
+                    "the server certificate could not be verified for the host name ({why}); the login was not attempted"
+                ),
+            });
+        }
+        (tokio::time::timeout(timeout, login).await, inspected)
+    } else {
+        tokio::join!(tokio::time::timeout(timeout, login), inspection)
+    };
     match inspected {
         Some(Ok(i)) => facts.tls = Some(i),
         Some(Err(e)) => facts.tls_inspection_error = Some(e),
@@ -286,4 +308,135 @@ pub async fn login<T, E>(
             Ok(v)
         }
     }
+}
+
+/// Decides where a connection may go: the service's SSRF guard. It resolves a host name once,
+/// judges every address it resolved to, and refuses the whole host when one is not allowed.
+pub trait ConnectGuard: Send + Sync + 'static {
+    /// The addresses `host:port` may be reached at, or why not.
+    fn resolve<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<SocketAddr>, ConnectFailure>> + Send + 'a>,
+    >;
+}
+
+/// A guard and what it decided for this run: each host is resolved and checked once, and every
+/// later step (the TCP connect, the TLS inspection, the driver's login, a SQL Server redirect)
+/// goes to exactly the addresses that were checked; nothing resolves the name a second time.
+struct Pinning {
+    guard: std::sync::Arc<dyn ConnectGuard>,
+    hosts: std::sync::Mutex<std::collections::BTreeMap<(String, u16), Vec<SocketAddr>>>,
+    /// A driver was handed an address instead of the name it should verify the certificate
+    /// for: the login waits for our own inspection to verify the name first.
+    name_gate: std::sync::atomic::AtomicBool,
+}
+
+tokio::task_local! {
+    static PINNING: std::sync::Arc<Pinning>;
+}
+
+/// Runs `work` (a whole check) with every connection it opens decided by `guard` and pinned to
+/// the address the guard checked. The collectors run in the caller's task, which is what the
+/// task-local scope covers.
+pub async fn guarded<F: std::future::Future>(
+    guard: std::sync::Arc<dyn ConnectGuard>,
+    work: F,
+) -> F::Output {
+    let pinning = std::sync::Arc::new(Pinning {
+        guard,
+        hosts: Default::default(),
+        name_gate: Default::default(),
+    });
+    PINNING.scope(pinning, work).await
+}
+
+fn pinning() -> Option<std::sync::Arc<Pinning>> {
+    PINNING.try_with(|p| p.clone()).ok()
+}
+
+fn pin_key(host: &str, port: u16) -> (String, u16) {
+    (
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase(),
+        port,
+    )
+}
+
+/// Resolves a host: through the guard when one is set (once per host and port, then the same
+/// answer), else through the system resolver.
+pub async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ConnectFailure> {
+    if let Some(p) = pinning() {
+        let key = pin_key(host, port);
+        if let Some(a) = p.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(a.clone());
+        }
+        let addrs = p.guard.resolve(&key.0, port).await?;
+        p.hosts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, addrs.clone());
+        return Ok(addrs);
+    }
+    match tokio::net::lookup_host((host, port)).await {
+        Ok(a) => Ok(a.collect()),
+        Err(e) => Err(ConnectFailure {
+            kind: FailureKind::Dns,
+            message: format!("the host name `{host}` does not resolve: {e}"),
+        }),
+    }
+}
+
+/// Opens a TCP connection to `host:port` for a driver that takes a stream (SQL Server, the TLS
+/// inspection): to the pinned addresses under a guard, the first that answers.
+pub async fn connect_tcp(host: &str, port: u16) -> std::io::Result<tokio::net::TcpStream> {
+    let addrs = resolve(host, port)
+        .await
+        .map_err(|f| std::io::Error::new(std::io::ErrorKind::PermissionDenied, f.message))?;
+    let mut last = None;
+    for a in addrs {
+        match tokio::net::TcpStream::connect(a).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other(format!("`{host}` has no address"))))
+}
+
+/// The host to give a driver that resolves names itself (sqlx): under a guard, the address that
+/// was checked (so the driver cannot resolve the name again and land elsewhere); else the name.
+/// `verify_name`: the connection must prove the certificate is valid for the name. Returns the
+/// host and whether the driver itself can still verify the name: a driver given an address
+/// cannot, so the login is then gated on our own inspection verifying it on the same address
+/// (see [`login`]); the caller asks its driver for chain verification only.
+pub fn driver_host(host: &str, port: u16, verify_name: bool) -> (String, bool) {
+    let Some(p) = pinning() else {
+        return (host.to_string(), verify_name);
+    };
+    let pinned = p
+        .hosts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&pin_key(host, port))
+        .and_then(|a| a.first().copied());
+    match pinned {
+        Some(a) => {
+            if verify_name {
+                p.name_gate
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            (a.ip().to_string(), false)
+        }
+        // Not resolved through the guard (it is resolved before any driver runs): hand the
+        // driver a name that cannot resolve rather than let it resolve one unchecked.
+        None => ("unchecked.invalid".to_string(), verify_name),
+    }
+}
+
+/// Under a guard, whether the login must wait for our own TLS inspection to verify the name.
+fn name_gate() -> bool {
+    pinning().is_some_and(|p| p.name_gate.load(std::sync::atomic::Ordering::Relaxed))
 }

@@ -111,7 +111,7 @@ async fn inspect_inner(
 ) -> Result<TlsInspection, String> {
     let mut tcp = match reached {
         Some(t) => t,
-        None => TcpStream::connect((host, port))
+        None => crate::net::connect_tcp(host, port)
             .await
             .map_err(|e| e.to_string())?,
     };

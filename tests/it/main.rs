@@ -22,6 +22,7 @@ mod mysql;
 mod postgres;
 mod render;
 mod safety;
+mod serve;
 mod sqlite;
 mod structure;
 mod workload;

@@ -387,7 +387,11 @@ fn error_text(e: &TdsError) -> String {
 pub(crate) async fn connect(config: &Config) -> Result<Conn, TdsError> {
     let mut config = config.clone();
     for _ in 0..2 {
-        let tcp = TcpStream::connect(config.get_addr()).await?;
+        // Through net: under the service's guard, to the checked address (a redirect's host
+        // is checked like the first).
+        let addr = config.get_addr();
+        let (host, port) = addr.rsplit_once(':').unwrap_or((addr.as_str(), "1433"));
+        let tcp = crate::net::connect_tcp(host, port.parse().unwrap_or(1433)).await?;
         tcp.set_nodelay(true)?;
         match Client::connect(config.clone(), tcp.compat_write()).await {
             Err(TdsError::Routing { host, port }) => {

@@ -426,9 +426,16 @@ pub(crate) fn connect_options(
         .pipes_as_concat(false)
         .no_engine_substitution(false)
         .timezone(None);
+    // Under the service's guard the driver gets the checked address, not the name (no second
+    // resolution); the name is then verified by our own inspection before the login.
+    let (host, driver_verifies_name) = crate::net::driver_host(
+        &spec.tcp_host(),
+        spec.port_or_default(),
+        matches!(mode, "verify_identity" | "verify_full"),
+    );
     o = match socket {
         Some(path) => o.socket(path),
-        None => o.host(&spec.tcp_host()),
+        None => o.host(&host),
     };
     if let Some(u) = &spec.user {
         o = o.username(u);
@@ -447,6 +454,7 @@ pub(crate) fn connect_options(
         "preferred" | "prefer" => MySqlSslMode::Preferred,
         "required" | "require" => MySqlSslMode::Required,
         "verify_ca" => MySqlSslMode::VerifyCa,
+        "verify_identity" | "verify_full" if !driver_verifies_name => MySqlSslMode::VerifyCa,
         "verify_identity" | "verify_full" => MySqlSslMode::VerifyIdentity,
         other => {
             return Err(config(format!(

@@ -410,9 +410,17 @@ pub(crate) fn connect_options(
                 .map_or("byod-precheck", String::as_str),
         )
         .statement_cache_capacity(0);
+    let sslmode = spec.params.get("sslmode").map_or("prefer", String::as_str);
+    // Under the service's guard the driver gets the checked address, not the name (no second
+    // resolution); the name is then verified by our own inspection before the login.
+    let (host, driver_verifies_name) = crate::net::driver_host(
+        &spec.tcp_host(),
+        spec.port_or_default(),
+        sslmode == "verify-full",
+    );
     o = match socket {
         Some(dir) => o.socket(dir),
-        None => o.host(&spec.tcp_host()),
+        None => o.host(&host),
     };
     if let Some(u) = &spec.user {
         o = o.username(u);
@@ -429,7 +437,11 @@ pub(crate) fn connect_options(
             "sslmode `{mode}` is not one of disable, allow, prefer, require, verify-ca, verify-full"
         ))
     })?;
-    o = o.ssl_mode(mode);
+    o = o.ssl_mode(if sslmode == "verify-full" && !driver_verifies_name {
+        PgSslMode::VerifyCa
+    } else {
+        mode
+    });
     if let Some(ca) = spec.params.get("sslrootcert") {
         if !std::path::Path::new(ca).is_file() {
             return Err(config(format!("sslrootcert `{ca}` is not a readable file")));
