@@ -112,6 +112,7 @@ struct IdentifyArgs {
     /// timescaledb_version, tidb_version, memsql_version, product_version, engine_edition, ...
     #[arg(long = "hint", value_name = "NAME=VALUE")]
     hints: Vec<String>,
+    /// A table for people, or the library's ServerIdentity as JSON for programs.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     format: ListFormat,
 }
@@ -326,7 +327,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
                 .and_then(|r| r.checks.iter().find(|f| f.id == check_id));
             if info.is_none() && finding.is_none() {
                 let ids: Vec<&str> = all.iter().map(|c| c.id).collect();
-                let near = crate::registry::closest_ids(&check_id, &ids);
+                let near = crate::text::closest_ids(&check_id, &ids);
                 bail!(
                     "no check has the id `{check_id}`{} (see `byod-precheck checks`)",
                     if near.is_empty() {

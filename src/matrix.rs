@@ -546,7 +546,7 @@ fn inapplicable_keys(value: &Value<'_>, vocab: &Vocabulary) -> Vec<TomlError> {
 
 /// `[severity]: no check has the id ...`, with the closest ids.
 fn unknown_id_message(id: &str, vocab: &Vocabulary) -> String {
-    let near = crate::registry::closest_ids(id, &vocab.check_ids);
+    let near = crate::text::closest_ids(id, &vocab.check_ids);
     format!(
         "[severity]: no check has the id `{id}`{} (see `byod-precheck checks`)",
         if near.is_empty() {

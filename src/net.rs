@@ -237,12 +237,12 @@ pub async fn login<T, E>(
         match inspect {
             Some(i) if i.shared => Some(
                 crate::tlsprobe::inspect_shared(
-                    i.host, i.port, i.preamble, i.ca, timeout, i.reached,
+                    i.host, i.port, i.preamble, i.ca, timeout, i.reached, tcp,
                 )
                 .await,
             ),
             Some(i) => Some(
-                crate::tlsprobe::inspect(i.host, i.port, i.preamble, i.ca, timeout, i.reached)
+                crate::tlsprobe::inspect(i.host, i.port, i.preamble, i.ca, timeout, i.reached, tcp)
                     .await,
             ),
             None => None,
@@ -404,6 +404,16 @@ pub async fn connect_tcp(host: &str, port: u16) -> std::io::Result<tokio::net::T
         }
     }
     Err(last.unwrap_or_else(|| std::io::Error::other(format!("`{host}` has no address"))))
+}
+
+/// [`connect_tcp`] as the TLS inspection takes it.
+fn tcp(
+    host: String,
+    port: u16,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = std::io::Result<tokio::net::TcpStream>> + Send>,
+> {
+    Box::pin(async move { connect_tcp(&host, port).await })
 }
 
 /// The host to give a driver that resolves names itself (sqlx): under a guard, the address that

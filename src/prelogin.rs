@@ -28,9 +28,6 @@ fn no_answer(timeout: Duration) -> crate::net::ConnectFailure {
 /// The largest message read during the exchange: an authentication request is a few bytes.
 const MAX_MESSAGE: usize = 64 * 1024;
 
-/// The `require_auth` method names (libpq's).
-pub const PG_METHODS: [&str; 6] = ["password", "md5", "gss", "sspi", "scram-sha-256", "none"];
-
 /// How a PostgreSQL server asked the client to authenticate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PgAuth {
@@ -71,27 +68,6 @@ pub struct PgPreLogin {
     /// The authentication request; `None` when the server answered with an error instead
     /// (the driver's own login then reports it).
     pub auth: Option<PgAuth>,
-}
-
-/// Checks a `require_auth` value the way libpq does: a comma-separated list of methods, all
-/// plain or all negated with `!`.
-pub fn validate_require_auth(value: &str) -> Result<(), String> {
-    let items: Vec<&str> = value.split(',').map(str::trim).collect();
-    let negated = items.iter().filter(|i| i.starts_with('!')).count();
-    if negated != 0 && negated != items.len() {
-        return Err("require_auth cannot mix methods and negated (!) methods".into());
-    }
-    for i in &items {
-        let m = i.trim_start_matches('!');
-        if !PG_METHODS.contains(&m) {
-            return Err(format!(
-                "require_auth: unknown method `{}` (use {})",
-                crate::text::inert(&crate::text::truncate(m, 40)),
-                PG_METHODS.join(", ")
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Whether the password may be sent to a server that asked this way. `Err` says why not.

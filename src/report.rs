@@ -69,7 +69,7 @@ impl SelectionRecord {
 
     /// The patterns as typed (`--only 'a*' --skip b`).
     pub fn describe(&self) -> String {
-        crate::registry::describe_patterns(&self.only, &self.skip)
+        describe_patterns(&self.only, &self.skip)
     }
 }
 
@@ -548,6 +548,20 @@ pub enum SeverityOverride {
     Warn,
     /// Reported as `skip`: the product does not care.
     Ignore,
+}
+
+/// `--only 'a*' --skip b`, or `every check` when there is no pattern.
+pub fn describe_patterns(only: &[String], skip: &[String]) -> String {
+    let parts: Vec<String> = only
+        .iter()
+        .map(|p| format!("--only '{p}'"))
+        .chain(skip.iter().map(|p| format!("--skip '{p}'")))
+        .collect();
+    if parts.is_empty() {
+        "every check".to_string()
+    } else {
+        parts.join(" ")
+    }
 }
 
 #[cfg(test)]

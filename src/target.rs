@@ -280,7 +280,7 @@ impl ConnSpec {
             ));
         }
         if key == "require_auth" {
-            crate::prelogin::validate_require_auth(value)?;
+            validate_require_auth(value)?;
         }
         if self.engine == Engine::Postgres && key == "options" {
             pg_startup_options(value)?;
@@ -857,6 +857,30 @@ fn percent_decode(s: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// The `require_auth` method names (libpq's).
+pub const PG_METHODS: [&str; 6] = ["password", "md5", "gss", "sspi", "scram-sha-256", "none"];
+
+/// Checks a `require_auth` value the way libpq does: a comma-separated list of methods, all
+/// plain or all negated with `!`.
+pub fn validate_require_auth(value: &str) -> Result<(), String> {
+    let items: Vec<&str> = value.split(',').map(str::trim).collect();
+    let negated = items.iter().filter(|i| i.starts_with('!')).count();
+    if negated != 0 && negated != items.len() {
+        return Err("require_auth cannot mix methods and negated (!) methods".into());
+    }
+    for i in &items {
+        let m = i.trim_start_matches('!');
+        if !PG_METHODS.contains(&m) {
+            return Err(format!(
+                "require_auth: unknown method `{}` (use {})",
+                crate::text::inert(&crate::text::truncate(m, 40)),
+                PG_METHODS.join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

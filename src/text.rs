@@ -85,9 +85,57 @@ pub fn inert_copy<T: serde::Serialize + serde::de::DeserializeOwned + Clone>(t: 
     serde_json::from_value(v).unwrap_or_else(|_| t.clone())
 }
 
-/// A finding made inert for text output.
-pub fn inert_finding(f: &crate::report::Finding) -> crate::report::Finding {
-    inert_copy(f)
+/// The ids nearest to what the user typed: those it is a prefix or part of, then those within a
+/// small edit distance of the whole id or of its name after the engine, best first, at most 3.
+pub fn closest_ids<'a>(typed: &str, ids: &[&'a str]) -> Vec<&'a str> {
+    let typed = typed.trim_matches('*').to_ascii_lowercase();
+    if typed.is_empty() {
+        return Vec::new();
+    }
+    let limit = (typed.chars().count() / 3).max(2);
+    let mut scored: Vec<(usize, &str)> = ids
+        .iter()
+        .filter_map(|&id| {
+            let name = id.split_once('.').map_or(id, |(_, n)| n);
+            // With an engine prefix, compare whole ids; without, the names after it.
+            let d = if id.starts_with(&typed) || (typed.len() >= 3 && id.contains(&typed)) {
+                0
+            } else if typed.contains('.') {
+                edit_distance(&typed, id)
+            } else {
+                edit_distance(&typed, name)
+            };
+            (d <= limit).then_some((d, id))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, id)| id).collect()
+}
+
+/// Edit distance over characters where swapping two neighbours counts as one edit (`tsl` is
+/// one edit from `tls`): the optimal string alignment distance.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]

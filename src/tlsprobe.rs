@@ -55,10 +55,11 @@ pub async fn inspect(
     ca_file: Option<&Path>,
     timeout: Duration,
     reached: Option<TcpStream>,
+    connect: Connect,
 ) -> Result<TlsInspection, String> {
     tokio::time::timeout(
         timeout,
-        inspect_inner(host, port, preamble, ca_file, reached),
+        inspect_inner(host, port, preamble, ca_file, reached, connect),
     )
     .await
     .map_err(|_| format!("no TLS answer within {} s", timeout.as_secs_f32()))?
@@ -74,6 +75,7 @@ pub async fn inspect_shared(
     ca_file: Option<&Path>,
     timeout: Duration,
     reached: Option<TcpStream>,
+    connect: Connect,
 ) -> Result<TlsInspection, String> {
     type Key = (String, u16, bool, Option<std::path::PathBuf>);
     type Cell = Arc<tokio::sync::OnceCell<TlsInspection>>;
@@ -94,7 +96,17 @@ pub async fn inspect_shared(
         .clone();
     let mut reached = reached;
     let r = cell
-        .get_or_try_init(|| inspect(host, port, preamble, ca_file, timeout, reached.take()))
+        .get_or_try_init(|| {
+            inspect(
+                host,
+                port,
+                preamble,
+                ca_file,
+                timeout,
+                reached.take(),
+                connect,
+            )
+        })
         .await
         .cloned();
     // When the inspection was shared, the connection opened to time the connect is not needed.
@@ -102,16 +114,26 @@ pub async fn inspect_shared(
     r
 }
 
+/// How an inspection opens its TCP connection when none was handed over: the caller's resolver
+/// and guard decide where it may go (`net::connect_tcp`).
+pub type Connect = fn(
+    String,
+    u16,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = std::io::Result<TcpStream>> + Send>,
+>;
+
 async fn inspect_inner(
     host: &str,
     port: u16,
     preamble: Preamble,
     ca_file: Option<&Path>,
     reached: Option<TcpStream>,
+    connect: Connect,
 ) -> Result<TlsInspection, String> {
     let mut tcp = match reached {
         Some(t) => t,
-        None => crate::net::connect_tcp(host, port)
+        None => connect(host.to_string(), port)
             .await
             .map_err(|e| e.to_string())?,
     };

@@ -52,7 +52,7 @@ pub fn render(
     }
     if let Some(f) = finding {
         // A report's strings came from a server (or anyone who edited the file): inert.
-        let f = &crate::text::inert_finding(f);
+        let f = &crate::text::inert_copy(f);
         if info.is_none() {
             writeln!(
                 out,
