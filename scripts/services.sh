@@ -233,6 +233,7 @@ cmd_up() {
   embedded_up
   mariadb_tls_up
   mssql_peer_up
+  "$SCRIPT_DIR/poolers.sh" install || die "poolers: could not be installed (scripts/poolers.sh install)"
   status "all up"
 }
 

@@ -68,6 +68,8 @@ pub struct AppRules {
     pub schema: Option<String>,
     /// The migration history our product expects to find.
     pub migrations: Option<MigrationRule>,
+    /// false: a pooler in transaction (or statement) mode in front fails `postgres.pooler`.
+    pub allow_transaction_pooling: bool,
 }
 
 impl Default for AppRules {
@@ -81,6 +83,7 @@ impl Default for AppRules {
             time_zone: None,
             schema: None,
             migrations: None,
+            allow_transaction_pooling: true,
         }
     }
 }
@@ -613,6 +616,9 @@ impl<'de> Deserialize<'de> for AppRules {
             time_zone: th.optional("time_zone"),
             schema: th.optional("schema"),
             migrations: th.optional("migrations"),
+            allow_transaction_pooling: th
+                .optional("allow_transaction_pooling")
+                .unwrap_or(d.allow_transaction_pooling),
         };
         finish(th, app)
     }

@@ -12,6 +12,7 @@ mod cli;
 mod fleet;
 mod mssql;
 mod mysql;
+mod pooler;
 mod postgres;
 mod render;
 mod safety;

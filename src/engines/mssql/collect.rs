@@ -1002,6 +1002,7 @@ fn tls_facts(conn: &Probe<ConnectionInfo>, t: TlsChoice) -> Probe<TlsFacts> {
         trust: if in_use { trust } else { TrustMode::None },
         cert_expires_in_days: None,
         client_setting: setting.clone(),
+        server_leg: None,
     };
     match conn {
         Probe::Ok { value, ms } => Probe::ok(
