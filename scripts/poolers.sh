@@ -125,6 +125,7 @@ min_pool_size = 0
 reserve_pool_size = 0
 max_client_conn = 20
 server_reset_query = DISCARD ALL
+server_tls_sslmode = prefer
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 admin_users = postgres
@@ -171,7 +172,9 @@ logdir = '$dir'
 log_destination = 'stderr'
 EOF
   chown -R postgres:postgres "$dir" 2>/dev/null || true
-  as_postgres bash -c "exec pgpool -n -f '$dir/pgpool.conf' -F '$dir/pcp.conf' -a '$dir/pool_hba.conf' >'$dir/pgpool.log' 2>&1" &
+  # Detached from our stdout: the caller reads it to the end for the URL.
+  as_postgres bash -c "exec pgpool -n -f '$dir/pgpool.conf' -F '$dir/pcp.conf' -a '$dir/pool_hba.conf'" \
+    </dev/null >"$dir/pgpool.log" 2>&1 &
   disown
   wait_port "$port" "$dir" pgpool
   echo "postgres://postgres@127.0.0.1:$port/test"
@@ -184,7 +187,7 @@ cmd_pglite() {
   local port
   port=$(free_port)
   node "$PGLITE_DIR/npm/node_modules/@electric-sql/pglite-socket/dist/scripts/server.js" \
-    --port="$port" --host=127.0.0.1 >"$dir/pglite.log" 2>&1 &
+    --port="$port" --host=127.0.0.1 </dev/null >"$dir/pglite.log" 2>&1 &
   echo $! >"$dir/pglite.pid"
   disown
   # Not pg_isready here: PGlite serves one client at a time, so probe the port only.

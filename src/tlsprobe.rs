@@ -131,9 +131,26 @@ async fn inspect_inner(
         Preamble::Mysql => mysql_ssl_request(&mut tcp).await?,
     };
     if !offered {
+        close_gracefully(tcp).await;
         return Ok(TlsInspection::default());
     }
     handshake(tcp, host, ca_file).await
+}
+
+/// Ends the connection and waits briefly for the server to close its side: a server that
+/// admits one client at a time (PGlite) still counts this one until then, and would refuse
+/// the login that follows.
+async fn close_gracefully(mut tcp: TcpStream) {
+    let _ = tcp.shutdown().await;
+    let mut buf = [0u8; 512];
+    let _ = tokio::time::timeout(Duration::from_millis(250), async {
+        while let Ok(n) = tcp.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Completes a TLS handshake over `io`, recording the certificate and the verdict.

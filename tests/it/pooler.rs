@@ -351,7 +351,7 @@ fn unix_socket_hosts_and_pg_environment() {
     }
     let db = &scratch.db;
     for url in [
-        format!("postgres://postgres@/{db}?host={dir}"),
+        format!("postgres:///{db}?host={dir}&user=postgres"),
         format!("postgresql://postgres@%2Fvar%2Frun%2Fpostgresql/{db}"),
     ] {
         let (_, report, _, stderr) = check_json(&[&url]);
