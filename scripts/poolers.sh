@@ -207,7 +207,14 @@ cmd_stop() {
   for f in "$dir"/*.pid; do
     [[ -f $f ]] || continue
     pid=$(tr -dc '0-9\n' <"$f" | head -1)
-    [[ $pid =~ ^[0-9]+$ ]] && kill "$pid" 2>/dev/null || true
+    [[ $pid =~ ^[0-9]+$ ]] || continue
+    kill "$pid" 2>/dev/null || continue
+    # PGlite's server may linger after SIGTERM: give it a moment, then end it.
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -9 "$pid" 2>/dev/null || true
   done
 }
 

@@ -801,7 +801,11 @@ mod tests {
             assert_eq!(s.host, None, "{url}");
             assert_eq!(s.params["host"], "/run/postgresql", "{url}");
             assert_eq!(s.database.as_deref(), Some("app"), "{url}");
-            assert_eq!(s.target_info().host, None, "{url}: no TCP host in the report");
+            assert_eq!(
+                s.target_info().host,
+                None,
+                "{url}: no TCP host in the report"
+            );
         }
     }
 
@@ -835,7 +839,10 @@ mod tests {
         assert_eq!(bare.params["host"], "/var/run/postgresql");
         assert_eq!(bare.user.as_deref(), Some("envuser"));
         let bad = |k: &str| (k == "PGPORT").then(|| "x".to_string());
-        assert!(bare.clone().fill_from_pg_env(&bad).is_ok(), "the port is already set");
+        assert!(
+            bare.clone().fill_from_pg_env(&bad).is_ok(),
+            "the port is already set"
+        );
         let mut b = ConnSpec::parse("postgres://h/db").unwrap();
         assert!(b.fill_from_pg_env(&bad).unwrap_err().contains("PGPORT"));
     }

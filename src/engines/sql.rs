@@ -287,10 +287,7 @@ impl Runner<'_> {
         let mut sent = self.send(pool, std::slice::from_ref(s)).await;
         let ms = sent.since_last;
         let probe = if let Some(setup) = sent.setup_failed {
-            Probe::Failed {
-                message: setup,
-                ms,
-            }
+            Probe::Failed { message: setup, ms }
         } else if let Some(p) = sent.done.pop() {
             p
         } else if sent.timed_out {

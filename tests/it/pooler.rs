@@ -140,7 +140,9 @@ fn checks_side_by_side_through_a_pool_of_one_agree_and_leave_it_writable() {
         let (_, report, _, stderr) = r.join().unwrap();
         assert_eq!(errors(&report), Vec::<String>::new(), "{stderr}");
         assert_eq!(status(&report, "postgres.writability"), "pass");
-        assert!(observed(&report, "postgres.statement-timeout").contains("statement_timeout = 0 ms"));
+        assert!(
+            observed(&report, "postgres.statement-timeout").contains("statement_timeout = 0 ms")
+        );
     }
     let after = psql(&url, AFTER).unwrap();
     assert!(after.starts_with("off,off,"), "{after}");
@@ -158,7 +160,10 @@ fn pgbouncer_session_mode_is_told_and_passes() {
     let (_, report, _, stderr) = check_json(&[&url]);
     assert_eq!(errors(&report), Vec::<String>::new(), "{stderr}");
     let p = observed(&report, "postgres.pooler");
-    assert!(p.contains("PgBouncer") && p.contains("pool mode session"), "{p}");
+    assert!(
+        p.contains("PgBouncer") && p.contains("pool mode session"),
+        "{p}"
+    );
     assert!(p.contains("admits 20 clients"), "{p}");
     assert_eq!(status(&report, "postgres.pooler"), "pass", "{p}");
     assert_eq!(status(&report, "postgres.writability"), "pass");
@@ -177,7 +182,10 @@ fn pgbouncer_statement_mode_gets_a_complete_report_and_fails_the_pooler() {
     assert_eq!(status(&report, "postgres.version"), "pass");
     let f = finding(&report, "postgres.pooler");
     assert_eq!(f["status"], "fail", "{f}");
-    assert!(f["message"].as_str().unwrap().contains("statement pooling"), "{f}");
+    assert!(
+        f["message"].as_str().unwrap().contains("statement pooling"),
+        "{f}"
+    );
     assert_eq!(code, 1);
     assert!(psql(&url, AFTER).unwrap().starts_with("off,off,"));
 }
@@ -196,7 +204,10 @@ fn the_matrix_can_refuse_transaction_pooling() {
     let (_, report, _, _) = check_json(&[&url, "--matrix", m.to_str().unwrap()]);
     let f = finding(&report, "postgres.pooler");
     assert_eq!(f["status"], "fail", "{f}");
-    assert!(f["message"].as_str().unwrap().contains("matrix refuses"), "{f}");
+    assert!(
+        f["message"].as_str().unwrap().contains("matrix refuses"),
+        "{f}"
+    );
 }
 
 #[test]
@@ -208,7 +219,10 @@ fn a_plaintext_connection_to_a_pooler_does_not_pass_require_tls() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let m = matrix_file(dir.path(), "schema_version = 1\n[app]\nrequire_tls = true\n");
+    let m = matrix_file(
+        dir.path(),
+        "schema_version = 1\n[app]\nrequire_tls = true\n",
+    );
     let url = b.url("postgres", "test");
     let (_, report, _, _) = check_json(&[&url, "--matrix", m.to_str().unwrap()]);
     let f = finding(&report, "postgres.tls");
@@ -230,7 +244,10 @@ fn pgpool_is_named_with_its_mode_and_client_limit() {
     assert_eq!(errors(&report), Vec::<String>::new(), "{stderr}");
     let f = finding(&report, "postgres.pooler");
     let o = f["observed"].as_str().unwrap();
-    assert!(o.contains("pgpool-II 4.") && o.contains("pool mode session"), "{o}");
+    assert!(
+        o.contains("pgpool-II 4.") && o.contains("pool mode session"),
+        "{o}"
+    );
     // pgpool-II admits num_init_children clients: 2, fewer than the matrix's pool of 20.
     assert!(o.contains("admits 2 clients"), "{o}");
     assert_eq!(f["status"], "fail", "{f}");
@@ -301,7 +318,10 @@ fn settings_read_through_their_unit_with_remedies_where_they_are_set() {
         o.contains("statement_timeout = 5000 ms (set for the role in database)"),
         "{o}"
     );
-    assert!(o.contains("lock_timeout = 7000 ms (set for the database)"), "{o}");
+    assert!(
+        o.contains("lock_timeout = 7000 ms (set for the database)"),
+        "{o}"
+    );
     let r = f["remedy"].as_str().unwrap();
     assert!(
         r.contains(&format!(
@@ -309,16 +329,24 @@ fn settings_read_through_their_unit_with_remedies_where_they_are_set() {
         )),
         "{r}"
     );
-    assert!(r.contains(&format!("ALTER DATABASE {db} SET lock_timeout = '0'")), "{r}");
+    assert!(
+        r.contains(&format!("ALTER DATABASE {db} SET lock_timeout = '0'")),
+        "{r}"
+    );
     assert!(!r.contains("ALTER SYSTEM"), "{r}");
     let s = finding(&report, "postgres.settings");
     assert_eq!(s["status"], "fail", "{s}");
-    assert!(s["observed"].as_str().unwrap().contains("statement_timeout=5000"), "{s}");
     assert!(
-        s["remedy"]
+        s["observed"]
             .as_str()
             .unwrap()
-            .contains(&format!("ALTER ROLE {role} IN DATABASE {db} SET statement_timeout")),
+            .contains("statement_timeout=5000"),
+        "{s}"
+    );
+    assert!(
+        s["remedy"].as_str().unwrap().contains(&format!(
+            "ALTER ROLE {role} IN DATABASE {db} SET statement_timeout"
+        )),
         "{s}"
     );
     let w = finding(&report, "postgres.writability");
@@ -331,10 +359,9 @@ fn settings_read_through_their_unit_with_remedies_where_they_are_set() {
         "{w}"
     );
     assert!(
-        w["remedy"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("ALTER DATABASE {db} SET default_transaction_read_only = 'off'")),
+        w["remedy"].as_str().unwrap().contains(&format!(
+            "ALTER DATABASE {db} SET default_transaction_read_only = 'off'"
+        )),
         "{w}"
     );
 }
@@ -346,7 +373,10 @@ fn unix_socket_hosts_and_pg_environment() {
     };
     let dir = "/var/run/postgresql";
     if !std::path::Path::new(dir).join(".s.PGSQL.5432").exists() {
-        require::<()>("the local server's socket", Err(format!("no socket in {dir}")));
+        require::<()>(
+            "the local server's socket",
+            Err(format!("no socket in {dir}")),
+        );
         return;
     }
     let db = &scratch.db;
@@ -355,7 +385,11 @@ fn unix_socket_hosts_and_pg_environment() {
         format!("postgresql://postgres@%2Fvar%2Frun%2Fpostgresql/{db}"),
     ] {
         let (_, report, _, stderr) = check_json(&[&url]);
-        assert_eq!(status(&report, "postgres.connection"), "pass", "{url}: {stderr}");
+        assert_eq!(
+            status(&report, "postgres.connection"),
+            "pass",
+            "{url}: {stderr}"
+        );
         assert_eq!(errors(&report), Vec::<String>::new(), "{url}");
         assert_eq!(report["target"]["database"], db.as_str());
         assert_eq!(status(&report, "postgres.pooler"), "pass", "{url}");
@@ -368,9 +402,8 @@ fn unix_socket_hosts_and_pg_environment() {
         .env("PGDATABASE", db)
         .output()
         .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr))
-    });
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(status(&report, "postgres.connection"), "pass");
     assert_eq!(report["target"]["database"], db.as_str());
     assert_eq!(report["target"]["user"], "postgres");

@@ -728,7 +728,11 @@ async fn migrations(
             let lower = name.to_ascii_lowercase();
             let (tool, _, sql) = MIGRATION_TABLES.iter().find(|(_, t, _)| *t == lower)?;
             // The table name comes from information_schema and is quoted here.
-            Some((*tool, name, sql.replace("{t}", &crate::engines::sql::mysql_ident(name))))
+            Some((
+                *tool,
+                name,
+                sql.replace("{t}", &crate::engines::sql::mysql_ident(name)),
+            ))
         })
         .collect();
     let stmts: Vec<Stmt> = found

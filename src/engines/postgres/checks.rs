@@ -74,10 +74,14 @@ fn set_at_level(f: &PgFacts, name: &str, value: &str) -> String {
         .map(String::as_str)
     {
         Some("role in database") => {
-            format!("ALTER ROLE {user} IN DATABASE {db} SET {name} = '{value}'; (new sessions get it)")
+            format!(
+                "ALTER ROLE {user} IN DATABASE {db} SET {name} = '{value}'; (new sessions get it)"
+            )
         }
         Some("role") => format!("ALTER ROLE {user} SET {name} = '{value}'; (new sessions get it)"),
-        Some("database") => format!("ALTER DATABASE {db} SET {name} = '{value}'; (new sessions get it)"),
+        Some("database") => {
+            format!("ALTER DATABASE {db} SET {name} = '{value}'; (new sessions get it)")
+        }
         _ => format!(
             "ALTER SYSTEM SET {name} = '{value}'; then SELECT pg_reload_conf(); (or restart, for settings that take effect at server start; on a managed service change the parameter group)."
         ),
@@ -263,11 +267,15 @@ fn pooler(f: &PgFacts, ctx: &Ctx) -> Outcome {
     let expected = if allow_tx {
         format!("any pool mode, admitting at least {ours} clients")
     } else {
-        format!("session pooling (the matrix refuses transaction pooling), admitting at least {ours} clients")
+        format!(
+            "session pooling (the matrix refuses transaction pooling), admitting at least {ours} clients"
+        )
     };
     let only_port = p.kind.is_none()
         && p.mode.is_none()
-        && p.evidence.iter().all(|e| e.contains("we connected to port"));
+        && p.evidence
+            .iter()
+            .all(|e| e.contains("we connected to port"));
     let lost = "the next transaction may run in another server session: session state (SET, temporary tables), named prepared statements, session advisory locks and LISTEN do not carry over";
     let v = match p.mode.as_deref() {
         Some("statement") => Verdict::fail(format!(
@@ -676,7 +684,10 @@ pub static CHECKS: &[Check<PgFacts>] = &[
         asks: "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') (the server's, database's or role's default: this tool never sets it)",
         run: |f, ctx| {
             let (user, db) = who(f);
-            let remedy = if f.setting_levels.contains_key("default_transaction_read_only") {
+            let remedy = if f
+                .setting_levels
+                .contains_key("default_transaction_read_only")
+            {
                 format!(
                     "Connect to the primary, not a replica; and turn the read-only default off where it is set: {}",
                     set_at_level(f, "default_transaction_read_only", "off")

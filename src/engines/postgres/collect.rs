@@ -193,7 +193,11 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         Probe::Ok { value, .. } => history_stmts(value),
         _ => Vec::new(),
     };
-    second.extend(history.iter().map(|(_, _, s)| Stmt::new("history table", s.clone())));
+    second.extend(
+        history
+            .iter()
+            .map(|(_, _, s)| Stmt::new("history table", s.clone())),
+    );
     let mut answers = Answers::new(runner.batch(&pool, &second).await);
     let pid_again: Probe<(i32,)> = answers.next("backend again").one();
     let extensions = match installed {
@@ -413,7 +417,6 @@ type FirstRow = (
     String,
 );
 
-
 /// Our backend as the server sees it: who serves us, since when, and the defaults the
 /// server, database or role give a session (we set none of them on the session).
 const SERVER_SESSION: &str = "SELECT pg_backend_pid(), inet_server_port(), current_setting('port'), \
@@ -543,7 +546,9 @@ fn normalize_settings(
             _ => false,
         };
         if server_level {
-            levels.entry(name.clone()).or_insert_with(|| "server".into());
+            levels
+                .entry(name.clone())
+                .or_insert_with(|| "server".into());
         }
         values.insert(name, normalize_value(&value, unit.as_deref()));
     }
@@ -852,7 +857,8 @@ impl PoolerSignals {
             evidence: self.evidence(),
             ..Default::default()
         };
-        let num = |m: &BTreeMap<String, String>, k: &str| m.get(k).and_then(|v| v.trim().parse().ok());
+        let num =
+            |m: &BTreeMap<String, String>, k: &str| m.get(k).and_then(|v| v.trim().parse().ok());
         if let Some(v) = self.pool_version {
             p.kind = Some("pgpool-II".into());
             p.version = Some(v);
@@ -904,8 +910,7 @@ async fn pgbouncer_console(
 ) -> Option<Console> {
     use sqlx::Connection;
     let o = options.clone().database("pgbouncer");
-    let mut conn = match tokio::time::timeout(timeout, sqlx::PgConnection::connect_with(&o)).await
-    {
+    let mut conn = match tokio::time::timeout(timeout, sqlx::PgConnection::connect_with(&o)).await {
         Ok(Ok(c)) => c,
         Ok(Err(sqlx::Error::Database(d))) if d.code().as_deref() == Some("3D000") => {
             return Some(Console::Absent);
@@ -917,13 +922,24 @@ async fn pgbouncer_console(
     };
     // The console speaks only the simple protocol and answers SHOW alone.
     let version = runner
-        .probe("SHOW VERSION", 1, sqlx::Executor::fetch_all(&mut conn, "SHOW VERSION"))
+        .probe(
+            "SHOW VERSION",
+            1,
+            sqlx::Executor::fetch_all(&mut conn, "SHOW VERSION"),
+        )
         .await
         .value()
-        .and_then(|rows| rows.first().and_then(|r| sqlx::Row::try_get::<String, _>(r, 0).ok()))
+        .and_then(|rows| {
+            rows.first()
+                .and_then(|r| sqlx::Row::try_get::<String, _>(r, 0).ok())
+        })
         .map(|v| v.trim_start_matches("PgBouncer ").to_string());
     let config = runner
-        .probe("SHOW CONFIG", 1, sqlx::Executor::fetch_all(&mut conn, "SHOW CONFIG"))
+        .probe(
+            "SHOW CONFIG",
+            1,
+            sqlx::Executor::fetch_all(&mut conn, "SHOW CONFIG"),
+        )
         .await;
     let _ = tokio::time::timeout(std::time::Duration::from_millis(250), conn.close()).await;
     Some(match config {
