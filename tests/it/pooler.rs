@@ -266,6 +266,8 @@ fn pglite_one_client_at_a_time_gets_a_complete_report_in_normal_time() {
     assert_eq!(errors(&report), Vec::<String>::new(), "{stderr}");
     let ms = report["duration_ms"].as_u64().unwrap();
     assert!(ms < 5_000, "took {ms} ms");
+    // PGlite serves us itself: no pooler in between.
+    assert_eq!(status(&report, "postgres.pooler"), "pass");
     assert!(
         report["server"]["version_raw"]
             .as_str()

@@ -230,6 +230,11 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         server: server.value().cloned(),
         pid_again: pid_again.value().map(|r| r.0),
         login_ms,
+        embedded: facts
+            .common
+            .version_raw
+            .value()
+            .is_some_and(|v| v.contains("PGlite")),
     };
     let pgpool_status = match &signals.pool_version {
         Some(_) => pgpool_status(&pool, &runner).await,
@@ -801,6 +806,8 @@ struct PoolerSignals {
     /// The backend of our second transaction.
     pid_again: Option<i32>,
     login_ms: u64,
+    /// The server is PGlite, embedded in the process that speaks the protocol to us.
+    embedded: bool,
 }
 
 /// What PgBouncer's admin console said, when asked.
@@ -828,7 +835,8 @@ impl PoolerSignals {
                 "we connected to port {ours}; the server session listens on port {theirs}"
             ));
         }
-        if self.connected_port.is_some() && s.server_port.is_none() {
+        // PGlite runs in the process that answers us: it has no socket of its own to name.
+        if self.connected_port.is_some() && s.server_port.is_none() && !self.embedded {
             out.push(format!(
                 "we connected over TCP; the server session came through the server's local socket (port {})",
                 s.port_setting
