@@ -410,3 +410,23 @@ fn unix_socket_hosts_and_pg_environment() {
     assert_eq!(report["target"]["database"], db.as_str());
     assert_eq!(report["target"]["user"], "postgres");
 }
+
+#[test]
+fn a_refused_session_setup_is_reported_at_once_with_the_servers_message() {
+    // PgBouncer's admin console (database pgbouncer) accepts the login but none of our SQL.
+    let Some(b) = Pooled::pgbouncer("transaction", 1, &[]) else {
+        return;
+    };
+    let (code, report, _, _) = check_json(&[&b.url("postgres", "pgbouncer")]);
+    assert_eq!(code, 1);
+    assert_eq!(status(&report, "postgres.connection"), "pass");
+    let v = finding(&report, "postgres.version");
+    assert_eq!(v["status"], "error", "{v}");
+    let m = v["message"].as_str().unwrap();
+    assert!(
+        m.contains("the session setup `SET TRANSACTION READ ONLY` was refused"),
+        "{m}"
+    );
+    let ms = report["duration_ms"].as_u64().unwrap();
+    assert!(ms < 3_000, "reported after {ms} ms, not at once");
+}

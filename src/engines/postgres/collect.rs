@@ -1252,3 +1252,72 @@ fn capabilities(
     }
     m
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_read_through_their_unit() {
+        assert_eq!(normalize_value("5", Some("s")), "5000");
+        assert_eq!(normalize_value("5000", Some("ms")), "5000");
+        assert_eq!(normalize_value("2", Some("min")), "120000");
+        assert_eq!(normalize_value("16384", Some("8kB")), "131072");
+        assert_eq!(normalize_value("4", Some("MB")), "4096");
+        // -1 (off) and 0 stay as they are; so do values without a unit.
+        assert_eq!(normalize_value("-1", Some("s")), "-1");
+        assert_eq!(normalize_value("0", Some("ms")), "0");
+        assert_eq!(normalize_value("on", None), "on");
+        assert_eq!(normalize_value("100", None), "100");
+    }
+
+    #[test]
+    fn levels_come_from_pg_db_role_setting_most_specific_first_then_the_server() {
+        let row = |n: &str, v: &str, unit: Option<&str>, source: &str, boot: &str| {
+            (
+                n.to_string(),
+                Some(v.to_string()),
+                unit.map(str::to_string),
+                Some(source.to_string()),
+                Some(boot.to_string()),
+            )
+        };
+        let rows = vec![
+            row("statement_timeout", "5000", Some("ms"), "session", "0"),
+            row("lock_timeout", "7", Some("s"), "session", "0"),
+            row("work_mem", "8192", Some("kB"), "configuration file", "4096"),
+            row(
+                "search_path",
+                "\"$user\", public",
+                None,
+                "default",
+                "\"$user\", public",
+            ),
+        ];
+        let roles = vec![
+            (
+                "app".to_string(),
+                "".to_string(),
+                "statement_timeout=1s".to_string(),
+            ),
+            (
+                "app".to_string(),
+                "db".to_string(),
+                "statement_timeout=5s".to_string(),
+            ),
+            (
+                "".to_string(),
+                "db".to_string(),
+                "lock_timeout=7s".to_string(),
+            ),
+        ];
+        let (values, levels) = normalize_settings(rows, &roles);
+        assert_eq!(values["statement_timeout"], "5000");
+        assert_eq!(values["lock_timeout"], "7000");
+        assert_eq!(levels["statement_timeout"], "role in database");
+        assert_eq!(levels["lock_timeout"], "database");
+        assert_eq!(levels["work_mem"], "server");
+        assert!(!levels.contains_key("search_path"));
+    }
+}
