@@ -236,6 +236,7 @@ cmd_up() {
   mssql_peer_up
   "$SCRIPT_DIR/migration-tools.sh" up >/dev/null || die "migration tools: scripts/migration-tools.sh up failed"
   bash "$SCRIPT_DIR/serve-tools.sh" || die "serve tools: scripts/serve-tools.sh failed"
+  "$SCRIPT_DIR/poolers.sh" install || die "poolers: could not be installed (scripts/poolers.sh install)"
   status "all up"
 }
 

@@ -83,6 +83,10 @@ pub struct TlsFacts {
     pub cert_expires_in_days: Option<i64>,
     /// The option that set the trust mode, for messages (`sslmode=prefer`).
     pub client_setting: String,
+    /// What the server says of its own client connection where that differs from ours (a
+    /// pooler in front: the server's client is the pooler).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_leg: Option<String>,
 }
 
 /// How the server certificate was trusted.
@@ -546,8 +550,13 @@ pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
         } else {
             Verdict::warn(msg)
         };
+        let leg = t
+            .server_leg
+            .as_ref()
+            .map(|l| format!("; {l}"))
+            .unwrap_or_default();
         return Ok(v
-            .observed(format!("no TLS ({})", t.client_setting))
+            .observed(format!("no TLS ({}){leg}", t.client_setting))
             .expected(if ctx.matrix.app.require_tls {
                 "TLS required"
             } else {
@@ -588,6 +597,9 @@ pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
     ));
     if let Some(d) = expires {
         observed.push(format!("expires in {d} days"));
+    }
+    if let Some(l) = &t.server_leg {
+        observed.push(l.clone());
     }
     if let Some(i) = inspected {
         if let Some(s) = &i.subject {
@@ -709,7 +721,7 @@ pub fn settings(
     c: &CommonFacts,
     ctx: &Ctx,
     hidden_hint: &str,
-    remedy: fn(&str, &SettingRule) -> String,
+    remedy: impl Fn(&str, &SettingRule) -> String,
 ) -> Outcome {
     if ctx.rules.settings.is_empty() {
         return Ok(Verdict::skip(format!(

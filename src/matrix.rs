@@ -61,6 +61,8 @@ pub struct AppRules {
     pub migrations: Option<MigrationRule>,
     /// The product's own SQL, tried with `--probe-write` (`[app.workload]`).
     pub workload: Option<WorkloadRule>,
+    /// false: a pooler in transaction (or statement) mode in front fails `postgres.pooler`.
+    pub allow_transaction_pooling: bool,
 }
 
 impl Default for AppRules {
@@ -75,6 +77,7 @@ impl Default for AppRules {
             schema: None,
             migrations: None,
             workload: None,
+            allow_transaction_pooling: true,
         }
     }
 }
@@ -871,6 +874,9 @@ impl<'de> Deserialize<'de> for AppRules {
             schema: th.optional("schema"),
             migrations: th.optional("migrations"),
             workload: th.optional("workload"),
+            allow_transaction_pooling: th
+                .optional("allow_transaction_pooling")
+                .unwrap_or(d.allow_transaction_pooling),
         };
         finish(th, app)
     }

@@ -221,8 +221,8 @@ pub struct Inspect<'a> {
     pub shared: bool,
 }
 
-/// Logs in through the driver while the TLS layer is inspected on a connection of our own
-/// (`inspect`: `None` when TLS is off or the target is a local socket). Records the inspection
+/// Inspects the TLS layer on a connection of our own (`inspect`: `None` when TLS is off or the
+/// target is a local socket), closes it, then logs in through the driver. Records the inspection
 /// and the login time in `facts`; turns a timeout or a driver error into a classified failure,
 /// naming the certificate's problem when TLS is what failed.
 pub async fn login<T, E>(
@@ -275,7 +275,11 @@ pub async fn login<T, E>(
         }
         (tokio::time::timeout(timeout, login).await, inspected)
     } else {
-        tokio::join!(tokio::time::timeout(timeout, login), inspection)
+        // One after the other, the inspection's connection closed before the login opens the
+        // next: a server or pooler that admits one client at a time (PGlite, a role with
+        // CONNECTION LIMIT 1, a pool of one) must never see us wait on ourselves.
+        let inspected = inspection.await;
+        (tokio::time::timeout(timeout, login).await, inspected)
     };
     match inspected {
         Some(Ok(i)) => facts.tls = Some(i),

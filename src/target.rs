@@ -243,6 +243,11 @@ impl ConnSpec {
                 .map_err(|reason| err(unless_after_password(after_password, reason)))?;
             after_password |= k.eq_ignore_ascii_case("password");
         }
+        if engine == Engine::Postgres {
+            spec.take_pg_socket_host().map_err(err)?;
+            spec.fill_from_pg_env(&|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+                .map_err(err)?;
+        }
         if spec.host.is_none()
             && !spec.params.contains_key("host")
             && !spec.params.contains_key("socket")
@@ -252,6 +257,58 @@ impl ConnSpec {
             ));
         }
         Ok(spec)
+    }
+
+    /// libpq's socket form `postgresql://%2Frun%2Fpostgresql/app`: a host that decodes to a
+    /// path is a Unix-socket directory, the same as `?host=/run/postgresql`.
+    fn take_pg_socket_host(&mut self) -> Result<(), String> {
+        if let Some(h) = &self.host
+            && h.contains('%')
+        {
+            let dir = percent_decode(h)
+                .ok_or_else(|| "the host is not valid percent-encoded UTF-8".to_string())?;
+            if dir.starts_with('/') {
+                self.host = None;
+                self.params.entry("host".into()).or_insert(dir);
+            }
+        }
+        Ok(())
+    }
+
+    /// libpq's environment: `PGHOST` (a name or a socket directory), `PGPORT`, `PGUSER` and
+    /// `PGDATABASE` fill what the URL leaves out; the URL wins where both say.
+    pub(crate) fn fill_from_pg_env(
+        &mut self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), String> {
+        if self.host.is_none()
+            && !self.params.contains_key("host")
+            && let Some(h) = env("PGHOST")
+        {
+            // libpq takes a list; the first host is the one tried first.
+            let h = h.split(',').next().unwrap_or_default().trim().to_string();
+            if h.starts_with('/') {
+                self.params.insert("host".into(), h);
+            } else if !h.is_empty() {
+                self.host = Some(h);
+            }
+        }
+        if self.port.is_none()
+            && let Some(p) = env("PGPORT")
+        {
+            let p = p.split(',').next().unwrap_or_default().trim().to_string();
+            self.port = Some(
+                p.parse()
+                    .map_err(|_| format!("PGPORT `{p}` is not a number from 1 to 65535"))?,
+            );
+        }
+        if self.user.is_none() {
+            self.user = env("PGUSER");
+        }
+        if self.database.is_none() {
+            self.database = env("PGDATABASE");
+        }
+        Ok(())
     }
 
     fn set_param(&mut self, key: &str, value: &str) -> Result<(), String> {
@@ -1080,5 +1137,61 @@ mod tests {
                 .to_string()
                 .contains("unknown option `sslmod`")
         );
+    }
+
+    #[test]
+    fn postgres_unix_socket_hosts_in_both_libpq_forms() {
+        for url in [
+            "postgres:///app?host=/run/postgresql",
+            "postgresql://%2Frun%2Fpostgresql/app",
+        ] {
+            let s = ConnSpec::parse(url).unwrap();
+            assert_eq!(s.host, None, "{url}");
+            assert_eq!(s.params["host"], "/run/postgresql", "{url}");
+            assert_eq!(s.database.as_deref(), Some("app"), "{url}");
+            assert_eq!(
+                s.target_info().host,
+                None,
+                "{url}: no TCP host in the report"
+            );
+        }
+    }
+
+    #[test]
+    fn pg_environment_fills_what_the_url_leaves_out() {
+        let env = |k: &str| match k {
+            "PGHOST" => Some("/var/run/postgresql".to_string()),
+            "PGPORT" => Some("5433".to_string()),
+            "PGUSER" => Some("envuser".to_string()),
+            "PGDATABASE" => Some("envdb".to_string()),
+            _ => None,
+        };
+        let mut s = ConnSpec::parse("postgres://urluser@db.example.com/").unwrap();
+        s.fill_from_pg_env(&env).unwrap();
+        // The URL wins where both say.
+        assert_eq!(s.host.as_deref(), Some("db.example.com"));
+        assert_eq!(s.user.as_deref(), Some("urluser"));
+        assert_eq!((s.port, s.database.as_deref()), (Some(5433), Some("envdb")));
+        assert!(!s.params.contains_key("host"));
+        let mut bare = ConnSpec {
+            engine: Engine::Postgres,
+            host: None,
+            port: None,
+            database: None,
+            user: None,
+            password: None,
+            params: BTreeMap::new(),
+            path: None,
+        };
+        bare.fill_from_pg_env(&env).unwrap();
+        assert_eq!(bare.params["host"], "/var/run/postgresql");
+        assert_eq!(bare.user.as_deref(), Some("envuser"));
+        let bad = |k: &str| (k == "PGPORT").then(|| "x".to_string());
+        assert!(
+            bare.clone().fill_from_pg_env(&bad).is_ok(),
+            "the port is already set"
+        );
+        let mut b = ConnSpec::parse("postgres://h/db").unwrap();
+        assert!(b.fill_from_pg_env(&bad).unwrap_err().contains("PGPORT"));
     }
 }

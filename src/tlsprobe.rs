@@ -170,6 +170,7 @@ async fn inspect_inner(
         }
     };
     if !offered {
+        close_gracefully(tcp).await;
         return Ok(TlsInspection::default());
     }
     handshake(tcp, host, ca_file).await
@@ -197,6 +198,22 @@ where
         .connect(name, io)
         .await
         .map_err(|e| format!("TLS handshake: {e}"))
+}
+
+/// Ends the connection and waits briefly for the server to close its side: a server that
+/// admits one client at a time (PGlite) still counts this one until then, and would refuse
+/// the login that follows.
+async fn close_gracefully(mut tcp: TcpStream) {
+    let _ = tcp.shutdown().await;
+    let mut buf = [0u8; 512];
+    let _ = tokio::time::timeout(Duration::from_millis(250), async {
+        while let Ok(n) = tcp.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Completes a TLS handshake over `io`, recording the certificate and the verdict.

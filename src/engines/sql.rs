@@ -28,6 +28,40 @@ pub struct Runner<'a> {
     pub is_denied: fn(&sqlx::Error) -> bool,
     /// What to tell the user a denied query needs (`needs pg_read_all_settings`), by query.
     pub denied_hint: fn(&str) -> Option<&'static str>,
+    /// What bounds each message of a [`Runner::batch`] and keeps it from leaving a trace.
+    pub scope: Scope,
+}
+
+/// What every message of a [`Runner::batch`] carries so it is read-only and bounded without a
+/// session setting that would outlive it: behind a pooler the next client inherits the server
+/// session, so nothing may stay on it. The statements around the reads go in the same message
+/// (one round trip, and one server session even under transaction or statement pooling).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Sent before the reads (PostgreSQL: `SET TRANSACTION READ ONLY; SET LOCAL ...`, which
+    /// a multi-statement message's implicit transaction ends by itself; MySQL: `START
+    /// TRANSACTION READ ONLY`). A refusal of one of them is a setup error for every read.
+    pub before: Vec<String>,
+    /// Sent after the reads (MySQL: `COMMIT`).
+    pub after: Vec<String>,
+    /// Sent alone after a message that stopped at an error (MySQL: `ROLLBACK`, as a failed
+    /// statement leaves the explicit transaction open).
+    pub on_error: Option<String>,
+    /// Rewrites each read to carry its own time limit (MariaDB's `SET STATEMENT
+    /// max_statement_time = s FOR ...`, MySQL's `MAX_EXECUTION_TIME` hint).
+    pub per_statement: Option<fn(&str, Duration) -> String>,
+}
+
+/// What one message of a batch brought back.
+struct Sent<R> {
+    /// One probe per read that completed, in order.
+    done: Vec<Probe<Vec<R>>>,
+    error: Option<sqlx::Error>,
+    /// A statement of the scope (`before`) failed: the reads never ran.
+    setup_failed: Option<String>,
+    timed_out: bool,
+    /// Time since the last completed read.
+    since_last: u64,
 }
 
 impl Runner<'_> {
@@ -84,8 +118,9 @@ impl Runner<'_> {
     }
 
     /// Sends `stmts` in one round trip, as one text-protocol message (PostgreSQL's simple
-    /// query, MySQL's multi-statement query), and gives each statement its own probe: its
-    /// rows, and the time from the previous statement's end to its own.
+    /// query, MySQL's multi-statement query) inside the runner's [`Scope`], and gives each
+    /// statement its own probe: its rows, and the time from the previous statement's end to
+    /// its own. The text protocol prepares nothing, so no named statement is left behind.
     ///
     /// Both servers run such a message in order and stop at the first error, which belongs to
     /// the statement after the last one that completed. A refusal or a time limit is then that
@@ -94,13 +129,13 @@ impl Runner<'_> {
     /// again as a new batch, so one refused read never costs the others their answer. When
     /// the server does not answer at all within the limit (its own limits answer with an
     /// error), or the connection fails, every statement not yet answered gets that answer:
-    /// one by one they would fare no better, and the run would wait for each.
+    /// one by one they would fare no better, and the run would wait for each. When the
+    /// scope's own setup is refused, every statement gets that refusal at once.
     pub async fn batch<DB>(&self, pool: &sqlx::Pool<DB>, stmts: &[Stmt]) -> Vec<Answer<DB::Row>>
     where
         DB: sqlx::Database,
         for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     {
-        use futures_util::StreamExt;
         let mut answers: Vec<Answer<DB::Row>> = Vec::with_capacity(stmts.len());
         while answers.len() < stmts.len() {
             let rest = &stmts[answers.len()..];
@@ -108,75 +143,19 @@ impl Runner<'_> {
                 answers.push(self.alone(pool, s).await);
                 continue;
             }
-            let sql = rest
-                .iter()
-                .map(|s| s.sql.as_str())
-                .collect::<Vec<_>>()
-                .join("; ");
-            self.queries.fetch_add(rest.len() as u32, Ordering::Relaxed);
-            let mut done = Vec::new();
-            let mut rows = Vec::new();
-            let mut error = None;
-            let mut capped = false;
-            let mut last = Instant::now();
-            let limit = self.timeout + Duration::from_millis(500);
-            let read = async {
-                // A connection of our own for the batch, handed back before what follows runs:
-                // dropped, it would go back to the pool in a task of its own, and a query
-                // right after would find none idle and open another (a server process more).
-                let mut conn = match pool.acquire().await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        error = Some(e);
-                        return;
-                    }
-                };
-                let mut stream = sqlx::raw_sql(&sql).fetch_many(&mut *conn);
-                while let Some(item) = stream.next().await {
-                    match item {
-                        Ok(sqlx::Either::Right(row)) => {
-                            rows.push(row);
-                            if rows.len() > MAX_ROWS {
-                                capped = true;
-                                break;
-                            }
-                        }
-                        Ok(sqlx::Either::Left(_)) => {
-                            done.push(Probe::ok(
-                                std::mem::take(&mut rows),
-                                crate::net::ms_since(last),
-                            ));
-                            last = Instant::now();
-                        }
-                        Err(e) => {
-                            error = Some(e);
-                            break;
-                        }
-                    }
-                }
-                drop(stream);
-                if capped {
-                    // Mid-result: the rest would have to be read before the next query. Closed.
-                    drop(conn.detach());
-                } else {
-                    conn.return_to_pool().await;
-                }
-            };
-            let timed_out = tokio::time::timeout(limit, read).await.is_err();
-            if capped {
-                // The statement that overflowed fails; the ones after it go in a new batch.
-                let stopped_at = done.len().min(rest.len() - 1);
-                answers.extend(rest.iter().zip(done).map(|(s, probe)| Answer {
+            let sent = self.send(pool, rest).await;
+            if let Some(setup) = &sent.setup_failed {
+                answers.extend(rest.iter().map(|s| Answer {
                     what: s.what,
-                    probe,
+                    probe: Probe::Failed {
+                        message: setup.clone(),
+                        ms: sent.since_last,
+                    },
                 }));
-                let s = &rest[stopped_at];
-                answers.push(Answer {
-                    what: s.what,
-                    probe: self.classify(s.what, &too_many_rows(), crate::net::ms_since(last)),
-                });
-                continue;
+                break;
             }
+            let (done, error, timed_out, ms) =
+                (sent.done, sent.error, sent.timed_out, sent.since_last);
             if done.len() > rest.len() || (done.len() < rest.len() && error.is_none() && !timed_out)
             {
                 // Not one result per statement: trust none of it, ask each on its own.
@@ -191,7 +170,6 @@ impl Runner<'_> {
                 probe,
             }));
             let Some(s) = rest.get(stopped_at) else { break };
-            let ms = crate::net::ms_since(last);
             // No answer at all within the limit (the server's own limits answer with an error),
             // or the connection itself failed: the statements not run would fare no better, one
             // by one. They all get that answer, and the run goes on.
@@ -225,13 +203,136 @@ impl Runner<'_> {
         answers
     }
 
-    /// One statement of a batch, sent on its own.
+    /// Sends `stmts` as one message inside the scope, on one connection of our own, and reads
+    /// one probe per statement until the first error.
+    async fn send<DB>(&self, pool: &sqlx::Pool<DB>, stmts: &[Stmt]) -> Sent<DB::Row>
+    where
+        DB: sqlx::Database,
+        for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    {
+        use futures_util::StreamExt;
+        let scope = &self.scope;
+        let reads = stmts.iter().map(|s| match scope.per_statement {
+            Some(wrap) => wrap(&s.sql, self.timeout),
+            None => s.sql.clone(),
+        });
+        let sql = scope
+            .before
+            .iter()
+            .cloned()
+            .chain(reads)
+            .chain(scope.after.iter().cloned())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let skip = scope.before.len();
+        self.queries.fetch_add(
+            (skip + stmts.len() + scope.after.len()) as u32,
+            Ordering::Relaxed,
+        );
+        let mut sent = Sent {
+            done: Vec::new(),
+            error: None,
+            setup_failed: None,
+            timed_out: false,
+            since_last: 0,
+        };
+        let mut results = 0usize;
+        let mut rows = Vec::new();
+        let mut capped = false;
+        let mut last = Instant::now();
+        let limit = self.timeout + Duration::from_millis(500);
+        let read = async {
+            // A connection of our own for the message, handed back before what follows runs:
+            // dropped, it would go back to the pool in a task of its own, and a query right
+            // after would find none idle and open another (a server process more, and a wait
+            // where the server or the pooler admits one client).
+            let mut conn = match pool.acquire().await {
+                Ok(c) => c,
+                Err(e) => {
+                    sent.error = Some(e);
+                    return;
+                }
+            };
+            let mut stream = sqlx::raw_sql(&sql).fetch_many(&mut *conn);
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(sqlx::Either::Right(row)) => {
+                        rows.push(row);
+                        if rows.len() > MAX_ROWS {
+                            capped = true;
+                            sent.error = Some(too_many_rows());
+                            break;
+                        }
+                    }
+                    Ok(sqlx::Either::Left(_)) => {
+                        results += 1;
+                        let rows = std::mem::take(&mut rows);
+                        // The scope's own statements answer too: not ours to report.
+                        if results > skip && sent.done.len() < stmts.len() {
+                            sent.done.push(Probe::ok(rows, crate::net::ms_since(last)));
+                        }
+                        last = Instant::now();
+                    }
+                    Err(e) => {
+                        sent.error = Some(e);
+                        break;
+                    }
+                }
+            }
+            drop(stream);
+            if capped {
+                // Mid-result: the rest would have to be read before anything else. Closed.
+                drop(conn.detach());
+                return;
+            }
+            if sent.error.is_some()
+                && let Some(undo) = &scope.on_error
+            {
+                self.queries.fetch_add(1, Ordering::Relaxed);
+                let mut undone = sqlx::raw_sql(undo).fetch_many(&mut *conn);
+                while let Some(Ok(_)) = undone.next().await {}
+            }
+            conn.return_to_pool().await;
+        };
+        sent.timed_out = tokio::time::timeout(limit, read).await.is_err();
+        sent.since_last = crate::net::ms_since(last);
+        if results < skip
+            && let Some(e) = &sent.error
+            && matches!(e, sqlx::Error::Database(_))
+        {
+            sent.setup_failed = Some(format!(
+                "the session setup `{}` was refused: {} (the server, or a pooler or proxy in front of it, does not accept it; connect to the server itself or let it accept SET)",
+                scope.before.get(results).map_or("", String::as_str),
+                self.spec.scrub(&error_text(e))
+            ));
+        }
+        sent
+    }
+
+    /// One statement of a batch, sent on its own (inside the scope).
     async fn alone<DB>(&self, pool: &sqlx::Pool<DB>, s: &Stmt) -> Answer<DB::Row>
     where
         DB: sqlx::Database,
         for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     {
-        let probe = self.probe(s.what, 1, capped_rows(pool, &s.sql)).await;
+        let mut sent = self.send(pool, std::slice::from_ref(s)).await;
+        let ms = sent.since_last;
+        let probe = if let Some(setup) = sent.setup_failed {
+            Probe::Failed { message: setup, ms }
+        } else if let Some(p) = sent.done.pop() {
+            p
+        } else if sent.timed_out {
+            Probe::TimedOut {
+                ms: self.timeout.as_millis() as u64,
+            }
+        } else if let Some(e) = &sent.error {
+            self.classify(s.what, e, ms)
+        } else {
+            Probe::Failed {
+                message: format!("{}: the server returned no result", s.what),
+                ms,
+            }
+        };
         Answer {
             what: s.what,
             probe,
@@ -247,28 +348,6 @@ impl Runner<'_> {
     pub fn add(&self, n: u32) {
         self.queries.fetch_add(n, Ordering::Relaxed);
     }
-}
-
-/// A statement's rows, at most [`MAX_ROWS`]: past that the connection is closed and the
-/// statement fails.
-async fn capped_rows<DB>(pool: &sqlx::Pool<DB>, sql: &str) -> Result<Vec<DB::Row>, sqlx::Error>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-{
-    use futures_util::StreamExt;
-    let mut conn = pool.acquire().await?;
-    let mut rows = Vec::new();
-    let mut stream = sqlx::raw_sql(sql).fetch(&mut *conn);
-    while let Some(row) = stream.next().await {
-        rows.push(row?);
-        if rows.len() > MAX_ROWS {
-            drop(stream);
-            drop(conn.detach());
-            return Err(too_many_rows());
-        }
-    }
-    Ok(rows)
 }
 
 /// One statement of a [`Runner::batch`]: what it reads (named in messages and permission
@@ -350,6 +429,25 @@ impl<R: sqlx::Row> Answer<R> {
         }
     }
 
+    /// Every row's first `n` columns as text (NULL and what is not text read as `None`): for
+    /// tables whose columns are known only at run time (migration histories).
+    pub fn texts(self, n: usize) -> Probe<Vec<Vec<Option<String>>>>
+    where
+        for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        usize: sqlx::ColumnIndex<R>,
+    {
+        let what = self.what;
+        self.read(
+            |rows| {
+                Ok(rows
+                    .iter()
+                    .map(|r| (0..n).map(|i| r.try_get(i).ok().flatten()).collect())
+                    .collect())
+            },
+            what,
+        )
+    }
+
     fn read<T>(self, f: impl FnOnce(&[R]) -> Result<T, sqlx::Error>, what: &str) -> Probe<T> {
         match self.probe {
             Probe::Ok { value, ms } => match f(&value) {
@@ -427,10 +525,15 @@ macro_rules! scratch_conn {
     ($($conn:ty),*) => {$(
         impl ScratchConn for $conn {
             fn exec<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+                // A plain string binds nothing: the simple protocol, nothing prepared.
                 Box::pin(async move { sqlx::Executor::execute(&mut *self, sql).await.map(|_| ()) })
             }
             fn names<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<Vec<String>, sqlx::Error>> {
-                Box::pin(async move { sqlx::query_scalar::<_, String>(sql).fetch_all(&mut *self).await })
+                // The text protocol: a prepared statement would stay behind on a pooled session.
+                Box::pin(async move {
+                    let rows = sqlx::Executor::fetch_all(&mut *self, sql).await?;
+                    rows.iter().map(|r| sqlx::Row::try_get::<String, _>(r, 0)).collect()
+                })
             }
         }
     )*};

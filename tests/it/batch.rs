@@ -17,6 +17,7 @@ fn runner(spec: &ConnSpec, denied: fn(&sqlx::Error) -> bool) -> Runner<'_> {
         queries: Default::default(),
         is_denied: denied,
         denied_hint: |_| None,
+        scope: Default::default(),
     }
 }
 

@@ -19,6 +19,7 @@ mod identify;
 mod migrations;
 mod mssql;
 mod mysql;
+mod pooler;
 mod postgres;
 mod render;
 mod safety;

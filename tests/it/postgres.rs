@@ -123,8 +123,16 @@ fn read_only_role_fails_writability() {
             .contains("default_transaction_read_only = on"),
         "{w}"
     );
+    // The fix goes where the default is set: the role.
+    assert!(
+        w["observed"]
+            .as_str()
+            .unwrap()
+            .contains("default_transaction_read_only = on (set for role)"),
+        "{w}"
+    );
     assert!(w["remedy"].as_str().unwrap().contains(&format!(
-        "ALTER ROLE {role} SET default_transaction_read_only = off;"
+        "ALTER ROLE {role} SET default_transaction_read_only = 'off';"
     )));
     // the same database, judged by a matrix that only reads, passes
     let dir = tempfile::tempdir().unwrap();

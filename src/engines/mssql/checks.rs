@@ -1162,6 +1162,7 @@ mod tests {
                 trust: TrustMode::Verified,
                 cert_expires_in_days: None,
                 client_setting: "encrypt=true, ca=FILE".into(),
+                server_leg: None,
             },
             1,
         );

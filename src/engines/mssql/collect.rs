@@ -972,6 +972,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
     if let Some(id) = &id {
         facts.common.capabilities = capabilities(id, facts.database.value());
     }
+    // The session goes back as the server gave it: behind a proxy that keeps server sessions
+    // (and for drivers that skip sp_reset_connection) the next client would inherit ours.
+    let _ = r.rows("SET LOCK_TIMEOUT", "SET LOCK_TIMEOUT -1", &[]).await;
     facts.common.queries = r.queries;
     if let Some(c) = r.client.take() {
         let _ = c.close().await;
@@ -1021,6 +1024,7 @@ fn tls_facts(conn: &Probe<ConnectionInfo>, t: TlsChoice) -> Probe<TlsFacts> {
         trust: if in_use { trust } else { TrustMode::None },
         cert_expires_in_days: None,
         client_setting: setting.clone(),
+        server_leg: None,
     };
     match conn {
         Probe::Ok { value, ms } => Probe::ok(

@@ -11,18 +11,15 @@ use crate::checks::{
 };
 use crate::engines::CollectOptions;
 use crate::engines::identify_probe;
-use crate::engines::sql::{Answers, Runner, Stmt, error_text};
+use crate::engines::sql::{Answers, Runner, Scope, Stmt, error_text};
 use crate::identity::ServerIdentity;
 use crate::net::{ConnectFailure, FailureKind, reach_server};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
-use sqlx::Executor;
 use sqlx::mysql::{
     MySqlConnectOptions, MySqlDatabaseError, MySqlPool, MySqlPoolOptions, MySqlSslMode,
 };
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Collects every MySQL-family fact. Never fails: failures are recorded in the facts.
 pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
@@ -36,6 +33,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         queries: Default::default(),
         is_denied,
         denied_hint,
+        scope: scope(),
     };
     let mode = ssl_mode_name(spec);
     let socket = spec.params.get("socket").cloned();
@@ -64,32 +62,16 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         Ok(risk) => facts.common.connection.auth_risk = risk,
         Err(f) => return failed(facts, f),
     }
-    // Every session of ours is read-only and bounded on the server too. The server's own
-    // defaults are read from the global variables, which these session settings do not touch.
-    let setup_queries = Arc::new(AtomicU32::new(0));
-    let counter = setup_queries.clone();
-    let limit = opts.check_timeout;
+    // Nothing is set on the session: each message of ours is a read-only transaction that
+    // ends with it, and each read carries its own time limit (see `scope`). Behind a pooler
+    // (ProxySQL, a cloud proxy) the next client inherits the server session. One connection
+    // is all we hold: a user or proxy that admits one client must never see us wait on
+    // ourselves.
     let pool_opts = MySqlPoolOptions::new()
-        .max_connections(opts.pool_size.max(1))
+        .max_connections(1)
         .min_connections(0)
         // Our own connect timeout (around the pool) fires first, with a clearer message.
-        .acquire_timeout(opts.connect_timeout + std::time::Duration::from_secs(1))
-        .after_connect(move |conn, _| {
-            let counter = counter.clone();
-            Box::pin(async move {
-                counter.fetch_add(2, Ordering::Relaxed);
-                // Compatible engines may refuse these; the collector only reads anyway.
-                let _ = conn.execute("SET SESSION TRANSACTION READ ONLY").await;
-                // MariaDB: max_statement_time in seconds; MySQL: max_execution_time in ms.
-                let mariadb = format!("SET SESSION max_statement_time = {}", limit.as_secs_f64());
-                if conn.execute(mariadb.as_str()).await.is_err() {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                    let mysql = format!("SET SESSION max_execution_time = {}", limit.as_millis());
-                    let _ = conn.execute(mysql.as_str()).await;
-                }
-                Ok(())
-            })
-        });
+        .acquire_timeout(opts.connect_timeout + std::time::Duration::from_secs(1));
     // The TLS layer is inspected on a connection of our own (the SSL request packet, no
     // credentials), alongside the driver's login.
     let ca = ["ssl-ca", "ssl_ca"]
@@ -115,11 +97,13 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         Ok(p) => p,
         Err(f) => return failed(facts, f),
     };
-    runner.add(1);
 
     // Every read in one round trip (a multi-statement query): identity, session and clock
     // first, then the variables, status, TLS, schema, tables, grants and time zone tables.
     let stmts = [
+        // The version alone first: a function a compatible server lacks in the session
+        // statement then costs the session and clock checks only, not the identity.
+        Stmt::new("version", "SELECT CAST(VERSION() AS CHAR)"),
         Stmt::new(
             "version and session",
             "SELECT CAST(VERSION() AS CHAR), CAST(@@version_comment AS CHAR), \
@@ -155,9 +139,10 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     ];
     let local_before = crate::checks::epoch_now();
     let mut answers = Answers::new(runner.batch(&pool, &stmts).await);
+    let version: Probe<(String,)> = answers.next("version").one();
     let first: Probe<FirstRow> = answers.next("version and session").one();
-    // The server read its clock in the first statement, whose answer comes first.
-    let local_after = local_before + first.ms() as f64 / 1000.0;
+    // The server read its clock in the second statement, whose answer comes second.
+    let local_after = local_before + (version.ms() + first.ms()) as f64 / 1000.0;
     let variables: Probe<Vec<(String, Option<String>)>> =
         answers.next("SHOW GLOBAL VARIABLES").all();
     let status: Probe<Vec<(String, Option<String>)>> = answers.next("SHOW GLOBAL STATUS").all();
@@ -171,7 +156,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     let tz = tz.map(|r| r.0);
     let history_tables: Probe<Vec<(String, String, String)>> =
         answers.next("migration tables").all();
-    facts.common.version_raw = first.clone().map(|r| r.0);
+    facts.common.version_raw = version.map(|r| r.0);
     facts.session = first.clone().map(|r| Session {
         user: r.3,
         account: r.4,
@@ -324,11 +309,35 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         }
         probe
     };
-    runner.add(setup_queries.load(Ordering::Relaxed));
     facts.common.queries = runner.count();
     // A connection still busy with a cancelled query must not hold the run: close briefly.
     let _ = tokio::time::timeout(std::time::Duration::from_millis(250), pool.close()).await;
     facts
+}
+
+/// Each message of ours is one read-only transaction that ends with it (`COMMIT`, or
+/// `ROLLBACK` after a statement that failed, which leaves it open), and each read carries its
+/// own time limit that does not outlive it: MariaDB executes `/*M! ... */` and reads `SET
+/// STATEMENT max_statement_time = s FOR`, MySQL reads the `MAX_EXECUTION_TIME` hint of a
+/// SELECT (and skips the MariaDB comment); neither leaves a session setting behind.
+fn scope() -> Scope {
+    Scope {
+        before: vec!["START TRANSACTION READ ONLY".into()],
+        after: vec!["COMMIT".into()],
+        on_error: Some("ROLLBACK".into()),
+        per_statement: Some(limited),
+    }
+}
+
+/// A read with its own time limit on MariaDB and (for SELECT) MySQL; see [`scope`].
+fn limited(sql: &str, limit: std::time::Duration) -> String {
+    let secs = limit.as_secs_f64();
+    let ms = limit.as_millis();
+    let sql = match sql.strip_prefix("SELECT ") {
+        Some(rest) => format!("SELECT /*+ MAX_EXECUTION_TIME({ms}) */ {rest}"),
+        None => sql.to_string(),
+    };
+    format!("/*M! SET STATEMENT max_statement_time = {secs} FOR */ {sql}")
 }
 
 /// VERSION(), @@version_comment, the clock, USER(), CURRENT_USER(), DATABASE().
@@ -382,12 +391,13 @@ async fn write_probe(
     // Every scratch table of ours, this run's and any an earlier run left when it was killed
     // between CREATE and DROP (DDL is not transactional here).
     let leftover = "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'byod!_precheck!_probe!_%' ESCAPE '!'".to_string();
-    // Our sessions are read-only; this transaction may write.
+    // A transaction of its own, read-write whatever the session's default: nothing is set on
+    // the session.
     crate::engines::sql::write_probe(
         runner,
         conn,
         &t,
-        "SET SESSION TRANSACTION READ WRITE; START TRANSACTION",
+        "START TRANSACTION READ WRITE",
         steps,
         leftover,
     )
@@ -554,6 +564,7 @@ pub(crate) fn tls_facts(status: &BTreeMap<String, String>, mode: &str, now: f64)
         },
         cert_expires_in_days: expires,
         client_setting: format!("ssl-mode={}", mode.to_ascii_uppercase()),
+        server_leg: None,
     }
 }
 
@@ -717,52 +728,51 @@ fn migration_tables_sql() -> String {
     )
 }
 
-/// Reads each history table found, each on its own.
+/// Reads each history table found, all in one batch (text protocol: no prepared statement is
+/// left on the session); a table that cannot be read costs only its own answer and makes the
+/// check an error.
 async fn migrations(
     runner: &Runner<'_>,
     pool: &MySqlPool,
     found: Probe<Vec<(String, String, String)>>,
 ) -> Probe<Vec<MigrationHistory>> {
+    use crate::engines::sql::mysql_ident;
     use crate::migrations::Candidate;
-    use sqlx::Row;
     let Probe::Ok { value: rows, ms } = found else {
         return found.map(|_| Vec::new());
     };
     let candidates =
         Candidate::from_rows(rows.into_iter().map(|(t, c, ty)| (None, t, c, ty, None)));
+    let reads: Vec<_> = candidates
+        .iter()
+        .filter_map(|cand| {
+            let tool = cand.tool(&candidates)?;
+            let columns = cand.read_columns(tool);
+            // The names come from information_schema and are quoted here.
+            let sql = format!(
+                "SELECT {} FROM {}",
+                columns
+                    .iter()
+                    .map(|c| format!("CAST({} AS CHAR)", mysql_ident(c)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                mysql_ident(&cand.name)
+            );
+            Some((tool, cand.name.clone(), columns.len(), sql))
+        })
+        .collect();
+    let stmts: Vec<Stmt> = reads
+        .iter()
+        .map(|(.., sql)| Stmt::new("history table", sql.clone()))
+        .collect();
+    let mut answers = Answers::new(runner.batch(pool, &stmts).await);
     let mut out = Vec::new();
-    for cand in &candidates {
-        let Some(tool) = cand.tool(&candidates) else {
-            continue;
-        };
-        let columns = cand.read_columns(tool);
-        // The names come from information_schema and are quoted here.
-        let sql = format!(
-            "SELECT {} FROM {}",
-            columns
-                .iter()
-                .map(|c| format!("CAST({} AS CHAR)", crate::engines::sql::mysql_ident(c)))
-                .collect::<Vec<_>>()
-                .join(", "),
-            crate::engines::sql::mysql_ident(&cand.name)
-        );
-        let n = columns.len();
-        let read = runner
-            .probe(
-                &format!("{} history", cand.name),
-                1,
-                sqlx::query(&sql).fetch_all(pool),
-            )
-            .await;
-        // A history table we cannot read (a lock, a missing grant) makes the check an error.
-        let rows: Vec<Vec<Option<String>>> = match read {
-            Probe::Ok { value, .. } => value
-                .iter()
-                .map(|r| (0..n).map(|i| r.try_get(i).ok().flatten()).collect())
-                .collect(),
+    for (tool, name, n, _) in reads {
+        let rows = match answers.next("history table").texts(n) {
+            Probe::Ok { value, .. } => value,
             other => return other.map(|_| Vec::new()),
         };
-        out.push(MigrationHistory::read(tool, cand.name.clone(), &rows));
+        out.push(MigrationHistory::read(tool, name, &rows));
     }
     Probe::ok(out, ms)
 }

@@ -68,11 +68,33 @@ fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
     }
 }
 
-fn setting_remedy(name: &str, rule: &SettingRule) -> String {
-    format!(
-        "ALTER SYSTEM SET {name} = '{}'; then SELECT pg_reload_conf(); (or restart, for settings that take effect at server start; on a managed service change the parameter group).",
-        wanted_value(rule)
-    )
+/// The statement that sets `name` to `value` at the level it is set at now: ALTER SYSTEM
+/// does not override a value given by ALTER ROLE or ALTER DATABASE, so the fix must go there.
+fn set_at_level(f: &PgFacts, name: &str, value: &str) -> String {
+    let (user, db) = who(f);
+    match f
+        .setting_levels
+        .get(&name.to_ascii_lowercase())
+        .or_else(|| f.setting_levels.get(name))
+        .map(String::as_str)
+    {
+        Some("role in database") => {
+            format!(
+                "ALTER ROLE {user} IN DATABASE {db} SET {name} = '{value}'; (new sessions get it)"
+            )
+        }
+        Some("role") => format!("ALTER ROLE {user} SET {name} = '{value}'; (new sessions get it)"),
+        Some("database") => {
+            format!("ALTER DATABASE {db} SET {name} = '{value}'; (new sessions get it)")
+        }
+        _ => format!(
+            "ALTER SYSTEM SET {name} = '{value}'; then SELECT pg_reload_conf(); (or restart, for settings that take effect at server start; on a managed service change the parameter group)."
+        ),
+    }
+}
+
+fn setting_remedy(f: &PgFacts, name: &str, rule: &SettingRule) -> String {
+    set_at_level(f, name, &wanted_value(rule))
 }
 
 fn who(f: &PgFacts) -> (String, String) {
@@ -180,17 +202,120 @@ fn statement_timeout(f: &PgFacts, _: &Ctx) -> Outcome {
     let st = setting_is(f, "statement_timeout")?;
     let lt = setting_is(f, "lock_timeout")?;
     let ms = |v: &str| v.parse::<u64>().unwrap_or(0);
-    let (user, db) = who(f);
-    let observed = format!("statement_timeout = {st} ms, lock_timeout = {lt} ms");
+    let level = |n: &str| {
+        f.setting_levels
+            .get(n)
+            .map(|l| format!(" (set for the {l})"))
+            .unwrap_or_default()
+    };
+    let observed = format!(
+        "statement_timeout = {st} ms{}, lock_timeout = {lt} ms{}",
+        level("statement_timeout"),
+        level("lock_timeout")
+    );
     let short = |v: u64| v > 0 && v < 60_000;
-    Ok(if short(ms(&st)) || short(ms(&lt)) {
+    let fixes: Vec<String> = [("statement_timeout", &st), ("lock_timeout", &lt)]
+        .into_iter()
+        .filter(|(_, v)| short(ms(v)))
+        .map(|(n, _)| set_at_level(f, n, "0"))
+        .collect();
+    Ok(if !fixes.is_empty() {
         Verdict::warn("a default time limit under a minute will cancel long migrations and reports")
             .observed(observed)
             .expected("0 (none) or at least 60000 ms")
-            .remedy(format!("ALTER ROLE {user} IN DATABASE {db} SET statement_timeout = 0; (and lock_timeout), or set it per transaction in the application."))
+            .remedy(format!(
+                "{} Or set it per transaction in the application (SET LOCAL).",
+                fixes.join(" ")
+            ))
     } else {
         Verdict::pass("no default time limit short enough to cancel migrations").observed(observed)
     })
+}
+
+/// `postgres.pooler`: a pooler in front, which one, its mode, and what that means for us.
+fn pooler(f: &PgFacts, ctx: &Ctx) -> Outcome {
+    let p = f.pooler.get()?;
+    let ours = ctx.matrix.app.pool_size;
+    let allow_tx = ctx.matrix.app.allow_transaction_pooling;
+    if !p.in_front {
+        return Ok(Verdict::pass(
+            "no pooler seen: the server session started with our connection, on the port we connected to, and served both our transactions",
+        )
+        .observed("direct connection")
+        .expected(if allow_tx {
+            "direct, or any pool mode"
+        } else {
+            "direct, or session pooling"
+        }));
+    }
+    let who = match (&p.kind, &p.version) {
+        (Some(k), Some(v)) => format!("{k} {v}"),
+        (Some(k), None) => k.clone(),
+        (None, _) => "a pooler or proxy".into(),
+    };
+    let mut observed = vec![
+        who.clone(),
+        format!("pool mode {}", p.mode.as_deref().unwrap_or("unknown")),
+        match p.client_limit {
+            Some(n) => format!("admits {n} clients"),
+            None => "client limit unknown".into(),
+        },
+    ];
+    if let Some(n) = p.pool_size {
+        observed.push(format!("{n} server connections per user and database"));
+    }
+    observed.extend(p.evidence.iter().cloned());
+    if let Some(u) = &p.unreadable {
+        observed.push(u.clone());
+    }
+    let observed = observed.join("; ");
+    let expected = if allow_tx {
+        format!("any pool mode, admitting at least {ours} clients")
+    } else {
+        format!(
+            "session pooling (the matrix refuses transaction pooling), admitting at least {ours} clients"
+        )
+    };
+    let only_port = p.kind.is_none()
+        && p.mode.is_none()
+        && p.evidence
+            .iter()
+            .all(|e| e.contains("we connected to port"));
+    let lost = "the next transaction may run in another server session: session state (SET, temporary tables), named prepared statements, session advisory locks and LISTEN do not carry over";
+    let v = match p.mode.as_deref() {
+        Some("statement") => Verdict::fail(format!(
+            "{who} in statement pooling: a transaction of more than one statement is refused, and {lost}"
+        ))
+        .remedy("Give our product a pool in session mode (pool_mode = session for its database entry), or connect to the server directly."),
+        Some("transaction") if !allow_tx => Verdict::fail(format!(
+            "{who} in transaction pooling, which the matrix refuses: {lost}"
+        ))
+        .remedy("Give our product a pool in session mode (pool_mode = session for its database entry), or connect to the server directly."),
+        Some("transaction") => Verdict::warn(format!(
+            "{who} in transaction pooling: {lost}; our product must use unnamed statements and transaction-scoped settings"
+        ))
+        .remedy("Use session pooling for our product, or set the matrix's [app] allow_transaction_pooling once it is known to cope."),
+        _ if p.client_limit.is_some_and(|n| n < u64::from(ours)) => Verdict::fail(format!(
+            "{who} admits only {} clients at once; our pool opens {ours}",
+            p.client_limit.unwrap_or(0)
+        ))
+        .remedy("Raise the pooler's client limit (PgBouncer max_client_conn, pgpool-II num_init_children) to at least our pool size."),
+        Some(mode) => Verdict::pass(format!(
+            "{who} in {mode} pooling: a client keeps its server session while connected, so session state, prepared statements, advisory locks and LISTEN work; the server session is reset for the next client"
+        )),
+        None if only_port => Verdict::pass(
+            "a port forward or proxy in front (the server listens on another port); no sign of connection pooling",
+        ),
+        None if !allow_tx => Verdict::warn(format!(
+            "{who} in front, and its pool mode cannot be told; the matrix refuses transaction pooling"
+        ))
+        .remedy("Ask the pooler's administrator for its pool mode (PgBouncer: SHOW CONFIG on its admin console; add our user to stats_users so this check can read it)."),
+        None => Verdict::warn(format!(
+            "{who} in front; its pool mode cannot be told: in transaction or statement mode, {lost}"
+        ))
+        .remedy("Ask the pooler's administrator for its pool mode (PgBouncer: SHOW CONFIG on its admin console; add our user to stats_users so this check can read it)."),
+    };
+    Ok(v.observed(observed).expected(expected))
 }
 
 fn superuser(f: &PgFacts, _: &Ctx) -> Outcome {
@@ -414,8 +539,8 @@ pub static CHECKS: &[Check<PgFacts>] = &[
         id: "postgres.tls",
         category: Category::Security,
         title: "Connection encrypted and certificate verified",
-        doc: "Reads the session's TLS state from pg_stat_ssl and how the client trusted the certificate (sslmode). Unencrypted warns (fails with [app] require_tls); a certificate trusted without verification (sslmode=require/prefer) warns, because a man in the middle would go unnoticed. Fix: connect with sslmode=verify-full and sslrootcert.",
-        asks: "SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        doc: "Judges our own connection: what the server (or the pooler we reach) offered in our own TLS handshake, and what the driver does with the sslmode; pg_stat_ssl, which describes the server's client (the pooler, when one is in front), is extra information only. How the client trusted the certificate comes from sslmode. Unencrypted warns (fails with [app] require_tls); a certificate trusted without verification (sslmode=require/prefer) warns, because a man in the middle would go unnoticed. Fix: connect with sslmode=verify-full and sslrootcert.",
+        asks: "our own TLS handshake (SSLRequest); SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid() (the server's leg)",
         run: |f, ctx| {
             common::tls(
                 &f.common,
@@ -476,8 +601,8 @@ pub static CHECKS: &[Check<PgFacts>] = &[
         id: "postgres.statement-timeout",
         category: Category::Settings,
         title: "No default time limit that cancels migrations",
-        doc: "A statement_timeout or lock_timeout under a minute set for the server, database or role cancels long migrations and reports. Read before this tool sets its own limits on its session.",
-        asks: "SELECT current_setting('statement_timeout'), current_setting('lock_timeout') (at session start)",
+        doc: "A statement_timeout or lock_timeout under a minute set for the server, database or role cancels long migrations and reports. Read as a new session gets them (pg_settings.reset_val, through its unit: 5s is 5000 ms), not as this tool's own transaction-scoped limits; the fix goes where the value is set (ALTER ROLE/DATABASE ... SET, else ALTER SYSTEM).",
+        asks: "SELECT name, reset_val, unit, source FROM pg_settings; pg_db_role_setting for our role and database",
         run: statement_timeout,
     },
     Check {
@@ -495,13 +620,23 @@ pub static CHECKS: &[Check<PgFacts>] = &[
         },
     },
     Check {
+        id: "postgres.pooler",
+        category: Category::Connection,
+        title: "Connection pooler in front, and its mode",
+        doc: "Tells whether a pooler or proxy sits between us and the server, which (pgpool-II answers SHOW pool_version; PgBouncer is asked on its admin console when the server session is older than our connection, listens on another port, or changes between our transactions) and its pool mode. In transaction or statement pooling the next transaction may run in another server session: session state, named prepared statements, session advisory locks and LISTEN do not carry over (statement pooling also refuses multi-statement transactions: fails; transaction pooling warns, fails when [app] allow_transaction_pooling = false). A pooler admitting fewer clients than [app] pool_size fails.",
+        asks: "SHOW pool_version (alone); pg_backend_pid(), inet_server_port(), current_setting('port') and backend_start in two transactions; PgBouncer's SHOW VERSION and SHOW CONFIG (only when a pooler is suspected); pgpool-II's SHOW pool_status",
+        run: pooler,
+    },
+    Check {
         id: "postgres.settings",
         category: Category::Settings,
         title: "Settings the matrix names",
         doc: "Every [postgres.settings] rule (min, max, equals, one_of, contains, excludes) against pg_settings. A setting the user cannot see is an error naming the privilege (pg_read_all_settings).",
         asks: "SELECT name, setting FROM pg_settings",
         run: |f, ctx| {
-            common::settings(&f.common, ctx, "needs pg_read_all_settings", setting_remedy)
+            common::settings(&f.common, ctx, "needs pg_read_all_settings", |n, r| {
+                setting_remedy(f, n, r)
+            })
         },
     },
     Check {
@@ -571,12 +706,22 @@ pub static CHECKS: &[Check<PgFacts>] = &[
         category: Category::Writability,
         title: "Database accepts writes",
         doc: "A standby (pg_is_in_recovery()) or a default_transaction_read_only set for the server, database or role makes every write fail. Fails when [app] needs_write is true.",
-        asks: "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') (at session start)",
+        asks: "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') (the server's, database's or role's default: this tool never sets it)",
         run: |f, ctx| {
             let (user, db) = who(f);
-            let remedy = format!(
-                "Connect to the primary, not a replica; and if a default makes sessions read-only: ALTER ROLE {user} SET default_transaction_read_only = off; ALTER DATABASE {db} SET default_transaction_read_only = off;"
-            );
+            let remedy = if f
+                .setting_levels
+                .contains_key("default_transaction_read_only")
+            {
+                format!(
+                    "Connect to the primary, not a replica; and turn the read-only default off where it is set: {}",
+                    set_at_level(f, "default_transaction_read_only", "off")
+                )
+            } else {
+                format!(
+                    "Connect to the primary, not a replica; and if a default makes sessions read-only: ALTER ROLE {user} SET default_transaction_read_only = off; ALTER DATABASE {db} SET default_transaction_read_only = off;"
+                )
+            };
             common::writability(&f.common, ctx, &remedy)
         },
     },
@@ -709,6 +854,7 @@ mod tests {
                         trust: TrustMode::Verified,
                         cert_expires_in_days: Some(200),
                         client_setting: "sslmode=verify-full".into(),
+                        server_leg: None,
                     },
                     1,
                 ),
@@ -793,6 +939,8 @@ mod tests {
                 1,
             ),
             extensions_asked: vec!["pgcrypto".into(), "vector".into()],
+            pooler: Probe::ok(super::super::facts::Pooler::default(), 1),
+            setting_levels: BTreeMap::new(),
         }
     }
 

@@ -2,7 +2,7 @@
 //! steps (DNS, TCP, then the driver), opens every session read-only, and sends a fixed set of
 //! catalog queries concurrently over a small pool; each becomes a probe of its own.
 
-use super::facts::{Database, Extension, PgFacts, Privileges, Session};
+use super::facts::{Database, Extension, PgFacts, Pooler, Privileges, Session};
 use crate::Engine;
 use crate::checks::{
     Capability, ClockFacts, CommonFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts,
@@ -10,15 +10,13 @@ use crate::checks::{
 };
 use crate::engines::CollectOptions;
 use crate::engines::identify_probe;
-use crate::engines::sql::{Answers, Runner, Stmt, error_text, pg_literal, pg_text_array};
+use crate::engines::sql::{Answers, Runner, Scope, Stmt, error_text, pg_literal, pg_text_array};
 use crate::net::{ConnectFailure, FailureKind, reach_server};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use std::collections::BTreeMap;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
 
 /// Collects every PostgreSQL fact. Never fails: failures are recorded in the facts.
 pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
@@ -32,6 +30,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         queries: Default::default(),
         is_denied: |e| matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("42501")),
         denied_hint,
+        scope: scope(opts.check_timeout),
     };
     let sslmode = spec.params.get("sslmode").map_or("prefer", String::as_str);
     let socket = spec
@@ -64,43 +63,16 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         Ok(risk) => facts.common.connection.auth_risk = risk,
         Err(f) => return failed(facts, f),
     }
-    // What the server would give a session before we make ours read-only and bounded:
-    // captured by the first connection of the pool, then overridden for our sessions only.
-    let defaults: Arc<Mutex<Option<SessionDefaults>>> = Arc::default();
-    let capture = defaults.clone();
-    // The setup query runs once per pooled connection: each one is a query sent.
-    let setup_queries = Arc::new(AtomicU32::new(0));
-    let counter = setup_queries.clone();
-    let setup = format!(
-        "SELECT current_setting('default_transaction_read_only'), pg_is_in_recovery(), \
-         current_setting('statement_timeout'), current_setting('lock_timeout'), \
-         set_config('default_transaction_read_only', 'on', false), \
-         set_config('statement_timeout', '{ms}', false), set_config('lock_timeout', '{ms}', false)",
-        ms = opts.check_timeout.as_millis()
-    );
+    // One connection is enough, and the only one we hold: a role with CONNECTION LIMIT 1, a
+    // pool of one or a server that takes one client at a time (PGlite) must never see us wait
+    // on ourselves. Each batch is one round trip anyway.
     let pool_opts = PgPoolOptions::new()
-        .max_connections(opts.pool_size.max(1))
+        .max_connections(1)
         .min_connections(0)
         // Our own connect timeout (around the pool) fires first, with a clearer message.
-        .acquire_timeout(opts.connect_timeout + std::time::Duration::from_secs(1))
-        .after_connect(move |conn, _| {
-            let capture = capture.clone();
-            let setup = setup.clone();
-            counter.fetch_add(1, Ordering::Relaxed);
-            Box::pin(async move {
-                // One round trip (the simple-query protocol; a bound parameter costs two): read
-                // the defaults, then make the session read-only and give it server-side time
-                // limits (so a hung query or a lock wait ends there too).
-                let row = sqlx::Executor::fetch_one(&mut *conn, setup.as_str()).await?;
-                let row: SessionDefaults = sqlx::FromRow::from_row(&row)?;
-                let mut slot = capture.lock().unwrap_or_else(|p| p.into_inner());
-                if slot.is_none() {
-                    *slot = Some(row);
-                }
-                Ok(())
-            })
-        });
-    // The TLS layer is inspected on a connection of our own, alongside the driver's login.
+        .acquire_timeout(opts.connect_timeout + std::time::Duration::from_secs(1));
+    // The TLS layer is inspected on a connection of our own, closed before the login opens
+    // the next (see `net::login`).
     let ca = spec.params.get("sslrootcert").map(std::path::PathBuf::from);
     let inspect = (socket.is_none() && sslmode != "disable").then(|| crate::net::Inspect {
         host: &host,
@@ -113,7 +85,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     let login = crate::net::login(
         &mut facts.common.connection,
         opts.connect_timeout,
-        pool_opts.connect_with(options),
+        pool_opts.connect_with(options.clone()),
         inspect,
         |e| classify(e, spec, sslmode),
     );
@@ -121,10 +93,21 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         Ok(p) => p,
         Err(f) => return failed(facts, f),
     };
+    // pgpool-II answers this itself, and only when it comes alone in its message; PostgreSQL
+    // refuses it (an error outside any transaction: nothing stays).
+    let pool_version = runner
+        .probe(
+            "SHOW pool_version",
+            1,
+            sqlx::raw_sql("SHOW pool_version").fetch_optional(&pool),
+        )
+        .await
+        .value()
+        .and_then(|r| sqlx::Row::try_get::<String, _>(r, 0).ok());
 
     // Every catalog read in one round trip: identity, session and clock first, then what
-    // does not depend on the version. The rest (extension availability, migration history,
-    // Aurora) runs afterwards, side by side over the pool.
+    // does not depend on the version. What does (extension availability, migration history,
+    // Aurora) is the second and last round trip.
     let schema = opts
         .schema
         .as_deref()
@@ -132,7 +115,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     let required = &opts.extensions;
     let mut stmts = vec![
         Stmt::new("version and session", FIRST),
-        Stmt::new("pg_settings", "SELECT name, setting FROM pg_settings"),
+        Stmt::new("server session", SERVER_SESSION),
+        Stmt::new("pg_settings", SETTINGS),
+        Stmt::new("pg_db_role_setting", ROLE_SETTINGS),
         Stmt::new(
             "pg_database",
             "SELECT pg_encoding_to_char(encoding)::text, datcollate::text, datctype::text, datconnlimit, \
@@ -162,7 +147,13 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     // The server read its clock during the first statement, which ends the round trip's
     // first half and, with it, the batch's first answer.
     let local_after = local_before + first.ms() as f64 / 1000.0;
-    let settings: Probe<Vec<(String, String)>> = answers.next("pg_settings").all();
+    let server: Probe<ServerSession> = answers
+        .next("server session")
+        .one::<ServerSessionRow>()
+        .map(ServerSession::from);
+    let settings: Probe<Vec<SettingRow>> = answers.next("pg_settings").all();
+    let role_settings: Probe<Vec<(String, String, String)>> =
+        answers.next("pg_db_role_setting").all();
     let database: Probe<(String, String, String, i32, i64)> = answers.next("pg_database").one();
     let privileges: Probe<PrivRow> = answers.next("privileges").one();
     let tls: Probe<Option<SslRow>> = answers.next("pg_stat_ssl").optional();
@@ -195,40 +186,78 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     let privileges = privileges.map(privileges_from);
     let aurora_marked = settings.value().is_some_and(|rows| {
         rows.iter()
-            .any(|(k, _)| k.starts_with("apg_") || k.starts_with("aurora"))
+            .any(|r| r.0.starts_with("apg_") || r.0.starts_with("aurora"))
     });
-    let (extensions, migrations, aurora) = tokio::join!(
-        async {
-            match installed {
-                Some(rows) => rows.map(extensions_from),
-                None => {
-                    let stmt = available_extensions(num, required);
-                    let mut a = runner.batch(&pool, std::slice::from_ref(&stmt)).await;
-                    a.pop()
-                        .map_or_else(Probe::default, |a| a.all().map(extensions_from))
-                }
-            }
-        },
-        migration_history(&runner, &pool, found),
-        async {
-            if aurora_marked {
-                runner
-                    .probe(
-                        "aurora_version()",
-                        1,
-                        sqlx::query_scalar::<_, String>("SELECT aurora_version()").fetch_one(&pool),
-                    )
-                    .await
-                    .value()
-                    .cloned()
-            } else {
-                None
-            }
-        },
-    );
 
-    let settings_map: Probe<BTreeMap<String, String>> =
-        settings.map(|rows| rows.into_iter().collect());
+    // The second round trip: what depends on the first, and the backend again, which tells
+    // transaction pooling (another server session for the next transaction).
+    let mut second = vec![Stmt::new("backend again", "SELECT pg_backend_pid()")];
+    if installed.is_none() {
+        second.push(available_extensions(num, required));
+    }
+    if aurora_marked {
+        second.push(Stmt::new("aurora_version()", "SELECT aurora_version()"));
+    }
+    let history = match &found {
+        Probe::Ok { value, .. } => history_reads(value),
+        _ => Vec::new(),
+    };
+    second.extend(
+        history
+            .iter()
+            .map(|h| Stmt::new("history table", h.sql.clone())),
+    );
+    let mut answers = Answers::new(runner.batch(&pool, &second).await);
+    let pid_again: Probe<(i32,)> = answers.next("backend again").one();
+    let extensions = match installed {
+        Some(rows) => rows.map(extensions_from),
+        None => answers
+            .next("pg_available_extensions")
+            .all()
+            .map(extensions_from),
+    };
+    let aurora: Option<String> = if aurora_marked {
+        answers
+            .next("aurora_version()")
+            .one::<(String,)>()
+            .value()
+            .map(|r| r.0.clone())
+    } else {
+        None
+    };
+    let migrations = match found {
+        Probe::Ok { ms, .. } => migration_history(history, &mut answers, ms),
+        other => other.map(|_| Vec::new()),
+    };
+
+    // The sessions behind a pooler: pgpool-II names itself; PgBouncer is asked on its admin
+    // console only when something says the server session is not ours alone.
+    let login_ms = facts.common.connection.login_ms.unwrap_or(0);
+    let signals = PoolerSignals {
+        pool_version,
+        connected_port: socket.is_none().then(|| spec.port_or_default()),
+        server: server.value().cloned(),
+        pid_again: pid_again.value().map(|r| r.0),
+        login_ms,
+        embedded: facts
+            .common
+            .version_raw
+            .value()
+            .is_some_and(|v| v.contains("PGlite")),
+    };
+    let pgpool_status = match &signals.pool_version {
+        Some(_) => pgpool_status(&pool, &runner).await,
+        None => None,
+    };
+    let (settings_map, levels) = match settings {
+        Probe::Ok { value, ms } => {
+            let roles = role_settings.value().cloned().unwrap_or_default();
+            let (m, l) = normalize_settings(value, &roles);
+            (Probe::ok(m, ms), l)
+        }
+        other => (other.failure(), BTreeMap::new()),
+    };
+    facts.setting_levels = levels;
     facts.common.database_size_bytes = database.clone().map(|r| r.4.max(0) as u64);
     facts.database = database.map(|r| Database {
         encoding: r.0,
@@ -237,7 +266,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         conn_limit: r.3,
     });
     facts.privileges = privileges;
-    facts.common.tls = tls.map(|row| tls_facts(row, sslmode));
     let s = settings_map.value().cloned().unwrap_or_default();
     let int = |k: &str| s.get(k).and_then(|v| v.parse::<u64>().ok());
     facts.common.connections = match (activity, int("max_connections")) {
@@ -305,34 +333,34 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         }
     }
     facts.common.identity = identify_probe(Engine::Postgres, &facts.common.version_raw, &hints);
-    let captured = defaults.lock().map(|g| g.clone()).unwrap_or_default();
-    if let (Some(d), Probe::Ok { value, .. }) = (&captured, &mut facts.common.settings) {
-        // pg_settings shows our session's values for these; report the server's.
-        value.insert("default_transaction_read_only".into(), d.0.clone());
-        value.insert("statement_timeout".into(), d.2.clone());
-        value.insert("lock_timeout".into(), d.3.clone());
-    }
-    facts.common.read_only = match captured {
-        Some((default_ro, in_recovery, ..)) => {
-            let mut reasons = Vec::new();
-            if in_recovery {
-                reasons.push("pg_is_in_recovery() = true: a standby (replica)".to_string());
-            }
-            if default_ro == "on" {
-                // Read before our session set its own value, so it is the server's, the
-                // database's or the role's default (pg_settings.source would name ours).
-                reasons.push(
-                    "default_transaction_read_only = on (a server, database or role default)"
-                        .to_string(),
-                );
-            }
-            Probe::ok(ReadOnlyFacts::from_reasons(reasons), 0)
+    // Read from the server's state, never from our own transaction's: pg_is_in_recovery(),
+    // and default_transaction_read_only as the server, database or role gives it (we never
+    // set it; our reads are read-only through SET TRANSACTION, which leaves it alone).
+    facts.common.read_only = server.clone().map(|r| {
+        let mut reasons = Vec::new();
+        if r.in_recovery {
+            reasons.push("pg_is_in_recovery() = true: a standby (replica)".to_string());
         }
-        None => Probe::Failed {
-            message: "the session settings were not captured".into(),
-            ms: 0,
-        },
-    };
+        if r.default_read_only == "on" {
+            let level = facts
+                .setting_levels
+                .get("default_transaction_read_only")
+                .map_or("a server, database or role", String::as_str);
+            reasons.push(format!(
+                "default_transaction_read_only = on (set for {level})"
+            ));
+        }
+        ReadOnlyFacts::from_reasons(reasons)
+    });
+    facts.common.tls = Probe::ok(
+        tls_facts(
+            &facts.common.connection,
+            sslmode,
+            socket.is_some(),
+            tls.value().cloned().flatten(),
+        ),
+        tls.ms(),
+    );
     if let Some(id) = facts.common.identity.value() {
         facts.common.capabilities = capabilities(id, facts.database.value());
     }
@@ -353,11 +381,38 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
             "not asked: run with --probe-write to confirm capabilities with a scratch table (rolled back)",
         )
     };
-    runner.add(setup_queries.load(Ordering::Relaxed));
-    facts.common.queries = runner.count();
     // A connection still busy with a cancelled query must not hold the run: close briefly.
     let _ = tokio::time::timeout(std::time::Duration::from_millis(250), pool.close()).await;
+    // PgBouncer's admin console is a login of its own: only when something says the server
+    // session is not ours alone, and only once ours is closed.
+    let console = if signals.pool_version.is_none() && !signals.evidence().is_empty() {
+        pgbouncer_console(&options, opts.connect_timeout, &runner).await
+    } else {
+        None
+    };
+    facts.pooler = match &server {
+        Probe::Ok { ms, .. } => Probe::ok(signals.facts(console, pgpool_status), *ms),
+        other => other.failure(),
+    };
+    facts.common.queries = runner.count();
     facts
+}
+
+/// Each message of ours is one transaction that ends with it: a message of several statements
+/// is an implicit transaction on PostgreSQL, so `SET TRANSACTION READ ONLY` and `SET LOCAL`
+/// end with the message, even when a statement fails (no `ROLLBACK` to send) and under
+/// PgBouncer's statement pooling, which refuses explicit transaction blocks. Nothing is set
+/// on the session: behind a pooler the next client inherits it.
+fn scope(limit: std::time::Duration) -> Scope {
+    let ms = limit.as_millis();
+    Scope {
+        before: vec![
+            "SET TRANSACTION READ ONLY".into(),
+            format!("SET LOCAL statement_timeout = {ms}"),
+            format!("SET LOCAL lock_timeout = {ms}"),
+        ],
+        ..Default::default()
+    }
 }
 
 /// The batch's first statement: identity, session and clock.
@@ -384,9 +439,143 @@ type FirstRow = (
     String,
 );
 
-/// default_transaction_read_only, pg_is_in_recovery, statement_timeout, lock_timeout, and the
-/// results of the three set_config calls.
-type SessionDefaults = (String, bool, String, String, String, String, String);
+/// Our backend as the server sees it: who serves us, since when, and the defaults the
+/// server, database or role give a session (we set none of them on the session).
+const SERVER_SESSION: &str = "SELECT pg_backend_pid(), inet_server_port(), current_setting('port'), \
+    (SELECT extract(epoch from (now() - backend_start))::float8 FROM pg_stat_activity WHERE pid = pg_backend_pid()), \
+    current_setting('default_transaction_read_only'), pg_is_in_recovery()";
+
+/// pid, inet_server_port, port, the backend's age in seconds, default_transaction_read_only,
+/// pg_is_in_recovery.
+type ServerSessionRow = (i32, Option<i32>, String, Option<f64>, String, bool);
+
+/// [`SERVER_SESSION`]'s answer.
+#[derive(Debug, Clone)]
+struct ServerSession {
+    pid: i32,
+    server_port: Option<i32>,
+    port_setting: String,
+    backend_age_s: Option<f64>,
+    default_read_only: String,
+    in_recovery: bool,
+}
+
+impl From<ServerSessionRow> for ServerSession {
+    fn from(r: ServerSessionRow) -> Self {
+        ServerSession {
+            pid: r.0,
+            server_port: r.1,
+            port_setting: r.2,
+            backend_age_s: r.3,
+            default_read_only: r.4,
+            in_recovery: r.5,
+        }
+    }
+}
+
+/// Every setting as a new session gets it (`reset_val`: our transaction's own `SET LOCAL`
+/// limits do not show there), with its unit and where it comes from.
+const SETTINGS: &str = "SELECT name, reset_val, unit, source, boot_val FROM pg_settings";
+
+/// name, reset_val, unit, source, boot_val.
+type SettingRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The settings `ALTER ROLE ... SET` and `ALTER DATABASE ... SET` give our role and database:
+/// role ('' for all), database ('' for all), `name=value`.
+const ROLE_SETTINGS: &str = "SELECT coalesce(r.rolname::text, ''), coalesce(d.datname::text, ''), c.cfg \
+    FROM pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) AS c(cfg) \
+    LEFT JOIN pg_roles r ON r.oid = s.setrole LEFT JOIN pg_database d ON d.oid = s.setdatabase \
+    WHERE (s.setrole = 0 OR r.rolname = current_user) AND (s.setdatabase = 0 OR d.datname = current_database())";
+
+/// What PostgreSQL's units are worth in ours: time in milliseconds, memory in kilobytes (the
+/// units most settings already use, so `statement_timeout = 5s` reads 5000 and
+/// `shared_buffers` 16384 × 8kB reads 131072).
+const UNITS: &[(&str, f64)] = &[
+    ("us", 0.001),
+    ("ms", 1.0),
+    ("s", 1000.0),
+    ("min", 60_000.0),
+    ("h", 3_600_000.0),
+    ("d", 86_400_000.0),
+    ("B", 1.0 / 1024.0),
+    ("kB", 1.0),
+    ("8kB", 8.0),
+    ("16kB", 16.0),
+    ("32kB", 32.0),
+    ("64kB", 64.0),
+    ("MB", 1024.0),
+    ("16MB", 16.0 * 1024.0),
+    ("GB", 1024.0 * 1024.0),
+    ("TB", 1024.0 * 1024.0 * 1024.0),
+];
+
+/// A setting's value in our units (see [`UNITS`]); values without a unit, or not numbers
+/// (`-1`, `on`), as they are.
+fn normalize_value(value: &str, unit: Option<&str>) -> String {
+    let factor = unit.and_then(|u| UNITS.iter().find(|(n, _)| *n == u).map(|(_, f)| *f));
+    match (factor, value.trim().parse::<f64>()) {
+        (Some(f), Ok(n)) if n > 0.0 && f != 1.0 => {
+            let v = n * f;
+            if v.fract() == 0.0 && v.abs() < 1e15 {
+                format!("{}", v as i64)
+            } else {
+                format!("{v}")
+            }
+        }
+        _ => value.to_string(),
+    }
+}
+
+/// The settings in our units, and the level each non-default one is set at: `role in
+/// database`, `role`, `database` (from pg_db_role_setting, the most specific first) or
+/// `server` (postgresql.conf, ALTER SYSTEM, the command line).
+fn normalize_settings(
+    rows: Vec<SettingRow>,
+    role_settings: &[(String, String, String)],
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let mut levels = BTreeMap::new();
+    for (rank, level) in [(3, "role in database"), (2, "role"), (1, "database")] {
+        for (role, db, cfg) in role_settings {
+            let this = match (role.is_empty(), db.is_empty()) {
+                (false, false) => 3,
+                (false, true) => 2,
+                (true, false) => 1,
+                (true, true) => 0,
+            };
+            if this == rank
+                && let Some((name, _)) = cfg.split_once('=')
+            {
+                levels
+                    .entry(name.to_ascii_lowercase())
+                    .or_insert_with(|| level.to_string());
+            }
+        }
+    }
+    let mut values = BTreeMap::new();
+    for (name, reset, unit, source, boot) in rows {
+        let value = reset.clone().unwrap_or_default();
+        let server_level = match source.as_deref() {
+            Some("configuration file" | "command line" | "environment variable") => true,
+            // Our own SET LOCAL shows as this transaction's; the server's value differs from
+            // the built-in one exactly when the server sets it.
+            Some("session") => reset.is_some() && reset != boot,
+            _ => false,
+        };
+        if server_level {
+            levels
+                .entry(name.clone())
+                .or_insert_with(|| "server".into());
+        }
+        values.insert(name, normalize_value(&value, unit.as_deref()));
+    }
+    (values, levels)
+}
 
 /// Records a connection failure; the other checks are then skipped (see `registry::evaluate`).
 pub(super) fn failed(mut facts: PgFacts, f: ConnectFailure) -> PgFacts {
@@ -409,7 +598,10 @@ pub(crate) fn connect_options(
                 .get("application_name")
                 .map_or("byod-precheck", String::as_str),
         )
-        .statement_cache_capacity(0);
+        .statement_cache_capacity(0)
+        // A startup parameter PgBouncer refuses unless told to ignore it (psql and most
+        // drivers do not send it); our reads decode floats from text anyway.
+        .extra_float_digits(None);
     let sslmode = spec.params.get("sslmode").map_or("prefer", String::as_str);
     // Under the service's guard the driver gets the checked address, not the name (no second
     // resolution); the name is then verified by our own inspection before the login.
@@ -596,13 +788,48 @@ fn extensions_from(rows: Vec<ExtensionRow>) -> Vec<Extension> {
         .collect()
 }
 
-fn tls_facts(row: Option<SslRow>, sslmode: &str) -> TlsFacts {
-    let (in_use, protocol, cipher, bits) = row.unwrap_or((false, None, None, None));
+/// TLS as our own connection uses it: what the driver does with this sslmode against what
+/// the server (or the pooler we reach) offered in our own handshake. pg_stat_ssl describes
+/// the server's client, which is the pooler when one is in front: extra information only.
+fn tls_facts(
+    conn: &crate::net::ConnectionFacts,
+    sslmode: &str,
+    socket: bool,
+    server_leg: Option<SslRow>,
+) -> TlsFacts {
+    let offered = conn.tls.as_ref().map(|i| i.offered);
+    let leg_in_use = server_leg.as_ref().map(|r| r.0);
+    let in_use = if socket {
+        // The driver does not negotiate TLS over a local socket.
+        false
+    } else {
+        match sslmode {
+            "disable" | "allow" => false,
+            // The login succeeded, and these modes refuse a plaintext connection.
+            "require" | "verify-ca" | "verify-full" => true,
+            // prefer: encrypted exactly when the server offered it to us; without our own
+            // inspection, what the server saw is the best left.
+            _ => offered.or(leg_in_use).unwrap_or(false),
+        }
+    };
+    let server_leg = server_leg.map(|(ssl, version, cipher, _)| {
+        if ssl {
+            format!(
+                "the server's client connection uses {} {}",
+                version.unwrap_or_else(|| "TLS".into()),
+                cipher.unwrap_or_default()
+            )
+            .trim_end()
+            .to_string()
+        } else {
+            "the server's client connection is not encrypted".to_string()
+        }
+    });
     TlsFacts {
         in_use,
-        protocol,
-        cipher,
-        bits: bits.map(|b| b.max(0) as u32),
+        protocol: None,
+        cipher: None,
+        bits: None,
         trust: match (in_use, sslmode) {
             (false, _) => TrustMode::None,
             (true, "verify-full") => TrustMode::Verified,
@@ -611,7 +838,199 @@ fn tls_facts(row: Option<SslRow>, sslmode: &str) -> TlsFacts {
         },
         cert_expires_in_days: None,
         client_setting: format!("sslmode={sslmode}"),
+        server_leg: server_leg.filter(|_| leg_in_use != Some(in_use)),
     }
+}
+
+/// What tells a pooler or proxy in front of the server, gathered during the run.
+struct PoolerSignals {
+    /// pgpool-II's answer to `SHOW pool_version`.
+    pool_version: Option<String>,
+    /// The TCP port we connected to (none over a local socket).
+    connected_port: Option<u16>,
+    server: Option<ServerSession>,
+    /// The backend of our second transaction.
+    pid_again: Option<i32>,
+    login_ms: u64,
+    /// The server is PGlite, embedded in the process that speaks the protocol to us.
+    embedded: bool,
+}
+
+/// What PgBouncer's admin console said, when asked.
+enum Console {
+    /// `SHOW VERSION` and `SHOW CONFIG`.
+    Config(Option<String>, BTreeMap<String, String>),
+    /// A PgBouncer that would not show its settings to this user: its message.
+    Refused(String),
+    /// No PgBouncer there (the server says database "pgbouncer" does not exist).
+    Absent,
+}
+
+impl PoolerSignals {
+    /// What says the server session is not ours alone, in the server's terms.
+    fn evidence(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(v) = &self.pool_version {
+            out.push(format!("SHOW pool_version answered {v}"));
+        }
+        let Some(s) = &self.server else { return out };
+        if let (Some(ours), Some(theirs)) = (self.connected_port, s.server_port)
+            && i32::from(ours) != theirs
+        {
+            out.push(format!(
+                "we connected to port {ours}; the server session listens on port {theirs}"
+            ));
+        }
+        // PGlite runs in the process that answers us: it has no socket of its own to name.
+        if self.connected_port.is_some() && s.server_port.is_none() && !self.embedded {
+            out.push(format!(
+                "we connected over TCP; the server session came through the server's local socket (port {})",
+                s.port_setting
+            ));
+        }
+        if let Some(age) = s.backend_age_s
+            && age > self.login_ms as f64 / 1000.0 + 2.0
+        {
+            out.push(format!(
+                "the server session is {age:.0} s old, older than our connection: it was kept from an earlier client"
+            ));
+        }
+        if let Some(again) = self.pid_again
+            && again != s.pid
+        {
+            out.push(format!(
+                "our next transaction ran in another server session (pid {} then {again})",
+                s.pid
+            ));
+        }
+        out
+    }
+
+    fn facts(self, console: Option<Console>, pgpool: Option<BTreeMap<String, String>>) -> Pooler {
+        let mut p = Pooler {
+            evidence: self.evidence(),
+            ..Default::default()
+        };
+        let num =
+            |m: &BTreeMap<String, String>, k: &str| m.get(k).and_then(|v| v.trim().parse().ok());
+        if let Some(v) = self.pool_version {
+            p.kind = Some("pgpool-II".into());
+            p.version = Some(v);
+            // pgpool-II's connection cache hands a client its server connections for the
+            // whole client session, and resets them (reset_query_list) before the next one.
+            p.mode = Some("session".into());
+            match &pgpool {
+                Some(m) => {
+                    p.client_limit = num(m, "num_init_children");
+                    p.pool_size = num(m, "max_pool");
+                }
+                None => p.unreadable = Some("SHOW pool_status was refused".into()),
+            }
+        }
+        match console {
+            Some(Console::Config(version, cfg)) => {
+                p.kind = Some("PgBouncer".into());
+                p.version = version;
+                p.mode = cfg.get("pool_mode").cloned();
+                p.client_limit = num(&cfg, "max_client_conn");
+                p.pool_size = num(&cfg, "default_pool_size");
+                p.evidence
+                    .push("PgBouncer's admin console (database pgbouncer) answered".into());
+            }
+            Some(Console::Refused(why)) => {
+                p.kind = Some("PgBouncer".into());
+                p.evidence
+                    .push("PgBouncer's admin console (database pgbouncer) exists".into());
+                p.unreadable = Some(format!(
+                    "its admin console refused SHOW CONFIG to this user: {why} (add the user to stats_users to let it be read)"
+                ));
+            }
+            Some(Console::Absent) | None => {}
+        }
+        if p.mode.is_none() && p.evidence.iter().any(|e| e.contains("next transaction")) {
+            p.mode = Some("transaction".into());
+        }
+        p.in_front = !p.evidence.is_empty();
+        p
+    }
+}
+
+/// Asks PgBouncer's admin console (a login of its own to the virtual database `pgbouncer`,
+/// made after ours is closed) for its version and settings. `None`: nothing could be told.
+async fn pgbouncer_console(
+    options: &PgConnectOptions,
+    timeout: std::time::Duration,
+    runner: &Runner<'_>,
+) -> Option<Console> {
+    use sqlx::Connection;
+    let o = options.clone().database("pgbouncer");
+    let mut conn = match tokio::time::timeout(timeout, sqlx::PgConnection::connect_with(&o)).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(sqlx::Error::Database(d))) if d.code().as_deref() == Some("3D000") => {
+            return Some(Console::Absent);
+        }
+        Ok(Err(e @ sqlx::Error::Database(_))) => {
+            return Some(Console::Refused(runner.spec.scrub(&error_text(&e))));
+        }
+        _ => return None,
+    };
+    // The console speaks only the simple protocol and answers SHOW alone.
+    let version = runner
+        .probe(
+            "SHOW VERSION",
+            1,
+            sqlx::Executor::fetch_all(&mut conn, "SHOW VERSION"),
+        )
+        .await
+        .value()
+        .and_then(|rows| {
+            rows.first()
+                .and_then(|r| sqlx::Row::try_get::<String, _>(r, 0).ok())
+        })
+        .map(|v| v.trim_start_matches("PgBouncer ").to_string());
+    let config = runner
+        .probe(
+            "SHOW CONFIG",
+            1,
+            sqlx::Executor::fetch_all(&mut conn, "SHOW CONFIG"),
+        )
+        .await;
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(250), conn.close()).await;
+    Some(match config {
+        Probe::Ok { value, .. } => Console::Config(
+            version,
+            value
+                .iter()
+                .filter_map(|r| {
+                    let k = sqlx::Row::try_get::<String, _>(r, 0).ok()?;
+                    let v = sqlx::Row::try_get::<String, _>(r, 1).ok()?;
+                    Some((k, v))
+                })
+                .collect(),
+        ),
+        Probe::Denied { message, .. } | Probe::Failed { message, .. } => Console::Refused(message),
+        _ => Console::Refused("SHOW CONFIG did not answer".into()),
+    })
+}
+
+/// pgpool-II's own settings (`SHOW pool_status`, alone in its message): item → value.
+async fn pgpool_status(pool: &PgPool, runner: &Runner<'_>) -> Option<BTreeMap<String, String>> {
+    let rows = runner
+        .probe(
+            "SHOW pool_status",
+            1,
+            sqlx::raw_sql("SHOW pool_status").fetch_all(pool),
+        )
+        .await;
+    rows.value().map(|rows| {
+        rows.iter()
+            .filter_map(|r| {
+                let k = sqlx::Row::try_get::<String, _>(r, 0).ok()?;
+                let v = sqlx::Row::try_get::<String, _>(r, 1).ok()?;
+                Some((k, v))
+            })
+            .collect()
+    })
 }
 
 /// A row of pg_stat_ssl: ssl, version, cipher, bits.
@@ -654,61 +1073,66 @@ fn migration_tables_sql() -> String {
     )
 }
 
-/// Reads each history table found (user tables: each on its own, so a lock on one times out
-/// alone).
-async fn migration_history(
-    runner: &Runner<'_>,
-    pool: &PgPool,
-    found: Probe<Vec<(String, String, String, String)>>,
-) -> Probe<Vec<MigrationHistory>> {
+/// A history table found, and the statement reading it: they go in the second batch, where a
+/// lock on one times out alone (the batch carries on after it).
+struct HistoryRead {
+    tool: &'static crate::migrations::Tool,
+    shown: String,
+    columns: usize,
+    sql: String,
+}
+
+/// The history tables among the catalog's candidates (schema, table, column, type), told apart
+/// by the tool table (`crate::migrations`), each with the statement that reads it.
+fn history_reads(found: &[(String, String, String, String)]) -> Vec<HistoryRead> {
     use crate::migrations::Candidate;
-    use sqlx::Row;
-    let Probe::Ok { value: rows, ms } = found else {
-        return found.map(|_| Vec::new());
-    };
     let candidates = Candidate::from_rows(
-        rows.into_iter()
+        found
+            .iter()
+            .cloned()
             .map(|(s, t, c, ty)| (Some(s), t, c, ty, None)),
     );
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    candidates
+        .iter()
+        .filter_map(|cand| {
+            let tool = cand.tool(&candidates)?;
+            let columns = cand.read_columns(tool);
+            // The names come from the catalog and are quoted here.
+            let sql = format!(
+                "SELECT {} FROM {}.{}",
+                columns
+                    .iter()
+                    .map(|c| format!("CAST({} AS text)", quote(c)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                quote(cand.schema.as_deref().unwrap_or_default()),
+                quote(&cand.name)
+            );
+            Some(HistoryRead {
+                tool,
+                shown: cand.display_name("public"),
+                columns: columns.len(),
+                sql,
+            })
+        })
+        .collect()
+}
+
+/// Reads the history tables' answers, in [`history_reads`]' order. A history table we cannot
+/// read (a lock, a missing grant) makes the check an error.
+fn migration_history(
+    history: Vec<HistoryRead>,
+    answers: &mut Answers<sqlx::postgres::PgRow>,
+    ms: u64,
+) -> Probe<Vec<MigrationHistory>> {
     let mut out = Vec::new();
-    for cand in &candidates {
-        let Some(tool) = cand.tool(&candidates) else {
-            continue;
-        };
-        let columns = cand.read_columns(tool);
-        // The names come from the catalog and are quoted here.
-        let sql = format!(
-            "SELECT {} FROM {}.{}",
-            columns
-                .iter()
-                .map(|c| format!("CAST({} AS text)", quote(c)))
-                .collect::<Vec<_>>()
-                .join(", "),
-            quote(cand.schema.as_deref().unwrap_or_default()),
-            quote(&cand.name)
-        );
-        let n = columns.len();
-        let read = runner
-            .probe(
-                &format!("{} history", cand.name),
-                1,
-                sqlx::query(&sql).fetch_all(pool),
-            )
-            .await;
-        // A history table we cannot read (a lock, a missing grant) makes the check an error.
-        let rows: Vec<Vec<Option<String>>> = match read {
-            Probe::Ok { value, .. } => value
-                .iter()
-                .map(|r| (0..n).map(|i| r.try_get(i).ok().flatten()).collect())
-                .collect(),
+    for h in history {
+        let rows = match answers.next("history table").texts(h.columns) {
+            Probe::Ok { value, .. } => value,
             other => return other.map(|_| Vec::new()),
         };
-        out.push(MigrationHistory::read(
-            tool,
-            cand.display_name("public"),
-            &rows,
-        ));
+        out.push(MigrationHistory::read(h.tool, h.shown, &rows));
     }
     Probe::ok(out, ms)
 }
@@ -751,9 +1175,13 @@ async fn write_probe(
         step(Some("drop-cascade"), format!("DROP TABLE {t} CASCADE")),
     ];
     let leftover = format!("SELECT relname::text FROM pg_class WHERE relname LIKE '{t}%'");
+    // The limits last as long as the transaction, which ROLLBACK ends.
+    let ms = runner.timeout.as_millis();
+    let begin = format!(
+        "BEGIN READ WRITE; SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}"
+    );
     let mut probe =
-        crate::engines::sql::write_probe(runner, conn, &t, "BEGIN READ WRITE", steps, leftover)
-            .await;
+        crate::engines::sql::write_probe(runner, conn, &t, &begin, steps, leftover).await;
     // Nothing left after ROLLBACK is what transactional DDL means.
     if let Probe::Ok { value, .. } = &mut probe {
         let created = value.steps.first().is_some_and(|s| s.error.is_none());
@@ -854,4 +1282,73 @@ fn capabilities(
         );
     }
     m
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_read_through_their_unit() {
+        assert_eq!(normalize_value("5", Some("s")), "5000");
+        assert_eq!(normalize_value("5000", Some("ms")), "5000");
+        assert_eq!(normalize_value("2", Some("min")), "120000");
+        assert_eq!(normalize_value("16384", Some("8kB")), "131072");
+        assert_eq!(normalize_value("4", Some("MB")), "4096");
+        // -1 (off) and 0 stay as they are; so do values without a unit.
+        assert_eq!(normalize_value("-1", Some("s")), "-1");
+        assert_eq!(normalize_value("0", Some("ms")), "0");
+        assert_eq!(normalize_value("on", None), "on");
+        assert_eq!(normalize_value("100", None), "100");
+    }
+
+    #[test]
+    fn levels_come_from_pg_db_role_setting_most_specific_first_then_the_server() {
+        let row = |n: &str, v: &str, unit: Option<&str>, source: &str, boot: &str| {
+            (
+                n.to_string(),
+                Some(v.to_string()),
+                unit.map(str::to_string),
+                Some(source.to_string()),
+                Some(boot.to_string()),
+            )
+        };
+        let rows = vec![
+            row("statement_timeout", "5000", Some("ms"), "session", "0"),
+            row("lock_timeout", "7", Some("s"), "session", "0"),
+            row("work_mem", "8192", Some("kB"), "configuration file", "4096"),
+            row(
+                "search_path",
+                "\"$user\", public",
+                None,
+                "default",
+                "\"$user\", public",
+            ),
+        ];
+        let roles = vec![
+            (
+                "app".to_string(),
+                "".to_string(),
+                "statement_timeout=1s".to_string(),
+            ),
+            (
+                "app".to_string(),
+                "db".to_string(),
+                "statement_timeout=5s".to_string(),
+            ),
+            (
+                "".to_string(),
+                "db".to_string(),
+                "lock_timeout=7s".to_string(),
+            ),
+        ];
+        let (values, levels) = normalize_settings(rows, &roles);
+        assert_eq!(values["statement_timeout"], "5000");
+        assert_eq!(values["lock_timeout"], "7000");
+        assert_eq!(levels["statement_timeout"], "role in database");
+        assert_eq!(levels["lock_timeout"], "database");
+        assert_eq!(levels["work_mem"], "server");
+        assert!(!levels.contains_key("search_path"));
+    }
 }

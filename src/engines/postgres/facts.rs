@@ -16,6 +16,33 @@ pub struct PgFacts {
     /// The extensions whose availability on the server was asked for (the ones the matrix
     /// required when collecting): any other is known only when installed.
     pub extensions_asked: Vec<String>,
+    /// A connection pooler or proxy in front of the server, as far as it can be told.
+    #[serde(default)]
+    pub pooler: Probe<Pooler>,
+    /// The level each setting that is not the built-in default is set at, by name: `role in
+    /// database`, `role`, `database` (ALTER ROLE/DATABASE ... SET) or `server`.
+    #[serde(default)]
+    pub setting_levels: std::collections::BTreeMap<String, String>,
+}
+
+/// A connection pooler or proxy between us and the server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pooler {
+    /// Something sits between us and the server.
+    pub in_front: bool,
+    /// Which one (`pgpool-II`, `PgBouncer`), where it can be told.
+    pub kind: Option<String>,
+    pub version: Option<String>,
+    /// `session`, `transaction` or `statement`, where it can be told.
+    pub mode: Option<String>,
+    /// How many clients the pooler admits at once, where visible.
+    pub client_limit: Option<u64>,
+    /// Server connections per user and database, where visible.
+    pub pool_size: Option<u64>,
+    /// What was seen, in the server's terms.
+    pub evidence: Vec<String>,
+    /// Why the pooler's own settings could not be read.
+    pub unreadable: Option<String>,
 }
 
 /// Who we are connected as.

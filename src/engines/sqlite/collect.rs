@@ -27,6 +27,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
         queries: Default::default(),
         is_denied: |_| false,
         denied_hint: |_| None,
+        scope: Default::default(),
     };
     let path = spec.path.clone().unwrap_or_default();
     let in_memory = path == ":memory:";
