@@ -24,6 +24,7 @@ pub mod migrations;
 pub mod net;
 pub mod prelogin;
 pub mod probe;
+pub mod quote;
 pub mod registry;
 pub mod render;
 pub mod report;

@@ -145,7 +145,8 @@ async fn run<E: EngineModule>(spec: &ConnSpec, matrix: &Matrix, opts: &RunOption
     // The product's own SQL, on a connection of its own, after the facts (it needs them to
     // know a read-only target) and only with --probe-write.
     if opts.selection.includes(&format!("{}.workload", E::ENGINE)) {
-        let w = crate::workload::probe(spec, matrix, E::common(&facts), &opts.collect).await;
+        let w =
+            crate::engines::workload::probe(spec, matrix, E::common(&facts), &opts.collect).await;
         E::common_mut(&mut facts).workload = w;
     }
     let duration_ms = started.elapsed().as_millis() as u64;

@@ -56,6 +56,7 @@ pub mod mysql;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;
+pub mod workload;
 
 use crate::checks::{CAPABILITIES, CommonFacts};
 use crate::engine::Engine;

@@ -7,16 +7,12 @@
 
 pub mod guard;
 pub mod hints;
-pub mod runner;
 pub mod split;
 
-use crate::checks::CommonFacts;
 use crate::engine::Engine;
-use crate::engines::CollectOptions;
-use crate::matrix::{Matrix, WorkloadSource};
+use crate::matrix::WorkloadSource;
 use crate::probe::Probe;
 use crate::registry::{Ctx, Outcome, Verdict};
-use crate::target::ConnSpec;
 use serde::{Deserialize, Serialize};
 
 /// The prefix of every scratch database (and lock) the workload probe creates: a later run
@@ -227,67 +223,8 @@ pub fn load(
     Ok((loaded, refused))
 }
 
-/// Runs the workload the matrix names against a target whose facts were just collected.
-/// Never fails: why it did not run is the probe's answer (`skip` or `error`).
-pub async fn probe(
-    spec: &ConnSpec,
-    matrix: &Matrix,
-    common: &CommonFacts,
-    opts: &CollectOptions,
-) -> Probe<Workload> {
-    let Some(rule) = &matrix.app.workload else {
-        return Probe::not_collected(
-            "the matrix names no workload ([app.workload] dir = \"workload\" runs the product's own SQL files)",
-        );
-    };
-    if !opts.probe_write {
-        return Probe::not_collected(format!(
-            "not asked: run with --probe-write to try the product's own SQL ({}/{}/) where it cannot stay",
-            rule.dir,
-            spec.engine.name()
-        ));
-    }
-    if common.connection.failure.is_some() {
-        return Probe::not_collected("the connection failed");
-    }
-    if let Some(ro) = common.read_only.value()
-        && ro.read_only
-    {
-        return Probe::not_collected(format!(
-            "the database is read-only ({}): the product's statements cannot be tried on it",
-            ro.reasons.join("; ")
-        ));
-    }
-    let dir = format!("{}/{}", rule.dir, spec.engine.name());
-    let files = match read_files(&rule.source, spec.engine) {
-        Ok(f) => f,
-        Err(e) => return Probe::Failed { message: e, ms: 0 },
-    };
-    if files.is_empty() {
-        return Probe::not_collected(format!("the workload has no .sql file in {dir}/"));
-    }
-    let (loaded, refused) = match load(files, spec.engine) {
-        Ok(l) => l,
-        Err(e) => {
-            return Probe::Failed {
-                message: format!("{dir}/{e}"),
-                ms: 0,
-            };
-        }
-    };
-    let base = Workload {
-        engine: spec.engine,
-        dir,
-        ..Default::default()
-    };
-    if !refused.is_empty() {
-        return Probe::ok(Workload { refused, ..base }, 0);
-    }
-    runner::run(spec, opts, &loaded, base).await
-}
-
 /// Keeps at most [`KEEP_SQL`] characters of a statement.
-fn keep(sql: &str) -> String {
+pub(crate) fn keep(sql: &str) -> String {
     if sql.chars().count() <= KEEP_SQL {
         sql.to_string()
     } else {
@@ -305,8 +242,8 @@ struct Judged<'a> {
 }
 
 /// `ENGINE.workload`: every statement of the product's workload ran; nothing was left.
-pub fn check(c: &CommonFacts, _ctx: &Ctx) -> Outcome {
-    let w = c.workload.get()?;
+pub fn check(workload: &Probe<Workload>, _ctx: &Ctx) -> Outcome {
+    let w = workload.get()?;
     if !w.refused.is_empty() {
         let list: Vec<String> = w
             .refused
@@ -429,7 +366,7 @@ pub fn check(c: &CommonFacts, _ctx: &Ctx) -> Outcome {
             Engine::Mysql => format!(
                 "Drop them: {}",
                 all.iter()
-                    .map(|n| format!("DROP DATABASE {};", crate::engines::sql::mysql_ident(n)))
+                    .map(|n| format!("DROP DATABASE {};", crate::quote::mysql_ident(n)))
                     .collect::<Vec<_>>()
                     .join(" ")
             ),
@@ -531,11 +468,7 @@ mod tests {
     }
 
     fn judged(w: Workload) -> Verdict {
-        let c = CommonFacts {
-            workload: Probe::ok(w, 0),
-            ..Default::default()
-        };
-        let m = Matrix::builtin();
+        let m = crate::Matrix::builtin();
         let eol = crate::eol::EolData::shipped();
         let ctx = Ctx {
             matrix: &m,
@@ -544,7 +477,7 @@ mod tests {
             eol: &eol,
             today: time::macros::date!(2026 - 01 - 01),
         };
-        check(&c, &ctx).unwrap()
+        check(&Probe::ok(w, 0), &ctx).unwrap()
     }
 
     #[test]

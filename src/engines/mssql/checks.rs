@@ -881,7 +881,7 @@ pub static CHECKS: &[Check<MssqlFacts>] = &[
         title: "The product's own SQL runs here (workload, --probe-write)",
         doc: "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/mssql/*.sql, in file-name order) inside one transaction, each GO batch after a SAVE TRANSACTION, then ROLLBACK; a server that refuses every write leaves it not proven (error). Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
         asks: "SELECT HAS_PERMS_BY_NAME(...); BEGIN TRANSACTION; (each batch after SAVE TRANSACTION); ROLLBACK TRANSACTION; SELECT name FROM sys.objects (before and after)",
-        run: |f, ctx| crate::workload::check(&f.common, ctx),
+        run: |f, ctx| crate::workload::check(&f.common.workload, ctx),
     },
     Check {
         id: "mssql.capabilities",

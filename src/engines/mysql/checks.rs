@@ -1113,7 +1113,7 @@ pub static CHECKS: &[Check<MysqlFacts>] = &[
         title: "The product's own SQL runs here (workload, --probe-write)",
         doc: "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/mysql/*.sql, in file-name order) in a uniquely named scratch database (byod_precheck_wl_...) created with the target's character set and dropped afterwards, because MySQL's DDL commits by itself. Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
         asks: "CREATE DATABASE byod_precheck_wl_...; USE it; (each statement); DROP DATABASE; SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'byod\\_precheck\\_wl\\_%'",
-        run: |f, ctx| crate::workload::check(&f.common, ctx),
+        run: |f, ctx| crate::workload::check(&f.common.workload, ctx),
     },
     Check {
         id: "mysql.database-size",

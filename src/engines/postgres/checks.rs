@@ -755,7 +755,7 @@ pub static CHECKS: &[Check<PgFacts>] = &[
         title: "The product's own SQL runs here (workload, --probe-write)",
         doc: "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/postgres/*.sql, in file-name order) inside one transaction (BEGIN READ WRITE, SET LOCAL statement_timeout), each statement in a savepoint, then ROLLBACK. Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
         asks: "SELECT current_schema(), has_schema_privilege(current_schema(), 'CREATE'), pg_is_in_recovery(); BEGIN READ WRITE; (each statement in a SAVEPOINT); ROLLBACK; SELECT relname FROM pg_class (before and after)",
-        run: |f, ctx| crate::workload::check(&f.common, ctx),
+        run: |f, ctx| crate::workload::check(&f.common.workload, ctx),
     },
     Check {
         id: "postgres.database-size",

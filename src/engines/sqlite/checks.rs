@@ -274,7 +274,7 @@ pub static CHECKS: &[Check<SqliteFacts>] = &[
         title: "The product's own SQL runs here (workload, --probe-write)",
         doc: "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/sqlite/*.sql, in file-name order) inside one BEGIN IMMEDIATE transaction, each statement in a savepoint, then ROLLBACK (never COMMIT; mode=ro and immutable=1 files are skipped). Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
         asks: "BEGIN IMMEDIATE; (each statement in a SAVEPOINT); ROLLBACK; SELECT name FROM sqlite_master (before and after)",
-        run: |f, ctx| crate::workload::check(&f.common, ctx),
+        run: |f, ctx| crate::workload::check(&f.common.workload, ctx),
     },
     Check {
         id: "sqlite.compile-options",

@@ -5,13 +5,18 @@
 //! (lock free) from a live run's database (lock held). Each statement is bounded by the
 //! per-check time limit; Ctrl-C ends the run and cleans up before returning.
 
-use super::split::Statement;
-use super::{Earlier, FileRun, LoadedFile, SCRATCH_PREFIX, StatementFailure, Workload, keep};
+use crate::checks::CommonFacts;
 use crate::engine::Engine;
 use crate::engines::CollectOptions;
 use crate::engines::sql::{error_text, mysql_ident, mysql_literal, pg_literal, tsql_ident};
+use crate::matrix::Matrix;
 use crate::probe::Probe;
 use crate::target::ConnSpec;
+use crate::workload::split::Statement;
+use crate::workload::{
+    Earlier, FileRun, LoadedFile, SCRATCH_PREFIX, StatementFailure, Workload, keep, load,
+    read_files,
+};
 use sqlx::{ConnectOptions, Connection, Executor, Row};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -24,6 +29,65 @@ enum Sent {
     /// The connection can no longer be trusted (client-side time limit, lost connection, a
     /// doomed transaction): this statement failed and the rest are not sent.
     Fatal(StatementFailure),
+}
+
+/// Runs the workload the matrix names against a target whose facts were just collected.
+/// Never fails: why it did not run is the probe's answer (`skip` or `error`).
+pub async fn probe(
+    spec: &ConnSpec,
+    matrix: &Matrix,
+    common: &CommonFacts,
+    opts: &CollectOptions,
+) -> Probe<Workload> {
+    let Some(rule) = &matrix.app.workload else {
+        return Probe::not_collected(
+            "the matrix names no workload ([app.workload] dir = \"workload\" runs the product's own SQL files)",
+        );
+    };
+    if !opts.probe_write {
+        return Probe::not_collected(format!(
+            "not asked: run with --probe-write to try the product's own SQL ({}/{}/) where it cannot stay",
+            rule.dir,
+            spec.engine.name()
+        ));
+    }
+    if common.connection.failure.is_some() {
+        return Probe::not_collected("the connection failed");
+    }
+    if let Some(ro) = common.read_only.value()
+        && ro.read_only
+    {
+        return Probe::not_collected(format!(
+            "the database is read-only ({}): the product's statements cannot be tried on it",
+            ro.reasons.join("; ")
+        ));
+    }
+    let dir = format!("{}/{}", rule.dir, spec.engine.name());
+    let files = match read_files(&rule.source, spec.engine) {
+        Ok(f) => f,
+        Err(e) => return Probe::Failed { message: e, ms: 0 },
+    };
+    if files.is_empty() {
+        return Probe::not_collected(format!("the workload has no .sql file in {dir}/"));
+    }
+    let (loaded, refused) = match load(files, spec.engine) {
+        Ok(l) => l,
+        Err(e) => {
+            return Probe::Failed {
+                message: format!("{dir}/{e}"),
+                ms: 0,
+            };
+        }
+    };
+    let base = Workload {
+        engine: spec.engine,
+        dir,
+        ..Default::default()
+    };
+    if !refused.is_empty() {
+        return Probe::ok(Workload { refused, ..base }, 0);
+    }
+    run(spec, opts, &loaded, base).await
 }
 
 /// Runs the workload on the target. Never fails: why it did not run is the probe's answer.
@@ -236,7 +300,7 @@ fn new_names(before: &BTreeSet<String>, now: Vec<String>, files: &[LoadedFile]) 
     let created: BTreeSet<String> = files
         .iter()
         .flat_map(|f| f.statements.iter())
-        .flat_map(|s| super::hints::created_names(&s.tokens))
+        .flat_map(|s| crate::workload::hints::created_names(&s.tokens))
         .collect();
     now.into_iter()
         .filter(|n| !before.contains(n) && created.contains(&n.to_ascii_lowercase()))
@@ -507,7 +571,7 @@ async fn mysql(
     let col = |i: usize| row.get(i).cloned().flatten().unwrap_or_default();
     let (conn_id, user, charset, collation) = (col(0), col(1), col(2), col(3));
     w.earlier = earlier_mysql(&mut conn).await;
-    let name = super::scratch_name();
+    let name = crate::workload::scratch_name();
     // Held while the run lasts: a later run takes a free lock as proof this one is gone.
     let _ = conn
         .exec(&format!("DO GET_LOCK({}, 0)", mysql_literal(&name)))
