@@ -170,7 +170,23 @@ fn every_fake_server_scenario_ends_in_bounded_time_and_memory() {
             .iter()
             .find(|c| c["id"].as_str().is_some_and(|i| i.ends_with(".connection")))
             .unwrap_or_else(|| panic!("{engine} {mode}: no connection check"));
-        assert_ne!(conn["status"], "pass", "{engine} {mode}: {conn}");
+        if *mode == "endless" && *engine == "pg" {
+            // The login is an ordinary one (nothing is set on the session, so no setup query
+            // meets the flood): the reads that did get endless rows are cut at the row cap.
+            let capped = report["checks"].as_array().unwrap().iter().any(|c| {
+                c["status"] == "error"
+                    && c["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("more than 20000 rows"))
+            });
+            assert!(
+                capped,
+                "{engine} {mode}: no read was cut at the row cap: {}",
+                m.stdout
+            );
+        } else {
+            assert_ne!(conn["status"], "pass", "{engine} {mode}: {conn}");
+        }
         assert!(!m.stdout.contains("pw-hostile") && !m.stderr.contains("pw-hostile"));
     }
 }

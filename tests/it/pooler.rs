@@ -106,7 +106,16 @@ fn a_check_through_pgbouncer_in_transaction_mode_leaves_no_trace() {
         let (_, report, _, stderr) = check_json(&args);
         assert_eq!(errors(&report), Vec::<String>::new(), "{extra:?}: {stderr}");
         assert_eq!(status(&report, "postgres.writability"), "pass", "{extra:?}");
-        assert_eq!(status(&report, "postgres.migrations"), "pass", "{extra:?}");
+        // Read through the pooler without a prepared-statement collision: the table the test
+        // made is "unknown history" (user tables, no known history), not an error.
+        assert_eq!(status(&report, "postgres.migrations"), "warn", "{extra:?}");
+        assert!(
+            crate::support::finding(&report, "postgres.migrations")["message"]
+                .as_str()
+                .unwrap()
+                .contains("unknown history"),
+            "{extra:?}"
+        );
         let p = observed(&report, "postgres.pooler");
         assert!(
             p.contains("PgBouncer 1.") && p.contains("pool mode transaction"),
