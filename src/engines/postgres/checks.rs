@@ -646,10 +646,13 @@ pub static CHECKS: &[Check<PgFacts>] = &[
         doc: "The session TimeZone the server gives new connections, against [app] time_zone when set: timestamps without time zone shift when it differs.",
         asks: "SELECT current_setting('TimeZone')",
         run: |f, ctx| {
+            let (_, db) = who(f);
             common::time_zone(
                 &f.common,
                 ctx,
-                "ALTER DATABASE <db> SET timezone = '{zone}'; (or timezone in postgresql.conf)",
+                &format!(
+                    "ALTER DATABASE {db} SET timezone = '{{zone}}'; (or timezone in postgresql.conf)"
+                ),
             )
         },
     },
@@ -1097,6 +1100,26 @@ mod tests {
                 .as_deref()
                 .unwrap()
                 .contains("CREATE EXTENSION vector;")
+        );
+    }
+
+    #[test]
+    fn the_time_zone_remedy_names_the_database_quoted() {
+        let mut f = healthy();
+        if let Probe::Ok { value, .. } = &mut f.session {
+            value.database = "Billing App".into();
+        }
+        let fs = run(
+            &f,
+            "schema_version = 1\n[app]\ntime_zone = \"Europe/Paris\"\n",
+        );
+        let t = get(&fs, "postgres.time-zone");
+        assert_eq!(t.status, Status::Warn, "{t:?}");
+        assert_eq!(
+            t.remedy.as_deref(),
+            Some(
+                "ALTER DATABASE \"Billing App\" SET timezone = 'Europe/Paris'; (or timezone in postgresql.conf)"
+            )
         );
     }
 
