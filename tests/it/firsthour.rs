@@ -154,16 +154,19 @@ fn a_closed_pipe_ends_quietly_with_the_sigpipe_status() {
         vec!["diff", report, report],
         vec!["matrix", "show"],
     ] {
+        // A pipe whose reader is gone before the program starts, as `| head -0` would leave
+        // it: the first write fails, whatever the scheduling (with a reader closed after the
+        // start, a fast child could write everything into the pipe's buffer first).
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("byod-precheck"));
-        let mut child = cmd
+        let child = cmd
             .args(&args)
             .env("COLUMNS", "200")
-            .stdout(Stdio::piped())
+            .stdout(writer)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // The reader goes away before a byte is read, as `| head -0` would.
-        drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
