@@ -95,14 +95,6 @@ impl Precheck {
         self
     }
 
-    /// Connections the check may open to the server at once (default 3: one target's probes
-    /// side by side). A service checking many databases at once uses 1: its parallelism is
-    /// across checks, and each connection costs the server a process and a TLS handshake.
-    pub fn connections(mut self, n: u32) -> Self {
-        self.opts.collect.pool_size = n.max(1);
-        self
-    }
-
     /// Only the checks matching these globs, without those matching `skip`.
     pub fn select(mut self, only: &[String], skip: &[String]) -> Result<Self, PrecheckError> {
         self.opts.selection = Selection::new(only, skip).map_err(PrecheckError::Selection)?;

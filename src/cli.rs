@@ -468,7 +468,6 @@ fn run_options(args: &CheckArgs, matrix: &Matrix) -> Result<RunOptions> {
             schema: matrix.app.schema.clone(),
             extensions: matrix.postgres.extensions.clone(),
             run_timeout: secs(args.timeout, "--timeout")?,
-            pool_size: if args.targets.is_some() { 1 } else { 3 },
             share_per_server: args.targets.is_some(),
         },
         selection: selection(args)?,

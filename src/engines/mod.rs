@@ -85,10 +85,6 @@ pub struct CollectOptions {
     pub extensions: Vec<String>,
     /// The whole collection, connection included.
     pub run_timeout: Duration,
-    /// Connections the collector may open for its queries (PostgreSQL, MySQL). 3 lets one
-    /// target's probes run side by side; a fleet run uses 1 per target, its parallelism being
-    /// across targets (each connection costs the server a process and a TLS handshake).
-    pub pool_size: u32,
     /// Reach each server and inspect its TLS once per process, and share the figures between
     /// its databases (fleet runs: the same server answers, with the same certificate, for
     /// each; a connection opened only to be measured costs the server a process).
@@ -104,7 +100,6 @@ impl Default for CollectOptions {
             schema: None,
             extensions: Vec::new(),
             run_timeout: Duration::from_secs(60),
-            pool_size: 3,
             share_per_server: false,
         }
     }

@@ -544,9 +544,7 @@ async fn prepare(
         .probe_write(req.probe_write)
         .connect_timeout(s.cfg.connect_timeout)
         .check_timeout(s.cfg.check_timeout)
-        .timeout(s.cfg.run_timeout)
-        // Many checks at once: one connection each (as `check --targets` does).
-        .connections(1);
+        .timeout(s.cfg.run_timeout);
     let url_password = precheck
         .spec()
         .password
