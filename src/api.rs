@@ -158,7 +158,6 @@ impl Precheck {
 
 /// A report for a run that could not start: the connection check fails with the reason.
 fn unreachable_report(spec: &ConnSpec, matrix: &Matrix, opts: &RunOptions, why: String) -> Report {
-    use crate::engine::Engine;
     use crate::engines::EngineModule;
     use crate::net::{ConnectFailure, FailureKind};
     let failure = ConnectFailure {
@@ -175,11 +174,5 @@ fn unreachable_report(spec: &ConnSpec, matrix: &Matrix, opts: &RunOptions, why: 
     ) -> Report {
         run::evaluate::<E>(&E::failed(spec, f), m, &o.selection, now, 0)
     }
-    use crate::engines::{mssql::Mssql, mysql::Mysql, postgres::Postgres, sqlite::Sqlite};
-    match spec.engine {
-        Engine::Postgres => judge::<Postgres>(spec, matrix, opts, failure, now),
-        Engine::Mysql => judge::<Mysql>(spec, matrix, opts, failure, now),
-        Engine::Mssql => judge::<Mssql>(spec, matrix, opts, failure, now),
-        Engine::Sqlite => judge::<Sqlite>(spec, matrix, opts, failure, now),
-    }
+    crate::engines::with_engine!(spec.engine, E => judge::<E>(spec, matrix, opts, failure, now))
 }

@@ -243,13 +243,7 @@ struct CheckArgs {
 /// An engine by name, or by the name of a product that is one of its flavors (MariaDB is a
 /// flavor of mysql, as in the URL schemes).
 fn parse_engine(s: &str) -> Result<Engine, String> {
-    let alias = match s.to_ascii_lowercase().as_str() {
-        "postgresql" => Some(Engine::Postgres),
-        "mariadb" => Some(Engine::Mysql),
-        "sqlserver" => Some(Engine::Mssql),
-        _ => None,
-    };
-    alias.or_else(|| Engine::from_name(s)).ok_or_else(|| {
+    engines::named(s).ok_or_else(|| {
         format!(
             "unknown engine `{s}` (postgres, mysql, mssql, sqlite; mariadb is a flavor of mysql)"
         )
@@ -671,13 +665,11 @@ fn check(args: CheckArgs, stdout: &mut dyn Write) -> Result<u8> {
         let pw = line.lines().next().unwrap_or("").to_string();
         spec.password = Some(Secret::new(pw));
     } else if spec.password.is_none() {
-        let var = match spec.engine {
-            Engine::Postgres => "PGPASSWORD",
-            Engine::Mysql => "MYSQL_PWD",
-            Engine::Mssql => "MSSQL_PASSWORD",
-            Engine::Sqlite => "",
-        };
-        if let Some(pw) = (!var.is_empty()).then(|| std::env::var(var).ok()).flatten() {
+        if let Some(pw) = spec
+            .dialect
+            .password_var
+            .and_then(|var| std::env::var(var).ok())
+        {
             spec.password = Some(Secret::new(pw));
         }
     }

@@ -5,58 +5,62 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A database engine: the driver and the family of checks used for a target.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Engine {
+/// Declares [`Engine`] with its id names, so that [`Engine::ALL`] and [`Engine::name`] list every
+/// variant by construction (a new engine cannot be left out of either).
+macro_rules! engines {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal $(, $default:ident)?;)*) => {
+        /// A database engine: the driver and the family of checks used for a target.
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            Default,
+            PartialEq,
+            Eq,
+            PartialOrd,
+            Ord,
+            Hash,
+            Serialize,
+            Deserialize,
+            JsonSchema,
+        )]
+        #[serde(rename_all = "lowercase")]
+        pub enum Engine {
+            $($(#[$doc])* $(#[$default])? $variant,)*
+        }
+
+        impl Engine {
+            /// Every engine, in the order used by listings.
+            pub const ALL: [Engine; [$($name),*].len()] = [$(Engine::$variant),*];
+
+            /// The id prefix and the matrix table name of this engine.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Engine::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+engines! {
     /// PostgreSQL and the engines that speak its protocol.
-    Postgres,
+    Postgres = "postgres";
     /// MySQL, MariaDB and the engines that speak their protocol.
-    Mysql,
+    Mysql = "mysql";
     /// Microsoft SQL Server and Azure SQL, over TDS.
-    Mssql,
+    Mssql = "mssql";
     /// SQLite database files.
-    #[default]
-    Sqlite,
+    Sqlite = "sqlite", default;
 }
 
 impl Engine {
-    /// Every engine, in the order used by listings.
-    pub const ALL: [Engine; 4] = [
-        Engine::Postgres,
-        Engine::Mysql,
-        Engine::Mssql,
-        Engine::Sqlite,
-    ];
-
-    /// The id prefix and the matrix table name of this engine.
-    pub fn name(self) -> &'static str {
-        match self {
-            Engine::Postgres => "postgres",
-            Engine::Mysql => "mysql",
-            Engine::Mssql => "mssql",
-            Engine::Sqlite => "sqlite",
-        }
-    }
-
-    /// Parses an engine name as used on the command line and in check ids.
+    /// Parses an engine's id name (`postgres`, `mysql`, ...), in any case. Product names
+    /// (`mariadb`, `sqlserver`) are the engines' dialects' business: `engines::named`.
     pub fn from_name(name: &str) -> Option<Engine> {
         Engine::ALL
             .into_iter()
-            .find(|e| e.name() == name.to_ascii_lowercase())
+            .find(|e| e.name().eq_ignore_ascii_case(name))
     }
 }
 

@@ -396,9 +396,11 @@ mod tests {
         assert!(pg_policy(Some("scram-sha-256"), &seen(PgAuth::Md5, true)).is_err());
         assert!(pg_policy(Some("!md5,!password"), &seen(PgAuth::Sasl, false)).is_ok());
         assert!(pg_policy(Some("!md5,!password"), &seen(PgAuth::Md5, true)).is_err());
-        assert!(crate::target::validate_require_auth("scram-sha-256,md5").is_ok());
-        assert!(crate::target::validate_require_auth("md5,!password").is_err());
-        assert!(crate::target::validate_require_auth("kerberos").is_err());
+        assert!(
+            crate::engines::postgres::connstr::validate_require_auth("scram-sha-256,md5").is_ok()
+        );
+        assert!(crate::engines::postgres::connstr::validate_require_auth("md5,!password").is_err());
+        assert!(crate::engines::postgres::connstr::validate_require_auth("kerberos").is_err());
     }
 
     #[test]

@@ -4,9 +4,7 @@
 
 use crate::checks::now_rfc3339;
 use crate::engine::Engine;
-use crate::engines::{
-    CollectOptions, EngineModule, mssql::Mssql, mysql::Mysql, postgres::Postgres, sqlite::Sqlite,
-};
+use crate::engines::{CollectOptions, EngineModule};
 use crate::eol::{EolData, parse_date};
 use crate::matrix::Matrix;
 use crate::registry::{self, Ctx, Selection};
@@ -116,12 +114,7 @@ pub async fn check(
     matrix: &Matrix,
     opts: &RunOptions,
 ) -> Result<RunResult, String> {
-    match spec.engine {
-        Engine::Postgres => Ok(run::<Postgres>(spec, matrix, opts).await),
-        Engine::Mysql => Ok(run::<Mysql>(spec, matrix, opts).await),
-        Engine::Mssql => Ok(run::<Mssql>(spec, matrix, opts).await),
-        Engine::Sqlite => Ok(run::<Sqlite>(spec, matrix, opts).await),
-    }
+    Ok(crate::engines::with_engine!(spec.engine, E => run::<E>(spec, matrix, opts).await))
 }
 
 async fn run<E: EngineModule>(spec: &ConnSpec, matrix: &Matrix, opts: &RunOptions) -> RunResult {
@@ -162,13 +155,8 @@ async fn run<E: EngineModule>(spec: &ConnSpec, matrix: &Matrix, opts: &RunOption
 /// target; 0 means "no limit of its own", as in libpq, and keeps the command line's.
 pub fn with_url_options(spec: &ConnSpec, collect: &CollectOptions) -> CollectOptions {
     let mut c = collect.clone();
-    if let Some(secs) = spec
-        .params
-        .get("connect_timeout")
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-    {
-        c.connect_timeout = std::time::Duration::from_secs_f64(secs.min(3600.0));
+    if let Some(t) = spec.seconds("connect_timeout") {
+        c.connect_timeout = t;
     }
     c
 }
@@ -196,12 +184,7 @@ pub fn ended(
             facts: SavedFacts::of::<E>(&facts),
         }
     }
-    match spec.engine {
-        Engine::Postgres => go::<Postgres>(spec, matrix, opts, failure, duration_ms),
-        Engine::Mysql => go::<Mysql>(spec, matrix, opts, failure, duration_ms),
-        Engine::Mssql => go::<Mssql>(spec, matrix, opts, failure, duration_ms),
-        Engine::Sqlite => go::<Sqlite>(spec, matrix, opts, failure, duration_ms),
-    }
+    crate::engines::with_engine!(spec.engine, E => go::<E>(spec, matrix, opts, failure, duration_ms))
 }
 
 /// Judges collected facts against a matrix. Pure: the same facts give the same report.
@@ -290,10 +273,5 @@ pub fn replay(
         r.replayed_at = Some(now_rfc3339());
         Ok(r)
     }
-    match saved.engine {
-        Engine::Postgres => go::<Postgres>(saved, matrix, selection),
-        Engine::Mysql => go::<Mysql>(saved, matrix, selection),
-        Engine::Mssql => go::<Mssql>(saved, matrix, selection),
-        Engine::Sqlite => go::<Sqlite>(saved, matrix, selection),
-    }
+    crate::engines::with_engine!(saved.engine, E => go::<E>(saved, matrix, selection))
 }

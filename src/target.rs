@@ -38,12 +38,16 @@ impl fmt::Display for Secret {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnSpec {
     pub engine: Engine,
+    /// What the engine's connection strings may say (its options, default port, ...).
+    pub dialect: &'static Dialect,
     pub host: Option<String>,
     pub port: Option<u16>,
     pub database: Option<String>,
     pub user: Option<String>,
     pub password: Option<Secret>,
-    /// Options, keys lowercased (`sslmode`, `encrypt`, `trust_server_certificate`, ...).
+    /// Options by their dialect's name for them (`sslmode`, `encrypt`,
+    /// `trust_server_certificate`, ...), each validated by its [`OptKind`]; read them through
+    /// [`ConnSpec::option`], [`ConnSpec::flag`] and [`ConnSpec::seconds`].
     pub params: BTreeMap<String, String>,
     /// SQLite: the file path, or `:memory:`.
     pub path: Option<String>,
@@ -59,313 +63,425 @@ pub struct TargetError {
     pub reason: String,
 }
 
-/// Options each engine accepts in its URL; anything else is refused so a typo is not ignored.
-fn known_params(engine: Engine) -> &'static [&'static str] {
-    match engine {
-        Engine::Postgres => &[
-            "sslmode",
-            "sslrootcert",
-            "sslcert",
-            "sslkey",
-            "application_name",
-            "connect_timeout",
-            "host",
-            "port",
-            "user",
-            "password",
-            "dbname",
-            "options",
-            "target_session_attrs",
-            "require_auth",
-        ],
-        Engine::Mysql => &[
-            "ssl-mode",
-            "ssl_mode",
-            "sslmode",
-            "ssl-ca",
-            "ssl_ca",
-            "ssl-cert",
-            "ssl-key",
-            "charset",
-            "connect_timeout",
-            "socket",
-            "user",
-            "password",
-        ],
-        Engine::Mssql => &[
-            "encrypt",
-            "trust_server_certificate",
-            "trustservercertificate",
-            "ca",
-            "trust_cert_ca",
-            "hostnameincertificate",
-            "instance",
-            "application_name",
-            "applicationname",
-            "connect_timeout",
-            "logintimeout",
-            "database",
-            "databasename",
-            "user",
-            "password",
-        ],
-        Engine::Sqlite => &["mode", "immutable"],
+/// What one engine's connection strings may say: its URL schemes, default port, where a
+/// password may come from, and the options it accepts. Each engine declares its own in its
+/// folder (`engines/<engine>/mod.rs`, `DIALECT`), and [`parse_with`] reads a string against
+/// the list of them, so the knowledge of an engine stays in one place.
+pub struct Dialect {
+    pub engine: Engine,
+    /// URL schemes (`postgres`, `postgresql`); the first is the one shown.
+    pub schemes: &'static [&'static str],
+    /// Other names of the engine where one is named (`--engine mariadb`).
+    pub aliases: &'static [&'static str],
+    /// The port used when none is given; none for a file.
+    pub default_port: Option<u16>,
+    /// The environment variable the password may come from (`PGPASSWORD`).
+    pub password_var: Option<&'static str>,
+    /// Environment variables that fill what the URL leaves out (libpq's `PGHOST`, ...).
+    pub env: &'static [(&'static str, EnvField)],
+    /// The option that names a Unix-socket directory (a value starting with `/`) or file.
+    pub socket_option: Option<&'static str>,
+    /// The options it accepts; any other is refused, so a typo is not ignored.
+    pub options: &'static [Opt],
+    /// The option that names a CA certificate file (the service writes a pasted CA there).
+    pub ca_option: Option<&'static str>,
+    /// String forms other than `scheme://` URLs (SQLite's `sqlite:` paths, SQL Server's
+    /// ADO.NET and JDBC strings).
+    pub forms: &'static [Form],
+}
+
+impl Dialect {
+    /// The option `key` names (its name or one of its aliases, compared as [`norm_key`] does).
+    pub fn option(&self, key: &str) -> Option<&'static Opt> {
+        self.options
+            .iter()
+            .find(|o| o.name == key || o.aliases.contains(&key))
     }
 }
 
-/// The values an option accepts, where they form a closed set.
-fn allowed_values(engine: Engine, key: &str) -> Option<&'static [&'static str]> {
-    const BOOL: &[&str] = &["true", "false", "yes", "no", "1", "0"];
-    match (engine, key) {
-        (Engine::Postgres, "sslmode") => Some(&[
-            "disable",
-            "allow",
-            "prefer",
-            "require",
-            "verify-ca",
-            "verify-full",
-        ]),
-        (Engine::Mysql, "ssl-mode" | "ssl_mode" | "sslmode") => Some(&[
-            "disabled",
-            "preferred",
-            "required",
-            "verify_ca",
-            "verify_identity",
-        ]),
-        (Engine::Mssql, "encrypt") => Some(&[
-            "true",
-            "false",
-            "yes",
-            "no",
-            "strict",
-            "mandatory",
-            "optional",
-            "off",
-            "on",
-        ]),
-        (Engine::Mssql, "trust_server_certificate" | "trustservercertificate") => Some(BOOL),
-        (Engine::Sqlite, "mode") => Some(&["ro", "rw", "rwc", "memory"]),
-        (Engine::Sqlite, "immutable") => Some(BOOL),
-        _ => None,
+impl fmt::Debug for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dialect({})", self.engine)
     }
+}
+
+impl PartialEq for Dialect {
+    fn eq(&self, other: &Self) -> bool {
+        self.engine == other.engine
+    }
+}
+
+/// A part of the target an environment variable may give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvField {
+    /// A host name, or a socket directory when it starts with `/`; a list's first entry.
+    Host,
+    Port,
+    User,
+    Database,
+}
+
+/// A connection string form of its own, recognised before URLs.
+pub struct Form {
+    /// Whether `input` (trimmed) is written in this form.
+    pub recognise: fn(&str) -> bool,
+    /// What the form is called in messages ("an ADO.NET string").
+    pub called: &'static str,
+    /// Parses it; the message never quotes the input.
+    pub parse: fn(&str, &'static Dialect) -> Result<ConnSpec, String>,
+}
+
+/// One option of a dialect.
+pub struct Opt {
+    /// The name it is kept and shown under.
+    pub name: &'static str,
+    /// Other spellings accepted for it (`ssl_mode` for `ssl-mode`), lowercased, no spaces.
+    pub aliases: &'static [&'static str],
+    pub kind: OptKind,
+    /// A secret or a path to one (`sslkey`): never shown in a report.
+    pub secret: bool,
+}
+
+impl Opt {
+    /// An option of `kind`, shown in reports.
+    pub const fn new(name: &'static str, kind: OptKind) -> Opt {
+        Opt {
+            name,
+            aliases: &[],
+            kind,
+            secret: false,
+        }
+    }
+    /// The same option, also accepted under `aliases`.
+    pub const fn or(self, aliases: &'static [&'static str]) -> Opt {
+        Opt { aliases, ..self }
+    }
+    /// The same option, never shown.
+    pub const fn secret(self) -> Opt {
+        Opt {
+            secret: true,
+            ..self
+        }
+    }
+}
+
+/// What an option's value is, and so how it is checked when read.
+pub enum OptKind {
+    /// Free text (an application name, a character set).
+    Text,
+    /// A file on this machine.
+    Path,
+    /// A number of seconds, 0 or more.
+    Seconds,
+    /// `true`/`false` (also `yes`/`no`, `1`/`0`).
+    Bool,
+    /// One of a closed set, compared without case.
+    OneOf(&'static [&'static str]),
+    /// Checked by the dialect's own rule (libpq's `options`, `require_auth`).
+    Rule(fn(&str) -> Result<(), String>),
+    /// Part of the target itself, not an option: the user, password, database or port.
+    Target(EnvField),
+    /// The password.
+    Password,
+}
+
+/// The values [`OptKind::Bool`] accepts, true ones first.
+const BOOL_TRUE: [&str; 3] = ["true", "yes", "1"];
+const BOOL_FALSE: [&str; 3] = ["false", "no", "0"];
+
+/// Parses any accepted form of connection string against the engines' dialects (the program's
+/// list is `engines::DIALECTS`; `ConnSpec::parse` passes it).
+pub fn parse_with(input: &str, dialects: &[&'static Dialect]) -> Result<ConnSpec, TargetError> {
+    let trimmed = input.trim();
+    // The message says what form the input took, never what it held.
+    let err = |reason: String| TargetError {
+        form: form_of(trimmed, dialects),
+        reason,
+    };
+    if trimmed.is_empty() {
+        return Err(err("empty; pass a URL or set DATABASE_URL".into()));
+    }
+    if trimmed.len() > MAX_INPUT {
+        return Err(err(format!(
+            "{} bytes is too long for a connection string (at most {MAX_INPUT})",
+            trimmed.len()
+        )));
+    }
+    if trimmed.chars().any(|c| c.is_control()) {
+        return Err(err("contains control characters".into()));
+    }
+    for d in dialects {
+        if let Some(form) = d.forms.iter().find(|f| (f.recognise)(trimmed)) {
+            return (form.parse)(trimmed, d).map_err(err);
+        }
+    }
+    let schemes = || {
+        let all: Vec<String> = dialects
+            .iter()
+            .flat_map(|d| d.schemes.iter().map(|s| format!("{s}://")))
+            .collect();
+        all.join(", ")
+    };
+    let Some((scheme, _)) = trimmed.split_once("://") else {
+        return Err(err(format!("no scheme; start with {}", schemes())));
+    };
+    let Some(dialect) = dialect_of_scheme(scheme, dialects) else {
+        return Err(err(format!("unknown scheme; use {}", schemes())));
+    };
+    parse_url(trimmed, dialect).map_err(err)
+}
+
+/// The dialect whose URL scheme `scheme` is.
+fn dialect_of_scheme(scheme: &str, dialects: &[&'static Dialect]) -> Option<&'static Dialect> {
+    dialects
+        .iter()
+        .find(|d| d.schemes.iter().any(|s| s.eq_ignore_ascii_case(scheme)))
+        .copied()
+}
+
+/// libpq's `postgres://user@/db?host=/run/postgresql`: user information before an empty host
+/// (a Unix socket named by an option). The URL parser refuses an empty host after `@`, so the
+/// authority is rewritten to `user@localhost` and the host forgotten again after parsing.
+fn empty_host_after_user(input: &str) -> Option<String> {
+    let (scheme, rest) = input.split_once("://")?;
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let userinfo = authority.strip_suffix('@')?;
+    Some(format!("{scheme}://{userinfo}@localhost{}", &rest[end..]))
+}
+
+/// A `scheme://user:password@host:port/database?option=value` URL of `dialect`.
+fn parse_url(input: &str, dialect: &'static Dialect) -> Result<ConnSpec, String> {
+    let rewritten = empty_host_after_user(input);
+    let url = url::Url::parse(rewritten.as_deref().unwrap_or(input)).map_err(|e| e.to_string())?;
+    // `postgres://u:/pw@h/db`: a password holding `/`, `?` or `#` cut the authority short
+    // and the rest, password included, became the path. Refused, never shown.
+    if url.path().contains('@') || url.fragment().is_some_and(|f| f.contains('@')) {
+        return Err(
+            "the part after the host holds `@`: a password with `/`, `?` or `#` must be percent-encoded (%2F, %3F, %23)".into(),
+        );
+    }
+    let decode = |s: &str, what: &str| -> Result<String, String> {
+        percent_decode(s).ok_or_else(|| format!("the {what} is not valid percent-encoded UTF-8"))
+    };
+    let user = if url.username().is_empty() {
+        None
+    } else {
+        Some(decode(url.username(), "user name")?)
+    };
+    let password = match url.password() {
+        Some(p) => Some(Secret::new(decode(p, "password")?)),
+        None => None,
+    };
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty() && rewritten.is_none())
+        .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string());
+    let path = url.path().trim_start_matches('/');
+    let database = if path.is_empty() {
+        None
+    } else {
+        Some(decode(path, "database name")?)
+    };
+    let mut spec = ConnSpec {
+        host,
+        port: url.port(),
+        database,
+        user,
+        password,
+        ..ConnSpec::empty(dialect)
+    };
+    let mut after_password = false;
+    for (k, v) in url.query_pairs() {
+        spec.set_param(&k, &v)
+            .map_err(|reason| unless_after_password(after_password, reason))?;
+        after_password |= k.eq_ignore_ascii_case("password");
+    }
+    spec.take_socket_host()?;
+    spec.fill_from_env(&|k| std::env::var(k).ok().filter(|v| !v.is_empty()))?;
+    let socket = dialect
+        .socket_option
+        .is_some_and(|o| spec.params.contains_key(o));
+    if spec.host.is_none() && !socket {
+        return Err(format!(
+            "no host; write e.g. {}://user@db.example.com{}/app",
+            dialect.schemes.first().copied().unwrap_or_default(),
+            dialect
+                .default_port
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default()
+        ));
+    }
+    Ok(spec)
 }
 
 impl ConnSpec {
-    /// Parses any accepted form of connection string.
-    pub fn parse(input: &str) -> Result<ConnSpec, TargetError> {
-        let trimmed = input.trim();
-        // The message says what form the input took, never what it held.
-        let err = |reason: String| TargetError {
-            form: form_of(trimmed),
-            reason,
-        };
-        if trimmed.is_empty() {
-            return Err(err("empty; pass a URL or set DATABASE_URL".into()));
-        }
-        if trimmed.len() > MAX_INPUT {
-            return Err(err(format!(
-                "{} bytes is too long for a connection string (at most {MAX_INPUT})",
-                trimmed.len()
-            )));
-        }
-        if trimmed.chars().any(|c| c.is_control()) {
-            return Err(err("contains control characters".into()));
-        }
-        let lower = trimmed.to_ascii_lowercase();
-        if lower.starts_with("sqlite:") {
-            return parse_sqlite(trimmed).map_err(err);
-        }
-        if lower.starts_with("jdbc:sqlserver://") {
-            return parse_jdbc(trimmed).map_err(err);
-        }
-        if !trimmed.contains("://") && trimmed.contains('=') {
-            return parse_ado(trimmed).map_err(err);
-        }
-        let Some((scheme, _)) = trimmed.split_once("://") else {
-            return Err(err(
-                "no scheme; start with postgres://, mysql://, mariadb://, mssql://, sqlserver:// or sqlite://".into(),
-            ));
-        };
-        let engine = match scheme.to_ascii_lowercase().as_str() {
-            "postgres" | "postgresql" => Engine::Postgres,
-            "mysql" | "mariadb" => Engine::Mysql,
-            "mssql" | "sqlserver" => Engine::Mssql,
-            _ => {
-                return Err(err(
-                    "unknown scheme; use postgres://, mysql://, mariadb://, mssql://, sqlserver:// or sqlite://".into(),
-                ));
-            }
-        };
-        let url = url::Url::parse(trimmed).map_err(|e| err(e.to_string()))?;
-        // `postgres://u:/pw@h/db`: a password holding `/`, `?` or `#` cut the authority short
-        // and the rest, password included, became the path. Refused, never shown.
-        if url.path().contains('@') || url.fragment().is_some_and(|f| f.contains('@')) {
-            return Err(err(
-                "the part after the host holds `@`: a password with `/`, `?` or `#` must be percent-encoded (%2F, %3F, %23)".into(),
-            ));
-        }
-        let decode = |s: &str, what: &str| -> Result<String, String> {
-            percent_decode(s)
-                .ok_or_else(|| format!("the {what} is not valid percent-encoded UTF-8"))
-        };
-        let user = if url.username().is_empty() {
-            None
-        } else {
-            Some(decode(url.username(), "user name").map_err(err)?)
-        };
-        let password = match url.password() {
-            Some(p) => Some(Secret::new(decode(p, "password").map_err(err)?)),
-            None => None,
-        };
-        let host = url
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string());
-        let path = url.path().trim_start_matches('/');
-        let database = if path.is_empty() {
-            None
-        } else {
-            Some(decode(path, "database name").map_err(err)?)
-        };
-        let mut spec = ConnSpec {
-            engine,
-            host,
-            port: url.port(),
-            database,
-            user,
-            password,
+    /// A target of `dialect` with nothing said yet.
+    pub fn empty(dialect: &'static Dialect) -> ConnSpec {
+        ConnSpec {
+            engine: dialect.engine,
+            dialect,
+            host: None,
+            port: None,
+            database: None,
+            user: None,
+            password: None,
             params: BTreeMap::new(),
             path: None,
-        };
-        let mut after_password = false;
-        for (k, v) in url.query_pairs() {
-            spec.set_param(&k, &v)
-                .map_err(|reason| err(unless_after_password(after_password, reason)))?;
-            after_password |= k.eq_ignore_ascii_case("password");
         }
-        if engine == Engine::Postgres {
-            spec.take_pg_socket_host().map_err(err)?;
-            spec.fill_from_pg_env(&|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-                .map_err(err)?;
-        }
-        if spec.host.is_none()
-            && !spec.params.contains_key("host")
-            && !spec.params.contains_key("socket")
-        {
-            return Err(err(
-                "no host; write e.g. postgres://user@db.example.com:5432/app".into(),
-            ));
-        }
-        Ok(spec)
     }
 
     /// libpq's socket form `postgresql://%2Frun%2Fpostgresql/app`: a host that decodes to a
     /// path is a Unix-socket directory, the same as `?host=/run/postgresql`.
-    fn take_pg_socket_host(&mut self) -> Result<(), String> {
-        if let Some(h) = &self.host
+    fn take_socket_host(&mut self) -> Result<(), String> {
+        if let Some(option) = self.dialect.socket_option
+            && let Some(h) = &self.host
             && h.contains('%')
         {
             let dir = percent_decode(h)
                 .ok_or_else(|| "the host is not valid percent-encoded UTF-8".to_string())?;
             if dir.starts_with('/') {
                 self.host = None;
-                self.params.entry("host".into()).or_insert(dir);
+                self.params.entry(option.into()).or_insert(dir);
             }
         }
         Ok(())
     }
 
-    /// libpq's environment: `PGHOST` (a name or a socket directory), `PGPORT`, `PGUSER` and
-    /// `PGDATABASE` fill what the URL leaves out; the URL wins where both say.
-    pub(crate) fn fill_from_pg_env(
+    /// The dialect's environment (libpq's `PGHOST` — a name or a socket directory —, `PGPORT`,
+    /// `PGUSER` and `PGDATABASE`) fills what the string leaves out; the string wins where
+    /// both say.
+    pub(crate) fn fill_from_env(
         &mut self,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<(), String> {
-        if self.host.is_none()
-            && !self.params.contains_key("host")
-            && let Some(h) = env("PGHOST")
-        {
-            // libpq takes a list; the first host is the one tried first.
-            let h = h.split(',').next().unwrap_or_default().trim().to_string();
-            if h.starts_with('/') {
-                self.params.insert("host".into(), h);
-            } else if !h.is_empty() {
-                self.host = Some(h);
+        for (var, field) in self.dialect.env {
+            let Some(value) = env(var) else { continue };
+            // libpq takes lists of hosts and ports; the first is the one tried first.
+            let first = || {
+                value
+                    .split(',')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string()
+            };
+            match field {
+                EnvField::Host => {
+                    let socket = self.dialect.socket_option;
+                    if self.host.is_some() || socket.is_some_and(|o| self.params.contains_key(o)) {
+                        continue;
+                    }
+                    let h = first();
+                    match socket {
+                        Some(o) if h.starts_with('/') => {
+                            self.params.insert(o.into(), h);
+                        }
+                        _ if !h.is_empty() => self.host = Some(h),
+                        _ => {}
+                    }
+                }
+                EnvField::Port if self.port.is_none() => {
+                    let p = first();
+                    self.port = Some(
+                        p.parse()
+                            .map_err(|_| format!("{var} `{p}` is not a number from 1 to 65535"))?,
+                    );
+                }
+                EnvField::User if self.user.is_none() => self.user = Some(value),
+                EnvField::Database if self.database.is_none() => self.database = Some(value),
+                _ => {}
             }
-        }
-        if self.port.is_none()
-            && let Some(p) = env("PGPORT")
-        {
-            let p = p.split(',').next().unwrap_or_default().trim().to_string();
-            self.port = Some(
-                p.parse()
-                    .map_err(|_| format!("PGPORT `{p}` is not a number from 1 to 65535"))?,
-            );
-        }
-        if self.user.is_none() {
-            self.user = env("PGUSER");
-        }
-        if self.database.is_none() {
-            self.database = env("PGDATABASE");
         }
         Ok(())
     }
 
-    fn set_param(&mut self, key: &str, value: &str) -> Result<(), String> {
-        let key = key.to_ascii_lowercase().replace(' ', "");
-        if !known_params(self.engine).contains(&key.as_str()) {
+    /// Sets an option, checked against the dialect: its name (or an alias, kept under the
+    /// name), then its value by its kind.
+    pub fn set_param(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let key = norm_key(key);
+        let Some(opt) = self.dialect.option(&key) else {
+            let known: Vec<&str> = self.dialect.options.iter().map(|o| o.name).collect();
             return Err(format!(
                 "unknown option `{}` for {} (known: {})",
                 key_shown(&key),
                 self.engine,
-                known_params(self.engine).join(", ")
+                known.join(", ")
             ));
-        }
-        if let Some(allowed) = allowed_values(self.engine, &key)
-            && !allowed.iter().any(|a| a.eq_ignore_ascii_case(value))
-        {
-            return Err(format!(
-                "option `{key}` cannot be `{}` (use one of: {})",
-                key_shown(value),
-                allowed.join(", ")
-            ));
-        }
-        if key.contains("timeout") && value.parse::<f64>().map_or(true, |v| v.is_nan() || v < 0.0) {
-            return Err(format!(
-                "option `{key}` must be a number of seconds, not `{}`",
-                key_shown(value)
-            ));
-        }
-        if key == "require_auth" {
-            validate_require_auth(value)?;
-        }
-        if self.engine == Engine::Postgres && key == "options" {
-            pg_startup_options(value)?;
-        }
-        if key == "target_session_attrs" && !value.eq_ignore_ascii_case("any") {
-            // One host is reached, so there is nothing to choose between; whether that server
-            // is writable is what the writability check reports.
-            return Err(format!(
-                "target_session_attrs `{}` is not supported (one host is checked: only `any`; the writability check reports a read-only server or a standby)",
-                key_shown(value)
-            ));
-        }
-        match key.as_str() {
-            "password" => self.password = Some(Secret::new(value)),
-            "user" => self.user = Some(value.to_string()),
-            "database" | "databasename" | "dbname" => self.database = Some(value.to_string()),
-            "port" => {
-                self.port = Some(
-                    value
-                        .parse()
-                        .map_err(|_| "the port is not a number from 1 to 65535".to_string())?,
-                );
+        };
+        let name = opt.name;
+        match &opt.kind {
+            OptKind::OneOf(allowed) if !allowed.iter().any(|a| a.eq_ignore_ascii_case(value)) => {
+                return Err(format!(
+                    "option `{name}` cannot be `{}` (use one of: {})",
+                    key_shown(value),
+                    allowed.join(", ")
+                ));
             }
-            _ => {
-                self.params.insert(key, value.to_string());
+            OptKind::Bool if parse_bool(value).is_none() => {
+                return Err(format!(
+                    "option `{name}` cannot be `{}` (use one of: true, false, yes, no, 1, 0)",
+                    key_shown(value)
+                ));
             }
+            OptKind::Seconds if value.parse::<f64>().map_or(true, |v| v.is_nan() || v < 0.0) => {
+                return Err(format!(
+                    "option `{name}` must be a number of seconds, not `{}`",
+                    key_shown(value)
+                ));
+            }
+            OptKind::Rule(rule) => rule(value)?,
+            OptKind::Password => {
+                self.password = Some(Secret::new(value));
+                return Ok(());
+            }
+            OptKind::Target(field) => {
+                match field {
+                    EnvField::User => self.user = Some(value.to_string()),
+                    EnvField::Database => self.database = Some(value.to_string()),
+                    EnvField::Port => {
+                        self.port =
+                            Some(value.parse().map_err(|_| {
+                                "the port is not a number from 1 to 65535".to_string()
+                            })?);
+                    }
+                    EnvField::Host => self.host = Some(value.to_string()),
+                }
+                return Ok(());
+            }
+            _ => {}
         }
+        let value = match opt.kind {
+            OptKind::OneOf(_) | OptKind::Bool => value.to_ascii_lowercase(),
+            _ => value.to_string(),
+        };
+        self.params.insert(name.to_string(), value);
         Ok(())
+    }
+
+    /// An option's value, by its dialect name.
+    pub fn option(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    /// A [`OptKind::Bool`] option: `Some(false)` for `immutable=false`, not "given".
+    pub fn flag(&self, name: &str) -> Option<bool> {
+        self.option(name).and_then(parse_bool)
+    }
+
+    /// A [`OptKind::Seconds`] option, when above 0 (0 means "no limit of its own" in libpq).
+    pub fn seconds(&self, name: &str) -> Option<std::time::Duration> {
+        self.option(name)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(|s| std::time::Duration::from_secs_f64(s.min(3600.0)))
+    }
+
+    /// The socket the target names (a directory or file), when it is reached without TCP.
+    pub fn socket(&self) -> Option<&str> {
+        let option = self.dialect.socket_option?;
+        let v = self.option(option)?;
+        (option != "host" || v.starts_with('/')).then_some(v)
     }
 
     /// The host to reach over TCP: the URL's, else a `host=` parameter that is not a socket
@@ -383,14 +499,10 @@ impl ConnSpec {
             .unwrap_or_else(|| "localhost".into())
     }
 
-    /// The default port of the engine, used when none is given.
+    /// The port, else the engine's default (0 for a file).
     pub fn port_or_default(&self) -> u16 {
-        self.port.unwrap_or(match self.engine {
-            Engine::Postgres => 5432,
-            Engine::Mysql => 3306,
-            Engine::Mssql => 1433,
-            Engine::Sqlite => 0,
-        })
+        self.port
+            .unwrap_or(self.dialect.default_port.unwrap_or_default())
     }
 
     /// What the report says about the target: everything but secrets.
@@ -399,18 +511,19 @@ impl ConnSpec {
             engine: self.engine,
             // Where the TCP steps went; none for a file or a local socket.
             host: self.host.clone().or_else(|| {
-                let socket = self.params.contains_key("socket")
-                    || self.params.get("host").is_some_and(|h| h.starts_with('/'));
-                (self.engine != Engine::Sqlite && !socket).then(|| self.tcp_host())
+                (self.dialect.default_port.is_some() && self.socket().is_none())
+                    .then(|| self.tcp_host())
             }),
-            port: (self.engine != Engine::Sqlite).then(|| self.port_or_default()),
+            port: self.dialect.default_port.map(|_| self.port_or_default()),
             database: self.database.clone(),
             user: self.user.clone(),
             path: self.path.clone(),
             options: self
                 .params
                 .iter()
-                .filter(|(k, _)| !k.contains("password") && k.as_str() != "sslkey")
+                .filter(|(k, _)| {
+                    !k.contains("password") && !self.dialect.option(k).is_some_and(|o| o.secret)
+                })
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         }
@@ -459,94 +572,44 @@ impl ConnSpec {
     }
 }
 
-/// libpq's `options` value (`-c name=value -c other=value`, also `-cname=value` and
-/// `--name=value`) as name/value pairs for the driver's startup packet.
-pub fn pg_startup_options(value: &str) -> Result<Vec<(String, String)>, String> {
-    let bad = || {
-        "options must be `-c name=value` settings separated by spaces (e.g. options=-c search_path=app)".to_string()
-    };
-    let mut out = Vec::new();
-    let mut words = value.split_whitespace();
-    while let Some(w) = words.next() {
-        let setting = if w == "-c" {
-            words.next().ok_or_else(bad)?
-        } else if let Some(rest) = w.strip_prefix("--").or_else(|| w.strip_prefix("-c")) {
-            rest
-        } else {
-            return Err(bad());
-        };
-        let (k, v) = setting.split_once('=').ok_or_else(bad)?;
-        if k.is_empty() {
-            return Err(bad());
-        }
-        out.push((k.replace('-', "_"), v.to_string()));
-    }
-    Ok(out)
-}
-
-fn parse_sqlite(input: &str) -> Result<ConnSpec, String> {
-    let rest = &input["sqlite:".len()..];
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let path = percent_decode(path).ok_or("the path is not valid percent-encoded UTF-8")?;
-    if path.is_empty() {
-        return Err("no file; write sqlite://path/to/app.db or sqlite::memory:".into());
-    }
-    let mut spec = ConnSpec {
-        engine: Engine::Sqlite,
-        host: None,
-        port: None,
-        database: None,
-        user: None,
-        password: None,
-        params: BTreeMap::new(),
-        path: Some(path),
-    };
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        spec.set_param(k, v)?;
-    }
-    Ok(spec)
-}
-
 /// The longest connection string accepted: room for a cloud access token as the password
 /// (IAM and Azure AD tokens run to a few thousand characters), percent-encoded.
 const MAX_INPUT: usize = 32 * 1024;
 
 /// What kind of connection string `input` looks like, for error messages: only a known scheme
 /// or form, never any part of the input.
-fn form_of(input: &str) -> String {
-    let lower = input.to_ascii_lowercase();
-    if lower.starts_with("sqlite:") {
-        return "a sqlite: URL".into();
+fn form_of(input: &str, dialects: &[&'static Dialect]) -> String {
+    if let Some(form) = dialects
+        .iter()
+        .flat_map(|d| d.forms.iter())
+        .find(|f| (f.recognise)(input))
+    {
+        return form.called.into();
     }
-    if lower.starts_with("jdbc:sqlserver://") {
-        return "a jdbc:sqlserver:// URL".into();
-    }
-    match lower.split_once("://") {
-        Some((scheme, _)) => {
-            let known = [
-                "postgres",
-                "postgresql",
-                "mysql",
-                "mariadb",
-                "mssql",
-                "sqlserver",
-            ];
-            if known.contains(&scheme) {
-                format!("a {scheme}:// URL")
-            } else {
-                "a URL with an unknown scheme".into()
-            }
+    match input.split_once("://") {
+        Some((scheme, _)) if dialect_of_scheme(scheme, dialects).is_some() => {
+            format!("a {}:// URL", scheme.to_ascii_lowercase())
         }
-        None if input.contains('=') => "an ADO.NET string".into(),
+        Some(_) => "a URL with an unknown scheme".into(),
         None => "not a URL".into(),
+    }
+}
+
+/// Whether a bool option's value says yes (`true`, `yes`, `1`) or no, in any case.
+fn parse_bool(value: &str) -> Option<bool> {
+    let v = value.to_ascii_lowercase();
+    if BOOL_TRUE.contains(&v.as_str()) {
+        Some(true)
+    } else if BOOL_FALSE.contains(&v.as_str()) {
+        Some(false)
+    } else {
+        None
     }
 }
 
 /// A problem found after a password was read may be about part of that password (a `;` or `&`
 /// that ended it early): its words are then not repeated.
-fn unless_after_password(after_password: bool, reason: String) -> String {
+pub(crate) fn unless_after_password(after_password: bool, reason: String) -> String {
     if after_password {
         "an option after the password is not understood (not shown: it may be part of the \
          password; a password holding `;` or `&` must be quoted, or percent-encoded in a URL)"
@@ -556,177 +619,8 @@ fn unless_after_password(after_password: bool, reason: String) -> String {
     }
 }
 
-/// A key and value of a `key=value;...` string, the value unquoted.
-struct Pair {
-    key: String,
-    value: String,
-}
-
-/// Splits an ADO.NET connection string the way SqlClient does: `;` separates pairs; a value in
-/// `"..."` or `'...'` (the quote doubled inside) or `{...}` (`}}` inside) may hold `;`, `=` and
-/// spaces; `==` in a key is a literal `=`; space around keys and unquoted values is dropped.
-/// Errors never quote the input.
-fn split_ado(input: &str) -> Result<Vec<Pair>, String> {
-    let chars: Vec<char> = input.chars().collect();
-    let mut i = 0;
-    let mut out = Vec::new();
-    let n = chars.len();
-    loop {
-        while i < n && (chars[i].is_whitespace() || chars[i] == ';') {
-            i += 1;
-        }
-        if i >= n {
-            return Ok(out);
-        }
-        let mut key = String::new();
-        loop {
-            if i >= n || chars[i] == ';' {
-                return Err(format!(
-                    "part {} has no `=` (a password holding `;` must be quoted: Password=\"...\")",
-                    out.len() + 1
-                ));
-            }
-            if chars[i] == '=' {
-                if chars.get(i + 1) == Some(&'=') {
-                    key.push('=');
-                    i += 2;
-                    continue;
-                }
-                i += 1;
-                break;
-            }
-            key.push(chars[i]);
-            i += 1;
-        }
-        while i < n && chars[i].is_whitespace() {
-            i += 1;
-        }
-        let mut value = String::new();
-        match chars.get(i) {
-            Some(&q) if q == '"' || q == '\'' || q == '{' => {
-                let close = if q == '{' { '}' } else { q };
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => {
-                            return Err(format!(
-                                "the value of part {} opens a quote that is never closed",
-                                out.len() + 1
-                            ));
-                        }
-                        Some(&c) if c == close => {
-                            if chars.get(i + 1) == Some(&close) {
-                                value.push(close);
-                                i += 2;
-                            } else {
-                                i += 1;
-                                break;
-                            }
-                        }
-                        Some(&c) => {
-                            value.push(c);
-                            i += 1;
-                        }
-                    }
-                }
-                while i < n && chars[i].is_whitespace() {
-                    i += 1;
-                }
-                if i < n && chars[i] != ';' {
-                    return Err(format!(
-                        "the quoted value of part {} is followed by more text before `;`",
-                        out.len() + 1
-                    ));
-                }
-            }
-            _ => {
-                while i < n && chars[i] != ';' {
-                    value.push(chars[i]);
-                    i += 1;
-                }
-                value = value.trim_end().to_string();
-            }
-        }
-        out.push(Pair {
-            key: key.trim().to_string(),
-            value,
-        });
-    }
-}
-
-/// Splits the properties of a JDBC URL: `;` separates them; a value in `{...}` (`}}` inside)
-/// may hold `;` and `=`.
-fn split_jdbc(props: &str) -> Result<Vec<Pair>, String> {
-    let chars: Vec<char> = props.chars().collect();
-    let (n, mut i, mut out) = (chars.len(), 0, Vec::new());
-    loop {
-        while i < n && chars[i] == ';' {
-            i += 1;
-        }
-        if i >= n {
-            return Ok(out);
-        }
-        let mut key = String::new();
-        while i < n && chars[i] != '=' {
-            if chars[i] == ';' {
-                return Err(format!(
-                    "property {} has no `=` (a password holding `;` must be in braces: password={{...}})",
-                    out.len() + 1
-                ));
-            }
-            key.push(chars[i]);
-            i += 1;
-        }
-        if i >= n {
-            return Err(format!("property {} has no `=`", out.len() + 1));
-        }
-        i += 1;
-        let mut value = String::new();
-        if chars.get(i) == Some(&'{') {
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => {
-                        return Err(format!(
-                            "the value of property {} opens `{{` that is never closed",
-                            out.len() + 1
-                        ));
-                    }
-                    Some('}') if chars.get(i + 1) == Some(&'}') => {
-                        value.push('}');
-                        i += 2;
-                    }
-                    Some('}') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(&c) => {
-                        value.push(c);
-                        i += 1;
-                    }
-                }
-            }
-            if i < n && chars[i] != ';' {
-                return Err(format!(
-                    "the braced value of property {} is followed by more text before `;`",
-                    out.len() + 1
-                ));
-            }
-        } else {
-            while i < n && chars[i] != ';' {
-                value.push(chars[i]);
-                i += 1;
-            }
-        }
-        out.push(Pair {
-            key: key.trim().to_string(),
-            value: value.trim().to_string(),
-        });
-    }
-}
-
 /// A key as compared: lowercased, spaces dropped (`User Id`, `Pass Word`).
-fn norm_key(k: &str) -> String {
+pub(crate) fn norm_key(k: &str) -> String {
     k.to_lowercase()
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -736,7 +630,7 @@ fn norm_key(k: &str) -> String {
 /// A key or option value for a message, only when it looks like one (a word of letters,
 /// digits, spaces, `_ - .`, at most 40 characters): anything else may be a mistyped URL with
 /// its password (`postgres:/u:pw@h/db` read as `key=value`), and is not repeated.
-fn key_shown(k: &str) -> String {
+pub(crate) fn key_shown(k: &str) -> String {
     let lower = norm_key(k);
     let plain = k.chars().count() <= 40
         && k
@@ -752,154 +646,7 @@ fn key_shown(k: &str) -> String {
     }
 }
 
-/// `host[\instance][,port]` (ADO.NET) or `host[\instance][:port]` (JDBC).
-fn set_server(spec: &mut ConnSpec, v: &str, sep: char) -> Result<(), String> {
-    let v = v.strip_prefix("tcp:").unwrap_or(v);
-    let (hostpart, port) = match v.rsplit_once(sep) {
-        Some((h, p)) => (
-            h,
-            Some(
-                p.trim()
-                    .parse::<u16>()
-                    .map_err(|_| "the port is not a number from 1 to 65535".to_string())?,
-            ),
-        ),
-        None => (v, None),
-    };
-    let (host, instance) = match hostpart.split_once('\\') {
-        Some((h, i)) => (h, Some(i)),
-        None => (hostpart, None),
-    };
-    let host = host.trim();
-    spec.host = Some(if host == "." || host.eq_ignore_ascii_case("(local)") {
-        "localhost".into()
-    } else {
-        host.to_string()
-    });
-    spec.port = port;
-    if let Some(i) = instance {
-        spec.params.insert("instance".into(), i.to_string());
-    }
-    Ok(())
-}
-
-/// `Server=tcp:host,1433;Database=app;User Id=u;Password=p;Encrypt=true;TrustServerCertificate=false`
-fn parse_ado(input: &str) -> Result<ConnSpec, String> {
-    let mut spec = mssql_spec();
-    let mut after_password = false;
-    for Pair { key: k, value: v } in split_ado(input)? {
-        let key = norm_key(&k);
-        let v = v.as_str();
-        let res: Result<(), String> = match key.as_str() {
-            "server" | "datasource" | "address" | "addr" | "networkaddress" => {
-                set_server(&mut spec, v, ',')
-            }
-            "database" | "initialcatalog" => {
-                spec.database = Some(v.to_string());
-                Ok(())
-            }
-            "userid" | "uid" | "user" | "username" => {
-                spec.user = Some(v.to_string());
-                Ok(())
-            }
-            "password" | "pwd" => {
-                after_password = true;
-                spec.password = Some(Secret::new(v));
-                Ok(())
-            }
-            "encrypt" => set_checked(&mut spec, "encrypt", &v.to_ascii_lowercase()),
-            "trustservercertificate" => set_checked(
-                &mut spec,
-                "trust_server_certificate",
-                &v.to_ascii_lowercase(),
-            ),
-            "hostnameincertificate" => set_checked(&mut spec, "hostnameincertificate", v),
-            "trustservercertificateca" | "ca" | "trustcertca" => set_checked(&mut spec, "ca", v),
-            "applicationname" | "app" => set_checked(&mut spec, "application_name", v),
-            "connecttimeout" | "connectiontimeout" | "timeout" => {
-                set_checked(&mut spec, "connect_timeout", v)
-            }
-            "integratedsecurity" | "trustedconnection"
-                if v.eq_ignore_ascii_case("true")
-                    || v.eq_ignore_ascii_case("sspi")
-                    || v.eq_ignore_ascii_case("yes") =>
-            {
-                Err("integrated (Windows) authentication is not supported; use a SQL login (User Id and Password)".into())
-            }
-            _ => Err(format!("unknown ADO.NET keyword `{}`", key_shown(&k))),
-        };
-        res.map_err(|r| unless_after_password(after_password, r))?;
-    }
-    if spec.host.as_deref().is_none_or(str::is_empty) {
-        return Err("no Server=...; write e.g. Server=tcp:db.example.com,1433;Database=app;User Id=app;Password=...".into());
-    }
-    Ok(spec)
-}
-
-/// Sets an option through the same validation as a URL's.
-fn set_checked(spec: &mut ConnSpec, key: &str, value: &str) -> Result<(), String> {
-    spec.set_param(key, value)
-}
-
-/// `jdbc:sqlserver://host:1433;databaseName=app;user=u;password=p;encrypt=true`
-fn parse_jdbc(input: &str) -> Result<ConnSpec, String> {
-    let rest = &input["jdbc:sqlserver://".len()..];
-    let (server, props) = rest.split_once(';').unwrap_or((rest, ""));
-    let mut spec = mssql_spec();
-    if server.trim().is_empty() || server.starts_with(':') {
-        return Err("no host after jdbc:sqlserver://".into());
-    }
-    set_server(&mut spec, server, ':')?;
-    let mut after_password = false;
-    for Pair { key: k, value: v } in split_jdbc(props)? {
-        let key = norm_key(&k);
-        let v = v.as_str();
-        let res: Result<(), String> = match key.as_str() {
-            "databasename" | "database" => {
-                spec.database = Some(v.to_string());
-                Ok(())
-            }
-            "user" | "username" => {
-                spec.user = Some(v.to_string());
-                Ok(())
-            }
-            "password" => {
-                after_password = true;
-                spec.password = Some(Secret::new(v));
-                Ok(())
-            }
-            "encrypt" => set_checked(&mut spec, "encrypt", &v.to_ascii_lowercase()),
-            "trustservercertificate" => set_checked(
-                &mut spec,
-                "trust_server_certificate",
-                &v.to_ascii_lowercase(),
-            ),
-            "hostnameincertificate" => set_checked(&mut spec, "hostnameincertificate", v),
-            "applicationname" => set_checked(&mut spec, "application_name", v),
-            "trustservercertificateca" | "ca" => set_checked(&mut spec, "ca", v),
-            "logintimeout" => set_checked(&mut spec, "connect_timeout", v),
-            "instancename" => set_checked(&mut spec, "instance", v),
-            _ => Err(format!("unknown JDBC property `{}`", key_shown(&k))),
-        };
-        res.map_err(|r| unless_after_password(after_password, r))?;
-    }
-    Ok(spec)
-}
-
-fn mssql_spec() -> ConnSpec {
-    ConnSpec {
-        engine: Engine::Mssql,
-        host: None,
-        port: None,
-        database: None,
-        user: None,
-        password: None,
-        params: BTreeMap::new(),
-        path: None,
-    }
-}
-
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -914,30 +661,6 @@ fn percent_decode(s: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
-}
-
-/// The `require_auth` method names (libpq's).
-pub const PG_METHODS: [&str; 6] = ["password", "md5", "gss", "sspi", "scram-sha-256", "none"];
-
-/// Checks a `require_auth` value the way libpq does: a comma-separated list of methods, all
-/// plain or all negated with `!`.
-pub fn validate_require_auth(value: &str) -> Result<(), String> {
-    let items: Vec<&str> = value.split(',').map(str::trim).collect();
-    let negated = items.iter().filter(|i| i.starts_with('!')).count();
-    if negated != 0 && negated != items.len() {
-        return Err("require_auth cannot mix methods and negated (!) methods".into());
-    }
-    for i in &items {
-        let m = i.trim_start_matches('!');
-        if !PG_METHODS.contains(&m) {
-            return Err(format!(
-                "require_auth: unknown method `{}` (use {})",
-                crate::text::inert(&crate::text::truncate(m, 40)),
-                PG_METHODS.join(", ")
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -1114,12 +837,43 @@ mod tests {
         assert!(ConnSpec::parse("postgres://h/db?require_auth=scram-sha-256").is_ok());
         assert!(ConnSpec::parse("postgres://h/db?require_auth=kerberos").is_err());
         assert_eq!(
-            pg_startup_options("-c search_path=app --lock-timeout=5s -cwork_mem=4MB").unwrap(),
+            crate::engines::postgres::connstr::pg_startup_options(
+                "-c search_path=app --lock-timeout=5s -cwork_mem=4MB"
+            )
+            .unwrap(),
             vec![
                 ("search_path".to_string(), "app".to_string()),
                 ("lock_timeout".to_string(), "5s".to_string()),
                 ("work_mem".to_string(), "4MB".to_string())
             ]
+        );
+    }
+
+    #[test]
+    fn typed_options_read_their_value_not_their_presence() {
+        let s = ConnSpec::parse("sqlite://app.db?immutable=false&mode=RO").unwrap();
+        assert_eq!(s.flag("immutable"), Some(false));
+        assert_eq!(
+            s.option("mode"),
+            Some("ro"),
+            "closed sets are kept lowercased"
+        );
+        assert!(ConnSpec::parse("sqlite://app.db?immutable=maybe").is_err());
+        // An alias is kept under the option's name.
+        let m = ConnSpec::parse("mysql://u@h/db?ssl_mode=REQUIRED&ssl_ca=/ca.pem").unwrap();
+        assert_eq!(m.option("ssl-mode"), Some("required"));
+        assert_eq!(m.option("ssl-ca"), Some("/ca.pem"));
+        let t = ConnSpec::parse("postgres://h/db?connect_timeout=2.5").unwrap();
+        assert_eq!(
+            t.seconds("connect_timeout"),
+            Some(std::time::Duration::from_millis(2500))
+        );
+        assert_eq!(
+            ConnSpec::parse("postgres://h/db?connect_timeout=0")
+                .unwrap()
+                .seconds("connect_timeout"),
+            None,
+            "0 is libpq's no limit of its own"
         );
     }
 
@@ -1144,6 +898,8 @@ mod tests {
         for url in [
             "postgres:///app?host=/run/postgresql",
             "postgresql://%2Frun%2Fpostgresql/app",
+            "postgres://user@/app?host=/run/postgresql",
+            "postgres://user:pw@/app?host=/run/postgresql",
         ] {
             let s = ConnSpec::parse(url).unwrap();
             assert_eq!(s.host, None, "{url}");
@@ -1167,31 +923,22 @@ mod tests {
             _ => None,
         };
         let mut s = ConnSpec::parse("postgres://urluser@db.example.com/").unwrap();
-        s.fill_from_pg_env(&env).unwrap();
+        s.fill_from_env(&env).unwrap();
         // The URL wins where both say.
         assert_eq!(s.host.as_deref(), Some("db.example.com"));
         assert_eq!(s.user.as_deref(), Some("urluser"));
         assert_eq!((s.port, s.database.as_deref()), (Some(5433), Some("envdb")));
         assert!(!s.params.contains_key("host"));
-        let mut bare = ConnSpec {
-            engine: Engine::Postgres,
-            host: None,
-            port: None,
-            database: None,
-            user: None,
-            password: None,
-            params: BTreeMap::new(),
-            path: None,
-        };
-        bare.fill_from_pg_env(&env).unwrap();
+        let mut bare = ConnSpec::empty(crate::engines::dialect(Engine::Postgres));
+        bare.fill_from_env(&env).unwrap();
         assert_eq!(bare.params["host"], "/var/run/postgresql");
         assert_eq!(bare.user.as_deref(), Some("envuser"));
         let bad = |k: &str| (k == "PGPORT").then(|| "x".to_string());
         assert!(
-            bare.clone().fill_from_pg_env(&bad).is_ok(),
+            bare.clone().fill_from_env(&bad).is_ok(),
             "the port is already set"
         );
         let mut b = ConnSpec::parse("postgres://h/db").unwrap();
-        assert!(b.fill_from_pg_env(&bad).unwrap_err().contains("PGPORT"));
+        assert!(b.fill_from_env(&bad).unwrap_err().contains("PGPORT"));
     }
 }

@@ -23,6 +23,9 @@ macro_rules! engine_module {
             fn matrix_keys() -> &'static [&'static str] {
                 checks::MATRIX_KEYS
             }
+            fn dialect() -> &'static $crate::target::Dialect {
+                &connstr::DIALECT
+            }
             fn identify(
                 version_string: &str,
                 hints: &$crate::identity::Hints<'_>,
@@ -51,6 +54,32 @@ macro_rules! engine_module {
 }
 pub(crate) use engine_module;
 
+/// Runs `$body` with `$m` naming the [`EngineModule`] of `$engine`: the one place an [`Engine`]
+/// value becomes its module, so a new engine is one arm here, required by the compiler.
+macro_rules! with_engine {
+    ($engine:expr, $m:ident => $body:expr) => {
+        match $engine {
+            $crate::engine::Engine::Postgres => {
+                type $m = $crate::engines::postgres::Postgres;
+                $body
+            }
+            $crate::engine::Engine::Mysql => {
+                type $m = $crate::engines::mysql::Mysql;
+                $body
+            }
+            $crate::engine::Engine::Mssql => {
+                type $m = $crate::engines::mssql::Mssql;
+                $body
+            }
+            $crate::engine::Engine::Sqlite => {
+                type $m = $crate::engines::sqlite::Sqlite;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_engine;
+
 pub mod mssql;
 pub mod mysql;
 pub mod postgres;
@@ -64,7 +93,7 @@ use crate::identity::{Hints, IdentifyError, ServerIdentity};
 use crate::matrix::{Matrix, MatrixError, Vocabulary};
 use crate::probe::Probe;
 use crate::registry::{Check, CheckInfo};
-use crate::target::ConnSpec;
+use crate::target::{ConnSpec, Dialect};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -126,44 +155,57 @@ pub trait EngineModule {
     fn common_mut(facts: &mut Self::Facts) -> &mut CommonFacts;
     /// Facts for a target that could not be reached (used when the whole run times out).
     fn failed(spec: &ConnSpec, failure: crate::net::ConnectFailure) -> Self::Facts;
+    /// What its connection strings may say.
+    fn dialect() -> &'static Dialect;
+}
+
+/// Every engine's connection-string dialect, in [`Engine::ALL`]'s order.
+pub fn dialects() -> [&'static Dialect; Engine::ALL.len()] {
+    Engine::ALL.map(dialect)
+}
+
+/// An engine's connection-string dialect.
+pub fn dialect(engine: Engine) -> &'static Dialect {
+    with_engine!(engine, M => M::dialect())
+}
+
+/// An engine by its name or another name of it (`postgresql`, `mariadb`, `sqlserver`), in
+/// any case.
+pub fn named(name: &str) -> Option<Engine> {
+    Engine::from_name(name).or_else(|| {
+        dialects()
+            .into_iter()
+            .find(|d| d.aliases.iter().any(|a| a.eq_ignore_ascii_case(name)))
+            .map(|d| d.engine)
+    })
+}
+
+// Parsing a target reads it against the engines' dialects: the constructor lives here, beside
+// them, so `target` itself does not depend on the engines (as `Matrix::parse` below).
+impl ConnSpec {
+    /// Parses any accepted form of connection string (every engine's URLs, SQLite paths,
+    /// SQL Server's ADO.NET and JDBC strings).
+    pub fn parse(input: &str) -> Result<ConnSpec, crate::target::TargetError> {
+        crate::target::parse_with(input, &dialects())
+    }
 }
 
 /// Every check of every engine, in listing order.
 pub fn all_checks() -> Vec<CheckInfo> {
-    let mut v = Vec::new();
-    v.extend(
-        postgres::Postgres::checks()
-            .iter()
-            .map(|c| c.info(Engine::Postgres)),
-    );
-    v.extend(mysql::Mysql::checks().iter().map(|c| c.info(Engine::Mysql)));
-    v.extend(mssql::Mssql::checks().iter().map(|c| c.info(Engine::Mssql)));
-    v.extend(
-        sqlite::Sqlite::checks()
-            .iter()
-            .map(|c| c.info(Engine::Sqlite)),
-    );
-    v
+    Engine::ALL
+        .into_iter()
+        .flat_map(|e| with_engine!(e, M => M::checks().iter().map(move |c| c.info(e)).collect::<Vec<_>>()))
+        .collect()
 }
 
 /// The flavors an engine names.
 pub fn flavors(engine: Engine) -> &'static [&'static str] {
-    match engine {
-        Engine::Postgres => postgres::Postgres::flavors(),
-        Engine::Mysql => mysql::Mysql::flavors(),
-        Engine::Mssql => mssql::Mssql::flavors(),
-        Engine::Sqlite => sqlite::Sqlite::flavors(),
-    }
+    with_engine!(engine, M => M::flavors())
 }
 
 /// The engine-specific keys of an engine's matrix table.
 pub fn matrix_keys(engine: Engine) -> &'static [&'static str] {
-    match engine {
-        Engine::Postgres => postgres::Postgres::matrix_keys(),
-        Engine::Mysql => mysql::Mysql::matrix_keys(),
-        Engine::Mssql => mssql::Mssql::matrix_keys(),
-        Engine::Sqlite => sqlite::Sqlite::matrix_keys(),
-    }
+    with_engine!(engine, M => M::matrix_keys())
 }
 
 /// Identifies a server from its version string and other probe results by name (see SPEC.md:
@@ -179,12 +221,7 @@ pub fn identify(
         return Err(IdentifyError::Empty);
     }
     let hints = Hints(hints);
-    match engine {
-        Engine::Postgres => postgres::Postgres::identify(version_string, &hints),
-        Engine::Mysql => mysql::Mysql::identify(version_string, &hints),
-        Engine::Mssql => mssql::Mssql::identify(version_string, &hints),
-        Engine::Sqlite => sqlite::Sqlite::identify(version_string, &hints),
-    }
+    with_engine!(engine, M => M::identify(version_string, &hints))
 }
 
 /// [`identify`] over a collected version: a version that could not be read carries its failure

@@ -691,13 +691,12 @@ async fn sqlite(
 ) -> Probe<Workload> {
     let failed = |message: String| Probe::Failed { message, ms: 0 };
     let path = spec.path.clone().unwrap_or_default();
-    let flag = |k: &str| spec.params.get(k).is_some_and(|v| v == "1" || v == "true");
-    if spec.params.get("mode").is_some_and(|m| m == "ro") {
+    if spec.option("mode") == Some("ro") {
         return Probe::not_collected(
             "the URL opens the file read-only (mode=ro): without it the workload runs in a transaction that is rolled back",
         );
     }
-    if flag("immutable") {
+    if spec.flag("immutable") == Some(true) {
         return Probe::not_collected(
             "the URL marks the file immutable (immutable=1): SQLite then neither locks it nor expects any change, so nothing may be written, even in a transaction",
         );

@@ -597,13 +597,11 @@ async fn prepare(
                     "ca_pem is not a PEM certificate (-----BEGIN CERTIFICATE-----)",
                 ));
             }
-            let key = match spec.engine {
-                Engine::Postgres => "sslrootcert",
-                Engine::Mysql => "ssl-ca",
-                Engine::Mssql => "ca",
-                Engine::Sqlite => {
-                    return Err(Problem::new(Kind::BadRequest, "SQLite uses no CA"));
-                }
+            let Some(key) = spec.dialect.ca_option else {
+                return Err(Problem::new(
+                    Kind::BadRequest,
+                    format!("{} uses no CA", spec.engine),
+                ));
             };
             let path = s.ca_dir.join(format!("{}.pem", store::new_id()));
             std::fs::write(&path, pem)

@@ -3,6 +3,7 @@
 
 pub mod checks;
 pub mod collect;
+pub mod connstr;
 pub mod facts;
 pub mod identify;
 

@@ -655,7 +655,7 @@ pub(crate) fn connect_options(
     }
     // libpq's `options` (`-c name=value ...`), checked when the URL was parsed.
     if let Some(opts) = spec.params.get("options") {
-        o = o.options(crate::target::pg_startup_options(opts).unwrap_or_default());
+        o = o.options(super::connstr::pg_startup_options(opts).unwrap_or_default());
     }
     Ok(o)
 }

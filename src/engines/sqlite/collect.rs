@@ -189,7 +189,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
             reasons
                 .push("its directory is not writable (journal and WAL files go there)".to_string());
         }
-        if mode == Some("ro") || spec.params.contains_key("immutable") {
+        if mode == Some("ro") || spec.flag("immutable") == Some(true) {
             reasons.push("opened with mode=ro / immutable".to_string());
         }
         ReadOnlyFacts::from_reasons(reasons)
