@@ -543,6 +543,14 @@ pub fn flavor(c: &CommonFacts, ctx: &Ctx) -> Outcome {
 /// `secure_option` is the engine's connection option for a verified connection.
 pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
     let t = c.tls.get()?;
+    // A Unix socket (no TCP host, not a file): libpq and the MySQL client never use TLS on it,
+    // and nothing crosses the network.
+    if !t.in_use && c.target.host.is_none() && c.target.path.is_none() {
+        return Ok(Verdict::pass(
+            "a local Unix socket: the connection does not cross the network, so TLS does not apply",
+        )
+        .observed(format!("no TLS over {}", c.target.place())));
+    }
     if !t.in_use {
         let msg = "the connection is not encrypted: passwords and data cross the network in clear";
         let v = if ctx.matrix.app.require_tls {

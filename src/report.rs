@@ -464,18 +464,47 @@ pub fn json_schema() -> serde_json::Value {
 /// The target as one line (`engine://user@host:port/db` or `sqlite://path`); a report never
 /// holds a password, so neither does this.
 pub fn target_place(r: &Report) -> String {
-    let t = &r.target;
-    match (&t.host, &t.path) {
-        (Some(h), _) => format!(
-            "{}://{}{}{}/{}",
-            t.engine,
-            t.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
-            h,
-            t.port.map(|p| format!(":{p}")).unwrap_or_default(),
-            t.database.as_deref().unwrap_or("")
-        ),
-        (None, Some(p)) => format!("sqlite://{p}"),
-        _ => t.engine.to_string(),
+    r.target.place()
+}
+
+impl TargetInfo {
+    /// Where the target is, as a URL without password: `engine://user@host:port/db`,
+    /// `engine://user@/db?host=/run/postgresql` for a local socket, `sqlite://path`.
+    pub fn place(&self) -> String {
+        self.url(|k| self.host.is_none() && (k == "host" || k == "socket"))
+    }
+
+    /// [`TargetInfo::place`] followed by the options `shown` keeps.
+    pub fn url(&self, shown: impl Fn(&str) -> bool) -> String {
+        let mut s = match &self.path {
+            Some(p) => format!("sqlite://{p}"),
+            None => format!(
+                "{}://{}{}{}/{}",
+                self.engine,
+                self.user
+                    .as_ref()
+                    .map(|u| format!("{u}@"))
+                    .unwrap_or_default(),
+                self.host.as_deref().unwrap_or(""),
+                self.host
+                    .as_ref()
+                    .and(self.port)
+                    .map(|p| format!(":{p}"))
+                    .unwrap_or_default(),
+                self.database.as_deref().unwrap_or("")
+            ),
+        };
+        let opts: Vec<String> = self
+            .options
+            .iter()
+            .filter(|(k, _)| shown(k))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !opts.is_empty() {
+            s.push('?');
+            s.push_str(&opts.join("&"));
+        }
+        s
     }
 }
 

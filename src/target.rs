@@ -533,23 +533,7 @@ impl ConnSpec {
     /// the parsed parts, with no password, options that are secrets left out, and every part
     /// made inert. `engine://user@host:port/database?option=value`, or `sqlite://path`.
     pub fn shown(&self) -> String {
-        let t = self.target_info();
-        let mut s = match (&t.host, &t.path) {
-            (_, Some(p)) => format!("sqlite://{p}"),
-            (host, None) => format!(
-                "{}://{}{}{}/{}",
-                t.engine,
-                t.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
-                host.as_deref().unwrap_or(""),
-                t.port.map(|p| format!(":{p}")).unwrap_or_default(),
-                t.database.as_deref().unwrap_or("")
-            ),
-        };
-        let opts: Vec<String> = t.options.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        if !opts.is_empty() {
-            s.push('?');
-            s.push_str(&opts.join("&"));
-        }
+        let s = self.target_info().url(|_| true);
         crate::text::inert(&crate::text::truncate(&s, 300))
     }
 

@@ -1229,6 +1229,43 @@ mod tests {
     }
 
     #[test]
+    fn tls_does_not_apply_to_a_unix_socket() {
+        let mut f = healthy();
+        f.common.target.host = None;
+        f.common
+            .target
+            .options
+            .insert("host".into(), "/run/postgresql".into());
+        f.common.tls = Probe::ok(
+            TlsFacts {
+                in_use: false,
+                client_setting: "sslmode=prefer".into(),
+                ..Default::default()
+            },
+            0,
+        );
+        let fs = run(&f, "schema_version = 1\n[app]\nrequire_tls = true\n");
+        let t = get(&fs, "postgres.tls");
+        assert_eq!(t.status, Status::Pass, "{t:?}");
+        assert!(
+            t.observed
+                .as_deref()
+                .unwrap_or("")
+                .contains("?host=/run/postgresql")
+        );
+        // The same over TCP is still a failure under require_tls.
+        f.common.target.host = Some("db".into());
+        assert_eq!(
+            get(
+                &run(&f, "schema_version = 1\n[app]\nrequire_tls = true\n"),
+                "postgres.tls"
+            )
+            .status,
+            Status::Fail
+        );
+    }
+
+    #[test]
     fn certificate_expiry_comes_from_the_inspected_handshake() {
         // pg_stat_ssl says nothing of the certificate: the inspection does.
         let mut f = healthy();
