@@ -664,14 +664,13 @@ fn check(args: CheckArgs, stdout: &mut dyn Write) -> Result<u8> {
             .context("cannot read the password from standard input")?;
         let pw = line.lines().next().unwrap_or("").to_string();
         spec.password = Some(Secret::new(pw));
-    } else if spec.password.is_none() {
-        if let Some(pw) = spec
+    } else if spec.password.is_none()
+        && let Some(pw) = spec
             .dialect
             .password_var
             .and_then(|var| std::env::var(var).ok())
-        {
-            spec.password = Some(Secret::new(pw));
-        }
+    {
+        spec.password = Some(Secret::new(pw));
     }
     let output_format = args.output.as_deref().map(output_format).transpose()?;
     let matrix = load_matrix(args.matrix.as_deref())?;
