@@ -109,6 +109,10 @@ def pg(conn, mode, cap):
     if mode == "reset":
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         return
+    if mode in ANSWERS:
+        pg_ready(conn)
+        pg_answer_queries(conn, mode)
+        return
     # endless rows: log in, then answer any query with rows that never end
     pg_ready(conn)
     conn.settimeout(30)
@@ -124,6 +128,107 @@ def pg(conn, mode, cap):
     value = b"r" * 1000
     row = pg_msg(b"D", struct.pack("!hI", 1, len(value)) + value)
     send_for(conn, row * 1000, 60)
+
+
+# Answers too big for a catalog read, each ending (the client must cut them, not the server):
+# mode -> (rows per statement, bytes per value).
+ANSWERS = {
+    "hugerows": (64, 768 * 1024),  # each value under the per-value cap, 48 MB in all
+    "hugevalue": (1, 8 * 1024 * 1024),  # one value over the per-value cap
+    "mediumrows": (50_000, 400),  # 20 MB of 400-byte values, under the row cap
+}
+
+
+def pg_rows(mode):
+    """One statement's answer, in blocks of about 1 MB: RowDescription, rows, CommandComplete."""
+    count, size = ANSWERS[mode]
+    field = b"x\0" + struct.pack("!IhIhih", 0, 0, 25, -1, -1, 0)
+    yield pg_msg(b"T", struct.pack("!h", 1) + field)
+    row = pg_msg(b"D", struct.pack("!hI", 1, size) + b"v" * size)
+    per, left = max(1, (1 << 20) // len(row)), count
+    while left > 0:
+        n = min(left, per)
+        yield row * n
+        left -= n
+    yield pg_msg(b"C", b"SELECT %d\0" % count)
+
+
+def pg_answer_queries(conn, mode):
+    """Answers every query (simple or extended protocol) with the mode's answer."""
+    conn.settimeout(30)
+    while not STOP.is_set():
+        head = recv_exact(conn, 5)
+        kind, (length,) = head[:1], struct.unpack("!I", head[1:])
+        body = recv_exact(conn, length - 4)
+        if kind == b"X":
+            return
+        if kind == b"Q":
+            if body.lstrip().upper().startswith(b"SET"):
+                conn.sendall(pg_msg(b"C", b"SET\0") + pg_msg(b"Z", b"I"))
+                continue
+            for part in pg_rows(mode):
+                conn.sendall(part)
+            conn.sendall(pg_msg(b"Z", b"I"))
+        elif kind == b"P":
+            conn.sendall(pg_msg(b"1", b""))
+        elif kind == b"B":
+            conn.sendall(pg_msg(b"2", b""))
+        elif kind == b"D":
+            conn.sendall(pg_msg(b"t", struct.pack("!h", 0)) + next(pg_rows(mode)))
+        elif kind == b"E":
+            rows = pg_rows(mode)
+            next(rows)
+            for part in rows:
+                conn.sendall(part)
+        elif kind == b"S":
+            conn.sendall(pg_msg(b"Z", b"I"))
+
+
+def my_lenenc(n):
+    if n < 251:
+        return bytes([n])
+    if n < 1 << 16:
+        return b"\xfc" + struct.pack("<H", n)
+    if n < 1 << 24:
+        return b"\xfd" + struct.pack("<I", n)[:3]
+    return b"\xfe" + struct.pack("<Q", n)
+
+
+def my_answer_queries(conn, mode):
+    """Answers every COM_QUERY but SET with the mode's answer (one result set); OK to the rest."""
+    count, size = ANSWERS[mode]
+    conn.settimeout(30)
+    value = b"v" * size
+    while not STOP.is_set():
+        head = recv_exact(conn, 4)
+        n = struct.unpack("<I", head[:3] + b"\0")[0]
+        body = recv_exact(conn, n)
+        if not body or body[:1] == b"\x01":  # COM_QUIT
+            return
+        ok = b"\x00\x00\x00\x02\x00\x00\x00"
+        if body[:1] != b"\x03" or body[1:].lstrip().upper().startswith(b"SET"):
+            conn.sendall(my_packet(1, ok))
+            continue
+        eof = b"\xfe\x00\x00\x02\x00"
+        col = b"".join(my_lenenc(len(x)) + x for x in [b"def", b"", b"", b"", b"x", b"x"])
+        col += b"\x0c" + struct.pack("<HIBHB", 0x21, size, 0xFD, 0, 0) + b"\0\0"
+        seq = 1
+        out = [my_packet(seq, b"\x01")]
+        for p in (col, eof):
+            seq += 1
+            out.append(my_packet(seq, p))
+        conn.sendall(b"".join(out))
+        row = my_lenenc(size) + value
+        batch = []
+        for _ in range(count):
+            seq += 1
+            batch.append(my_packet(seq, row))
+            if len(batch) * len(row) >= 1 << 20:
+                conn.sendall(b"".join(batch))
+                batch = []
+        seq += 1
+        batch.append(my_packet(seq, eof))
+        conn.sendall(b"".join(batch))
 
 
 def my_packet(seq, payload):
@@ -173,6 +278,8 @@ def my(conn, mode, cap):
         send_for(conn, my_packet(3, b"E" * 0xFFFFFF), 60)
         return
     conn.sendall(my_packet(2, b"\x00\x00\x00\x02\x00\x00\x00"))
+    if mode in ANSWERS:
+        my_answer_queries(conn, mode)
 
 
 def tds(conn, mode, cap):

@@ -930,7 +930,7 @@ fn a_scratch_table_left_by_a_killed_run_is_reported_with_its_drop() {
         p["remedy"]
             .as_str()
             .unwrap()
-            .contains("DROP TABLE byod_precheck_probe_1_dead;"),
+            .contains("DROP TABLE `byod_precheck_probe_1_dead`;"),
         "{p}"
     );
 }
