@@ -44,8 +44,8 @@ impl Bound {
         for n in values {
             if n > MAX_VALUE_BYTES {
                 return Err(bounded_answer(&format!(
-                    "a value of more than {} KiB",
-                    MAX_VALUE_BYTES / 1024
+                    "a value of more than {} MiB",
+                    MAX_VALUE_BYTES / (1024 * 1024)
                 )));
             }
             self.bytes += n + COLUMN_OVERHEAD;
@@ -63,7 +63,7 @@ impl Bound {
 /// The message of an answer cut at a cap: says which, and ends with the visible cut marker.
 fn bounded_answer(what: &str) -> String {
     format!(
-        "bounded answer: the server returned {what} for one statement (a catalog read needs far less){}the rest was not read]",
+        "bounded answer: the server returned {what} for one statement (a catalog read needs far less){} the rest was not read]",
         crate::text::CUT_MARK
     )
 }

@@ -5,6 +5,10 @@ Speaks just enough PostgreSQL, MySQL or TDS to misbehave in one chosen way:
 
   python3 tests/fake/server.py ENGINE MODE [--capture FILE] [--lifetime SECS]
 
+Modes: pg endless | paramflood | hugeerror | stall | reset | cleartext | md5 | md5thenclear |
+hugerows | hugevalue | mediumrows; mysql continuation | hugeerror | stall | cleartext |
+authswitch | greetswap | hugerows | hugevalue | mediumrows; tds endless | stall.
+
 ENGINE is pg, mysql or tds. It binds 127.0.0.1 on a free port, prints the port on the first
 line of stdout, serves every connection in a thread, and stops by itself after --lifetime
 seconds (default 120), so a test that dies never leaves it running. Whatever a client sends
@@ -72,8 +76,12 @@ def pg_ready(conn):
     conn.sendall(pg_msg(b"Z", b"I"))
 
 
-def pg(conn, mode, cap):
+def pg(conn, mode, cap, nth=0):
     pg_startup(conn)
+    if mode == "md5thenclear":
+        # The first connection (the pre-login look) is asked for MD5, the next ones (the
+        # driver's) for a cleartext password.
+        mode = "md5" if nth == 0 else "cleartext"
     if mode in ("cleartext", "md5"):
         if mode == "cleartext":
             conn.sendall(pg_msg(b"R", struct.pack("!I", 3)))
@@ -163,11 +171,16 @@ def pg_answer_queries(conn, mode):
         if kind == b"X":
             return
         if kind == b"Q":
-            if body.lstrip().upper().startswith(b"SET"):
-                conn.sendall(pg_msg(b"C", b"SET\0") + pg_msg(b"Z", b"I"))
-                continue
-            for part in pg_rows(mode):
-                conn.sendall(part)
+            # One answer per statement: the session's SETs complete, every read gets the rows.
+            for stmt in body.rstrip(b"\0").split(b";"):
+                word = stmt.strip().split(b" ")[0].upper()
+                if not word:
+                    continue
+                if word in (b"SET", b"BEGIN", b"COMMIT", b"ROLLBACK"):
+                    conn.sendall(pg_msg(b"C", word + b"\0"))
+                    continue
+                for part in pg_rows(mode):
+                    conn.sendall(part)
             conn.sendall(pg_msg(b"Z", b"I"))
         elif kind == b"P":
             conn.sendall(pg_msg(b"1", b""))
@@ -246,9 +259,30 @@ def my_greeting(plugin, ssl):
     return my_packet(0, p)
 
 
-def my(conn, mode, cap):
+def my(conn, mode, cap, nth=0):
     if mode == "stall":
         time.sleep(100)
+        return
+    if mode == "greetswap":
+        # The first connection (the pre-login look) is greeted with native_password, the
+        # next ones (the driver's) with mysql_clear_password.
+        mode = "authswitch" if nth == 0 else "cleartext"
+    if mode == "authswitch":
+        # A native-password greeting, then, after the client's response, a switch to
+        # mysql_clear_password: whatever answers the switch is captured.
+        conn.sendall(my_greeting(b"mysql_native_password", False))
+        conn.settimeout(5)
+        try:
+            head = recv_exact(conn, 4)
+            n = struct.unpack("<I", head[:3] + b"\0")[0]
+            capture(cap, recv_exact(conn, min(n, 65536)))
+            conn.sendall(my_packet(2, b"\xfemysql_clear_password\0"))
+            head = recv_exact(conn, 4)
+            n = struct.unpack("<I", head[:3] + b"\0")[0]
+            capture(cap, recv_exact(conn, min(n, 65536)))
+        except Exception:
+            return
+        conn.sendall(my_packet(4, b"\xff\x15\x04#28000Access denied"))
         return
     if mode == "cleartext":
         conn.sendall(my_greeting(b"mysql_clear_password", False))
@@ -282,7 +316,7 @@ def my(conn, mode, cap):
         my_answer_queries(conn, mode)
 
 
-def tds(conn, mode, cap):
+def tds(conn, mode, cap, nth=0):
     if mode == "stall":
         time.sleep(100)
         return
@@ -312,9 +346,11 @@ def main():
     print(srv.getsockname()[1], flush=True)
     end = time.time() + lifetime
 
-    def serve(conn):
+    count = [0]
+
+    def serve(conn, nth):
         try:
-            handler(conn, mode, cap)
+            handler(conn, mode, cap, nth)
         except Exception:
             pass
         finally:
@@ -328,7 +364,8 @@ def main():
             conn, _ = srv.accept()
         except socket.timeout:
             continue
-        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+        threading.Thread(target=serve, args=(conn, count[0]), daemon=True).start()
+        count[0] += 1
     STOP.set()
 
 
