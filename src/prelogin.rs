@@ -422,7 +422,11 @@ pub async fn gate(
             if !matches!(mode.as_str(), "disabled" | "preferred") {
                 return Ok(Gate::default());
             }
-            (None, offered.filter(|_| mode == "preferred"), Protocol::Mysql)
+            (
+                None,
+                offered.filter(|_| mode == "preferred"),
+                Protocol::Mysql,
+            )
         }
         Engine::Mssql | Engine::Sqlite => return Ok(Gate::default()),
     };
@@ -434,12 +438,13 @@ pub async fn gate(
         });
     }
     // Without a relay the driver would meet a cleartext request unwatched: no login then.
-    let relay = watch::start(protocol, &host, port)
-        .await
-        .map_err(|e| crate::net::ConnectFailure {
-            kind: crate::net::FailureKind::Config,
-            message: format!("cannot start the login watch on loopback: {e}"),
-        })?;
+    let relay =
+        watch::start(protocol, &host, port)
+            .await
+            .map_err(|e| crate::net::ConnectFailure {
+                kind: crate::net::FailureKind::Config,
+                message: format!("cannot start the login watch on loopback: {e}"),
+            })?;
     Ok(Gate {
         risk,
         require_tls: false,

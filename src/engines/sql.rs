@@ -78,7 +78,9 @@ pub async fn bounded<R: RowBytes>(
     let (mut out, mut bound) = (Vec::new(), Bound::default());
     while let Some(row) = rows.next().await {
         let row = row?;
-        bound.add(row.value_bytes()).map_err(sqlx::Error::Protocol)?;
+        bound
+            .add(row.value_bytes())
+            .map_err(sqlx::Error::Protocol)?;
         out.push(row);
     }
     Ok(out)

@@ -261,7 +261,9 @@ where
     // An SSL request is the response's first 32 bytes alone, with CLIENT_SSL set.
     let tls = buf.len() == 4 + 32 && caps & CLIENT_SSL != 0;
     if !tls && greeting.plugin.as_deref() == Some("mysql_clear_password") {
-        return Err(cleartext_refused("mysql_clear_password, named in the greeting"));
+        return Err(cleartext_refused(
+            "mysql_clear_password, named in the greeting",
+        ));
     }
     if sw.write_all(&buf).await.is_err() {
         return Ok(Watch::Closed);

@@ -57,7 +57,14 @@ fn interrupted_run(url: &str, signal: &str, delay: Duration, all_steps: usize) -
     let dir = tempfile::tempdir().unwrap();
     let facts = dir.path().join("facts.json");
     let mut child = Std::new(assert_cmd::cargo::cargo_bin("byod-precheck"))
-        .args(["check", url, "--probe-write", "--format", "json", "--save-facts"])
+        .args([
+            "check",
+            url,
+            "--probe-write",
+            "--format",
+            "json",
+            "--save-facts",
+        ])
         .arg(&facts)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -206,6 +213,10 @@ fn sigkill_between_create_and_drop_leaves_a_table_the_next_run_reports_with_its_
         .args(["-h127.0.0.1", "-P3306", "-uroot", &db, "-e", &drop])
         .output()
         .unwrap();
-    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
     assert!(mysql_leftovers(&db).is_empty());
 }
