@@ -134,10 +134,24 @@ const BUDGETED_THREAD_PREFIX: &str = "target-";
 /// Fleet targets stopped at their memory budget so far.
 static PARKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// The numbers (`target-N`) of the last fleet targets stopped at their budget, plus one (0:
+/// free slot). Written without allocating, from inside the allocator.
+static PARKED_IDS: [std::sync::atomic::AtomicUsize; 64] =
+    [const { std::sync::atomic::AtomicUsize::new(0) }; 64];
+
 /// How many fleet targets were stopped at [`TARGET_MEMORY_BUDGET`] (their check then ends at
 /// the fleet's time limit, as abandoned).
 pub fn parked_targets() -> usize {
     PARKED.load(Ordering::Relaxed)
+}
+
+/// Whether the fleet target whose thread is named `target-{index}` was stopped at its memory
+/// budget (among the last 64 so stopped): its check will never finish, and the fleet can say
+/// why instead of waiting for its time limit.
+pub fn target_parked(index: usize) -> bool {
+    PARKED_IDS
+        .iter()
+        .any(|s| s.load(Ordering::Relaxed) == index.wrapping_add(1))
 }
 
 /// The allocator: the system's, counting what each thread holds. A fleet target's thread that
@@ -199,7 +213,14 @@ fn admit(n: usize) {
         other => other,
     };
     if held == Held::Budgeted {
-        PARKED.fetch_add(1, Ordering::Relaxed);
+        let n = PARKED.fetch_add(1, Ordering::Relaxed);
+        let index = std::thread::current()
+            .name()
+            .and_then(|t| t.strip_prefix(BUDGETED_THREAD_PREFIX))
+            .and_then(|i| i.parse::<usize>().ok());
+        if let Some(i) = index {
+            PARKED_IDS[n % PARKED_IDS.len()].store(i.wrapping_add(1), Ordering::Relaxed);
+        }
         loop {
             std::thread::park();
         }
@@ -286,7 +307,7 @@ mod tests {
         let parked = parked_targets();
         let (tx, rx) = std::sync::mpsc::channel();
         let _hog = std::thread::Builder::new()
-            .name("target-test".into())
+            .name("target-4242".into())
             .spawn(move || {
                 let mut keep: Vec<Vec<u8>> = Vec::new();
                 for i in 0..64 {
@@ -302,6 +323,7 @@ mod tests {
         // Stopped short of 64 MB: at its 16 MB budget (less what the thread held before).
         assert!(got < 17, "allocated {got} MB");
         assert_eq!(parked_targets(), parked + 1);
+        assert!(target_parked(4242) && !target_parked(4241));
         // Another thread (this one, unnamed "target-") allocates past the budget freely.
         let big = vec![1u8; 3 * TARGET_MEMORY_BUDGET];
         assert_eq!(big.len(), 3 * TARGET_MEMORY_BUDGET);
