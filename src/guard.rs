@@ -183,6 +183,19 @@ thread_local! {
     /// count against it, so this may only under-count).
     static LIVE: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
     static HELD: std::cell::Cell<Held> = const { std::cell::Cell::new(Held::Unknown) };
+    /// The fleet target this thread now checks, plus one (0: none said), set by
+    /// [`start_target_budget`].
+    static TARGET: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Holds this thread to [`TARGET_MEMORY_BUDGET`] from now on, for fleet target `index`,
+/// counting from zero: for a worker thread that checks one target after another (what an
+/// earlier target's report, freed on another thread, still counts here is forgotten). A thread
+/// named `target-N` is held without this call.
+pub fn start_target_budget(index: usize) {
+    let _ = LIVE.try_with(|l| l.set(0));
+    let _ = HELD.try_with(|h| h.set(Held::Budgeted));
+    let _ = TARGET.try_with(|t| t.set(index.wrapping_add(1)));
 }
 
 /// Counts `n` more bytes for this thread; parks it for good when it is a budgeted thread
@@ -214,10 +227,13 @@ fn admit(n: usize) {
     };
     if held == Held::Budgeted {
         let n = PARKED.fetch_add(1, Ordering::Relaxed);
-        let index = std::thread::current()
-            .name()
-            .and_then(|t| t.strip_prefix(BUDGETED_THREAD_PREFIX))
-            .and_then(|i| i.parse::<usize>().ok());
+        let index = match TARGET.try_with(|t| t.get()).unwrap_or(0) {
+            0 => std::thread::current()
+                .name()
+                .and_then(|t| t.strip_prefix(BUDGETED_THREAD_PREFIX))
+                .and_then(|i| i.parse::<usize>().ok()),
+            i => Some(i - 1),
+        };
         if let Some(i) = index {
             PARKED_IDS[n % PARKED_IDS.len()].store(i.wrapping_add(1), Ordering::Relaxed);
         }
@@ -324,6 +340,28 @@ mod tests {
         assert!(got < 17, "allocated {got} MB");
         assert_eq!(parked_targets(), parked + 1);
         assert!(target_parked(4242) && !target_parked(4241));
+        // A worker thread that checks one target after another is held when it says so, from
+        // zero for each target.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let _worker = std::thread::Builder::new()
+            .name("fleet-worker".into())
+            .spawn(move || {
+                let before = vec![1u8; 3 * TARGET_MEMORY_BUDGET];
+                std::mem::forget(before);
+                start_target_budget(77);
+                let mut keep: Vec<Vec<u8>> = Vec::new();
+                for i in 0..64 {
+                    keep.push(vec![1u8; 1 << 20]);
+                    let _ = tx.send(i);
+                }
+            })
+            .unwrap();
+        let mut got = 0;
+        while rx.recv_timeout(Duration::from_secs(2)).is_ok() {
+            got += 1;
+        }
+        assert!((8..17).contains(&got), "allocated {got} MB");
+        assert!(target_parked(77));
         // Another thread (this one, unnamed "target-") allocates past the budget freely.
         let big = vec![1u8; 3 * TARGET_MEMORY_BUDGET];
         assert_eq!(big.len(), 3 * TARGET_MEMORY_BUDGET);

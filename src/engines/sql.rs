@@ -794,3 +794,40 @@ pub fn transport_failure(e: &sqlx::Error, message: &str) -> crate::net::FailureK
         _ => FailureKind::ServerError,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_cut_at_its_row_byte_and_value_caps_with_the_marker() {
+        let mut b = Bound::default();
+        for _ in 0..MAX_ROWS {
+            assert!(b.add([0]).is_ok());
+        }
+        let rows = b.add([0]).unwrap_err();
+        assert!(rows.contains("more than 20000 rows"), "{rows}");
+        assert!(rows.ends_with("…[cut: the rest was not read]"), "{rows}");
+
+        let mut b = Bound::default();
+        let big = b.add([MAX_VALUE_BYTES + 1]).unwrap_err();
+        assert!(big.contains("a value of more than 1 MiB"), "{big}");
+
+        // Values under the value cap add up to the answer cap.
+        let mut b = Bound::default();
+        let half = MAX_VALUE_BYTES / 2;
+        let mut added = 0;
+        let total = loop {
+            match b.add([half, half]) {
+                Ok(()) => added += 1,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(added, MAX_ANSWER_BYTES / MAX_VALUE_BYTES - 1);
+        assert!(total.contains("more than 4 MiB"), "{total}");
+
+        // NULL columns count too: a flood of them is bounded.
+        let mut b = Bound::default();
+        assert!(b.add(vec![0; 300_000]).is_err());
+    }
+}

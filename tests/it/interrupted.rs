@@ -134,6 +134,7 @@ fn sigint_and_sigterm_between_create_and_drop_leave_no_scratch_table_on_mariadb(
     let leftovers = || mysql_leftovers(&db);
     // CREATE, five capability steps, DROP.
     let between = interrupt_at_many_points(&url, 7, leftovers);
+    eprintln!("MariaDB: {between} interruptions landed between CREATE and DROP; none left a table");
     assert!(
         between >= 1,
         "no interruption landed between CREATE and DROP"
@@ -154,6 +155,9 @@ fn sigint_and_sigterm_inside_the_write_probe_leave_nothing_on_postgresql() {
     };
     // CREATE TABLE ... DROP TABLE CASCADE: nine steps.
     let between = interrupt_at_many_points(&s.url("postgres"), 9, leftovers);
+    eprintln!(
+        "PostgreSQL: {between} interruptions landed inside the write probe; none left an object"
+    );
     assert!(
         between >= 1,
         "no interruption landed inside the write probe"
@@ -190,8 +194,10 @@ fn sigkill_between_create_and_drop_leaves_a_table_the_next_run_reports_with_its_
     let full = t.elapsed().as_secs_f64();
     // A sweep over the run's length, finer and finer, until a kill leaves a table behind.
     let mut left = Vec::new();
+    let mut kills = 0;
     'sweep: for steps in [20, 40, 80] {
         for k in 1..steps {
+            kills += 1;
             let d = full * f64::from(k) / f64::from(steps);
             let _ = interrupted_run(&url, "-KILL", Duration::from_secs_f64(d), 7);
             left = mysql_leftovers(&db);
@@ -201,6 +207,7 @@ fn sigkill_between_create_and_drop_leaves_a_table_the_next_run_reports_with_its_
         }
     }
     assert_eq!(left.len(), 1, "no SIGKILL landed between CREATE and DROP");
+    eprintln!("MariaDB: SIGKILL number {kills} left {left:?}");
     let name = &left[0];
     let (_, r, _, _) = check_json(&[&url, "--probe-write"]);
     let p = finding(&r, "mysql.write-probe");
