@@ -7,6 +7,8 @@
 //! The policy is libpq's `require_auth`: by default any method is accepted except a cleartext
 //! password on an unencrypted connection; `require_auth=LIST` (or `!LIST`) narrows it.
 
+pub mod watch;
+
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -312,32 +314,61 @@ pub fn mysql_policy(ssl_mode: &str, g: &MyGreeting) -> Result<(), String> {
     Ok(())
 }
 
-/// The engine's pre-login look, then its policy: `Err` when the password must not be sent,
-/// `Ok(Some(risk))` when it may but the way is weak (recorded in the connection facts). Only where a password is given and the connection is TCP (a local socket never
-/// leaves the machine). A pre-login that cannot complete lets the driver's login go ahead: it
-/// meets the same problem and reports it in its own words.
+/// What the pre-login look decided for the driver's own login.
+#[derive(Default)]
+pub struct Gate {
+    /// The way is weak but allowed (recorded in the connection facts).
+    pub risk: Option<String>,
+    /// The server offered TLS to the look, where TLS is only preferred: the driver must then
+    /// require it, so a server that declines it on the driver's connection cannot get the
+    /// password in clear (TLS in between keeps the server name the driver verifies and sends).
+    pub require_tls: bool,
+    /// TLS is optional and the server did not offer it: the driver connects through this
+    /// relay, which cuts the login if the server asks for a cleartext password after all
+    /// ([`watch`]). Kept for as long as the driver may open connections.
+    pub relay: Option<watch::Relay>,
+}
+
+impl Gate {
+    /// Why a login the relay cut failed, to report instead of the driver's "connection closed".
+    pub fn refused(&self) -> Option<crate::net::ConnectFailure> {
+        let message = self.relay.as_ref()?.refused()?;
+        Some(crate::net::ConnectFailure {
+            kind: crate::net::FailureKind::Authentication,
+            message,
+        })
+    }
+}
+
+/// The engine's pre-login look, then its policy: `Err` when the password must not be sent;
+/// otherwise how the driver's login goes ([`Gate`]). Only where a password is given and the
+/// connection is TCP (a local socket never leaves the machine). A pre-login that cannot
+/// complete lets the driver's login go ahead, through the relay where TLS is optional: it meets
+/// the same problem and reports it in its own words.
 pub async fn gate(
     spec: &crate::target::ConnSpec,
     tcp: bool,
     timeout: Duration,
-) -> Result<Option<String>, crate::net::ConnectFailure> {
+) -> Result<Gate, crate::net::ConnectFailure> {
     use crate::engine::Engine;
+    use watch::Protocol;
     if spec.password.is_none() || !tcp {
-        return Ok(None);
+        return Ok(Gate::default());
     }
     let refused = |message: String| crate::net::ConnectFailure {
         kind: crate::net::FailureKind::Authentication,
         message,
     };
     let (host, port) = (spec.tcp_host(), spec.port_or_default());
-    match spec.engine {
+    // The look saw TLS offered (`Some(true)`), not offered (`Some(false)`), or did not finish.
+    let (risk, offered, protocol) = match spec.engine {
         Engine::Postgres => {
             let sslmode = spec.params.get("sslmode").map_or("prefer", String::as_str);
             // require and stricter: the driver refuses a server without TLS by itself.
             let require_auth = spec.params.get("require_auth").map(String::as_str);
-            if matches!(sslmode, "require" | "verify-ca" | "verify-full") && require_auth.is_none()
-            {
-                return Ok(None);
+            let tls_required = matches!(sslmode, "require" | "verify-ca" | "verify-full");
+            if tls_required && require_auth.is_none() {
+                return Ok(Gate::default());
             }
             let user = spec.user.as_deref().unwrap_or("postgres");
             let seen = pg_auth_request(
@@ -349,28 +380,76 @@ pub async fn gate(
                 timeout,
             )
             .await;
-            match seen {
-                Ok(seen) => pg_policy(require_auth, &seen)
-                    .map(|()| pg_risk(&seen))
-                    .map_err(refused),
+            let (risk, offered) = match seen {
+                Ok(seen) => {
+                    pg_policy(require_auth, &seen).map_err(refused)?;
+                    (pg_risk(&seen), Some(seen.encrypted))
+                }
                 // The driver would wait as long again for the same silence.
-                Err(e) if e.starts_with(NO_ANSWER) => Err(no_answer(timeout)),
-                Err(_) => Ok(None),
+                Err(e) if e.starts_with(NO_ANSWER) => return Err(no_answer(timeout)),
+                Err(_) => (None, None),
+            };
+            // Watched only where TLS is optional and the user did not allow a cleartext
+            // password without it.
+            let cleartext = PgPreLogin {
+                encrypted: false,
+                auth: Some(PgAuth::Cleartext),
+            };
+            if tls_required || pg_policy(require_auth, &cleartext).is_ok() {
+                return Ok(Gate {
+                    risk,
+                    ..Gate::default()
+                });
             }
+            let offered = offered.filter(|_| sslmode == "prefer");
+            (risk, offered, Protocol::Postgres)
         }
         Engine::Mysql => {
             let mode = ["ssl-mode", "ssl_mode", "sslmode"]
                 .iter()
                 .find_map(|k| spec.params.get(*k))
-                .map_or("preferred", String::as_str);
-            match mysql_greeting(&host, port, timeout).await {
-                Ok(g) => mysql_policy(mode, &g).map(|()| None).map_err(refused),
-                Err(e) if e.starts_with(NO_ANSWER) => Err(no_answer(timeout)),
-                Err(_) => Ok(None),
+                .map_or("preferred", String::as_str)
+                .to_ascii_lowercase()
+                .replace('-', "_");
+            let offered = match mysql_greeting(&host, port, timeout).await {
+                Ok(g) => {
+                    mysql_policy(&mode, &g).map_err(refused)?;
+                    Some(g.tls)
+                }
+                Err(e) if e.starts_with(NO_ANSWER) => return Err(no_answer(timeout)),
+                Err(_) => None,
+            };
+            if !matches!(mode.as_str(), "disabled" | "preferred") {
+                return Ok(Gate::default());
             }
+            (
+                None,
+                offered.filter(|_| mode == "preferred"),
+                Protocol::Mysql,
+            )
         }
-        Engine::Mssql | Engine::Sqlite => Ok(None),
+        Engine::Mssql | Engine::Sqlite => return Ok(Gate::default()),
+    };
+    if offered == Some(true) {
+        return Ok(Gate {
+            risk,
+            require_tls: true,
+            relay: None,
+        });
     }
+    // Without a relay the driver would meet a cleartext request unwatched: no login then.
+    let relay =
+        watch::start(protocol, &host, port)
+            .await
+            .map_err(|e| crate::net::ConnectFailure {
+                kind: crate::net::FailureKind::Config,
+                message: format!("cannot start the login watch on loopback: {e}"),
+            })?;
+    Ok(Gate {
+        risk,
+        require_tls: false,
+        relay: Some(relay),
+    })
 }
 
 #[cfg(test)]

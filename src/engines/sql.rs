@@ -12,12 +12,134 @@ use std::time::{Duration, Instant};
 /// every row kept in memory.
 pub const MAX_ROWS: usize = 20_000;
 
-/// The error a statement gets when it returned more than [`MAX_ROWS`].
-fn too_many_rows() -> sqlx::Error {
-    sqlx::Error::Protocol(format!(
-        "the server returned more than {MAX_ROWS} rows for one statement; the rest was not read"
-    ))
+/// The most bytes of values one statement's answer may hold: catalog reads need a few hundred
+/// KiB. With [`MAX_ROWS`] and [`MAX_VALUE_BYTES`] it keeps each answer, and so each target of a
+/// fleet, to a few MB whatever the server sends.
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
+/// The most bytes one value (one column of one row) may hold.
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+/// What each column of a row counts for beyond its bytes, so a flood of empty or NULL columns
+/// is bounded too.
+const COLUMN_OVERHEAD: usize = 16;
+
+/// Counts one statement's answer, row by row, against [`MAX_ROWS`], [`MAX_ANSWER_BYTES`] and
+/// [`MAX_VALUE_BYTES`]. Every engine's reader feeds it (sqlx's here, tiberius's in the SQL
+/// Server collector).
+#[derive(Debug, Default)]
+pub struct Bound {
+    rows: usize,
+    bytes: usize,
 }
+
+impl Bound {
+    /// Adds one row, given the byte length of each of its values; the error (a bounded-answer
+    /// message with the cut marker) when the answer is now over a cap: the caller stops reading.
+    pub fn add(&mut self, values: impl IntoIterator<Item = usize>) -> Result<(), String> {
+        self.rows += 1;
+        if self.rows > MAX_ROWS {
+            return Err(bounded_answer(&format!("more than {MAX_ROWS} rows")));
+        }
+        for n in values {
+            if n > MAX_VALUE_BYTES {
+                return Err(bounded_answer(&format!(
+                    "a value of more than {} MiB",
+                    MAX_VALUE_BYTES / (1024 * 1024)
+                )));
+            }
+            self.bytes += n + COLUMN_OVERHEAD;
+        }
+        if self.bytes > MAX_ANSWER_BYTES {
+            return Err(bounded_answer(&format!(
+                "more than {} MiB",
+                MAX_ANSWER_BYTES / (1024 * 1024)
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The message of an answer cut at a cap: says which, and ends with the visible cut marker.
+fn bounded_answer(what: &str) -> String {
+    format!(
+        "bounded answer: the server returned {what} for one statement (a catalog read needs far less){} the rest was not read]",
+        crate::text::CUT_MARK
+    )
+}
+
+/// Reads a query's rows as `fetch_all` would, cut at the caps of [`Bound`]: for the probes that
+/// do not go through [`Runner::batch`] (pooler consoles, SQLite's history reads).
+pub async fn bounded<R: RowBytes>(
+    rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>>,
+) -> Result<Vec<R>, sqlx::Error> {
+    use futures_util::StreamExt;
+    let mut rows = std::pin::pin!(rows);
+    let (mut out, mut bound) = (Vec::new(), Bound::default());
+    while let Some(row) = rows.next().await {
+        let row = row?;
+        bound
+            .add(row.value_bytes())
+            .map_err(sqlx::Error::Protocol)?;
+        out.push(row);
+    }
+    Ok(out)
+}
+
+/// The byte length of each value of a row, as the driver received it (text or binary), so an
+/// answer is bounded in bytes and not only in rows. NULL is 0.
+pub trait RowBytes {
+    fn value_bytes(&self) -> Vec<usize>;
+}
+
+impl RowBytes for sqlx::postgres::PgRow {
+    fn value_bytes(&self) -> Vec<usize> {
+        use sqlx::Row;
+        (0..self.len())
+            .map(|i| {
+                self.try_get_raw(i)
+                    .ok()
+                    .and_then(|v| v.as_bytes().ok())
+                    .map_or(0, <[u8]>::len)
+            })
+            .collect()
+    }
+}
+
+impl RowBytes for tiberius::Row {
+    fn value_bytes(&self) -> Vec<usize> {
+        use tiberius::ColumnData as C;
+        self.cells()
+            .map(|(_, c)| match c {
+                C::String(Some(v)) => v.len(),
+                C::Binary(Some(v)) => v.len(),
+                C::Xml(Some(v)) => AsRef::<str>::as_ref(v.as_ref()).len(),
+                // Numbers, dates, GUIDs and NULL: fixed and small.
+                _ => 0,
+            })
+            .collect()
+    }
+}
+
+macro_rules! row_bytes_unchecked {
+    ($($row:ty),*) => {$(
+        impl RowBytes for $row {
+            fn value_bytes(&self) -> Vec<usize> {
+                use sqlx::Row;
+                // The raw bytes, whatever the column's type (text, number or blob).
+                (0..self.len())
+                    .map(|i| {
+                        self.try_get_unchecked::<Option<&[u8]>, _>(i)
+                            .ok()
+                            .flatten()
+                            .map_or(0, <[u8]>::len)
+                    })
+                    .collect()
+            }
+        }
+    )*};
+}
+row_bytes_unchecked!(sqlx::mysql::MySqlRow, sqlx::sqlite::SqliteRow);
 
 /// Counts queries and applies the per-query limit for one collection.
 pub struct Runner<'a> {
@@ -62,6 +184,9 @@ struct Sent<R> {
     timed_out: bool,
     /// Time since the last completed read.
     since_last: u64,
+    /// The statement after `done` was cut at a cap of [`Bound`] (the message says which):
+    /// that is this statement's answer; the ones after it are sent again.
+    capped: Option<String>,
 }
 
 impl Runner<'_> {
@@ -134,6 +259,7 @@ impl Runner<'_> {
     pub async fn batch<DB>(&self, pool: &sqlx::Pool<DB>, stmts: &[Stmt]) -> Vec<Answer<DB::Row>>
     where
         DB: sqlx::Database,
+        DB::Row: RowBytes,
         for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     {
         let mut answers: Vec<Answer<DB::Row>> = Vec::with_capacity(stmts.len());
@@ -170,6 +296,17 @@ impl Runner<'_> {
                 probe,
             }));
             let Some(s) = rest.get(stopped_at) else { break };
+            if let Some(why) = &sent.capped {
+                // Cut at a cap: that statement's own answer; the others are asked again.
+                answers.push(Answer {
+                    what: s.what,
+                    probe: Probe::Failed {
+                        message: format!("{}: {why}", s.what),
+                        ms,
+                    },
+                });
+                continue;
+            }
             // No answer at all within the limit (the server's own limits answer with an error),
             // or the connection itself failed: the statements not run would fare no better, one
             // by one. They all get that answer, and the run goes on.
@@ -208,6 +345,7 @@ impl Runner<'_> {
     async fn send<DB>(&self, pool: &sqlx::Pool<DB>, stmts: &[Stmt]) -> Sent<DB::Row>
     where
         DB: sqlx::Database,
+        DB::Row: RowBytes,
         for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     {
         use futures_util::StreamExt;
@@ -235,10 +373,12 @@ impl Runner<'_> {
             setup_failed: None,
             timed_out: false,
             since_last: 0,
+            capped: None,
         };
         let mut results = 0usize;
         let mut rows = Vec::new();
-        let mut capped = false;
+        let mut bound = Bound::default();
+        let mut capped = None;
         let mut last = Instant::now();
         let limit = self.timeout + Duration::from_millis(500);
         let read = async {
@@ -257,15 +397,16 @@ impl Runner<'_> {
             while let Some(item) = stream.next().await {
                 match item {
                     Ok(sqlx::Either::Right(row)) => {
-                        rows.push(row);
-                        if rows.len() > MAX_ROWS {
-                            capped = true;
-                            sent.error = Some(too_many_rows());
+                        if let Err(why) = bound.add(row.value_bytes()) {
+                            sent.error = Some(sqlx::Error::Protocol(why.clone()));
+                            capped = Some(why);
                             break;
                         }
+                        rows.push(row);
                     }
                     Ok(sqlx::Either::Left(_)) => {
                         results += 1;
+                        bound = Bound::default();
                         let rows = std::mem::take(&mut rows);
                         // The scope's own statements answer too: not ours to report.
                         if results > skip && sent.done.len() < stmts.len() {
@@ -280,9 +421,12 @@ impl Runner<'_> {
                 }
             }
             drop(stream);
-            if capped {
+            if let Some(why) = capped {
                 // Mid-result: the rest would have to be read before anything else. Closed.
                 drop(conn.detach());
+                // What was read of the cut statement goes now, not after the next batch.
+                drop(std::mem::take(&mut rows));
+                sent.capped = (results >= skip).then_some(why);
                 return;
             }
             if sent.error.is_some()
@@ -313,6 +457,7 @@ impl Runner<'_> {
     async fn alone<DB>(&self, pool: &sqlx::Pool<DB>, s: &Stmt) -> Answer<DB::Row>
     where
         DB: sqlx::Database,
+        DB::Row: RowBytes,
         for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     {
         let mut sent = self.send(pool, std::slice::from_ref(s)).await;
@@ -321,6 +466,11 @@ impl Runner<'_> {
             Probe::Failed { message: setup, ms }
         } else if let Some(p) = sent.done.pop() {
             p
+        } else if let Some(why) = sent.capped {
+            Probe::Failed {
+                message: format!("{}: {why}", s.what),
+                ms,
+            }
         } else if sent.timed_out {
             Probe::TimedOut {
                 ms: self.timeout.as_millis() as u64,
@@ -473,6 +623,8 @@ pub fn error_text(e: &sqlx::Error) -> String {
             Some(code) => format!("{} (code {code})", db.message()),
             None => db.message().to_string(),
         },
+        // Our own cut (see [`Bound`]), without the driver's "unexpected or invalid data" prefix.
+        sqlx::Error::Protocol(m) if m.starts_with("bounded answer") => m.clone(),
         other => other.to_string(),
     }
     .replace('\n', " ")
@@ -640,5 +792,42 @@ pub fn transport_failure(e: &sqlx::Error, message: &str) -> crate::net::FailureK
             FailureKind::Tls
         }
         _ => FailureKind::ServerError,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_cut_at_its_row_byte_and_value_caps_with_the_marker() {
+        let mut b = Bound::default();
+        for _ in 0..MAX_ROWS {
+            assert!(b.add([0]).is_ok());
+        }
+        let rows = b.add([0]).unwrap_err();
+        assert!(rows.contains("more than 20000 rows"), "{rows}");
+        assert!(rows.ends_with("…[cut: the rest was not read]"), "{rows}");
+
+        let mut b = Bound::default();
+        let big = b.add([MAX_VALUE_BYTES + 1]).unwrap_err();
+        assert!(big.contains("a value of more than 1 MiB"), "{big}");
+
+        // Values under the value cap add up to the answer cap.
+        let mut b = Bound::default();
+        let half = MAX_VALUE_BYTES / 2;
+        let mut added = 0;
+        let total = loop {
+            match b.add([half, half]) {
+                Ok(()) => added += 1,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(added, MAX_ANSWER_BYTES / MAX_VALUE_BYTES - 1);
+        assert!(total.contains("more than 4 MiB"), "{total}");
+
+        // NULL columns count too: a flood of them is bounded.
+        let mut b = Bound::default();
+        assert!(b.add(vec![0; 300_000]).is_err());
     }
 }

@@ -5,6 +5,10 @@ Speaks just enough PostgreSQL, MySQL or TDS to misbehave in one chosen way:
 
   python3 tests/fake/server.py ENGINE MODE [--capture FILE] [--lifetime SECS]
 
+Modes: pg endless | paramflood | hugeerror | stall | reset | cleartext | md5 | md5thenclear |
+hugerows | hugevalue | mediumrows; mysql continuation | hugeerror | stall | cleartext |
+authswitch | greetswap | hugerows | hugevalue | mediumrows; tds endless | stall.
+
 ENGINE is pg, mysql or tds. It binds 127.0.0.1 on a free port, prints the port on the first
 line of stdout, serves every connection in a thread, and stops by itself after --lifetime
 seconds (default 120), so a test that dies never leaves it running. Whatever a client sends
@@ -72,8 +76,12 @@ def pg_ready(conn):
     conn.sendall(pg_msg(b"Z", b"I"))
 
 
-def pg(conn, mode, cap):
+def pg(conn, mode, cap, nth=0):
     pg_startup(conn)
+    if mode == "md5thenclear":
+        # The first connection (the pre-login look) is asked for MD5, the next ones (the
+        # driver's) for a cleartext password.
+        mode = "md5" if nth == 0 else "cleartext"
     if mode in ("cleartext", "md5"):
         if mode == "cleartext":
             conn.sendall(pg_msg(b"R", struct.pack("!I", 3)))
@@ -109,6 +117,10 @@ def pg(conn, mode, cap):
     if mode == "reset":
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         return
+    if mode in ANSWERS:
+        pg_ready(conn)
+        pg_answer_queries(conn, mode)
+        return
     # endless rows: log in, then answer any query with rows that never end
     pg_ready(conn)
     conn.settimeout(30)
@@ -126,6 +138,112 @@ def pg(conn, mode, cap):
     send_for(conn, row * 1000, 60)
 
 
+# Answers too big for a catalog read, each ending (the client must cut them, not the server):
+# mode -> (rows per statement, bytes per value).
+ANSWERS = {
+    "hugerows": (64, 768 * 1024),  # each value under the per-value cap, 48 MB in all
+    "hugevalue": (1, 8 * 1024 * 1024),  # one value over the per-value cap
+    "mediumrows": (50_000, 400),  # 20 MB of 400-byte values, under the row cap
+}
+
+
+def pg_rows(mode):
+    """One statement's answer, in blocks of about 1 MB: RowDescription, rows, CommandComplete."""
+    count, size = ANSWERS[mode]
+    field = b"x\0" + struct.pack("!IhIhih", 0, 0, 25, -1, -1, 0)
+    yield pg_msg(b"T", struct.pack("!h", 1) + field)
+    row = pg_msg(b"D", struct.pack("!hI", 1, size) + b"v" * size)
+    per, left = max(1, (1 << 20) // len(row)), count
+    while left > 0:
+        n = min(left, per)
+        yield row * n
+        left -= n
+    yield pg_msg(b"C", b"SELECT %d\0" % count)
+
+
+def pg_answer_queries(conn, mode):
+    """Answers every query (simple or extended protocol) with the mode's answer."""
+    conn.settimeout(30)
+    while not STOP.is_set():
+        head = recv_exact(conn, 5)
+        kind, (length,) = head[:1], struct.unpack("!I", head[1:])
+        body = recv_exact(conn, length - 4)
+        if kind == b"X":
+            return
+        if kind == b"Q":
+            # One answer per statement: the session's SETs complete, every read gets the rows.
+            for stmt in body.rstrip(b"\0").split(b";"):
+                word = stmt.strip().split(b" ")[0].upper()
+                if not word:
+                    continue
+                if word in (b"SET", b"BEGIN", b"COMMIT", b"ROLLBACK"):
+                    conn.sendall(pg_msg(b"C", word + b"\0"))
+                    continue
+                for part in pg_rows(mode):
+                    conn.sendall(part)
+            conn.sendall(pg_msg(b"Z", b"I"))
+        elif kind == b"P":
+            conn.sendall(pg_msg(b"1", b""))
+        elif kind == b"B":
+            conn.sendall(pg_msg(b"2", b""))
+        elif kind == b"D":
+            conn.sendall(pg_msg(b"t", struct.pack("!h", 0)) + next(pg_rows(mode)))
+        elif kind == b"E":
+            rows = pg_rows(mode)
+            next(rows)
+            for part in rows:
+                conn.sendall(part)
+        elif kind == b"S":
+            conn.sendall(pg_msg(b"Z", b"I"))
+
+
+def my_lenenc(n):
+    if n < 251:
+        return bytes([n])
+    if n < 1 << 16:
+        return b"\xfc" + struct.pack("<H", n)
+    if n < 1 << 24:
+        return b"\xfd" + struct.pack("<I", n)[:3]
+    return b"\xfe" + struct.pack("<Q", n)
+
+
+def my_answer_queries(conn, mode):
+    """Answers every COM_QUERY but SET with the mode's answer (one result set); OK to the rest."""
+    count, size = ANSWERS[mode]
+    conn.settimeout(30)
+    value = b"v" * size
+    while not STOP.is_set():
+        head = recv_exact(conn, 4)
+        n = struct.unpack("<I", head[:3] + b"\0")[0]
+        body = recv_exact(conn, n)
+        if not body or body[:1] == b"\x01":  # COM_QUIT
+            return
+        ok = b"\x00\x00\x00\x02\x00\x00\x00"
+        if body[:1] != b"\x03" or body[1:].lstrip().upper().startswith(b"SET"):
+            conn.sendall(my_packet(1, ok))
+            continue
+        eof = b"\xfe\x00\x00\x02\x00"
+        col = b"".join(my_lenenc(len(x)) + x for x in [b"def", b"", b"", b"", b"x", b"x"])
+        col += b"\x0c" + struct.pack("<HIBHB", 0x21, size, 0xFD, 0, 0) + b"\0\0"
+        seq = 1
+        out = [my_packet(seq, b"\x01")]
+        for p in (col, eof):
+            seq += 1
+            out.append(my_packet(seq, p))
+        conn.sendall(b"".join(out))
+        row = my_lenenc(size) + value
+        batch = []
+        for _ in range(count):
+            seq += 1
+            batch.append(my_packet(seq, row))
+            if len(batch) * len(row) >= 1 << 20:
+                conn.sendall(b"".join(batch))
+                batch = []
+        seq += 1
+        batch.append(my_packet(seq, eof))
+        conn.sendall(b"".join(batch))
+
+
 def my_packet(seq, payload):
     return struct.pack("<I", len(payload))[:3] + bytes([seq & 0xFF]) + payload
 
@@ -141,9 +259,30 @@ def my_greeting(plugin, ssl):
     return my_packet(0, p)
 
 
-def my(conn, mode, cap):
+def my(conn, mode, cap, nth=0):
     if mode == "stall":
         time.sleep(100)
+        return
+    if mode == "greetswap":
+        # The first connection (the pre-login look) is greeted with native_password, the
+        # next ones (the driver's) with mysql_clear_password.
+        mode = "authswitch" if nth == 0 else "cleartext"
+    if mode == "authswitch":
+        # A native-password greeting, then, after the client's response, a switch to
+        # mysql_clear_password: whatever answers the switch is captured.
+        conn.sendall(my_greeting(b"mysql_native_password", False))
+        conn.settimeout(5)
+        try:
+            head = recv_exact(conn, 4)
+            n = struct.unpack("<I", head[:3] + b"\0")[0]
+            capture(cap, recv_exact(conn, min(n, 65536)))
+            conn.sendall(my_packet(2, b"\xfemysql_clear_password\0"))
+            head = recv_exact(conn, 4)
+            n = struct.unpack("<I", head[:3] + b"\0")[0]
+            capture(cap, recv_exact(conn, min(n, 65536)))
+        except Exception:
+            return
+        conn.sendall(my_packet(4, b"\xff\x15\x04#28000Access denied"))
         return
     if mode == "cleartext":
         conn.sendall(my_greeting(b"mysql_clear_password", False))
@@ -173,9 +312,11 @@ def my(conn, mode, cap):
         send_for(conn, my_packet(3, b"E" * 0xFFFFFF), 60)
         return
     conn.sendall(my_packet(2, b"\x00\x00\x00\x02\x00\x00\x00"))
+    if mode in ANSWERS:
+        my_answer_queries(conn, mode)
 
 
-def tds(conn, mode, cap):
+def tds(conn, mode, cap, nth=0):
     if mode == "stall":
         time.sleep(100)
         return
@@ -205,9 +346,11 @@ def main():
     print(srv.getsockname()[1], flush=True)
     end = time.time() + lifetime
 
-    def serve(conn):
+    count = [0]
+
+    def serve(conn, nth):
         try:
-            handler(conn, mode, cap)
+            handler(conn, mode, cap, nth)
         except Exception:
             pass
         finally:
@@ -221,7 +364,8 @@ def main():
             conn, _ = srv.accept()
         except socket.timeout:
             continue
-        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+        threading.Thread(target=serve, args=(conn, count[0]), daemon=True).start()
+        count[0] += 1
     STOP.set()
 
 

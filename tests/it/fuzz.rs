@@ -162,11 +162,13 @@ fn fuzz_connection_strings_never_panic_nor_show_the_password() {
         // The marker counts while the input holds it whole and, for a string that parsed, while
         // it is still (in) the password: a mutation that deleted the `:` before it made it part
         // of the user name, which is shown by design. Errors must never show it.
+        // A mutation may also copy the marker into the host or another part that is shown by
+        // design (seed 1796002353763545389 put it in the host name): only a marker that is in
+        // the password and nowhere else in the input counts.
         let is_password = match &parsed {
-            Ok(spec) => spec
-                .password
-                .as_ref()
-                .is_some_and(|p| p.expose().contains(MARK)),
+            Ok(spec) => spec.password.as_ref().is_some_and(|p| {
+                p.expose().contains(MARK) && !input.replacen(p.expose(), "", 1).contains(MARK)
+            }),
             Err(_) => true,
         };
         if input.contains(MARK) && is_password {

@@ -127,6 +127,13 @@ fn every_fake_server_scenario_ends_in_bounded_time_and_memory() {
         ("mysql", "stall", "mysql"),
         ("tds", "endless", "mssql"),
         ("tds", "stall", "mssql"),
+        // Answers that end, but hold far more than a catalog read: cut at the byte caps.
+        ("pg", "hugerows", "postgres"),
+        ("pg", "hugevalue", "postgres"),
+        ("pg", "mediumrows", "postgres"),
+        ("mysql", "hugerows", "mysql"),
+        ("mysql", "hugevalue", "mysql"),
+        ("mysql", "mediumrows", "mysql"),
     ];
     for (engine, mode, scheme) in scenarios {
         let fake = Fake::start(engine, mode, None);
@@ -170,20 +177,29 @@ fn every_fake_server_scenario_ends_in_bounded_time_and_memory() {
             .iter()
             .find(|c| c["id"].as_str().is_some_and(|i| i.ends_with(".connection")))
             .unwrap_or_else(|| panic!("{engine} {mode}: no connection check"));
-        if *mode == "endless" && *engine == "pg" {
+        let answered = *mode == "endless" && *engine == "pg"
+            || ["hugerows", "hugevalue", "mediumrows"].contains(mode);
+        if answered {
             // The login is an ordinary one (nothing is set on the session, so no setup query
-            // meets the flood): the reads that did get endless rows are cut at the row cap.
+            // meets the flood): the reads are cut at a cap, each an error with the marker.
+            let expected = match *mode {
+                "hugevalue" => "a value of more than 1 MiB",
+                _ => "more than 4 MiB for one statement",
+            };
             let capped = report["checks"].as_array().unwrap().iter().any(|c| {
                 c["status"] == "error"
-                    && c["message"]
-                        .as_str()
-                        .is_some_and(|m| m.contains("more than 20000 rows"))
+                    && c["message"].as_str().is_some_and(|m| {
+                        m.contains("bounded answer")
+                            && m.contains(expected)
+                            && m.contains("…[cut: the rest was not read]")
+                    })
             });
             assert!(
                 capped,
-                "{engine} {mode}: no read was cut at the row cap: {}",
+                "{engine} {mode}: no read was cut at a cap: {}",
                 m.stdout
             );
+            assert_eq!(conn["status"], "pass", "{engine} {mode}: {conn}");
         } else {
             assert_ne!(conn["status"], "pass", "{engine} {mode}: {conn}");
         }
@@ -240,6 +256,96 @@ fn a_cleartext_password_is_never_sent_without_tls() {
         !String::from_utf8_lossy(&got).contains(PW),
         "the password reached the server"
     );
+}
+
+/// What the driver alone sends when a server asks for the password in clear: the reason the
+/// login goes through the watch (src/prelogin/watch.rs).
+fn raw_driver_login(engine: &str, port: u16, pw: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::ConnectOptions;
+        let r = match engine {
+            "pg" => sqlx::postgres::PgConnectOptions::new()
+                .host("127.0.0.1")
+                .port(port)
+                .username("app")
+                .password(pw)
+                .database("app")
+                .connect()
+                .await
+                .map(|_| ()),
+            _ => sqlx::mysql::MySqlConnectOptions::new()
+                .host("127.0.0.1")
+                .port(port)
+                .username("app")
+                .password(pw)
+                .database("app")
+                .connect()
+                .await
+                .map(|_| ()),
+        };
+        match r {
+            Ok(()) => "logged in".to_string(),
+            Err(e) => e.to_string(),
+        }
+    })
+}
+
+#[test]
+fn a_cleartext_request_the_first_look_did_not_see_never_gets_the_password() {
+    if require("python3", tools_present()).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    const PW: &str = "Swap9ClearMark";
+    let captured = |name: &str| {
+        String::from_utf8_lossy(&std::fs::read(dir.path().join(name)).unwrap_or_default())
+            .into_owned()
+    };
+
+    // sqlx 0.8 alone: an AuthSwitchRequest to mysql_clear_password is refused
+    // (enable_cleartext_plugin is off)...
+    let fake = Fake::start("mysql", "authswitch", Some(&dir.path().join("raw-switch")));
+    let said = raw_driver_login("mysql", fake.port, PW);
+    assert!(said.contains("mysql_cleartext_plugin disabled"), "{said}");
+    assert!(!captured("raw-switch").contains(PW));
+    // ...but a greeting that names mysql_clear_password gets it, and so does PostgreSQL's
+    // AuthenticationCleartextPassword: the driver has no policy of its own there.
+    let fake = Fake::start("mysql", "cleartext", Some(&dir.path().join("raw-greet")));
+    let _ = raw_driver_login("mysql", fake.port, PW);
+    assert!(captured("raw-greet").contains(PW), "the driver sends it");
+    let fake = Fake::start("pg", "cleartext", Some(&dir.path().join("raw-pg")));
+    let _ = raw_driver_login("pg", fake.port, PW);
+    assert!(captured("raw-pg").contains(PW), "the driver sends it");
+
+    // The tool: the pre-login look sees MD5 or a native-password greeting, the driver's own
+    // connection then meets a cleartext request, after the greeting or as a switch.
+    for (engine, mode, scheme) in [
+        ("pg", "md5thenclear", "postgres"),
+        ("mysql", "greetswap", "mysql"),
+        ("mysql", "authswitch", "mysql"),
+    ] {
+        let file = format!("{engine}-{mode}");
+        let fake = Fake::start(engine, mode, Some(&dir.path().join(&file)));
+        let url = format!("{scheme}://app:{PW}@127.0.0.1:{}/app", fake.port);
+        let m = measured(&["check", &url, "--format", "json"], &[]);
+        assert_eq!(m.code, Some(1), "{engine} {mode}: {}", m.stderr);
+        let r: serde_json::Value = serde_json::from_str(&m.stdout).unwrap();
+        let conn = finding(&r, &format!("{scheme}.connection"));
+        assert_eq!(conn["status"], "fail", "{engine} {mode}: {conn}");
+        let said = conn["message"].as_str().unwrap_or_default();
+        assert!(
+            said.contains("clear text") || said.contains("cleartext"),
+            "{engine} {mode}: {conn}"
+        );
+        assert!(
+            !captured(&file).contains(PW),
+            "{engine} {mode}: the password reached the server"
+        );
+    }
 }
 
 // --- the password-leak sweep ----------------------------------------------------------------
@@ -930,7 +1036,7 @@ fn a_scratch_table_left_by_a_killed_run_is_reported_with_its_drop() {
         p["remedy"]
             .as_str()
             .unwrap()
-            .contains("DROP TABLE byod_precheck_probe_1_dead;"),
+            .contains("DROP TABLE `byod_precheck_probe_1_dead`;"),
         "{p}"
     );
 }
@@ -1053,4 +1159,150 @@ fn in_a_fleet_silent_and_flooding_servers_neither_stall_nor_starve_the_others() 
     let healthy: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out_dir.join("healthy.json")).unwrap()).unwrap();
     assert_ne!(healthy["summary"]["status"], "fail");
+}
+
+/// Each check's status in a report, by id.
+fn statuses(r: &serde_json::Value) -> Vec<(String, String)> {
+    r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn in_a_fleet_hostile_targets_get_a_bounded_error_and_healthy_real_servers_their_verdicts() {
+    if require("GNU time and python3", tools_present()).is_none() {
+        return;
+    }
+    let Some(pg) = require("local PostgreSQL", PgScratch::new("")) else {
+        return;
+    };
+    let Some(my) = crate::mysql::Scratch::new("") else {
+        return;
+    };
+    let (pg_url, my_url) = (pg.url("postgres"), my.url("root", ""));
+    let fakes = [
+        ("endless", Fake::start("pg", "endless", None), "postgres"),
+        ("flood", Fake::start("pg", "paramflood", None), "postgres"),
+        ("stall", Fake::start("pg", "stall", None), "postgres"),
+        ("rows", Fake::start("mysql", "hugerows", None), "mysql"),
+        // One message the driver reads whole before any cap of ours: an error announced as
+        // 512 MB (no password, so no login watch in between), TDS packets without end.
+        (
+            "hugeerror",
+            Fake::start("pg", "hugeerror", None),
+            "postgres",
+        ),
+        ("tds", Fake::start("tds", "endless", None), "mssql"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = vec![format!("pg_ok={pg_url}"), format!("my_ok={my_url}")];
+    for (name, fake, scheme) in &fakes {
+        let user = if *name == "hugeerror" {
+            "app"
+        } else {
+            "app:pw-hostile"
+        };
+        lines.push(format!(
+            "{name}={scheme}://{user}@127.0.0.1:{}/app",
+            fake.port
+        ));
+    }
+    let targets = dir.path().join("targets.txt");
+    std::fs::write(&targets, lines.join("\n")).unwrap();
+    let out_dir = dir.path().join("out");
+    let (t, o) = (targets.to_string_lossy(), out_dir.to_string_lossy());
+    let limits = [
+        "--timeout",
+        "5",
+        "--connect-timeout",
+        "2",
+        "--check-timeout",
+        "2",
+    ];
+    let mut args = vec![
+        "check",
+        "--targets",
+        &t,
+        "--out-dir",
+        &o,
+        "--concurrency",
+        "6",
+    ];
+    args.extend(limits);
+    let m = measured(&args, &[]);
+    shown!(
+        "fleet of 2 healthy real servers and 6 hostile fakes (endless rows, ParameterStatus flood, stall, 48 MB of MySQL rows, a 512 MB error, endless TDS packets): peak {} KB, wall {:.2} s, exit {:?}",
+        m.peak_kb,
+        m.wall.as_secs_f64(),
+        m.code
+    );
+    assert_eq!(m.code, Some(1), "{}", m.stderr);
+    assert!(
+        m.peak_kb > 0 && m.peak_kb < 100 * 1024,
+        "peak {} KB",
+        m.peak_kb
+    );
+    // --timeout, the fleet's 5 s belt, process start and writing the reports.
+    assert!(m.wall < Duration::from_secs(15), "{:?}", m.wall);
+    let report = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(out_dir.join(format!("{name}.json"))).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    // The healthy targets get the verdicts they get when checked alone.
+    for (name, url) in [("pg_ok", &pg_url), ("my_ok", &my_url)] {
+        let mut alone = vec![url.as_str()];
+        alone.extend(limits);
+        let (_, single, _, _) = check_json(&alone);
+        let fleet = report(name);
+        assert_eq!(statuses(&fleet), statuses(&single), "{name}");
+        assert_eq!(fleet["summary"]["status"], single["summary"]["status"]);
+        assert_ne!(fleet["summary"]["status"], "error", "{name}: {fleet}");
+    }
+    // Each hostile target ends with an error of its own, bounded: in its report, or (a target
+    // stopped at its memory budget and abandoned) in the summary.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    for (name, _, scheme) in &fakes {
+        let entry = summary["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == *name)
+            .unwrap_or_else(|| panic!("{name}: not in the summary"));
+        assert!(
+            ["error", "fail"].contains(&entry["status"].as_str().unwrap()),
+            "{name}: {entry}"
+        );
+        if !out_dir.join(format!("{name}.json")).exists() {
+            assert!(entry["error"].is_string(), "{name}: {entry}");
+            continue;
+        }
+        let r = report(name);
+        let errors: Vec<&str> = r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] == "error" || c["status"] == "fail")
+            .filter_map(|c| c["message"].as_str())
+            .collect();
+        assert!(!errors.is_empty(), "{name}: {r}");
+        let conn = finding(&r, &format!("{scheme}.connection"));
+        if *name == "endless" || *name == "rows" {
+            assert!(
+                errors.iter().any(|m| m.contains("bounded answer")),
+                "{name}: {errors:?}"
+            );
+        } else {
+            assert_ne!(conn["status"], "pass", "{name}: {conn}");
+        }
+    }
+    assert!(!m.stdout.contains("pw-hostile") && !m.stderr.contains("pw-hostile"));
 }

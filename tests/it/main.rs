@@ -16,6 +16,7 @@ mod fleet;
 mod fuzz;
 mod hostile;
 mod identify;
+mod interrupted;
 mod migrations;
 mod mssql;
 mod mysql;

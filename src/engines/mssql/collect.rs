@@ -165,12 +165,19 @@ impl Runner<'_> {
             } else {
                 client.query(sql, params).await?
             };
-            let rows = stream.into_first_result().await?;
-            Ok::<_, TdsError>(
-                rows.iter()
-                    .map(|r| r.cells().map(|(_, c)| decode(c)).collect())
-                    .collect(),
-            )
+            // The first result set, cut at the caps every engine's answers have.
+            let (mut rows, mut bound) = (Vec::new(), crate::engines::sql::Bound::default());
+            let mut stream = stream.into_row_stream();
+            while let Some(r) = futures_util::TryStreamExt::try_next(&mut stream).await? {
+                if r.result_index() > 0 {
+                    break;
+                }
+                bound
+                    .add(crate::engines::sql::RowBytes::value_bytes(&r))
+                    .map_err(|why| TdsError::Protocol(why.into()))?;
+                rows.push(r.cells().map(|(_, c)| decode(c)).collect());
+            }
+            Ok::<_, TdsError>(rows)
         };
         match tokio::time::timeout(self.timeout, fut).await {
             Err(_) => {
@@ -261,6 +268,7 @@ impl Runner<'_> {
             let mut stream = client.simple_query(sql).await?;
             // Each result set with the time since the previous one began.
             let mut sets: Vec<(Rows, u64)> = Vec::new();
+            let mut bound = crate::engines::sql::Bound::default();
             let mut last = Instant::now();
             while let Some(item) = stream.try_next().await? {
                 match item {
@@ -270,8 +278,12 @@ impl Runner<'_> {
                             last = Instant::now();
                         }
                         sets.push((Vec::new(), 0));
+                        bound = crate::engines::sql::Bound::default();
                     }
                     tiberius::QueryItem::Row(row) => {
+                        bound
+                            .add(crate::engines::sql::RowBytes::value_bytes(&row))
+                            .map_err(|why| TdsError::Protocol(why.into()))?;
                         if let Some(set) = sets.last_mut() {
                             set.0.push(row.cells().map(|(_, c)| decode(c)).collect());
                         }
@@ -290,6 +302,12 @@ impl Runner<'_> {
                     .collect(),
             ),
             Ok(Ok(_)) | Ok(Err(TdsError::Server(_))) => Batch::OneByOne,
+            // Cut at a cap mid-stream: this connection is dropped, and each statement is asked
+            // alone (on a new one), so only the one that answered too much gets that error.
+            Ok(Err(TdsError::Protocol(m))) if m.starts_with("bounded answer") => {
+                self.client = None;
+                Batch::OneByOne
+            }
             // The stream is in an unknown state: this connection is not used again.
             Ok(Err(e)) => {
                 self.client = None;
@@ -378,6 +396,7 @@ fn first_row(answer: Option<(&str, Probe<Rows>)>) -> Probe<Vec<Val>> {
 fn error_text(e: &TdsError) -> String {
     match e {
         TdsError::Server(t) => format!("{} (Msg {}, class {})", t.message(), t.code(), t.class()),
+        TdsError::Protocol(m) if m.starts_with("bounded answer") => m.to_string(),
         other => other.to_string(),
     }
     .replace('\n', " ")

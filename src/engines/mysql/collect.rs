@@ -58,10 +58,18 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         Err(f) => return failed(facts, f),
     };
     // Before the driver may send the password: does the greeting ask for it in clear?
-    match crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
-        Ok(risk) => facts.common.connection.auth_risk = risk,
+    // Where TLS is optional the driver requires it (offered to the look) or logs in through
+    // the login watch (not offered), so a later cleartext request never gets the password.
+    let gate = match crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
+        Ok(g) => g,
         Err(f) => return failed(facts, f),
-    }
+    };
+    facts.common.connection.auth_risk = gate.risk.clone();
+    let options = match (&gate.relay, gate.require_tls) {
+        (Some(r), _) => options.host(&r.addr.ip().to_string()).port(r.addr.port()),
+        (None, true) => options.ssl_mode(sqlx::mysql::MySqlSslMode::Required),
+        (None, false) => options,
+    };
     // Nothing is set on the session: each message of ours is a read-only transaction that
     // ends with it, and each read carries its own time limit (see `scope`). Behind a pooler
     // (ProxySQL, a cloud proxy) the next client inherits the server session. One connection
@@ -95,7 +103,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     );
     let pool = match login.await {
         Ok(p) => p,
-        Err(f) => return failed(facts, f),
+        Err(f) => return failed(facts, gate.refused().unwrap_or(f)),
     };
 
     // Every read in one round trip (a multi-statement query): identity, session and clock

@@ -59,10 +59,18 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         Err(f) => return failed(facts, f),
     };
     // Before the driver may send the password: what will the server ask for, and over what?
-    match crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
-        Ok(risk) => facts.common.connection.auth_risk = risk,
+    // Where TLS is optional the driver requires it (offered to the look) or logs in through
+    // the login watch (not offered), so a later cleartext request never gets the password.
+    let gate = match crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
+        Ok(g) => g,
         Err(f) => return failed(facts, f),
-    }
+    };
+    facts.common.connection.auth_risk = gate.risk.clone();
+    let options = match (&gate.relay, gate.require_tls) {
+        (Some(r), _) => options.host(&r.addr.ip().to_string()).port(r.addr.port()),
+        (None, true) => options.ssl_mode(sqlx::postgres::PgSslMode::Require),
+        (None, false) => options,
+    };
     // One connection is enough, and the only one we hold: a role with CONNECTION LIMIT 1, a
     // pool of one or a server that takes one client at a time (PGlite) must never see us wait
     // on ourselves. Each batch is one round trip anyway.
@@ -91,7 +99,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     );
     let pool = match login.await {
         Ok(p) => p,
-        Err(f) => return failed(facts, f),
+        Err(f) => return failed(facts, gate.refused().unwrap_or(f)),
     };
     // pgpool-II answers this itself, and only when it comes alone in its message; PostgreSQL
     // refuses it (an error outside any transaction: nothing stays).
@@ -979,7 +987,7 @@ async fn pgbouncer_console(
         .probe(
             "SHOW VERSION",
             1,
-            sqlx::Executor::fetch_all(&mut conn, "SHOW VERSION"),
+            crate::engines::sql::bounded(sqlx::Executor::fetch(&mut conn, "SHOW VERSION")),
         )
         .await
         .value()
@@ -992,7 +1000,7 @@ async fn pgbouncer_console(
         .probe(
             "SHOW CONFIG",
             1,
-            sqlx::Executor::fetch_all(&mut conn, "SHOW CONFIG"),
+            crate::engines::sql::bounded(sqlx::Executor::fetch(&mut conn, "SHOW CONFIG")),
         )
         .await;
     let _ = tokio::time::timeout(std::time::Duration::from_millis(250), conn.close()).await;
@@ -1019,7 +1027,7 @@ async fn pgpool_status(pool: &PgPool, runner: &Runner<'_>) -> Option<BTreeMap<St
         .probe(
             "SHOW pool_status",
             1,
-            sqlx::raw_sql("SHOW pool_status").fetch_all(pool),
+            crate::engines::sql::bounded(sqlx::raw_sql("SHOW pool_status").fetch(pool)),
         )
         .await;
     rows.value().map(|rows| {

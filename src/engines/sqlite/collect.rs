@@ -361,12 +361,14 @@ async fn migrations(
             continue;
         };
         let columns = cand.read_columns(tool);
+        // One character past the value cap: enough for the cap to show, never a whole huge value.
+        let cap = crate::engines::sql::MAX_VALUE_BYTES + 1;
         // The names come from sqlite_master and are quoted here.
         let sql = format!(
             "SELECT {} FROM {}",
             columns
                 .iter()
-                .map(|c| format!("CAST({} AS TEXT)", quote(c)))
+                .map(|c| format!("substr(CAST({} AS TEXT), 1, {})", quote(c), cap))
                 .collect::<Vec<_>>()
                 .join(", "),
             quote(&cand.name)
@@ -375,7 +377,7 @@ async fn migrations(
             .probe(
                 &format!("{} history", cand.name),
                 1,
-                sqlx::query(&sql).fetch_all(&mut *conn),
+                crate::engines::sql::bounded(sqlx::query(&sql).fetch(&mut *conn)),
             )
             .await;
         let rows: Vec<Vec<Option<String>>> = match read {
