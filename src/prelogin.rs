@@ -350,7 +350,7 @@ pub async fn gate(
     tcp: bool,
     timeout: Duration,
 ) -> Result<Gate, crate::net::ConnectFailure> {
-    use crate::engine::Engine;
+    use crate::tlsprobe::Preamble;
     use watch::Protocol;
     if spec.password.is_none() || !tcp {
         return Ok(Gate::default());
@@ -361,11 +361,11 @@ pub async fn gate(
     };
     let (host, port) = (spec.tcp_host(), spec.port_or_default());
     // The look saw TLS offered (`Some(true)`), not offered (`Some(false)`), or did not finish.
-    let (risk, offered, protocol) = match spec.engine {
-        Engine::Postgres => {
-            let sslmode = spec.params.get("sslmode").map_or("prefer", String::as_str);
+    let (risk, offered, protocol) = match spec.dialect.preamble {
+        Some(Preamble::Postgres) => {
+            let sslmode = spec.option("sslmode").unwrap_or("prefer");
             // require and stricter: the driver refuses a server without TLS by itself.
-            let require_auth = spec.params.get("require_auth").map(String::as_str);
+            let require_auth = spec.option("require_auth");
             let tls_required = matches!(sslmode, "require" | "verify-ca" | "verify-full");
             if tls_required && require_auth.is_none() {
                 return Ok(Gate::default());
@@ -404,11 +404,10 @@ pub async fn gate(
             let offered = offered.filter(|_| sslmode == "prefer");
             (risk, offered, Protocol::Postgres)
         }
-        Engine::Mysql => {
-            let mode = ["ssl-mode", "ssl_mode", "sslmode"]
-                .iter()
-                .find_map(|k| spec.params.get(*k))
-                .map_or("preferred", String::as_str)
+        Some(Preamble::Mysql) => {
+            let mode = spec
+                .option("ssl-mode")
+                .unwrap_or("preferred")
                 .to_ascii_lowercase()
                 .replace('-', "_");
             let offered = match mysql_greeting(&host, port, timeout).await {
@@ -428,7 +427,8 @@ pub async fn gate(
                 Protocol::Mysql,
             )
         }
-        Engine::Mssql | Engine::Sqlite => return Ok(Gate::default()),
+        // SQL Server's login is inside TLS (TDS encrypts at least the login packet).
+        Some(Preamble::Tds) | None => return Ok(Gate::default()),
     };
     if offered == Some(true) {
         return Ok(Gate {

@@ -75,6 +75,9 @@ pub struct Dialect {
     pub aliases: &'static [&'static str],
     /// The port used when none is given; none for a file.
     pub default_port: Option<u16>,
+    /// The wire protocol's exchange before TLS (PostgreSQL's SSLRequest, MySQL's greeting,
+    /// TDS PRELOGIN): how the TLS inspection and the pre-login look speak to the server.
+    pub preamble: Option<crate::tlsprobe::Preamble>,
     /// The environment variable the password may come from (`PGPASSWORD`).
     pub password_var: Option<&'static str>,
     /// Environment variables that fill what the URL leaves out (libpq's `PGHOST`, ...).

@@ -15,6 +15,7 @@ pub const DIALECT: Dialect = Dialect {
     engine: crate::engine::Engine::Mssql,
     schemes: &["mssql", "sqlserver"],
     aliases: &["sqlserver"],
+    preamble: Some(crate::tlsprobe::Preamble::Tds),
     default_port: Some(1433),
     password_var: Some("MSSQL_PASSWORD"),
     env: &[],

@@ -8,6 +8,7 @@ pub const DIALECT: Dialect = Dialect {
     engine: crate::engine::Engine::Mysql,
     schemes: &["mysql", "mariadb"],
     aliases: &["mariadb"],
+    preamble: Some(crate::tlsprobe::Preamble::Mysql),
     default_port: Some(3306),
     password_var: Some("MYSQL_PWD"),
     env: &[],

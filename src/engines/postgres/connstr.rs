@@ -8,6 +8,7 @@ pub const DIALECT: Dialect = Dialect {
     engine: crate::engine::Engine::Postgres,
     schemes: &["postgres", "postgresql"],
     aliases: &["postgresql"],
+    preamble: Some(crate::tlsprobe::Preamble::Postgres),
     default_port: Some(5432),
     password_var: Some("PGPASSWORD"),
     env: &[

@@ -8,6 +8,7 @@ pub const DIALECT: Dialect = Dialect {
     engine: crate::engine::Engine::Sqlite,
     schemes: &["sqlite"],
     aliases: &[],
+    preamble: None,
     default_port: None,
     password_var: None,
     env: &[],
