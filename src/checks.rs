@@ -1,6 +1,11 @@
-//! Facts and checks every engine shares. Each engine's facts embed a [`CommonFacts`], and each
-//! engine's registry points its `engine.connection`, `engine.version`, ... ids at these
-//! functions, adding only what differs (remedy wording, which settings to read).
+//! Facts and checks every engine shares. Each engine's facts embed a [`CommonFacts`]; the
+//! shared checks are declared once in [`shared`] over these functions, and each engine's
+//! registry includes them, its [`Dialect`] supplying only what differs (remedy wording, its own
+//! doc and query text).
+
+pub mod shared;
+
+pub use shared::{Dialect, Place, Words, registry};
 
 use crate::identity::ServerIdentity;
 use crate::matrix::SettingRule;

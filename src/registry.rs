@@ -122,6 +122,20 @@ pub struct Check<F: 'static> {
     pub run: fn(&F, &Ctx) -> Outcome,
 }
 
+// By hand: a derive would ask `F: Clone`, and a check holds only references and a function.
+impl<F> Clone for Check<F> {
+    fn clone(&self) -> Self {
+        Check {
+            id: self.id,
+            category: self.category,
+            title: self.title,
+            doc: self.doc,
+            asks: self.asks,
+            run: self.run,
+        }
+    }
+}
+
 /// A check's description without its function: what `checks` and `explain` print.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CheckInfo {

@@ -6,12 +6,15 @@ use super::facts::{MssqlFacts, WriteProbe};
 use super::identify::is_evergreen;
 use crate::checks::TrustMode;
 use crate::checks::{self as common, wanted_value};
+use crate::checks::{Dialect, Place, Words};
+use crate::engine::Engine;
 use crate::matrix::SettingRule;
 use crate::net::FailureKind;
 use crate::probe::Unavailable;
 use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
 use crate::status::Status;
+use std::sync::LazyLock;
 
 /// The keys of the `[mssql]` matrix table read by this engine's own checks (beyond the shared
 /// ones); a key another engine reads is an error there.
@@ -649,15 +652,6 @@ fn unavailable_text(u: &Unavailable) -> &str {
     }
 }
 
-fn writability(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
-    let (_, db) = who(f);
-    let remedy = format!(
-        "If the database is set read-only: ALTER DATABASE {} SET READ_WRITE; if this is a readable secondary replica (Always On) or a read-only routing target, connect to the primary (the listener without ApplicationIntent=ReadOnly).",
-        ident(&db)
-    );
-    common::writability(&f.common, ctx, &remedy)
-}
-
 fn write_probe(f: &MssqlFacts, _: &Ctx) -> Outcome {
     use crate::probe::Probe;
     let (user, _) = who(f);
@@ -694,247 +688,242 @@ fn write_probe(f: &MssqlFacts, _: &Ctx) -> Outcome {
     })
 }
 
-fn time_zone(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
-    let evergreen = f
-        .common
-        .identity
-        .value()
-        .is_some_and(|i| is_evergreen(&i.flavor));
-    let remedy = if evergreen {
-        "Azure SQL Database always runs in UTC; Managed Instance takes a time zone only at creation: keep timestamps in UTC (datetimeoffset) in the application for {zone}."
-    } else {
-        "SQL Server takes its time zone from the host OS: set the host's time zone to {zone} (timedatectl set-timezone / Windows Settings), or store datetimeoffset values."
-    };
-    common::time_zone(&f.common, ctx, remedy)
+impl Dialect for MssqlFacts {
+    const ENGINE: Engine = Engine::Mssql;
+    const RAISE_CONNECTIONS: &'static str = "Raise the limit: EXEC sp_configure 'user connections', 0; RECONFIGURE; (then restart), or lower our pool size.";
+    const HIDDEN_SETTING_HINT: &'static str = "sys.configurations lists every option to any login";
+
+    fn common(&self) -> &common::CommonFacts {
+        &self.common
+    }
+    fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
+        connection_remedy(kind, t)
+    }
+    fn eol_flavor(flavor: &str) -> Option<&'static str> {
+        eol_flavor(flavor)
+    }
+    fn setting_remedy(&self, name: &str, rule: &SettingRule) -> String {
+        setting_remedy(name, rule)
+    }
+    fn time_zone_remedy(&self) -> String {
+        let evergreen = self
+            .common
+            .identity
+            .value()
+            .is_some_and(|i| is_evergreen(&i.flavor));
+        if evergreen {
+            "Azure SQL Database always runs in UTC; Managed Instance takes a time zone only at creation: keep timestamps in UTC (datetimeoffset) in the application for {zone}."
+        } else {
+            "SQL Server takes its time zone from the host OS: set the host's time zone to {zone} (timedatectl set-timezone / Windows Settings), or store datetimeoffset values."
+        }
+        .into()
+    }
+    fn writability_remedy(&self) -> String {
+        let (_, db) = who(self);
+        format!(
+            "If the database is set read-only: ALTER DATABASE {} SET READ_WRITE; if this is a readable secondary replica (Always On) or a read-only routing target, connect to the primary (the listener without ApplicationIntent=ReadOnly).",
+            ident(&db)
+        )
+    }
+    fn words() -> &'static [Words<Self>] {
+        WORDS
+    }
 }
 
-/// The SQL Server checks, in report order.
-pub static CHECKS: &[Check<MssqlFacts>] = &[
-    Check {
-        id: "mssql.connection",
-        category: Category::Connection,
-        title: "Server reached and login accepted",
-        doc: "Resolves the host, opens TCP, then logs in over TDS with TLS (tiberius + rustls: no ODBC driver). A failure is classified as dns, refused, timeout, tls (with its cause: self-signed, unknown issuer, hostname mismatch, expired), authentication (error 18456), database-missing (error 4060, with the CREATE DATABASE to run) or permission, with the fix for that step.",
-        asks: "DNS lookup; TCP connect; TDS prelogin, TLS handshake and login",
-        run: connection,
+/// This engine's wording of the shared checks (`crate::checks::shared`).
+static WORDS: &[Words<MssqlFacts>] = &[
+    Words::new(
+        "connection",
+        "Resolves the host, opens TCP, then logs in over TDS with TLS (tiberius + rustls: no ODBC driver). A failure is classified as dns, refused, timeout, tls (with its cause: self-signed, unknown issuer, hostname mismatch, expired), authentication (error 18456), database-missing (error 4060, with the CREATE DATABASE to run) or permission, with the fix for that step.",
+        "DNS lookup; TCP connect; TDS prelogin, TLS handshake and login",
+    )
+    .run(connection),
+    Words::new(
+        "tls",
+        "The certificate is verified by default (encrypt=true). trust_server_certificate=true (TrustServerCertificate=True) encrypts without verifying, which warns: a man in the middle would not be noticed. The fix is to pass the server's CA with ca=/path/to/ca.pem. encrypt=false only encrypts the login: the data crosses in clear, which warns (fails with [app] require_tls). The server's own view of the session comes from sys.dm_exec_connections.encrypt_option.",
+        "SELECT encrypt_option, auth_scheme, net_transport FROM sys.dm_exec_connections WHERE session_id = @@SPID",
+    )
+    .run(tls),
+    Words::new(
+        "version",
+        "Compares ProductVersion (major.minor.build, e.g. 16.0.4135 for SQL Server 2022 CU14) with the matrix's versions (outside fails), recommended (outside warns) and tested_up_to (newer warns). Azure SQL Database, Managed Instance and Synapse are evergreen services whose ProductVersion is a constant 12.0: they pass, and the compatibility level check decides.",
+        "SELECT @@VERSION, CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)), ProductLevel, ProductUpdateLevel, Edition, EngineEdition",
+    )
+    .run(version),
+    Words::new(
+        "eol",
+        "Looks the release (2012 to 2025) up in the shipped end-of-life data (checks/eol.json, end of extended support; its date is in the report). Past the date fails: no more security fixes. Within [app] eol_warn_days warns. RDS follows the same dates; the Azure services are evergreen and skip.",
+        "(no query: uses the version)",
+    )
+    .title("Release still supported by Microsoft"),
+    Words::new(
+        "flavor",
+        "Names the product from SERVERPROPERTY('EngineEdition'): 5 Azure SQL Database, 8 Managed Instance, 9 Azure SQL Edge, 6 and 11 Synapse; Amazon RDS from its host names; otherwise SQL Server. A flavor outside the matrix's list fails.",
+        "SELECT CAST(SERVERPROPERTY('EngineEdition') AS int), @@SERVERNAME",
+    )
+    .title("Flavor accepted (SQL Server, Azure SQL, RDS, Edge)"),
+    Words::new(
+        "max-connections",
+        "The 'user connections' configuration (0 means the maximum, @@MAX_CONNECTIONS = 32767) against the user sessions open now and our [app] pool_size. Counting other sessions needs VIEW SERVER STATE; without it only our own is seen.",
+        "SELECT COUNT(*), @@MAX_CONNECTIONS FROM sys.dm_exec_sessions WHERE is_user_process = 1; sys.configurations 'user connections'",
+    ),
+    Words::new(
+        "settings",
+        "Every [mssql.settings] rule against sys.configurations (value_in_use), by option name (for example 'max degree of parallelism', 'contained database authentication').",
+        "SELECT name, CAST(value_in_use AS nvarchar(128)) FROM sys.configurations",
+    )
+    .title("Server configuration the matrix names"),
+    Words::new(
+        "time-zone",
+        "The server's UTC offset from SYSDATETIMEOFFSET() (SQL Server follows the host OS; Azure SQL Database is always UTC), against [app] time_zone when set: GETDATE() and datetime columns shift when it differs.",
+        "SELECT SYSDATETIMEOFFSET()",
+    ),
+    Words::new(
+        "writability",
+        "A database set READ_ONLY, a readable secondary replica of an availability group (DATABASEPROPERTYEX Updateability READ_ONLY) or a database that is not ONLINE refuses writes. Fails when [app] needs_write is true.",
+        "SELECT is_read_only, state_desc FROM sys.databases WHERE name = DB_NAME(); DATABASEPROPERTYEX(DB_NAME(), 'Updateability')",
+    ),
+    Words::new(
+        "write-probe",
+        "Only with --probe-write: in a transaction with XACT_ABORT ON, creates a uniquely named table in the user's schema, inserts a row and rolls back (SQL Server DDL is transactional, so nothing stays), then checks with OBJECT_ID that nothing is left and reports any leftover with the DROP TABLE to run. Proves CREATE TABLE, ALTER on the schema and writability for real. Without the flag it skips.",
+        "SET XACT_ABORT ON; BEGIN TRANSACTION; CREATE TABLE [dbo].[byod_precheck_probe_...] (...); INSERT ...; ROLLBACK; SELECT OBJECT_ID(...)",
+    )
+    .title("A scratch table can be created (with --probe-write)")
+    .category(Category::Writability)
+    .run(write_probe),
+    Words::new(
+        "workload",
+        "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/mssql/*.sql, in file-name order) inside one transaction, each GO batch after a SAVE TRANSACTION, then ROLLBACK; a server that refuses every write leaves it not proven (error). Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
+        "SELECT HAS_PERMS_BY_NAME(...); BEGIN TRANSACTION; (each batch after SAVE TRANSACTION); ROLLBACK TRANSACTION; SELECT name FROM sys.objects (before and after)",
+    ),
+    Words::new(
+        "capabilities",
+        "Derived from the version, flavor and compatibility level: json (2016+, OPENJSON needs level 130), string-agg (2017+), create-or-alter (2016 SP1+), drop-if-exists (2016+), utf8 collations (2019+), sequences and offset-fetch (2012+), cte, window-functions, merge/upsert, returning (OUTPUT), transactional-ddl; drop-cascade is never available, varchar-without-length means VARCHAR(1). The matrix's capabilities list must all be present.",
+        "(derived from the version, flavor and compatibility level)",
+    ),
+    Words::new(
+        "database-size",
+        "The size of the database's files (sys.database_files, 8 KB pages). On Express (EngineEdition 4) the 10 GB per-database cap applies: over 80% warns, at the cap fails.",
+        "SELECT SUM(size) FROM sys.database_files",
+    )
+    .title("Database size (and the Express 10 GB limit)")
+    .run(database_size),
+    Words::new(
+        "clock-skew",
+        "SYSDATETIMEOFFSET() on the server against this machine's clock at the middle of the round trip. More than [app] max_clock_skew_seconds warns: tokens, caches and audit times go wrong.",
+        "SELECT SYSDATETIMEOFFSET()",
+    ),
+    Words::new(
+        "uptime",
+        "sys.dm_os_sys_info.sqlserver_start_time against SYSDATETIME(). Under ten minutes warns: the service may be restarting in a loop. Needs VIEW SERVER STATE.",
+        "SELECT sqlserver_start_time, SYSDATETIME() FROM sys.dm_os_sys_info",
+    ),
+    Words::new(
+        "migrations",
+        "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
+        "SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME IN (...); then the latest row of each table found",
+    ),
+];
+
+/// The mssql checks of its own, each group after the shared check it follows in the report.
+pub static OWN: &[Place<MssqlFacts>] = &[
+    Place {
+        after: "flavor",
+        checks: &[
+            Check {
+                id: "mssql.edition",
+                category: Category::Resources,
+                title: "Edition and its limits",
+                doc: "SERVERPROPERTY('Edition'). Express caps each database at 10 GB, memory at about 1.4 GB and the engine at 4 cores: it warns. On Azure SQL the tier comes from DATABASEPROPERTYEX(DB_NAME(), 'Edition') and 'ServiceObjective'; Basic warns.",
+                asks: "SELECT CAST(SERVERPROPERTY('Edition') AS nvarchar(128)); DATABASEPROPERTYEX(DB_NAME(), 'Edition' / 'ServiceObjective') on Azure",
+                run: edition,
+            },
+            Check {
+                id: "mssql.system-database",
+                category: Category::Settings,
+                title: "Target is a dedicated database, not master, msdb or tempdb",
+                doc: "A login without Database= lands in its default database, usually master. The product's tables must not go into master, model, msdb or tempdb (emptied at every restart). Fix: CREATE DATABASE [app]; create the user in it, and put Database=app in the connection string.",
+                asks: "SELECT DB_NAME(); sys.databases.database_id",
+                run: system_database,
+            },
+            Check {
+                id: "mssql.database-state",
+                category: Category::Settings,
+                title: "Database ONLINE and open to all users",
+                doc: "sys.databases.state_desc must be ONLINE (not RESTORING, RECOVERING, SUSPECT, EMERGENCY or OFFLINE) and user_access_desc MULTI_USER (SINGLE_USER or RESTRICTED_USER refuse our pool).",
+                asks: "SELECT state_desc, user_access_desc FROM sys.databases WHERE name = DB_NAME()",
+                run: database_state,
+            },
+            Check {
+                id: "mssql.compatibility-level",
+                category: Category::Settings,
+                title: "Database compatibility level",
+                doc: "The database's compatibility level decides which T-SQL the engine accepts and how it optimises, whatever the server version: a SQL Server 2022 with a database at level 100 behaves like 2008 (no OPENJSON, no STRING_SPLIT). Checked against [mssql] compatibility_level { min, max }. Fix: ALTER DATABASE [db] SET COMPATIBILITY_LEVEL = 160;",
+                asks: "SELECT compatibility_level FROM sys.databases WHERE name = DB_NAME()",
+                run: compatibility_level,
+            },
+            Check {
+                id: "mssql.collation",
+                category: Category::Encoding,
+                title: "Collation and case sensitivity",
+                doc: "The database collation decides sort order and whether `Users` equals `users` in identifiers and text (the CS/CI part; ComparisonStyle bit 1). With [mssql] case_sensitive = false a case-sensitive collation fails (true: the opposite); collations = [...] restricts the names. A server collation that differs from the database's is reported: tempdb uses the server's, so temporary-table joins may need COLLATE DATABASE_DEFAULT.",
+                asks: "SELECT collation_name FROM sys.databases WHERE name = DB_NAME(); DATABASEPROPERTYEX(DB_NAME(), 'ComparisonStyle'); SERVERPROPERTY('Collation')",
+                run: collation,
+            },
+            Check {
+                id: "mssql.read-committed-snapshot",
+                category: Category::Settings,
+                title: "READ_COMMITTED_SNAPSHOT (row versioning) on",
+                doc: "With READ_COMMITTED_SNAPSHOT off, readers take shared locks and block writers (and the other way round): ORMs built for PostgreSQL-like behaviour hit blocking and deadlocks. Also reports ALLOW_SNAPSHOT_ISOLATION. Fix: ALTER DATABASE [db] SET READ_COMMITTED_SNAPSHOT ON WITH ROLLBACK IMMEDIATE;",
+                asks: "SELECT is_read_committed_snapshot_on, snapshot_isolation_state FROM sys.databases WHERE name = DB_NAME()",
+                run: row_versioning,
+            },
+            Check {
+                id: "mssql.auto-close-shrink",
+                category: Category::Settings,
+                title: "AUTO_CLOSE and AUTO_SHRINK off",
+                doc: "AUTO_CLOSE shuts the database down after the last connection (every reconnect pays the start-up and loses the plan cache); AUTO_SHRINK shrinks and regrows files in a loop, fragmenting indexes. Both default to on in some Express installations. Fix: ALTER DATABASE [db] SET AUTO_CLOSE OFF; ALTER DATABASE [db] SET AUTO_SHRINK OFF;",
+                asks: "SELECT is_auto_close_on, is_auto_shrink_on FROM sys.databases WHERE name = DB_NAME()",
+                run: auto_close_shrink,
+            },
+        ],
     },
-    Check {
-        id: "mssql.tls",
-        category: Category::Security,
-        title: "Connection encrypted and certificate verified",
-        doc: "The certificate is verified by default (encrypt=true). trust_server_certificate=true (TrustServerCertificate=True) encrypts without verifying, which warns: a man in the middle would not be noticed. The fix is to pass the server's CA with ca=/path/to/ca.pem. encrypt=false only encrypts the login: the data crosses in clear, which warns (fails with [app] require_tls). The server's own view of the session comes from sys.dm_exec_connections.encrypt_option.",
-        asks: "SELECT encrypt_option, auth_scheme, net_transport FROM sys.dm_exec_connections WHERE session_id = @@SPID",
-        run: tls,
+    Place {
+        after: "time-zone",
+        checks: &[
+            Check {
+                id: "mssql.sysadmin",
+                category: Category::Security,
+                title: "Not connecting as sysadmin",
+                doc: "A sysadmin login (sa, or a member of the role) bypasses every permission check on the whole server. Use a dedicated login with a user in one database.",
+                asks: "SELECT SUSER_SNAME(), USER_NAME(), IS_SRVROLEMEMBER('sysadmin'), IS_MEMBER('db_owner')",
+                run: sysadmin,
+            },
+            Check {
+                id: "mssql.privileges",
+                category: Category::Privileges,
+                title: "Permissions in the database and schema",
+                doc: "HAS_PERMS_BY_NAME for CONNECT and (when the product writes) CREATE TABLE, VIEW, PROCEDURE and FUNCTION on the database, and ALTER (needed to create tables in it), SELECT, INSERT, UPDATE, DELETE, EXECUTE and REFERENCES on the user's default schema ([app] schema when set). Each missing one comes with the exact GRANT, e.g. GRANT CREATE TABLE TO [app]; GRANT ALTER ON SCHEMA::[dbo] TO [app];",
+                asks: "SELECT HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE'), ...; SELECT HAS_PERMS_BY_NAME(@schema, 'SCHEMA', 'ALTER'), ...",
+                run: privileges,
+            },
+        ],
     },
-    Check {
-        id: "mssql.version",
-        category: Category::Version,
-        title: "Version supported by the matrix",
-        doc: "Compares ProductVersion (major.minor.build, e.g. 16.0.4135 for SQL Server 2022 CU14) with the matrix's versions (outside fails), recommended (outside warns) and tested_up_to (newer warns). Azure SQL Database, Managed Instance and Synapse are evergreen services whose ProductVersion is a constant 12.0: they pass, and the compatibility level check decides.",
-        asks: "SELECT @@VERSION, CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)), ProductLevel, ProductUpdateLevel, Edition, EngineEdition",
-        run: version,
-    },
-    Check {
-        id: "mssql.eol",
-        category: Category::Version,
-        title: "Release still supported by Microsoft",
-        doc: "Looks the release (2012 to 2025) up in the shipped end-of-life data (checks/eol.json, end of extended support; its date is in the report). Past the date fails: no more security fixes. Within [app] eol_warn_days warns. RDS follows the same dates; the Azure services are evergreen and skip.",
-        asks: "(no query: uses the version)",
-        run: |f, ctx| common::end_of_life(&f.common, ctx, eol_flavor),
-    },
-    Check {
-        id: "mssql.flavor",
-        category: Category::Flavor,
-        title: "Flavor accepted (SQL Server, Azure SQL, RDS, Edge)",
-        doc: "Names the product from SERVERPROPERTY('EngineEdition'): 5 Azure SQL Database, 8 Managed Instance, 9 Azure SQL Edge, 6 and 11 Synapse; Amazon RDS from its host names; otherwise SQL Server. A flavor outside the matrix's list fails.",
-        asks: "SELECT CAST(SERVERPROPERTY('EngineEdition') AS int), @@SERVERNAME",
-        run: |f, ctx| common::flavor(&f.common, ctx),
-    },
-    Check {
-        id: "mssql.edition",
-        category: Category::Resources,
-        title: "Edition and its limits",
-        doc: "SERVERPROPERTY('Edition'). Express caps each database at 10 GB, memory at about 1.4 GB and the engine at 4 cores: it warns. On Azure SQL the tier comes from DATABASEPROPERTYEX(DB_NAME(), 'Edition') and 'ServiceObjective'; Basic warns.",
-        asks: "SELECT CAST(SERVERPROPERTY('Edition') AS nvarchar(128)); DATABASEPROPERTYEX(DB_NAME(), 'Edition' / 'ServiceObjective') on Azure",
-        run: edition,
-    },
-    Check {
-        id: "mssql.system-database",
-        category: Category::Settings,
-        title: "Target is a dedicated database, not master, msdb or tempdb",
-        doc: "A login without Database= lands in its default database, usually master. The product's tables must not go into master, model, msdb or tempdb (emptied at every restart). Fix: CREATE DATABASE [app]; create the user in it, and put Database=app in the connection string.",
-        asks: "SELECT DB_NAME(); sys.databases.database_id",
-        run: system_database,
-    },
-    Check {
-        id: "mssql.database-state",
-        category: Category::Settings,
-        title: "Database ONLINE and open to all users",
-        doc: "sys.databases.state_desc must be ONLINE (not RESTORING, RECOVERING, SUSPECT, EMERGENCY or OFFLINE) and user_access_desc MULTI_USER (SINGLE_USER or RESTRICTED_USER refuse our pool).",
-        asks: "SELECT state_desc, user_access_desc FROM sys.databases WHERE name = DB_NAME()",
-        run: database_state,
-    },
-    Check {
-        id: "mssql.compatibility-level",
-        category: Category::Settings,
-        title: "Database compatibility level",
-        doc: "The database's compatibility level decides which T-SQL the engine accepts and how it optimises, whatever the server version: a SQL Server 2022 with a database at level 100 behaves like 2008 (no OPENJSON, no STRING_SPLIT). Checked against [mssql] compatibility_level { min, max }. Fix: ALTER DATABASE [db] SET COMPATIBILITY_LEVEL = 160;",
-        asks: "SELECT compatibility_level FROM sys.databases WHERE name = DB_NAME()",
-        run: compatibility_level,
-    },
-    Check {
-        id: "mssql.collation",
-        category: Category::Encoding,
-        title: "Collation and case sensitivity",
-        doc: "The database collation decides sort order and whether `Users` equals `users` in identifiers and text (the CS/CI part; ComparisonStyle bit 1). With [mssql] case_sensitive = false a case-sensitive collation fails (true: the opposite); collations = [...] restricts the names. A server collation that differs from the database's is reported: tempdb uses the server's, so temporary-table joins may need COLLATE DATABASE_DEFAULT.",
-        asks: "SELECT collation_name FROM sys.databases WHERE name = DB_NAME(); DATABASEPROPERTYEX(DB_NAME(), 'ComparisonStyle'); SERVERPROPERTY('Collation')",
-        run: collation,
-    },
-    Check {
-        id: "mssql.read-committed-snapshot",
-        category: Category::Settings,
-        title: "READ_COMMITTED_SNAPSHOT (row versioning) on",
-        doc: "With READ_COMMITTED_SNAPSHOT off, readers take shared locks and block writers (and the other way round): ORMs built for PostgreSQL-like behaviour hit blocking and deadlocks. Also reports ALLOW_SNAPSHOT_ISOLATION. Fix: ALTER DATABASE [db] SET READ_COMMITTED_SNAPSHOT ON WITH ROLLBACK IMMEDIATE;",
-        asks: "SELECT is_read_committed_snapshot_on, snapshot_isolation_state FROM sys.databases WHERE name = DB_NAME()",
-        run: row_versioning,
-    },
-    Check {
-        id: "mssql.auto-close-shrink",
-        category: Category::Settings,
-        title: "AUTO_CLOSE and AUTO_SHRINK off",
-        doc: "AUTO_CLOSE shuts the database down after the last connection (every reconnect pays the start-up and loses the plan cache); AUTO_SHRINK shrinks and regrows files in a loop, fragmenting indexes. Both default to on in some Express installations. Fix: ALTER DATABASE [db] SET AUTO_CLOSE OFF; ALTER DATABASE [db] SET AUTO_SHRINK OFF;",
-        asks: "SELECT is_auto_close_on, is_auto_shrink_on FROM sys.databases WHERE name = DB_NAME()",
-        run: auto_close_shrink,
-    },
-    Check {
-        id: "mssql.max-connections",
-        category: Category::Settings,
-        title: "Free connections for our pool",
-        doc: "The 'user connections' configuration (0 means the maximum, @@MAX_CONNECTIONS = 32767) against the user sessions open now and our [app] pool_size. Counting other sessions needs VIEW SERVER STATE; without it only our own is seen.",
-        asks: "SELECT COUNT(*), @@MAX_CONNECTIONS FROM sys.dm_exec_sessions WHERE is_user_process = 1; sys.configurations 'user connections'",
-        run: |f, ctx| {
-            common::connection_headroom(
-                &f.common,
-                ctx,
-                "Raise the limit: EXEC sp_configure 'user connections', 0; RECONFIGURE; (then restart), or lower our pool size.",
-            )
-        },
-    },
-    Check {
-        id: "mssql.settings",
-        category: Category::Settings,
-        title: "Server configuration the matrix names",
-        doc: "Every [mssql.settings] rule against sys.configurations (value_in_use), by option name (for example 'max degree of parallelism', 'contained database authentication').",
-        asks: "SELECT name, CAST(value_in_use AS nvarchar(128)) FROM sys.configurations",
-        run: |f, ctx| {
-            common::settings(
-                &f.common,
-                ctx,
-                "sys.configurations lists every option to any login",
-                setting_remedy,
-            )
-        },
-    },
-    Check {
-        id: "mssql.time-zone",
-        category: Category::Settings,
-        title: "Server time zone",
-        doc: "The server's UTC offset from SYSDATETIMEOFFSET() (SQL Server follows the host OS; Azure SQL Database is always UTC), against [app] time_zone when set: GETDATE() and datetime columns shift when it differs.",
-        asks: "SELECT SYSDATETIMEOFFSET()",
-        run: time_zone,
-    },
-    Check {
-        id: "mssql.sysadmin",
-        category: Category::Security,
-        title: "Not connecting as sysadmin",
-        doc: "A sysadmin login (sa, or a member of the role) bypasses every permission check on the whole server. Use a dedicated login with a user in one database.",
-        asks: "SELECT SUSER_SNAME(), USER_NAME(), IS_SRVROLEMEMBER('sysadmin'), IS_MEMBER('db_owner')",
-        run: sysadmin,
-    },
-    Check {
-        id: "mssql.privileges",
-        category: Category::Privileges,
-        title: "Permissions in the database and schema",
-        doc: "HAS_PERMS_BY_NAME for CONNECT and (when the product writes) CREATE TABLE, VIEW, PROCEDURE and FUNCTION on the database, and ALTER (needed to create tables in it), SELECT, INSERT, UPDATE, DELETE, EXECUTE and REFERENCES on the user's default schema ([app] schema when set). Each missing one comes with the exact GRANT, e.g. GRANT CREATE TABLE TO [app]; GRANT ALTER ON SCHEMA::[dbo] TO [app];",
-        asks: "SELECT HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE'), ...; SELECT HAS_PERMS_BY_NAME(@schema, 'SCHEMA', 'ALTER'), ...",
-        run: privileges,
-    },
-    Check {
-        id: "mssql.writability",
-        category: Category::Writability,
-        title: "Database accepts writes",
-        doc: "A database set READ_ONLY, a readable secondary replica of an availability group (DATABASEPROPERTYEX Updateability READ_ONLY) or a database that is not ONLINE refuses writes. Fails when [app] needs_write is true.",
-        asks: "SELECT is_read_only, state_desc FROM sys.databases WHERE name = DB_NAME(); DATABASEPROPERTYEX(DB_NAME(), 'Updateability')",
-        run: writability,
-    },
-    Check {
-        id: "mssql.write-probe",
-        category: Category::Writability,
-        title: "A scratch table can be created (with --probe-write)",
-        doc: "Only with --probe-write: in a transaction with XACT_ABORT ON, creates a uniquely named table in the user's schema, inserts a row and rolls back (SQL Server DDL is transactional, so nothing stays), then checks with OBJECT_ID that nothing is left and reports any leftover with the DROP TABLE to run. Proves CREATE TABLE, ALTER on the schema and writability for real. Without the flag it skips.",
-        asks: "SET XACT_ABORT ON; BEGIN TRANSACTION; CREATE TABLE [dbo].[byod_precheck_probe_...] (...); INSERT ...; ROLLBACK; SELECT OBJECT_ID(...)",
-        run: write_probe,
-    },
-    Check {
-        id: "mssql.workload",
-        category: Category::Capabilities,
-        title: "The product's own SQL runs here (workload, --probe-write)",
-        doc: "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/mssql/*.sql, in file-name order) inside one transaction, each GO batch after a SAVE TRANSACTION, then ROLLBACK; a server that refuses every write leaves it not proven (error). Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
-        asks: "SELECT HAS_PERMS_BY_NAME(...); BEGIN TRANSACTION; (each batch after SAVE TRANSACTION); ROLLBACK TRANSACTION; SELECT name FROM sys.objects (before and after)",
-        run: |f, ctx| crate::workload::check(&f.common.workload, ctx),
-    },
-    Check {
-        id: "mssql.capabilities",
-        category: Category::Capabilities,
-        title: "SQL features the product relies on",
-        doc: "Derived from the version, flavor and compatibility level: json (2016+, OPENJSON needs level 130), string-agg (2017+), create-or-alter (2016 SP1+), drop-if-exists (2016+), utf8 collations (2019+), sequences and offset-fetch (2012+), cte, window-functions, merge/upsert, returning (OUTPUT), transactional-ddl; drop-cascade is never available, varchar-without-length means VARCHAR(1). The matrix's capabilities list must all be present.",
-        asks: "(derived from the version, flavor and compatibility level)",
-        run: |f, ctx| {
-            f.common.identity.get()?;
-            common::capabilities(&f.common, ctx)
-        },
-    },
-    Check {
-        id: "mssql.database-size",
-        category: Category::Resources,
-        title: "Database size (and the Express 10 GB limit)",
-        doc: "The size of the database's files (sys.database_files, 8 KB pages). On Express (EngineEdition 4) the 10 GB per-database cap applies: over 80% warns, at the cap fails.",
-        asks: "SELECT SUM(size) FROM sys.database_files",
-        run: database_size,
-    },
-    Check {
-        id: "mssql.platform",
-        category: Category::Resources,
-        title: "Server host OS",
-        doc: "The host OS from sys.dm_os_host_info (SQL Server 2017+: Windows or Linux, distribution and release); on older servers and Azure, from @@VERSION.",
-        asks: "SELECT host_platform, host_distribution, host_release FROM sys.dm_os_host_info",
-        run: platform,
-    },
-    Check {
-        id: "mssql.clock-skew",
-        category: Category::Resources,
-        title: "Server clock agrees with this machine",
-        doc: "SYSDATETIMEOFFSET() on the server against this machine's clock at the middle of the round trip. More than [app] max_clock_skew_seconds warns: tokens, caches and audit times go wrong.",
-        asks: "SELECT SYSDATETIMEOFFSET()",
-        run: |f, ctx| common::clock_skew(&f.common, ctx),
-    },
-    Check {
-        id: "mssql.uptime",
-        category: Category::Resources,
-        title: "Server uptime",
-        doc: "sys.dm_os_sys_info.sqlserver_start_time against SYSDATETIME(). Under ten minutes warns: the service may be restarting in a loop. Needs VIEW SERVER STATE.",
-        asks: "SELECT sqlserver_start_time, SYSDATETIME() FROM sys.dm_os_sys_info",
-        run: |f, _| common::uptime(&f.common),
-    },
-    Check {
-        id: "mssql.migrations",
-        category: Category::Migrations,
-        title: "Migration history",
-        doc: "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
-        asks: "SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME IN (...); then the latest row of each table found",
-        run: |f, ctx| common::migrations(&f.common, ctx),
+    Place {
+        after: "database-size",
+        checks: &[Check {
+            id: "mssql.platform",
+            category: Category::Resources,
+            title: "Server host OS",
+            doc: "The host OS from sys.dm_os_host_info (SQL Server 2017+: Windows or Linux, distribution and release); on older servers and Azure, from @@VERSION.",
+            asks: "SELECT host_platform, host_distribution, host_release FROM sys.dm_os_host_info",
+            run: platform,
+        }],
     },
 ];
+
+/// The mssql checks, in report order: the shared ones and its own.
+pub static CHECKS: LazyLock<Vec<Check<MssqlFacts>>> = LazyLock::new(|| common::registry(OWN));
 
 #[cfg(test)]
 mod tests {
@@ -1225,7 +1214,7 @@ mod tests {
     #[test]
     fn the_registry_is_well_formed() {
         let mut seen = std::collections::BTreeSet::new();
-        for c in super::CHECKS {
+        for c in super::CHECKS.iter() {
             assert!(c.id.starts_with("mssql."), "{}", c.id);
             let name = &c.id["mssql.".len()..];
             assert!(

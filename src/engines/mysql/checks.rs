@@ -4,12 +4,15 @@
 
 use super::facts::{Grants, MysqlFacts};
 use crate::checks::{self as common, eval_rule, human_bytes, wanted_value};
+use crate::checks::{Dialect, Place, Words};
+use crate::engine::Engine;
 use crate::matrix::SettingRule;
 use crate::net::FailureKind;
 use crate::probe::Unavailable;
 use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 /// The keys of the `[mysql]` matrix table read by this engine's own checks (beyond the shared
 /// ones); a key another engine reads is an error there.
@@ -791,9 +794,10 @@ fn superuser(f: &MysqlFacts, _: &Ctx) -> Outcome {
     })
 }
 
+const WRITABILITY_REMEDY: &str = "Connect to the primary, not a replica or reader endpoint. On a primary: SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF; and remove read_only from my.cnf (innodb_read_only needs a restart without it).";
+
 fn writability(f: &MysqlFacts, ctx: &Ctx) -> Outcome {
-    let remedy = "Connect to the primary, not a replica or reader endpoint. On a primary: SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF; and remove read_only from my.cnf (innodb_read_only needs a restart without it).";
-    let v = common::writability(&f.common, ctx, remedy)?;
+    let v = common::writability(&f.common, ctx, WRITABILITY_REMEDY)?;
     // With --probe-write, a scratch table was really created (or not).
     if let Some(w) = f.common.write_probe.value() {
         // (leftovers are the write-probe check's business)
@@ -875,287 +879,273 @@ fn platform(f: &MysqlFacts, _: &Ctx) -> Outcome {
     })
 }
 
-/// The MySQL-family checks, in report order.
-pub static CHECKS: &[Check<MysqlFacts>] = &[
-    Check {
-        id: "mysql.connection",
-        category: Category::Connection,
-        title: "Server reached and login accepted",
-        doc: "Resolves the host, opens TCP, then logs in through the driver (TLS per ssl-mode). A failure is classified as dns, refused, timeout, tls, authentication (error 1045), database-missing (1049) or permission (1044), with the fix for that step. Every other check needs this one.",
-        asks: "DNS lookup; TCP connect; MySQL handshake and authentication",
-        run: |f, _| common::connection(&f.common, connection_remedy),
+impl Dialect for MysqlFacts {
+    const ENGINE: Engine = Engine::Mysql;
+    const RAISE_CONNECTIONS: &'static str = "Raise max_connections (SET GLOBAL max_connections = 500; and in my.cnf or the parameter group), or lower max_user_connections for this account.";
+    const HIDDEN_SETTING_HINT: &'static str = "the server has no such variable";
+
+    fn common(&self) -> &common::CommonFacts {
+        &self.common
+    }
+    fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
+        connection_remedy(kind, t)
+    }
+    fn eol_flavor(flavor: &str) -> Option<&'static str> {
+        eol_flavor(flavor)
+    }
+    fn setting_remedy(&self, name: &str, rule: &SettingRule) -> String {
+        setting_remedy(name, rule)
+    }
+    fn time_zone_remedy(&self) -> String {
+        "SET GLOBAL time_zone = '{zone}'; and default-time-zone = '{zone}' in my.cnf (or the parameter group).".into()
+    }
+    fn writability_remedy(&self) -> String {
+        WRITABILITY_REMEDY.into()
+    }
+    fn words() -> &'static [Words<Self>] {
+        WORDS
+    }
+}
+
+/// This engine's wording of the shared checks (`crate::checks::shared`).
+static WORDS: &[Words<MysqlFacts>] = &[
+    Words::new(
+        "connection",
+        "Resolves the host, opens TCP, then logs in through the driver (TLS per ssl-mode). A failure is classified as dns, refused, timeout, tls, authentication (error 1045), database-missing (1049) or permission (1044), with the fix for that step. Every other check needs this one.",
+        "DNS lookup; TCP connect; MySQL handshake and authentication",
+    ),
+    Words::new(
+        "tls",
+        "Reads the session's Ssl_version, Ssl_cipher and Ssl_server_not_after, how the client trusted the certificate (ssl-mode), and require_secure_transport. Unencrypted warns (fails with [app] require_tls); a certificate trusted without verification (ssl-mode PREFERRED/REQUIRED) warns. Fix: ssl-mode=VERIFY_IDENTITY with ssl-ca.",
+        "SHOW SESSION STATUS LIKE 'Ssl_%'; @@require_secure_transport",
+    )
+    .run(tls),
+    Words::new(
+        "version",
+        "Compares the MySQL-compatible version with the matrix: [mariadb] for MariaDB, [mysql] for every other flavor. Outside versions fails, outside recommended warns, newer than tested_up_to warns 'not yet tested'.",
+        "SELECT VERSION(), @@version_comment",
+    ),
+    Words::new(
+        "eol",
+        "Looks the major.minor release up in the shipped end-of-life data (checks/eol.json; its date is in the report): Oracle's dates for MySQL, Percona, Aurora MySQL and Azure; MariaDB's for MariaDB. Past the date fails; within [app] eol_warn_days warns.",
+        "(no query: uses the version)",
+    )
+    .title("Release line still supported by its vendor"),
+    Words::new(
+        "flavor",
+        "Names the product from VERSION() (MariaDB, also in its 5.5.5- form; TiDB; Vitess), @@version_comment (Percona Server, Percona XtraDB Cluster, SingleStore), @@aurora_version (Aurora), Azure's own variables, @@tidb_version and @@memsql_version. A flavor outside the matrix's list fails.",
+        "SELECT VERSION(), @@version_comment; SHOW GLOBAL VARIABLES",
+    )
+    .title("Flavor accepted (MariaDB, managed service or compatible engine)"),
+    Words::new(
+        "max-connections",
+        "max_connections (and max_user_connections, when set) against Threads_connected and our [app] pool_size. Fewer usable slots than the pool fails; fewer free right now warns.",
+        "@@max_connections, @@max_user_connections; SHOW GLOBAL STATUS LIKE 'Threads_connected'",
+    ),
+    Words::new(
+        "settings",
+        "Every [mysql.settings] or [mariadb.settings] rule (min, max, equals, one_of, contains, excludes) against SHOW GLOBAL VARIABLES. A variable the server does not have is an error naming it.",
+        "SHOW GLOBAL VARIABLES",
+    ),
+    Words::new(
+        "time-zone",
+        "The global time_zone (SYSTEM shows the system zone) against [app] time_zone when set: DATETIME values and NOW() shift when it differs.",
+        "@@global.time_zone, @@system_time_zone",
+    ),
+    Words::new(
+        "writability",
+        "read_only (a replica), super_read_only, innodb_read_only (an Aurora reader) or a read-only transaction default make writes fail; so does an account without INSERT, UPDATE or DELETE. Fails when [app] needs_write is true. The server's global values are read before this tool makes its own session read-only. With --probe-write a uniquely named scratch table is created, written and dropped (DDL cannot be rolled back here); a table that could not be dropped is reported.",
+        "SHOW GLOBAL VARIABLES (read_only, super_read_only, innodb_read_only, transaction_read_only); SHOW GRANTS",
+    )
+    .run(writability),
+    Words::new(
+        "capabilities",
+        "Derived from flavor and version: json (native on MySQL 5.7.8+, an alias of LONGTEXT on MariaDB), cte and window-functions (MySQL 8.0, MariaDB 10.2), check-constraints enforced (MySQL 8.0.16, MariaDB 10.2.1), returning and sequences (MariaDB only), upsert (ON DUPLICATE KEY), utf8. Never: transactional-ddl (DDL commits implicitly), drop-cascade, varchar-without-length (VARCHAR needs a length). The matrix's capabilities list must all be present. With --probe-write, varchar-without-length, json, check-constraints, returning and upsert are probed for real (see mysql.write-probe).",
+        "(derived from the version, flavor and database character set)",
+    ),
+    Words::new(
+        "write-probe",
+        "Only with --probe-write: creates a uniquely named InnoDB table with a CHECK constraint, adds a VARCHAR without a length (MySQL and MariaDB refuse it: the proof of concept's first error) and a JSON column, tries an INSERT that violates the CHECK (it must be refused), an INSERT ... RETURNING and an ON DUPLICATE KEY upsert, then drops the table — DDL commits implicitly here, so nothing can be rolled back — and looks for leftovers, which fail with the DROP to run.",
+        "SET SESSION TRANSACTION READ WRITE; START TRANSACTION; CREATE TABLE byod_precheck_probe_...; ...; DROP TABLE ...; ROLLBACK; SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'byod_precheck_probe_...%'",
+    )
+    .title("Scratch table created, exercised and dropped (--probe-write)"),
+    Words::new(
+        "workload",
+        "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/mysql/*.sql, in file-name order) in a uniquely named scratch database (byod_precheck_wl_...) created with the target's character set and dropped afterwards, because MySQL's DDL commits by itself. Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
+        "CREATE DATABASE byod_precheck_wl_...; USE it; (each statement); DROP DATABASE; SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'byod\\_precheck\\_wl\\_%'",
+    ),
+    Words::new(
+        "database-size",
+        "DATA_LENGTH + INDEX_LENGTH of the target database's tables, for capacity planning (InnoDB's figures are estimates).",
+        "SELECT SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+    ),
+    Words::new(
+        "clock-skew",
+        "UNIX_TIMESTAMP(NOW(6)) on the server against this machine's clock at the middle of the round trip. More than [app] max_clock_skew_seconds warns.",
+        "SELECT UNIX_TIMESTAMP(NOW(6))",
+    ),
+    Words::new(
+        "uptime",
+        "SHOW GLOBAL STATUS Uptime. Under ten minutes warns: the server may be restarting in a loop.",
+        "SHOW GLOBAL STATUS LIKE 'Uptime'",
+    ),
+    Words::new(
+        "migrations",
+        "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
+        "information_schema.TABLES of DATABASE(); then the latest row of each history table found",
+    ),
+];
+
+/// The mysql checks of its own, each group after the shared check it follows in the report.
+pub static OWN: &[Place<MysqlFacts>] = &[
+    Place {
+        after: "flavor",
+        checks: &[
+            Check {
+                id: "mysql.charset",
+                category: Category::Encoding,
+                title: "Database and server character set is utf8mb4",
+                doc: "The database's default character set must be one the matrix accepts (utf8mb4 by default): latin1 cannot store most of Unicode, utf8mb3 (the old `utf8`) refuses emoji and other 4-byte characters. A server default other than utf8mb4 warns, because new databases inherit it. Fix: ALTER DATABASE ... CHARACTER SET utf8mb4, then convert each table.",
+                asks: "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE(); @@character_set_server",
+                run: charset,
+            },
+            Check {
+                id: "mysql.collation",
+                category: Category::Encoding,
+                title: "Database collation",
+                doc: "Reports the database's and server's collations; when the matrix lists collations, another one fails (sorting, comparisons and unique keys on text depend on it).",
+                asks: "information_schema.SCHEMATA DEFAULT_COLLATION_NAME; @@collation_server",
+                run: collation,
+            },
+            Check {
+                id: "mysql.table-charset",
+                category: Category::Encoding,
+                title: "Existing tables use utf8mb4",
+                doc: "Tables keep the character set they were created with, whatever the database default says now. Every table not in an accepted character set is listed with its ALTER TABLE ... CONVERT TO CHARACTER SET utf8mb4.",
+                asks: "SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+                run: table_charset,
+            },
+            Check {
+                id: "mysql.sql-mode",
+                category: Category::Settings,
+                title: "sql_mode is strict",
+                doc: "Without STRICT_TRANS_TABLES (or STRICT_ALL_TABLES) MySQL silently truncates too-long strings, stores invalid dates as zeros and clamps numbers, with only a warning. ANSI_QUOTES, PIPES_AS_CONCAT, NO_BACKSLASH_ESCAPES and ALLOW_INVALID_DATES change how SQL is parsed and warn. The server's global value is read: it is what new connections get.",
+                asks: "SHOW GLOBAL VARIABLES (sql_mode)",
+                run: sql_mode,
+            },
+            Check {
+                id: "mysql.lower-case-table-names",
+                category: Category::Settings,
+                title: "Table name case handling",
+                doc: "lower_case_table_names decides whether `Users` and `users` are one table. 0 (Linux) and 1 are consistent; 2 (macOS) stores names as given but compares them in lowercase, which breaks dumps moved to Linux. MySQL 8 fixes the value when the data directory is initialised.",
+                asks: "SHOW GLOBAL VARIABLES (lower_case_table_names)",
+                run: lower_case_table_names,
+            },
+            Check {
+                id: "mysql.storage-engine",
+                category: Category::Settings,
+                title: "Default storage engine is InnoDB, and tables use it",
+                doc: "MyISAM, Aria, MEMORY and other engines have no transactions and no foreign keys: a rolled-back transaction leaves their rows changed. A default other than InnoDB fails; existing non-InnoDB tables warn, with the ALTER TABLE ... ENGINE = InnoDB for each.",
+                asks: "@@default_storage_engine; SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+                run: storage_engine,
+            },
+            Check {
+                id: "mysql.index-key-length",
+                category: Category::Settings,
+                title: "Index keys long enough for utf8mb4 VARCHAR(255)",
+                doc: "InnoDB index keys are limited to 767 bytes with the COMPACT and REDUNDANT row formats (or without innodb_large_prefix on old servers), and 3072 bytes with DYNAMIC. A utf8mb4 character takes 4 bytes, so an index on VARCHAR(255) needs 1020 bytes and fails with 'Specified key was too long' under the small limit. Existing COMPACT/REDUNDANT tables warn.",
+                asks: "@@innodb_default_row_format (or @@innodb_large_prefix, @@innodb_file_format); information_schema.TABLES ROW_FORMAT",
+                run: index_key_length,
+            },
+            Check {
+                id: "mysql.max-allowed-packet",
+                category: Category::Settings,
+                title: "max_allowed_packet is large enough",
+                doc: "The largest statement or row the server accepts. Under 4 MiB fails and under 16 MiB warns: large text or JSON values and batched inserts get 'Packet too big'. Fix: SET GLOBAL max_allowed_packet = 67108864 and persist it.",
+                asks: "SHOW GLOBAL VARIABLES (max_allowed_packet)",
+                run: max_allowed_packet,
+            },
+            Check {
+                id: "mysql.transaction-isolation",
+                category: Category::Settings,
+                title: "Transaction isolation level",
+                doc: "REPEATABLE-READ (the default) and READ-COMMITTED pass. READ-UNCOMMITTED fails: dirty reads. SERIALIZABLE warns: plain SELECTs take locks. Read from transaction_isolation (tx_isolation on MariaDB before 11.1).",
+                asks: "SHOW GLOBAL VARIABLES (transaction_isolation / tx_isolation)",
+                run: transaction_isolation,
+            },
+        ],
     },
-    Check {
-        id: "mysql.tls",
-        category: Category::Security,
-        title: "Connection encrypted and certificate verified",
-        doc: "Reads the session's Ssl_version, Ssl_cipher and Ssl_server_not_after, how the client trusted the certificate (ssl-mode), and require_secure_transport. Unencrypted warns (fails with [app] require_tls); a certificate trusted without verification (ssl-mode PREFERRED/REQUIRED) warns. Fix: ssl-mode=VERIFY_IDENTITY with ssl-ca.",
-        asks: "SHOW SESSION STATUS LIKE 'Ssl_%'; @@require_secure_transport",
-        run: tls,
+    Place {
+        after: "max-connections",
+        checks: &[Check {
+            id: "mysql.binlog",
+            category: Category::Settings,
+            title: "Binary log",
+            doc: "Reports whether the binary log is on and its format (ROW, MIXED, STATEMENT), as information. When the matrix names log_bin or binlog_format in [mysql.settings] / [mariadb.settings], a different value fails here with the fix.",
+            asks: "SHOW GLOBAL VARIABLES (log_bin, binlog_format)",
+            run: binlog,
+        }],
     },
-    Check {
-        id: "mysql.version",
-        category: Category::Version,
-        title: "Version supported by the matrix",
-        doc: "Compares the MySQL-compatible version with the matrix: [mariadb] for MariaDB, [mysql] for every other flavor. Outside versions fails, outside recommended warns, newer than tested_up_to warns 'not yet tested'.",
-        asks: "SELECT VERSION(), @@version_comment",
-        run: |f, ctx| common::version(&f.common, ctx),
+    Place {
+        after: "time-zone",
+        checks: &[
+            Check {
+                id: "mysql.time-zone-tables",
+                category: Category::Settings,
+                title: "Time zone tables loaded",
+                doc: "Without the mysql.time_zone* tables, named zones do not work: CONVERT_TZ(..., 'UTC', 'Europe/Paris') returns NULL and SET time_zone = 'Europe/Paris' fails. Tested without privileges through CONVERT_TZ. Fix: mysql_tzinfo_to_sql /usr/share/zoneinfo | mysql -u root mysql (mariadb-tzinfo-to-sql on MariaDB).",
+                asks: "SELECT CONVERT_TZ('2000-01-01 00:00:00', 'UTC', 'Europe/Paris')",
+                run: time_zone_tables,
+            },
+            Check {
+                id: "mysql.superuser",
+                category: Category::Security,
+                title: "Not connecting as an administrator",
+                doc: "An account with ALL PRIVILEGES or SUPER on *.* can change or drop anything on the server. Use a dedicated account with privileges on the product's database only.",
+                asks: "SHOW GRANTS",
+                run: superuser,
+            },
+            Check {
+                id: "mysql.table-privileges",
+                category: Category::Privileges,
+                title: "May read and write rows",
+                doc: "From SHOW GRANTS: the account must hold SELECT, INSERT, UPDATE and DELETE on the target database (SELECT only when the matrix says we only read), from *.* or a `db`.* grant (patterns like `app\\_%` count). The fix is the exact GRANT for the missing privileges. Privileges of roles are not expanded.",
+                asks: "SHOW GRANTS",
+                run: table_privileges,
+            },
+            Check {
+                id: "mysql.create-table",
+                category: Category::Privileges,
+                title: "May create, alter and drop tables and indexes",
+                doc: "Our migrations need CREATE, ALTER, DROP, INDEX and REFERENCES on the target database. The fix is the exact GRANT for the missing privileges.",
+                asks: "SHOW GRANTS",
+                run: create_table,
+            },
+            Check {
+                id: "mysql.temp-tables",
+                category: Category::Privileges,
+                title: "May create temporary tables",
+                doc: "CREATE TEMPORARY TABLES on the target database. Fix: GRANT CREATE TEMPORARY TABLES ON `db`.* TO 'user'@'host';",
+                asks: "SHOW GRANTS",
+                run: temp_tables,
+            },
+        ],
     },
-    Check {
-        id: "mysql.eol",
-        category: Category::Version,
-        title: "Release line still supported by its vendor",
-        doc: "Looks the major.minor release up in the shipped end-of-life data (checks/eol.json; its date is in the report): Oracle's dates for MySQL, Percona, Aurora MySQL and Azure; MariaDB's for MariaDB. Past the date fails; within [app] eol_warn_days warns.",
-        asks: "(no query: uses the version)",
-        run: |f, ctx| common::end_of_life(&f.common, ctx, eol_flavor),
-    },
-    Check {
-        id: "mysql.flavor",
-        category: Category::Flavor,
-        title: "Flavor accepted (MariaDB, managed service or compatible engine)",
-        doc: "Names the product from VERSION() (MariaDB, also in its 5.5.5- form; TiDB; Vitess), @@version_comment (Percona Server, Percona XtraDB Cluster, SingleStore), @@aurora_version (Aurora), Azure's own variables, @@tidb_version and @@memsql_version. A flavor outside the matrix's list fails.",
-        asks: "SELECT VERSION(), @@version_comment; SHOW GLOBAL VARIABLES",
-        run: |f, ctx| common::flavor(&f.common, ctx),
-    },
-    Check {
-        id: "mysql.charset",
-        category: Category::Encoding,
-        title: "Database and server character set is utf8mb4",
-        doc: "The database's default character set must be one the matrix accepts (utf8mb4 by default): latin1 cannot store most of Unicode, utf8mb3 (the old `utf8`) refuses emoji and other 4-byte characters. A server default other than utf8mb4 warns, because new databases inherit it. Fix: ALTER DATABASE ... CHARACTER SET utf8mb4, then convert each table.",
-        asks: "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE(); @@character_set_server",
-        run: charset,
-    },
-    Check {
-        id: "mysql.collation",
-        category: Category::Encoding,
-        title: "Database collation",
-        doc: "Reports the database's and server's collations; when the matrix lists collations, another one fails (sorting, comparisons and unique keys on text depend on it).",
-        asks: "information_schema.SCHEMATA DEFAULT_COLLATION_NAME; @@collation_server",
-        run: collation,
-    },
-    Check {
-        id: "mysql.table-charset",
-        category: Category::Encoding,
-        title: "Existing tables use utf8mb4",
-        doc: "Tables keep the character set they were created with, whatever the database default says now. Every table not in an accepted character set is listed with its ALTER TABLE ... CONVERT TO CHARACTER SET utf8mb4.",
-        asks: "SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
-        run: table_charset,
-    },
-    Check {
-        id: "mysql.sql-mode",
-        category: Category::Settings,
-        title: "sql_mode is strict",
-        doc: "Without STRICT_TRANS_TABLES (or STRICT_ALL_TABLES) MySQL silently truncates too-long strings, stores invalid dates as zeros and clamps numbers, with only a warning. ANSI_QUOTES, PIPES_AS_CONCAT, NO_BACKSLASH_ESCAPES and ALLOW_INVALID_DATES change how SQL is parsed and warn. The server's global value is read: it is what new connections get.",
-        asks: "SHOW GLOBAL VARIABLES (sql_mode)",
-        run: sql_mode,
-    },
-    Check {
-        id: "mysql.lower-case-table-names",
-        category: Category::Settings,
-        title: "Table name case handling",
-        doc: "lower_case_table_names decides whether `Users` and `users` are one table. 0 (Linux) and 1 are consistent; 2 (macOS) stores names as given but compares them in lowercase, which breaks dumps moved to Linux. MySQL 8 fixes the value when the data directory is initialised.",
-        asks: "SHOW GLOBAL VARIABLES (lower_case_table_names)",
-        run: lower_case_table_names,
-    },
-    Check {
-        id: "mysql.storage-engine",
-        category: Category::Settings,
-        title: "Default storage engine is InnoDB, and tables use it",
-        doc: "MyISAM, Aria, MEMORY and other engines have no transactions and no foreign keys: a rolled-back transaction leaves their rows changed. A default other than InnoDB fails; existing non-InnoDB tables warn, with the ALTER TABLE ... ENGINE = InnoDB for each.",
-        asks: "@@default_storage_engine; SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
-        run: storage_engine,
-    },
-    Check {
-        id: "mysql.index-key-length",
-        category: Category::Settings,
-        title: "Index keys long enough for utf8mb4 VARCHAR(255)",
-        doc: "InnoDB index keys are limited to 767 bytes with the COMPACT and REDUNDANT row formats (or without innodb_large_prefix on old servers), and 3072 bytes with DYNAMIC. A utf8mb4 character takes 4 bytes, so an index on VARCHAR(255) needs 1020 bytes and fails with 'Specified key was too long' under the small limit. Existing COMPACT/REDUNDANT tables warn.",
-        asks: "@@innodb_default_row_format (or @@innodb_large_prefix, @@innodb_file_format); information_schema.TABLES ROW_FORMAT",
-        run: index_key_length,
-    },
-    Check {
-        id: "mysql.max-allowed-packet",
-        category: Category::Settings,
-        title: "max_allowed_packet is large enough",
-        doc: "The largest statement or row the server accepts. Under 4 MiB fails and under 16 MiB warns: large text or JSON values and batched inserts get 'Packet too big'. Fix: SET GLOBAL max_allowed_packet = 67108864 and persist it.",
-        asks: "SHOW GLOBAL VARIABLES (max_allowed_packet)",
-        run: max_allowed_packet,
-    },
-    Check {
-        id: "mysql.transaction-isolation",
-        category: Category::Settings,
-        title: "Transaction isolation level",
-        doc: "REPEATABLE-READ (the default) and READ-COMMITTED pass. READ-UNCOMMITTED fails: dirty reads. SERIALIZABLE warns: plain SELECTs take locks. Read from transaction_isolation (tx_isolation on MariaDB before 11.1).",
-        asks: "SHOW GLOBAL VARIABLES (transaction_isolation / tx_isolation)",
-        run: transaction_isolation,
-    },
-    Check {
-        id: "mysql.max-connections",
-        category: Category::Settings,
-        title: "Free connections for our pool",
-        doc: "max_connections (and max_user_connections, when set) against Threads_connected and our [app] pool_size. Fewer usable slots than the pool fails; fewer free right now warns.",
-        asks: "@@max_connections, @@max_user_connections; SHOW GLOBAL STATUS LIKE 'Threads_connected'",
-        run: |f, ctx| {
-            common::connection_headroom(
-                &f.common,
-                ctx,
-                "Raise max_connections (SET GLOBAL max_connections = 500; and in my.cnf or the parameter group), or lower max_user_connections for this account.",
-            )
-        },
-    },
-    Check {
-        id: "mysql.binlog",
-        category: Category::Settings,
-        title: "Binary log",
-        doc: "Reports whether the binary log is on and its format (ROW, MIXED, STATEMENT), as information. When the matrix names log_bin or binlog_format in [mysql.settings] / [mariadb.settings], a different value fails here with the fix.",
-        asks: "SHOW GLOBAL VARIABLES (log_bin, binlog_format)",
-        run: binlog,
-    },
-    Check {
-        id: "mysql.settings",
-        category: Category::Settings,
-        title: "Settings the matrix names",
-        doc: "Every [mysql.settings] or [mariadb.settings] rule (min, max, equals, one_of, contains, excludes) against SHOW GLOBAL VARIABLES. A variable the server does not have is an error naming it.",
-        asks: "SHOW GLOBAL VARIABLES",
-        run: |f, ctx| {
-            common::settings(
-                &f.common,
-                ctx,
-                "the server has no such variable",
-                setting_remedy,
-            )
-        },
-    },
-    Check {
-        id: "mysql.time-zone",
-        category: Category::Settings,
-        title: "Server time zone",
-        doc: "The global time_zone (SYSTEM shows the system zone) against [app] time_zone when set: DATETIME values and NOW() shift when it differs.",
-        asks: "@@global.time_zone, @@system_time_zone",
-        run: |f, ctx| {
-            common::time_zone(
-                &f.common,
-                ctx,
-                "SET GLOBAL time_zone = '{zone}'; and default-time-zone = '{zone}' in my.cnf (or the parameter group).",
-            )
-        },
-    },
-    Check {
-        id: "mysql.time-zone-tables",
-        category: Category::Settings,
-        title: "Time zone tables loaded",
-        doc: "Without the mysql.time_zone* tables, named zones do not work: CONVERT_TZ(..., 'UTC', 'Europe/Paris') returns NULL and SET time_zone = 'Europe/Paris' fails. Tested without privileges through CONVERT_TZ. Fix: mysql_tzinfo_to_sql /usr/share/zoneinfo | mysql -u root mysql (mariadb-tzinfo-to-sql on MariaDB).",
-        asks: "SELECT CONVERT_TZ('2000-01-01 00:00:00', 'UTC', 'Europe/Paris')",
-        run: time_zone_tables,
-    },
-    Check {
-        id: "mysql.superuser",
-        category: Category::Security,
-        title: "Not connecting as an administrator",
-        doc: "An account with ALL PRIVILEGES or SUPER on *.* can change or drop anything on the server. Use a dedicated account with privileges on the product's database only.",
-        asks: "SHOW GRANTS",
-        run: superuser,
-    },
-    Check {
-        id: "mysql.table-privileges",
-        category: Category::Privileges,
-        title: "May read and write rows",
-        doc: "From SHOW GRANTS: the account must hold SELECT, INSERT, UPDATE and DELETE on the target database (SELECT only when the matrix says we only read), from *.* or a `db`.* grant (patterns like `app\\_%` count). The fix is the exact GRANT for the missing privileges. Privileges of roles are not expanded.",
-        asks: "SHOW GRANTS",
-        run: table_privileges,
-    },
-    Check {
-        id: "mysql.create-table",
-        category: Category::Privileges,
-        title: "May create, alter and drop tables and indexes",
-        doc: "Our migrations need CREATE, ALTER, DROP, INDEX and REFERENCES on the target database. The fix is the exact GRANT for the missing privileges.",
-        asks: "SHOW GRANTS",
-        run: create_table,
-    },
-    Check {
-        id: "mysql.temp-tables",
-        category: Category::Privileges,
-        title: "May create temporary tables",
-        doc: "CREATE TEMPORARY TABLES on the target database. Fix: GRANT CREATE TEMPORARY TABLES ON `db`.* TO 'user'@'host';",
-        asks: "SHOW GRANTS",
-        run: temp_tables,
-    },
-    Check {
-        id: "mysql.writability",
-        category: Category::Writability,
-        title: "Database accepts writes",
-        doc: "read_only (a replica), super_read_only, innodb_read_only (an Aurora reader) or a read-only transaction default make writes fail; so does an account without INSERT, UPDATE or DELETE. Fails when [app] needs_write is true. The server's global values are read before this tool makes its own session read-only. With --probe-write a uniquely named scratch table is created, written and dropped (DDL cannot be rolled back here); a table that could not be dropped is reported.",
-        asks: "SHOW GLOBAL VARIABLES (read_only, super_read_only, innodb_read_only, transaction_read_only); SHOW GRANTS",
-        run: writability,
-    },
-    Check {
-        id: "mysql.capabilities",
-        category: Category::Capabilities,
-        title: "SQL features the product relies on",
-        doc: "Derived from flavor and version: json (native on MySQL 5.7.8+, an alias of LONGTEXT on MariaDB), cte and window-functions (MySQL 8.0, MariaDB 10.2), check-constraints enforced (MySQL 8.0.16, MariaDB 10.2.1), returning and sequences (MariaDB only), upsert (ON DUPLICATE KEY), utf8. Never: transactional-ddl (DDL commits implicitly), drop-cascade, varchar-without-length (VARCHAR needs a length). The matrix's capabilities list must all be present. With --probe-write, varchar-without-length, json, check-constraints, returning and upsert are probed for real (see mysql.write-probe).",
-        asks: "(derived from the version, flavor and database character set)",
-        run: |f, ctx| {
-            f.common.identity.get()?;
-            common::capabilities(&f.common, ctx)
-        },
-    },
-    Check {
-        id: "mysql.write-probe",
-        category: Category::Capabilities,
-        title: "Scratch table created, exercised and dropped (--probe-write)",
-        doc: "Only with --probe-write: creates a uniquely named InnoDB table with a CHECK constraint, adds a VARCHAR without a length (MySQL and MariaDB refuse it: the proof of concept's first error) and a JSON column, tries an INSERT that violates the CHECK (it must be refused), an INSERT ... RETURNING and an ON DUPLICATE KEY upsert, then drops the table — DDL commits implicitly here, so nothing can be rolled back — and looks for leftovers, which fail with the DROP to run.",
-        asks: "SET SESSION TRANSACTION READ WRITE; START TRANSACTION; CREATE TABLE byod_precheck_probe_...; ...; DROP TABLE ...; ROLLBACK; SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'byod_precheck_probe_...%'",
-        run: |f, ctx| common::write_probe(&f.common, ctx),
-    },
-    Check {
-        id: "mysql.workload",
-        category: Category::Capabilities,
-        title: "The product's own SQL runs here (workload, --probe-write)",
-        doc: "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/mysql/*.sql, in file-name order) in a uniquely named scratch database (byod_precheck_wl_...) created with the target's character set and dropped afterwards, because MySQL's DDL commits by itself. Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
-        asks: "CREATE DATABASE byod_precheck_wl_...; USE it; (each statement); DROP DATABASE; SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'byod\\_precheck\\_wl\\_%'",
-        run: |f, ctx| crate::workload::check(&f.common.workload, ctx),
-    },
-    Check {
-        id: "mysql.database-size",
-        category: Category::Resources,
-        title: "Database size",
-        doc: "DATA_LENGTH + INDEX_LENGTH of the target database's tables, for capacity planning (InnoDB's figures are estimates).",
-        asks: "SELECT SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
-        run: |f, _| common::database_size(&f.common, None),
-    },
-    Check {
-        id: "mysql.clock-skew",
-        category: Category::Resources,
-        title: "Server clock agrees with this machine",
-        doc: "UNIX_TIMESTAMP(NOW(6)) on the server against this machine's clock at the middle of the round trip. More than [app] max_clock_skew_seconds warns.",
-        asks: "SELECT UNIX_TIMESTAMP(NOW(6))",
-        run: |f, ctx| common::clock_skew(&f.common, ctx),
-    },
-    Check {
-        id: "mysql.uptime",
-        category: Category::Resources,
-        title: "Server uptime",
-        doc: "SHOW GLOBAL STATUS Uptime. Under ten minutes warns: the server may be restarting in a loop.",
-        asks: "SHOW GLOBAL STATUS LIKE 'Uptime'",
-        run: |f, _| common::uptime(&f.common),
-    },
-    Check {
-        id: "mysql.platform",
-        category: Category::Resources,
-        title: "Server platform",
-        doc: "The platform the server was built for, from @@version_compile_os and @@version_compile_machine.",
-        asks: "SHOW GLOBAL VARIABLES (version_compile_os, version_compile_machine)",
-        run: platform,
-    },
-    Check {
-        id: "mysql.migrations",
-        category: Category::Migrations,
-        title: "Migration history",
-        doc: "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
-        asks: "information_schema.TABLES of DATABASE(); then the latest row of each history table found",
-        run: |f, ctx| common::migrations(&f.common, ctx),
+    Place {
+        after: "uptime",
+        checks: &[Check {
+            id: "mysql.platform",
+            category: Category::Resources,
+            title: "Server platform",
+            doc: "The platform the server was built for, from @@version_compile_os and @@version_compile_machine.",
+            asks: "SHOW GLOBAL VARIABLES (version_compile_os, version_compile_machine)",
+            run: platform,
+        }],
     },
 ];
+
+/// The mysql checks, in report order: the shared ones and its own.
+pub static CHECKS: LazyLock<Vec<Check<MysqlFacts>>> = LazyLock::new(|| common::registry(OWN));
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test

@@ -3,11 +3,14 @@
 
 use super::facts::PgFacts;
 use crate::checks::{self as common, wanted_value};
+use crate::checks::{Dialect, Place, Words};
+use crate::engine::Engine;
 use crate::matrix::SettingRule;
 use crate::net::FailureKind;
 use crate::probe::Unavailable;
 use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
+use std::sync::LazyLock;
 
 /// The keys of the `[postgres]` matrix table read by this engine's own checks (beyond the shared
 /// ones); a key another engine reads is an error there.
@@ -525,282 +528,264 @@ fn platform(f: &PgFacts, _: &Ctx) -> Outcome {
     })
 }
 
-/// The PostgreSQL checks, in report order.
-pub static CHECKS: &[Check<PgFacts>] = &[
-    Check {
-        id: "postgres.connection",
-        category: Category::Connection,
-        title: "Server reached and login accepted",
-        doc: "Resolves the host, opens TCP, then logs in through the driver (TLS per sslmode). A failure is classified as dns, refused, timeout, tls, authentication, database-missing or permission, with the fix for that step. Every other check needs this one.",
-        asks: "DNS lookup; TCP connect; PostgreSQL startup and authentication",
-        run: |f, _| common::connection(&f.common, connection_remedy),
-    },
-    Check {
-        id: "postgres.tls",
-        category: Category::Security,
-        title: "Connection encrypted and certificate verified",
-        doc: "Judges our own connection: what the server (or the pooler we reach) offered in our own TLS handshake, and what the driver does with the sslmode; pg_stat_ssl, which describes the server's client (the pooler, when one is in front), is extra information only. How the client trusted the certificate comes from sslmode. Unencrypted warns (fails with [app] require_tls); a certificate trusted without verification (sslmode=require/prefer) warns, because a man in the middle would go unnoticed. Fix: connect with sslmode=verify-full and sslrootcert.",
-        asks: "our own TLS handshake (SSLRequest); SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid() (the server's leg)",
-        run: |f, ctx| {
-            common::tls(
-                &f.common,
-                ctx,
-                "sslmode=verify-full&sslrootcert=/path/to/ca.pem",
+impl Dialect for PgFacts {
+    const ENGINE: Engine = Engine::Postgres;
+    const TLS_SECURE_OPTION: &'static str = "sslmode=verify-full&sslrootcert=/path/to/ca.pem";
+    const RAISE_CONNECTIONS: &'static str = "Raise max_connections (ALTER SYSTEM SET max_connections = ...; restart), lift the database or role CONNECTION LIMIT, or put PgBouncer in front.";
+    const HIDDEN_SETTING_HINT: &'static str = "needs pg_read_all_settings";
+
+    fn common(&self) -> &common::CommonFacts {
+        &self.common
+    }
+    fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
+        connection_remedy(kind, t)
+    }
+    fn eol_flavor(flavor: &str) -> Option<&'static str> {
+        eol_flavor(flavor)
+    }
+    fn setting_remedy(&self, name: &str, rule: &SettingRule) -> String {
+        setting_remedy(self, name, rule)
+    }
+    fn time_zone_remedy(&self) -> String {
+        let (_, db) = who(self);
+        format!("ALTER DATABASE {db} SET timezone = '{{zone}}'; (or timezone in postgresql.conf)")
+    }
+    fn writability_remedy(&self) -> String {
+        let (user, db) = who(self);
+        if self
+            .setting_levels
+            .contains_key("default_transaction_read_only")
+        {
+            format!(
+                "Connect to the primary, not a replica; and turn the read-only default off where it is set: {}",
+                set_at_level(self, "default_transaction_read_only", "off")
             )
-        },
-    },
-    Check {
-        id: "postgres.version",
-        category: Category::Version,
-        title: "Version supported by the matrix",
-        doc: "Compares the version (from server_version_num, exact even on forks that rewrite version()) with the matrix's versions (outside fails), recommended (outside warns) and tested_up_to (newer warns 'not yet tested').",
-        asks: "SELECT version(), current_setting('server_version_num')",
-        run: |f, ctx| common::version(&f.common, ctx),
-    },
-    Check {
-        id: "postgres.eol",
-        category: Category::Version,
-        title: "Major version still supported by its vendor",
-        doc: "Looks the major version up in the shipped end-of-life data (checks/eol.json; its date is in the report). Past the date fails: no more security fixes. Within [app] eol_warn_days warns. Managed services and PostgreSQL extensions follow the community dates.",
-        asks: "(no query: uses the version)",
-        run: |f, ctx| common::end_of_life(&f.common, ctx, eol_flavor),
-    },
-    Check {
-        id: "postgres.flavor",
-        category: Category::Flavor,
-        title: "Flavor accepted (managed service or compatible engine)",
-        doc: "Names the product: PostgreSQL, Aurora (aurora_version()), RDS/Azure/Cloud SQL/AlloyDB (their setting prefixes), Citus and TimescaleDB (their extensions), YugabyteDB, CockroachDB, Redshift and EDB (their version strings). A flavor outside the matrix's list fails.",
-        asks: "version(); pg_settings names; pg_available_extensions; aurora_version() when present",
-        run: |f, ctx| common::flavor(&f.common, ctx),
-    },
-    Check {
-        id: "postgres.encoding",
-        category: Category::Encoding,
-        title: "Database encoding is UTF8",
-        doc: "The database's encoding must be one the matrix accepts (UTF8 by default). SQL_ASCII accepts any bytes unchecked; LATIN1 and other single-byte encodings refuse most of Unicode. The encoding cannot be changed in place: the fix is a new database with ENCODING 'UTF8' and a dump/restore.",
-        asks: "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = current_database()",
-        run: encoding,
-    },
-    Check {
-        id: "postgres.collation",
-        category: Category::Encoding,
-        title: "Database collation",
-        doc: "Reports LC_COLLATE and LC_CTYPE; when the matrix lists collations, another one fails (sort order and unique indexes on text depend on it).",
-        asks: "SELECT datcollate, datctype FROM pg_database WHERE datname = current_database()",
-        run: collation,
-    },
-    Check {
-        id: "postgres.standard-conforming-strings",
-        category: Category::Settings,
-        title: "standard_conforming_strings is on",
-        doc: "With it off, backslashes in string literals are escapes, which drivers and ORMs do not expect: data is silently changed.",
-        asks: "SELECT setting FROM pg_settings WHERE name = 'standard_conforming_strings'",
-        run: standard_strings,
-    },
-    Check {
-        id: "postgres.statement-timeout",
-        category: Category::Settings,
-        title: "No default time limit that cancels migrations",
-        doc: "A statement_timeout or lock_timeout under a minute set for the server, database or role cancels long migrations and reports. Read as a new session gets them (pg_settings.reset_val, through its unit: 5s is 5000 ms), not as this tool's own transaction-scoped limits; the fix goes where the value is set (ALTER ROLE/DATABASE ... SET, else ALTER SYSTEM).",
-        asks: "SELECT name, reset_val, unit, source FROM pg_settings; pg_db_role_setting for our role and database",
-        run: statement_timeout,
-    },
-    Check {
-        id: "postgres.max-connections",
-        category: Category::Settings,
-        title: "Free connections for our pool",
-        doc: "max_connections minus superuser_reserved_connections (and reserved_connections), against the connections in use and our [app] pool_size; the database's and role's own connection limits count too. Fewer usable slots than the pool fails; fewer free right now warns.",
-        asks: "pg_settings max_connections, superuser_reserved_connections, reserved_connections; SELECT count(*) FROM pg_stat_activity; datconnlimit; rolconnlimit",
-        run: |f, ctx| {
-            common::connection_headroom(
-                &f.common,
-                ctx,
-                "Raise max_connections (ALTER SYSTEM SET max_connections = ...; restart), lift the database or role CONNECTION LIMIT, or put PgBouncer in front.",
+        } else {
+            format!(
+                "Connect to the primary, not a replica; and if a default makes sessions read-only: ALTER ROLE {user} SET default_transaction_read_only = off; ALTER DATABASE {db} SET default_transaction_read_only = off;"
             )
-        },
+        }
+    }
+    fn words() -> &'static [Words<Self>] {
+        WORDS
+    }
+}
+
+/// This engine's wording of the shared checks (`crate::checks::shared`).
+static WORDS: &[Words<PgFacts>] = &[
+    Words::new(
+        "connection",
+        "Resolves the host, opens TCP, then logs in through the driver (TLS per sslmode). A failure is classified as dns, refused, timeout, tls, authentication, database-missing or permission, with the fix for that step. Every other check needs this one.",
+        "DNS lookup; TCP connect; PostgreSQL startup and authentication",
+    ),
+    Words::new(
+        "tls",
+        "Judges our own connection: what the server (or the pooler we reach) offered in our own TLS handshake, and what the driver does with the sslmode; pg_stat_ssl, which describes the server's client (the pooler, when one is in front), is extra information only. How the client trusted the certificate comes from sslmode. Unencrypted warns (fails with [app] require_tls); a certificate trusted without verification (sslmode=require/prefer) warns, because a man in the middle would go unnoticed. Fix: connect with sslmode=verify-full and sslrootcert.",
+        "our own TLS handshake (SSLRequest); SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid() (the server's leg)",
+    ),
+    Words::new(
+        "version",
+        "Compares the version (from server_version_num, exact even on forks that rewrite version()) with the matrix's versions (outside fails), recommended (outside warns) and tested_up_to (newer warns 'not yet tested').",
+        "SELECT version(), current_setting('server_version_num')",
+    ),
+    Words::new(
+        "eol",
+        "Looks the major version up in the shipped end-of-life data (checks/eol.json; its date is in the report). Past the date fails: no more security fixes. Within [app] eol_warn_days warns. Managed services and PostgreSQL extensions follow the community dates.",
+        "(no query: uses the version)",
+    )
+    .title("Major version still supported by its vendor"),
+    Words::new(
+        "flavor",
+        "Names the product: PostgreSQL, Aurora (aurora_version()), RDS/Azure/Cloud SQL/AlloyDB (their setting prefixes), Citus and TimescaleDB (their extensions), YugabyteDB, CockroachDB, Redshift and EDB (their version strings). A flavor outside the matrix's list fails.",
+        "version(); pg_settings names; pg_available_extensions; aurora_version() when present",
+    )
+    .title("Flavor accepted (managed service or compatible engine)"),
+    Words::new(
+        "max-connections",
+        "max_connections minus superuser_reserved_connections (and reserved_connections), against the connections in use and our [app] pool_size; the database's and role's own connection limits count too. Fewer usable slots than the pool fails; fewer free right now warns.",
+        "pg_settings max_connections, superuser_reserved_connections, reserved_connections; SELECT count(*) FROM pg_stat_activity; datconnlimit; rolconnlimit",
+    ),
+    Words::new(
+        "settings",
+        "Every [postgres.settings] rule (min, max, equals, one_of, contains, excludes) against pg_settings. A setting the user cannot see is an error naming the privilege (pg_read_all_settings).",
+        "SELECT name, setting FROM pg_settings",
+    ),
+    Words::new(
+        "time-zone",
+        "The session TimeZone the server gives new connections, against [app] time_zone when set: timestamps without time zone shift when it differs.",
+        "SELECT current_setting('TimeZone')",
+    ),
+    Words::new(
+        "writability",
+        "A standby (pg_is_in_recovery()) or a default_transaction_read_only set for the server, database or role makes every write fail. Fails when [app] needs_write is true.",
+        "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') (the server's, database's or role's default: this tool never sets it)",
+    ),
+    Words::new(
+        "capabilities",
+        "Derived from version and flavor: json (jsonb), cte, window-functions, check-constraints, transactional-ddl, drop-cascade, returning, upsert (ON CONFLICT), sequences, varchar-without-length, utf8, merge. The matrix's capabilities list must all be present.",
+        "(derived from the version, flavor and database encoding)",
+    ),
+    Words::new(
+        "write-probe",
+        "Only with --probe-write: inside BEGIN READ WRITE, creates a uniquely named table, adds a VARCHAR without length, a jsonb column and a CHECK constraint, inserts with RETURNING and ON CONFLICT, creates a sequence and a view, drops the table with CASCADE, then rolls back and looks for leftovers. Each step confirms or refutes a capability for real; a leftover fails with the DROP to run.",
+        "BEGIN READ WRITE; CREATE TABLE byod_precheck_probe_...; ...; ROLLBACK; SELECT relname FROM pg_class WHERE relname LIKE 'byod_precheck_probe_...%'",
+    ),
+    Words::new(
+        "workload",
+        "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/postgres/*.sql, in file-name order) inside one transaction (BEGIN READ WRITE, SET LOCAL statement_timeout), each statement in a savepoint, then ROLLBACK. Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
+        "SELECT current_schema(), has_schema_privilege(current_schema(), 'CREATE'), pg_is_in_recovery(); BEGIN READ WRITE; (each statement in a SAVEPOINT); ROLLBACK; SELECT relname FROM pg_class (before and after)",
+    ),
+    Words::new(
+        "database-size",
+        "pg_database_size of the target database, for capacity planning.",
+        "SELECT pg_database_size(oid) FROM pg_database WHERE datname = current_database()",
+    ),
+    Words::new(
+        "clock-skew",
+        "clock_timestamp() on the server against this machine's clock at the middle of the round trip. More than [app] max_clock_skew_seconds warns: tokens, caches and audit times go wrong.",
+        "SELECT extract(epoch from clock_timestamp())",
+    ),
+    Words::new(
+        "uptime",
+        "now() - pg_postmaster_start_time(). Under ten minutes warns: the server may be restarting in a loop.",
+        "SELECT now() - pg_postmaster_start_time()",
+    ),
+    Words::new(
+        "migrations",
+        "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
+        "SELECT nspname, relname FROM pg_class WHERE relname IN (...); then the latest row of each table found",
+    ),
+];
+
+/// The postgres checks of its own, each group after the shared check it follows in the report.
+pub static OWN: &[Place<PgFacts>] = &[
+    Place {
+        after: "flavor",
+        checks: &[
+            Check {
+                id: "postgres.encoding",
+                category: Category::Encoding,
+                title: "Database encoding is UTF8",
+                doc: "The database's encoding must be one the matrix accepts (UTF8 by default). SQL_ASCII accepts any bytes unchecked; LATIN1 and other single-byte encodings refuse most of Unicode. The encoding cannot be changed in place: the fix is a new database with ENCODING 'UTF8' and a dump/restore.",
+                asks: "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = current_database()",
+                run: encoding,
+            },
+            Check {
+                id: "postgres.collation",
+                category: Category::Encoding,
+                title: "Database collation",
+                doc: "Reports LC_COLLATE and LC_CTYPE; when the matrix lists collations, another one fails (sort order and unique indexes on text depend on it).",
+                asks: "SELECT datcollate, datctype FROM pg_database WHERE datname = current_database()",
+                run: collation,
+            },
+            Check {
+                id: "postgres.standard-conforming-strings",
+                category: Category::Settings,
+                title: "standard_conforming_strings is on",
+                doc: "With it off, backslashes in string literals are escapes, which drivers and ORMs do not expect: data is silently changed.",
+                asks: "SELECT setting FROM pg_settings WHERE name = 'standard_conforming_strings'",
+                run: standard_strings,
+            },
+            Check {
+                id: "postgres.statement-timeout",
+                category: Category::Settings,
+                title: "No default time limit that cancels migrations",
+                doc: "A statement_timeout or lock_timeout under a minute set for the server, database or role cancels long migrations and reports. Read as a new session gets them (pg_settings.reset_val, through its unit: 5s is 5000 ms), not as this tool's own transaction-scoped limits; the fix goes where the value is set (ALTER ROLE/DATABASE ... SET, else ALTER SYSTEM).",
+                asks: "SELECT name, reset_val, unit, source FROM pg_settings; pg_db_role_setting for our role and database",
+                run: statement_timeout,
+            },
+        ],
     },
-    Check {
-        id: "postgres.pooler",
-        category: Category::Connection,
-        title: "Connection pooler in front, and its mode",
-        doc: "Tells whether a pooler or proxy sits between us and the server, which (pgpool-II answers SHOW pool_version; PgBouncer is asked on its admin console when the server session is older than our connection, listens on another port, or changes between our transactions) and its pool mode. In transaction or statement pooling the next transaction may run in another server session: session state, named prepared statements, session advisory locks and LISTEN do not carry over (statement pooling also refuses multi-statement transactions: fails; transaction pooling warns, fails when [app] allow_transaction_pooling = false). A pooler admitting fewer clients than [app] pool_size fails.",
-        asks: "SHOW pool_version (alone); pg_backend_pid(), inet_server_port(), current_setting('port') and backend_start in two transactions; PgBouncer's SHOW VERSION and SHOW CONFIG (only when a pooler is suspected); pgpool-II's SHOW pool_status",
-        run: pooler,
+    Place {
+        after: "max-connections",
+        checks: &[Check {
+            id: "postgres.pooler",
+            category: Category::Connection,
+            title: "Connection pooler in front, and its mode",
+            doc: "Tells whether a pooler or proxy sits between us and the server, which (pgpool-II answers SHOW pool_version; PgBouncer is asked on its admin console when the server session is older than our connection, listens on another port, or changes between our transactions) and its pool mode. In transaction or statement pooling the next transaction may run in another server session: session state, named prepared statements, session advisory locks and LISTEN do not carry over (statement pooling also refuses multi-statement transactions: fails; transaction pooling warns, fails when [app] allow_transaction_pooling = false). A pooler admitting fewer clients than [app] pool_size fails.",
+            asks: "SHOW pool_version (alone); pg_backend_pid(), inet_server_port(), current_setting('port') and backend_start in two transactions; PgBouncer's SHOW VERSION and SHOW CONFIG (only when a pooler is suspected); pgpool-II's SHOW pool_status",
+            run: pooler,
+        }],
     },
-    Check {
-        id: "postgres.settings",
-        category: Category::Settings,
-        title: "Settings the matrix names",
-        doc: "Every [postgres.settings] rule (min, max, equals, one_of, contains, excludes) against pg_settings. A setting the user cannot see is an error naming the privilege (pg_read_all_settings).",
-        asks: "SELECT name, setting FROM pg_settings",
-        run: |f, ctx| {
-            common::settings(&f.common, ctx, "needs pg_read_all_settings", |n, r| {
-                setting_remedy(f, n, r)
-            })
-        },
+    Place {
+        after: "time-zone",
+        checks: &[
+            Check {
+                id: "postgres.superuser",
+                category: Category::Security,
+                title: "Not connecting as a superuser",
+                doc: "A superuser bypasses every permission check: a bug or a leaked password could drop anything on the server. Use a dedicated role with only what the product needs.",
+                asks: "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
+                run: superuser,
+            },
+            Check {
+                id: "postgres.database-connect",
+                category: Category::Privileges,
+                title: "CONNECT on the database",
+                doc: "has_database_privilege(current_database(), 'CONNECT'). Without it new connections are refused. Fix: GRANT CONNECT ON DATABASE db TO user;",
+                asks: "SELECT has_database_privilege(current_database(), 'CONNECT')",
+                run: database_connect,
+            },
+            Check {
+                id: "postgres.schema-usage",
+                category: Category::Privileges,
+                title: "USAGE on the schema",
+                doc: "The target schema ([app] schema, else the user's current schema, else public) must exist and be usable. Fix: GRANT USAGE ON SCHEMA s TO user; or CREATE SCHEMA s AUTHORIZATION user;",
+                asks: "SELECT has_schema_privilege(schema, 'USAGE')",
+                run: schema_usage,
+            },
+            Check {
+                id: "postgres.create-table",
+                category: Category::Privileges,
+                title: "May create, alter and drop tables and indexes",
+                doc: "CREATE on the target schema lets the user create tables, indexes and foreign keys (REFERENCES on its own tables) and alter or drop what it owns. PostgreSQL 15 stopped granting CREATE on public to everyone. Fix: GRANT CREATE ON SCHEMA s TO user;",
+                asks: "SELECT has_schema_privilege(schema, 'CREATE')",
+                run: create_table,
+            },
+            Check {
+                id: "postgres.temp-tables",
+                category: Category::Privileges,
+                title: "May create temporary tables",
+                doc: "TEMPORARY on the database. Fix: GRANT TEMPORARY ON DATABASE db TO user;",
+                asks: "SELECT has_database_privilege(current_database(), 'TEMP')",
+                run: temp_tables,
+            },
+            Check {
+                id: "postgres.table-privileges",
+                category: Category::Privileges,
+                title: "Full access to existing tables and sequences",
+                doc: "Every existing table of the schema must grant SELECT, INSERT, UPDATE, DELETE and REFERENCES, and every sequence USAGE, to the user (tables made by another role are a common trap). The fix grants on all of them at once.",
+                asks: "has_table_privilege / has_sequence_privilege over pg_class in the schema",
+                run: table_privileges,
+            },
+        ],
     },
-    Check {
-        id: "postgres.time-zone",
-        category: Category::Settings,
-        title: "Server time zone",
-        doc: "The session TimeZone the server gives new connections, against [app] time_zone when set: timestamps without time zone shift when it differs.",
-        asks: "SELECT current_setting('TimeZone')",
-        run: |f, ctx| {
-            let (_, db) = who(f);
-            common::time_zone(
-                &f.common,
-                ctx,
-                &format!(
-                    "ALTER DATABASE {db} SET timezone = '{{zone}}'; (or timezone in postgresql.conf)"
-                ),
-            )
-        },
+    Place {
+        after: "writability",
+        checks: &[Check {
+            id: "postgres.extensions",
+            category: Category::Extensions,
+            title: "Required extensions installed or creatable",
+            doc: "Each extension the matrix requires must be installed in the database, or available on the server and creatable by this user (a trusted extension and CREATE on the database, or a superuser). Otherwise the fix names the package or the CREATE EXTENSION to run as a superuser.",
+            asks: "SELECT name, default_version, installed_version, superuser, trusted FROM pg_available_extensions JOIN pg_available_extension_versions",
+            run: extensions,
+        }],
     },
-    Check {
-        id: "postgres.superuser",
-        category: Category::Security,
-        title: "Not connecting as a superuser",
-        doc: "A superuser bypasses every permission check: a bug or a leaked password could drop anything on the server. Use a dedicated role with only what the product needs.",
-        asks: "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
-        run: superuser,
-    },
-    Check {
-        id: "postgres.database-connect",
-        category: Category::Privileges,
-        title: "CONNECT on the database",
-        doc: "has_database_privilege(current_database(), 'CONNECT'). Without it new connections are refused. Fix: GRANT CONNECT ON DATABASE db TO user;",
-        asks: "SELECT has_database_privilege(current_database(), 'CONNECT')",
-        run: database_connect,
-    },
-    Check {
-        id: "postgres.schema-usage",
-        category: Category::Privileges,
-        title: "USAGE on the schema",
-        doc: "The target schema ([app] schema, else the user's current schema, else public) must exist and be usable. Fix: GRANT USAGE ON SCHEMA s TO user; or CREATE SCHEMA s AUTHORIZATION user;",
-        asks: "SELECT has_schema_privilege(schema, 'USAGE')",
-        run: schema_usage,
-    },
-    Check {
-        id: "postgres.create-table",
-        category: Category::Privileges,
-        title: "May create, alter and drop tables and indexes",
-        doc: "CREATE on the target schema lets the user create tables, indexes and foreign keys (REFERENCES on its own tables) and alter or drop what it owns. PostgreSQL 15 stopped granting CREATE on public to everyone. Fix: GRANT CREATE ON SCHEMA s TO user;",
-        asks: "SELECT has_schema_privilege(schema, 'CREATE')",
-        run: create_table,
-    },
-    Check {
-        id: "postgres.temp-tables",
-        category: Category::Privileges,
-        title: "May create temporary tables",
-        doc: "TEMPORARY on the database. Fix: GRANT TEMPORARY ON DATABASE db TO user;",
-        asks: "SELECT has_database_privilege(current_database(), 'TEMP')",
-        run: temp_tables,
-    },
-    Check {
-        id: "postgres.table-privileges",
-        category: Category::Privileges,
-        title: "Full access to existing tables and sequences",
-        doc: "Every existing table of the schema must grant SELECT, INSERT, UPDATE, DELETE and REFERENCES, and every sequence USAGE, to the user (tables made by another role are a common trap). The fix grants on all of them at once.",
-        asks: "has_table_privilege / has_sequence_privilege over pg_class in the schema",
-        run: table_privileges,
-    },
-    Check {
-        id: "postgres.writability",
-        category: Category::Writability,
-        title: "Database accepts writes",
-        doc: "A standby (pg_is_in_recovery()) or a default_transaction_read_only set for the server, database or role makes every write fail. Fails when [app] needs_write is true.",
-        asks: "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') (the server's, database's or role's default: this tool never sets it)",
-        run: |f, ctx| {
-            let (user, db) = who(f);
-            let remedy = if f
-                .setting_levels
-                .contains_key("default_transaction_read_only")
-            {
-                format!(
-                    "Connect to the primary, not a replica; and turn the read-only default off where it is set: {}",
-                    set_at_level(f, "default_transaction_read_only", "off")
-                )
-            } else {
-                format!(
-                    "Connect to the primary, not a replica; and if a default makes sessions read-only: ALTER ROLE {user} SET default_transaction_read_only = off; ALTER DATABASE {db} SET default_transaction_read_only = off;"
-                )
-            };
-            common::writability(&f.common, ctx, &remedy)
-        },
-    },
-    Check {
-        id: "postgres.extensions",
-        category: Category::Extensions,
-        title: "Required extensions installed or creatable",
-        doc: "Each extension the matrix requires must be installed in the database, or available on the server and creatable by this user (a trusted extension and CREATE on the database, or a superuser). Otherwise the fix names the package or the CREATE EXTENSION to run as a superuser.",
-        asks: "SELECT name, default_version, installed_version, superuser, trusted FROM pg_available_extensions JOIN pg_available_extension_versions",
-        run: extensions,
-    },
-    Check {
-        id: "postgres.capabilities",
-        category: Category::Capabilities,
-        title: "SQL features the product relies on",
-        doc: "Derived from version and flavor: json (jsonb), cte, window-functions, check-constraints, transactional-ddl, drop-cascade, returning, upsert (ON CONFLICT), sequences, varchar-without-length, utf8, merge. The matrix's capabilities list must all be present.",
-        asks: "(derived from the version, flavor and database encoding)",
-        run: |f, ctx| common::capabilities(&f.common, ctx),
-    },
-    Check {
-        id: "postgres.write-probe",
-        category: Category::Capabilities,
-        title: "Scratch table created, exercised and rolled back (--probe-write)",
-        doc: "Only with --probe-write: inside BEGIN READ WRITE, creates a uniquely named table, adds a VARCHAR without length, a jsonb column and a CHECK constraint, inserts with RETURNING and ON CONFLICT, creates a sequence and a view, drops the table with CASCADE, then rolls back and looks for leftovers. Each step confirms or refutes a capability for real; a leftover fails with the DROP to run.",
-        asks: "BEGIN READ WRITE; CREATE TABLE byod_precheck_probe_...; ...; ROLLBACK; SELECT relname FROM pg_class WHERE relname LIKE 'byod_precheck_probe_...%'",
-        run: |f, ctx| common::write_probe(&f.common, ctx),
-    },
-    Check {
-        id: "postgres.workload",
-        category: Category::Capabilities,
-        title: "The product's own SQL runs here (workload, --probe-write)",
-        doc: "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/postgres/*.sql, in file-name order) inside one transaction (BEGIN READ WRITE, SET LOCAL statement_timeout), each statement in a savepoint, then ROLLBACK. Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
-        asks: "SELECT current_schema(), has_schema_privilege(current_schema(), 'CREATE'), pg_is_in_recovery(); BEGIN READ WRITE; (each statement in a SAVEPOINT); ROLLBACK; SELECT relname FROM pg_class (before and after)",
-        run: |f, ctx| crate::workload::check(&f.common.workload, ctx),
-    },
-    Check {
-        id: "postgres.database-size",
-        category: Category::Resources,
-        title: "Database size",
-        doc: "pg_database_size of the target database, for capacity planning.",
-        asks: "SELECT pg_database_size(oid) FROM pg_database WHERE datname = current_database()",
-        run: |f, _| common::database_size(&f.common, None),
-    },
-    Check {
-        id: "postgres.clock-skew",
-        category: Category::Resources,
-        title: "Server clock agrees with this machine",
-        doc: "clock_timestamp() on the server against this machine's clock at the middle of the round trip. More than [app] max_clock_skew_seconds warns: tokens, caches and audit times go wrong.",
-        asks: "SELECT extract(epoch from clock_timestamp())",
-        run: |f, ctx| common::clock_skew(&f.common, ctx),
-    },
-    Check {
-        id: "postgres.uptime",
-        category: Category::Resources,
-        title: "Server uptime",
-        doc: "now() - pg_postmaster_start_time(). Under ten minutes warns: the server may be restarting in a loop.",
-        asks: "SELECT now() - pg_postmaster_start_time()",
-        run: |f, _| common::uptime(&f.common),
-    },
-    Check {
-        id: "postgres.platform",
-        category: Category::Resources,
-        title: "Server platform",
-        doc: "The platform the server was built for, from version().",
-        asks: "SELECT version()",
-        run: platform,
-    },
-    Check {
-        id: "postgres.migrations",
-        category: Category::Migrations,
-        title: "Migration history",
-        doc: "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
-        asks: "SELECT nspname, relname FROM pg_class WHERE relname IN (...); then the latest row of each table found",
-        run: |f, ctx| common::migrations(&f.common, ctx),
+    Place {
+        after: "uptime",
+        checks: &[Check {
+            id: "postgres.platform",
+            category: Category::Resources,
+            title: "Server platform",
+            doc: "The platform the server was built for, from version().",
+            asks: "SELECT version()",
+            run: platform,
+        }],
     },
 ];
+
+/// The postgres checks, in report order: the shared ones and its own.
+pub static CHECKS: LazyLock<Vec<Check<PgFacts>>> = LazyLock::new(|| common::registry(OWN));
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -958,7 +943,7 @@ mod tests {
             today: crate::eol::parse_date("2026-11-24").unwrap(),
         };
         evaluate(
-            CHECKS,
+            &CHECKS,
             f,
             &ctx,
             &Selection::default(),
