@@ -313,3 +313,13 @@ pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
     Ok(v.observed(observed)
         .expected("TLS 1.2+ with a verified certificate"))
 }
+
+/// `engine.platform` where the server names its build's OS in its version string: that OS, or a
+/// skip when it names none.
+pub fn server_platform(c: &CommonFacts) -> Outcome {
+    let id = c.identity.get()?;
+    Ok(match &id.os {
+        Some(os) => Verdict::pass(format!("server built for {os}")).observed(os),
+        None => Verdict::skip("the server does not say its platform"),
+    })
+}

@@ -34,13 +34,6 @@ use database::*;
 use privileges::*;
 use server::*;
 
-fn setting_remedy(name: &str, rule: &SettingRule) -> String {
-    format!(
-        "EXEC sp_configure 'show advanced options', 1; RECONFIGURE; EXEC sp_configure '{name}', {}; RECONFIGURE; (some options take effect only after a restart)",
-        wanted_value(rule)
-    )
-}
-
 fn who(f: &MssqlFacts) -> (String, String) {
     let user = f
         .session
@@ -58,14 +51,6 @@ fn who(f: &MssqlFacts) -> (String, String) {
     (user, db)
 }
 
-fn eol_flavor(flavor: &str) -> Option<&'static str> {
-    // RDS and Edge run the boxed product's release lines; the Azure services are evergreen.
-    match flavor {
-        "sqlserver" | "rds-sqlserver" => Some("sqlserver"),
-        _ => None,
-    }
-}
-
 impl Dialect for MssqlFacts {
     const ENGINE: Engine = Engine::Mssql;
     const RAISE_CONNECTIONS: &'static str = "Raise the limit: EXEC sp_configure 'user connections', 0; RECONFIGURE; (then restart), or lower our pool size.";
@@ -75,13 +60,55 @@ impl Dialect for MssqlFacts {
         &self.common
     }
     fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
-        connection_remedy(kind, t)
+        let host = t.host.as_deref().unwrap_or("the host");
+        let port = t.port.unwrap_or(1433);
+        let user = t.user.as_deref().unwrap_or("the login");
+        let db = t.database.as_deref().unwrap_or("app");
+        match kind {
+            FailureKind::Dns => format!("Check the host name `{host}`: it must resolve from this machine (try `getent hosts {host}`)."),
+            FailureKind::Refused => format!(
+                "Nothing accepts connections on {host}:{port}. Check the host and port, that SQL Server runs and has TCP/IP enabled (SQL Server Configuration Manager > Network Configuration), that a named instance's port is given explicitly (SQL Browser is not used), and that no firewall rejects this machine."
+            ),
+            FailureKind::Timeout => format!(
+                "{host}:{port} did not answer in time: a firewall, network security group or Azure SQL server firewall rule is probably dropping the traffic. Allow TCP {port} from this machine, or raise --connect-timeout for a slow link."
+            ),
+            FailureKind::Tls => tls_remedy("handshake"),
+            FailureKind::Authentication => format!(
+                "Login failed for `{user}` (error 18456). Check the login name and password (MSSQL_PASSWORD or --password-stdin); that the server allows SQL Server authentication (Server properties > Security > SQL Server and Windows Authentication mode); and that the login is enabled: ALTER LOGIN {} ENABLE; The server's error log says which (State 8: wrong password, 5: unknown login, 7: disabled).",
+                ident(user)
+            ),
+            FailureKind::DatabaseMissing => format!(
+                "Database `{db}` does not exist, or `{user}` has no user in it (error 4060). Connected to master as an administrator, run: CREATE DATABASE {};{}",
+                ident(db),
+                if user.eq_ignore_ascii_case("sa") {
+                    String::new()
+                } else {
+                    format!(
+                        " then in it: CREATE USER {} FOR LOGIN {}; ALTER ROLE db_owner ADD MEMBER {};",
+                        ident(user), ident(user), ident(user)
+                    )
+                }
+            ),
+            FailureKind::Permission => format!(
+                "`{user}` may not open `{db}` from here. In the database, as an administrator: CREATE USER {} FOR LOGIN {}; GRANT CONNECT TO {}; On Azure SQL, also add a server firewall rule for this machine's address.",
+                ident(user), ident(user), ident(user)
+            ),
+            FailureKind::ServerError => "The server reported an error during login: read its message and the SQL Server error log.".into(),
+            FailureKind::Config => "Fix the connection options named in the message.".into(),
+        }
     }
     fn eol_flavor(flavor: &str) -> Option<&'static str> {
-        eol_flavor(flavor)
+        // RDS and Edge run the boxed product's release lines; the Azure services are evergreen.
+        match flavor {
+            "sqlserver" | "rds-sqlserver" => Some("sqlserver"),
+            _ => None,
+        }
     }
     fn setting_remedy(&self, name: &str, rule: &SettingRule) -> String {
-        setting_remedy(name, rule)
+        format!(
+            "EXEC sp_configure 'show advanced options', 1; RECONFIGURE; EXEC sp_configure '{name}', {}; RECONFIGURE; (some options take effect only after a restart)",
+            wanted_value(rule)
+        )
     }
     fn time_zone_remedy(&self) -> String {
         let evergreen = self

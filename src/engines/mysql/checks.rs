@@ -106,54 +106,6 @@ fn persist_hint(f: &MysqlFacts) -> &'static str {
     }
 }
 
-fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
-    let host = t.host.as_deref().unwrap_or("the host");
-    let port = t.port.unwrap_or(3306);
-    let user = t.user.as_deref().unwrap_or("the user");
-    let db = t.database.as_deref().unwrap_or("the database");
-    match kind {
-        FailureKind::Dns => format!("Check the host name `{host}`: it must resolve from this machine (try `getent hosts {host}`)."),
-        FailureKind::Refused => format!(
-            "Nothing accepts connections on {host}:{port}. Check the host and port, that the server runs and listens on this address (bind-address in my.cnf, skip-networking off), and that no firewall or security group rejects this machine."
-        ),
-        FailureKind::Timeout => format!(
-            "{host}:{port} did not answer in time: a firewall or security group is probably dropping the traffic. Allow TCP {port} from this machine, or raise --connect-timeout for a slow link."
-        ),
-        FailureKind::Tls => "The TLS handshake failed or the server requires TLS (require_secure_transport). If the server uses a private CA, pass ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/to/ca.pem; if the server has no TLS, enable it (ssl_cert, ssl_key in my.cnf).".into(),
-        FailureKind::Authentication => format!(
-            "The server refused the password of `{user}` from this machine. Check the user name and password (MYSQL_PWD or --password-stdin), and that an account {}@'<this host or %>' exists: CREATE USER {}@'%' IDENTIFIED BY '...';",
-            q(user), q(user)
-        ),
-        FailureKind::DatabaseMissing => format!(
-            "Database `{db}` does not exist. Create it: CREATE DATABASE {} CHARACTER SET utf8mb4; GRANT ALL ON {}.* TO {}@'%'; or fix the name in the URL.",
-            bt(db), bt(db), q(user)
-        ),
-        FailureKind::Permission => format!(
-            "`{user}` may not use `{db}` from this address. Run: GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE TEMPORARY TABLES ON {}.* TO {}@'%';",
-            bt(db), q(user)
-        ),
-        FailureKind::ServerError => "The server reported an error during login: read its message and the server's error log.".into(),
-        FailureKind::Config => "Fix the connection options named in the message.".into(),
-    }
-}
-
-fn setting_remedy(name: &str, rule: &SettingRule) -> String {
-    format!(
-        "SET GLOBAL {name} = '{}'; and set it in my.cnf under [mysqld] (MySQL 8: SET PERSIST; managed services: the parameter group).",
-        wanted_value(rule)
-    )
-}
-
-fn eol_flavor(flavor: &str) -> Option<&'static str> {
-    match flavor {
-        "mysql" | "percona-server" | "percona-xtradb-cluster" | "aurora-mysql" | "azure-mysql" => {
-            Some("mysql")
-        }
-        "mariadb" => Some("mariadb"),
-        _ => None,
-    }
-}
-
 fn tls(f: &MysqlFacts, ctx: &Ctx) -> Outcome {
     let v = common::tls(
         &f.common,
@@ -173,14 +125,6 @@ fn tls(f: &MysqlFacts, ctx: &Ctx) -> Outcome {
     })
 }
 
-fn platform(f: &MysqlFacts, _: &Ctx) -> Outcome {
-    let id = f.common.identity.get()?;
-    Ok(match &id.os {
-        Some(os) => Verdict::pass(format!("server built for {os}")).observed(os),
-        None => Verdict::skip("the server does not say its platform"),
-    })
-}
-
 impl Dialect for MysqlFacts {
     const ENGINE: Engine = Engine::Mysql;
     const RAISE_CONNECTIONS: &'static str = "Raise max_connections (SET GLOBAL max_connections = 500; and in my.cnf or the parameter group), or lower max_user_connections for this account.";
@@ -190,13 +134,51 @@ impl Dialect for MysqlFacts {
         &self.common
     }
     fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
-        connection_remedy(kind, t)
+        let host = t.host.as_deref().unwrap_or("the host");
+        let port = t.port.unwrap_or(3306);
+        let user = t.user.as_deref().unwrap_or("the user");
+        let db = t.database.as_deref().unwrap_or("the database");
+        match kind {
+            FailureKind::Dns => format!("Check the host name `{host}`: it must resolve from this machine (try `getent hosts {host}`)."),
+            FailureKind::Refused => format!(
+                "Nothing accepts connections on {host}:{port}. Check the host and port, that the server runs and listens on this address (bind-address in my.cnf, skip-networking off), and that no firewall or security group rejects this machine."
+            ),
+            FailureKind::Timeout => format!(
+                "{host}:{port} did not answer in time: a firewall or security group is probably dropping the traffic. Allow TCP {port} from this machine, or raise --connect-timeout for a slow link."
+            ),
+            FailureKind::Tls => "The TLS handshake failed or the server requires TLS (require_secure_transport). If the server uses a private CA, pass ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/to/ca.pem; if the server has no TLS, enable it (ssl_cert, ssl_key in my.cnf).".into(),
+            FailureKind::Authentication => format!(
+                "The server refused the password of `{user}` from this machine. Check the user name and password (MYSQL_PWD or --password-stdin), and that an account {}@'<this host or %>' exists: CREATE USER {}@'%' IDENTIFIED BY '...';",
+                q(user), q(user)
+            ),
+            FailureKind::DatabaseMissing => format!(
+                "Database `{db}` does not exist. Create it: CREATE DATABASE {} CHARACTER SET utf8mb4; GRANT ALL ON {}.* TO {}@'%'; or fix the name in the URL.",
+                bt(db), bt(db), q(user)
+            ),
+            FailureKind::Permission => format!(
+                "`{user}` may not use `{db}` from this address. Run: GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE TEMPORARY TABLES ON {}.* TO {}@'%';",
+                bt(db), q(user)
+            ),
+            FailureKind::ServerError => "The server reported an error during login: read its message and the server's error log.".into(),
+            FailureKind::Config => "Fix the connection options named in the message.".into(),
+        }
     }
     fn eol_flavor(flavor: &str) -> Option<&'static str> {
-        eol_flavor(flavor)
+        match flavor {
+            "mysql"
+            | "percona-server"
+            | "percona-xtradb-cluster"
+            | "aurora-mysql"
+            | "azure-mysql" => Some("mysql"),
+            "mariadb" => Some("mariadb"),
+            _ => None,
+        }
     }
     fn setting_remedy(&self, name: &str, rule: &SettingRule) -> String {
-        setting_remedy(name, rule)
+        format!(
+            "SET GLOBAL {name} = '{}'; and set it in my.cnf under [mysqld] (MySQL 8: SET PERSIST; managed services: the parameter group).",
+            wanted_value(rule)
+        )
     }
     fn time_zone_remedy(&self) -> String {
         "SET GLOBAL time_zone = '{zone}'; and default-time-zone = '{zone}' in my.cnf (or the parameter group).".into()
@@ -441,7 +423,7 @@ pub static OWN: &[Place<MysqlFacts>] = &[
             title: "Server platform",
             doc: "The platform the server was built for, from @@version_compile_os and @@version_compile_machine.",
             asks: "SHOW GLOBAL VARIABLES (version_compile_os, version_compile_machine)",
-            run: platform,
+            run: |f, _| common::server_platform(&f.common),
         }],
     },
 ];
@@ -961,11 +943,11 @@ mod tests {
             "aurora-mysql",
             "azure-mysql",
         ] {
-            assert_eq!(eol_flavor(f), Some("mysql"), "{f}");
+            assert_eq!(MysqlFacts::eol_flavor(f), Some("mysql"), "{f}");
         }
-        assert_eq!(eol_flavor("mariadb"), Some("mariadb"));
+        assert_eq!(MysqlFacts::eol_flavor("mariadb"), Some("mariadb"));
         for f in ["tidb", "vitess", "singlestore"] {
-            assert_eq!(eol_flavor(f), None, "{f}");
+            assert_eq!(MysqlFacts::eol_flavor(f), None, "{f}");
         }
     }
 

@@ -39,45 +39,6 @@ pub fn ident(name: &str) -> String {
     }
 }
 
-fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
-    let host = t.host.as_deref().unwrap_or("the host");
-    let port = t.port.unwrap_or(5432);
-    let user = t.user.as_deref().unwrap_or("the user");
-    let db = t.database.as_deref().unwrap_or("the database");
-    match kind {
-        FailureKind::Dns => format!(
-            "Check the host name `{host}`: it must resolve from this machine (try `getent hosts {host}`)."
-        ),
-        FailureKind::Refused => format!(
-            "Nothing accepts connections on {host}:{port}. Check the host and port, that PostgreSQL runs and listens on this address (listen_addresses in postgresql.conf), and that no firewall or security group rejects this machine."
-        ),
-        FailureKind::Timeout => format!(
-            "{host}:{port} did not answer in time: a firewall or security group is probably dropping the traffic. Allow TCP {port} from this machine, or raise --connect-timeout for a slow link."
-        ),
-        FailureKind::Tls => format!(
-            "The certificate could not be verified. Either give this machine the CA that signed it — sslmode=verify-full&sslrootcert=/path/to/ca.pem (connect with a host name the certificate lists) — which is the safe choice; or, knowing that a man in the middle would go unnoticed, encrypt without verifying with sslmode=require. If {host} has no TLS at all, enable it (ssl = on) or use sslmode=prefer."
-        ),
-        FailureKind::Authentication => format!(
-            "The server refused the login of `{user}`. Check that the role exists (CREATE ROLE {} LOGIN PASSWORD '...';), the password (PGPASSWORD or --password-stdin), and that pg_hba.conf allows `{user}` from this address with a password method (scram-sha-256).",
-            ident(user)
-        ),
-        FailureKind::DatabaseMissing => format!(
-            "Database `{db}` does not exist. Create it: CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0; or fix the name in the URL.",
-            ident(db),
-            ident(user)
-        ),
-        FailureKind::Permission => format!(
-            "`{user}` may not connect to `{db}` from this address. Run: GRANT CONNECT ON DATABASE {} TO {}; and check pg_hba.conf has a line for this user, database and address.",
-            ident(db),
-            ident(user)
-        ),
-        FailureKind::ServerError => {
-            "The server reported an error during login: read its message and the server log.".into()
-        }
-        FailureKind::Config => "Fix the connection options named in the message.".into(),
-    }
-}
-
 /// The statement that sets `name` to `value` at the level it is set at now: ALTER SYSTEM
 /// does not override a value given by ALTER ROLE or ALTER DATABASE, so the fix must go there.
 fn set_at_level(f: &PgFacts, name: &str, value: &str) -> String {
@@ -103,10 +64,6 @@ fn set_at_level(f: &PgFacts, name: &str, value: &str) -> String {
     }
 }
 
-fn setting_remedy(f: &PgFacts, name: &str, rule: &SettingRule) -> String {
-    set_at_level(f, name, &wanted_value(rule))
-}
-
 fn who(f: &PgFacts) -> (String, String) {
     let user = f
         .session
@@ -123,30 +80,6 @@ fn who(f: &PgFacts) -> (String, String) {
     (ident(&user), ident(&db))
 }
 
-fn eol_flavor(flavor: &str) -> Option<&'static str> {
-    // Managed services and extensions follow the community release lines.
-    match flavor {
-        "postgresql"
-        | "aurora-postgresql"
-        | "rds-postgresql"
-        | "azure-postgresql"
-        | "cloudsql-postgresql"
-        | "alloydb"
-        | "citus"
-        | "timescaledb"
-        | "edb-epas" => Some("postgresql"),
-        _ => None,
-    }
-}
-
-fn platform(f: &PgFacts, _: &Ctx) -> Outcome {
-    let id = f.common.identity.get()?;
-    Ok(match &id.os {
-        Some(os) => Verdict::pass(format!("server built for {os}")).observed(os),
-        None => Verdict::skip("the server does not say its platform"),
-    })
-}
-
 impl Dialect for PgFacts {
     const ENGINE: Engine = Engine::Postgres;
     const TLS_SECURE_OPTION: &'static str = "sslmode=verify-full&sslrootcert=/path/to/ca.pem";
@@ -157,13 +90,61 @@ impl Dialect for PgFacts {
         &self.common
     }
     fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
-        connection_remedy(kind, t)
+        let host = t.host.as_deref().unwrap_or("the host");
+        let port = t.port.unwrap_or(5432);
+        let user = t.user.as_deref().unwrap_or("the user");
+        let db = t.database.as_deref().unwrap_or("the database");
+        match kind {
+            FailureKind::Dns => format!(
+                "Check the host name `{host}`: it must resolve from this machine (try `getent hosts {host}`)."
+            ),
+            FailureKind::Refused => format!(
+                "Nothing accepts connections on {host}:{port}. Check the host and port, that PostgreSQL runs and listens on this address (listen_addresses in postgresql.conf), and that no firewall or security group rejects this machine."
+            ),
+            FailureKind::Timeout => format!(
+                "{host}:{port} did not answer in time: a firewall or security group is probably dropping the traffic. Allow TCP {port} from this machine, or raise --connect-timeout for a slow link."
+            ),
+            FailureKind::Tls => format!(
+                "The certificate could not be verified. Either give this machine the CA that signed it — sslmode=verify-full&sslrootcert=/path/to/ca.pem (connect with a host name the certificate lists) — which is the safe choice; or, knowing that a man in the middle would go unnoticed, encrypt without verifying with sslmode=require. If {host} has no TLS at all, enable it (ssl = on) or use sslmode=prefer."
+            ),
+            FailureKind::Authentication => format!(
+                "The server refused the login of `{user}`. Check that the role exists (CREATE ROLE {} LOGIN PASSWORD '...';), the password (PGPASSWORD or --password-stdin), and that pg_hba.conf allows `{user}` from this address with a password method (scram-sha-256).",
+                ident(user)
+            ),
+            FailureKind::DatabaseMissing => format!(
+                "Database `{db}` does not exist. Create it: CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0; or fix the name in the URL.",
+                ident(db),
+                ident(user)
+            ),
+            FailureKind::Permission => format!(
+                "`{user}` may not connect to `{db}` from this address. Run: GRANT CONNECT ON DATABASE {} TO {}; and check pg_hba.conf has a line for this user, database and address.",
+                ident(db),
+                ident(user)
+            ),
+            FailureKind::ServerError => {
+                "The server reported an error during login: read its message and the server log."
+                    .into()
+            }
+            FailureKind::Config => "Fix the connection options named in the message.".into(),
+        }
     }
     fn eol_flavor(flavor: &str) -> Option<&'static str> {
-        eol_flavor(flavor)
+        // Managed services and extensions follow the community release lines.
+        match flavor {
+            "postgresql"
+            | "aurora-postgresql"
+            | "rds-postgresql"
+            | "azure-postgresql"
+            | "cloudsql-postgresql"
+            | "alloydb"
+            | "citus"
+            | "timescaledb"
+            | "edb-epas" => Some("postgresql"),
+            _ => None,
+        }
     }
     fn setting_remedy(&self, name: &str, rule: &SettingRule) -> String {
-        setting_remedy(self, name, rule)
+        set_at_level(self, name, &wanted_value(rule))
     }
     fn time_zone_remedy(&self) -> String {
         let (_, db) = who(self);
@@ -398,7 +379,7 @@ pub static OWN: &[Place<PgFacts>] = &[
             title: "Server platform",
             doc: "The platform the server was built for, from version().",
             asks: "SELECT version()",
-            run: platform,
+            run: |f, _| common::server_platform(&f.common),
         }],
     },
 ];

@@ -14,21 +14,6 @@ use std::sync::LazyLock;
 /// ones); a key another engine reads is an error there.
 pub const MATRIX_KEYS: &[&str] = &["encodings"];
 
-fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
-    let path = t.path.as_deref().unwrap_or("the file");
-    match kind {
-        FailureKind::DatabaseMissing => format!(
-            "No database at `{path}`. Check the path (relative paths start from the current directory), or add ?mode=rwc to create an empty one."
-        ),
-        FailureKind::Permission => format!(
-            "`{path}` cannot be opened: check the file's permissions and that it is an SQLite database."
-        ),
-        _ => format!(
-            "`{path}` could not be opened: read the message; is it an SQLite 3 database file?"
-        ),
-    }
-}
-
 fn integrity(f: &SqliteFacts, _: &Ctx) -> Outcome {
     let rows = f.quick_check.get()?;
     Ok(if rows.len() == 1 && rows[0] == "ok" {
@@ -181,7 +166,18 @@ impl Dialect for SqliteFacts {
         &self.common
     }
     fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
-        connection_remedy(kind, t)
+        let path = t.path.as_deref().unwrap_or("the file");
+        match kind {
+            FailureKind::DatabaseMissing => format!(
+                "No database at `{path}`. Check the path (relative paths start from the current directory), or add ?mode=rwc to create an empty one."
+            ),
+            FailureKind::Permission => format!(
+                "`{path}` cannot be opened: check the file's permissions and that it is an SQLite database."
+            ),
+            _ => format!(
+                "`{path}` could not be opened: read the message; is it an SQLite 3 database file?"
+            ),
+        }
     }
     fn setting_remedy(&self, name: &str, rule: &SettingRule) -> String {
         format!("PRAGMA {name} = {};", common::wanted_value(rule))
