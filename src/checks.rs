@@ -13,7 +13,7 @@ pub use migrations::migrations;
 pub use resources::{
     capabilities, clock_skew, database_size, human_bytes, human_duration, uptime, writability,
 };
-pub use server::{connection, end_of_life, flavor, server_platform, tls, version};
+pub use server::{connection, end_of_life, flavor, server_platform, tls, version, who};
 pub use settings::{
     connection_headroom, describe_rule, eval_rule, settings, time_zone, wanted_value,
 };

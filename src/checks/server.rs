@@ -323,3 +323,18 @@ pub fn server_platform(c: &CommonFacts) -> Outcome {
         None => Verdict::skip("the server does not say its platform"),
     })
 }
+
+/// The user and database a remedy names: the session's (as the server reported them), else the
+/// target's, else `app`.
+pub fn who(c: &CommonFacts, user: Option<String>, database: Option<String>) -> (String, String) {
+    let pick = |session: Option<String>, target: &Option<String>| {
+        session
+            .filter(|s| !s.is_empty())
+            .or_else(|| target.clone())
+            .unwrap_or_else(|| "app".into())
+    };
+    (
+        pick(user, &c.target.user),
+        pick(database, &c.target.database),
+    )
+}

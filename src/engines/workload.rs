@@ -166,6 +166,37 @@ trait Session: Send {
 
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
+/// An engine's connection with what its [`Session`] needs to send, time and scrub statements.
+struct Conn<'a, C> {
+    conn: C,
+    spec: &'a ConnSpec,
+    opts: &'a CollectOptions,
+}
+
+/// Runs the files on `conn`, recording them in `w`; gives the connection back, and whether the
+/// run stopped early (a fatal answer or Ctrl-C), when the transaction may still be open.
+async fn run_on<C>(
+    conn: C,
+    spec: &ConnSpec,
+    opts: &CollectOptions,
+    files: &[LoadedFile],
+    w: &mut Workload,
+) -> (C, bool)
+where
+    for<'a> Conn<'a, C>: Session,
+{
+    let mut session = Conn { conn, spec, opts };
+    let (runs, fatal, was_interrupted) = run_files(files, &mut session).await;
+    w.files = runs;
+    w.interrupted = was_interrupted;
+    (session.conn, fatal || was_interrupted)
+}
+
+/// The workload could not be run at all.
+fn failed(message: String) -> Probe<Workload> {
+    Probe::Failed { message, ms: 0 }
+}
+
 /// Sends every file's statements, timing each file; stops at a fatal answer or at Ctrl-C.
 /// Returns the files, whether a fatal answer stopped it, and whether Ctrl-C did.
 async fn run_files<S: Session>(

@@ -34,21 +34,14 @@ use database::*;
 use privileges::*;
 use server::*;
 
+/// The user and database the remedies name (unquoted: each remedy quotes with [`ident`]).
 fn who(f: &MssqlFacts) -> (String, String) {
-    let user = f
-        .session
-        .value()
-        .and_then(|s| s.user.clone())
-        .or_else(|| f.common.target.user.clone())
-        .unwrap_or_else(|| "app".into());
-    let db = f
-        .session
-        .value()
-        .map(|s| s.database.clone())
-        .filter(|d| !d.is_empty())
-        .or_else(|| f.common.target.database.clone())
-        .unwrap_or_else(|| "app".into());
-    (user, db)
+    let s = f.session.value();
+    common::who(
+        &f.common,
+        s.and_then(|s| s.user.clone()),
+        s.map(|s| s.database.clone()),
+    )
 }
 
 impl Dialect for MssqlFacts {

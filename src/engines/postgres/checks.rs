@@ -64,19 +64,14 @@ fn set_at_level(f: &PgFacts, name: &str, value: &str) -> String {
     }
 }
 
+/// The user and database the remedies name, quoted.
 fn who(f: &PgFacts) -> (String, String) {
-    let user = f
-        .session
-        .value()
-        .map(|s| s.user.clone())
-        .or_else(|| f.common.target.user.clone())
-        .unwrap_or_else(|| "app".into());
-    let db = f
-        .session
-        .value()
-        .map(|s| s.database.clone())
-        .or_else(|| f.common.target.database.clone())
-        .unwrap_or_else(|| "app".into());
+    let s = f.session.value();
+    let (user, db) = common::who(
+        &f.common,
+        s.map(|s| s.user.clone()),
+        s.map(|s| s.database.clone()),
+    );
     (ident(&user), ident(&db))
 }
 

@@ -42,13 +42,7 @@ pub(super) fn first_cells(rows: Vec<Vec<String>>) -> Vec<String> {
         .collect()
 }
 
-pub(super) struct TdsSession<'a> {
-    conn: TdsConn,
-    spec: &'a ConnSpec,
-    opts: &'a CollectOptions,
-}
-
-impl Session for TdsSession<'_> {
+impl Session for Conn<'_, TdsConn> {
     fn send<'a>(&'a mut self, s: &'a Statement) -> BoxFuture<'a, Sent> {
         Box::pin(async move {
             let spec = self.spec;
@@ -96,7 +90,6 @@ pub(super) async fn mssql(
     files: &[LoadedFile],
     mut w: Workload,
 ) -> Probe<Workload> {
-    let failed = |message: String| Probe::Failed { message, ms: 0 };
     let config = match crate::engines::mssql::collect::config(spec) {
         Ok((c, _)) => c,
         Err(f) => return failed(f.message),
@@ -174,12 +167,8 @@ pub(super) async fn mssql(
     }
     let _ = tds(&mut conn, "ROLLBACK TRANSACTION byod_precheck_wl").await;
     w.scratch = format!("a transaction on schema {schema}, rolled back");
-    let mut session = TdsSession { conn, spec, opts };
-    let (runs, fatal, was_interrupted) = run_files(files, &mut session).await;
-    w.files = runs;
-    w.interrupted = was_interrupted;
-    let mut conn = session.conn;
-    if fatal || was_interrupted {
+    let (mut conn, stopped) = run_on(conn, spec, opts, files, &mut w).await;
+    if stopped {
         // The server rolls back the transaction of a connection that ends.
         drop(conn);
         conn = match connect().await {

@@ -53,13 +53,7 @@ pub(super) async fn earlier_mysql(conn: &mut sqlx::MySqlConnection) -> Vec<Earli
     out
 }
 
-pub(super) struct MySession<'a> {
-    conn: sqlx::MySqlConnection,
-    spec: &'a ConnSpec,
-    opts: &'a CollectOptions,
-}
-
-impl Session for MySession<'_> {
+impl Session for Conn<'_, sqlx::MySqlConnection> {
     fn send<'a>(&'a mut self, s: &'a Statement) -> BoxFuture<'a, Sent> {
         Box::pin(async move {
             let run = self.conn.exec(&s.sql);
@@ -100,7 +94,6 @@ pub(super) async fn mysql(
     files: &[LoadedFile],
     mut w: Workload,
 ) -> Probe<Workload> {
-    let failed = |message: String| Probe::Failed { message, ms: 0 };
     let mut conn = match mysql_connect(spec, opts).await {
         Ok(c) => c,
         Err(m) => return failed(m),
@@ -164,12 +157,8 @@ pub(super) async fn mysql(
             ))
             .await;
     }
-    let mut session = MySession { conn, spec, opts };
-    let (runs, fatal, was_interrupted) = run_files(files, &mut session).await;
-    w.files = runs;
-    w.interrupted = was_interrupted;
-    let mut conn = session.conn;
-    if fatal || was_interrupted {
+    let (mut conn, stopped) = run_on(conn, spec, opts, files, &mut w).await;
+    if stopped {
         // A statement may still run on the old connection: end it, then drop the database.
         drop(conn);
         conn = match mysql_connect(spec, opts).await {

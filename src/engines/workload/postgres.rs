@@ -3,13 +3,7 @@
 
 use super::*;
 
-pub(super) struct PgSession<'a> {
-    conn: sqlx::PgConnection,
-    spec: &'a ConnSpec,
-    opts: &'a CollectOptions,
-}
-
-impl Session for PgSession<'_> {
+impl Session for Conn<'_, sqlx::PgConnection> {
     fn send<'a>(&'a mut self, s: &'a Statement) -> BoxFuture<'a, Sent> {
         Box::pin(async move {
             let body = savepointed(&mut self.conn, &s.sql);
@@ -68,7 +62,6 @@ pub(super) async fn postgres(
     files: &[LoadedFile],
     mut w: Workload,
 ) -> Probe<Workload> {
-    let failed = |message: String| Probe::Failed { message, ms: 0 };
     let mut conn = match pg_connect(spec, opts).await {
         Ok(c) => c,
         Err(m) => return failed(m),
@@ -127,13 +120,8 @@ pub(super) async fn postgres(
         };
     }
     w.scratch = format!("a transaction on schema {schema}, rolled back");
-    let mut session = PgSession { conn, spec, opts };
-    let (runs, fatal, was_interrupted) = run_files(files, &mut session).await;
-    w.files = runs;
-    w.interrupted = was_interrupted;
-    let mut conn = session.conn;
-    let ended_cleanly = !fatal && !was_interrupted;
-    if ended_cleanly {
+    let (mut conn, stopped) = run_on(conn, spec, opts, files, &mut w).await;
+    if !stopped {
         let _ = conn.exec("ROLLBACK").await;
     } else {
         // The server rolls back the transaction of a connection that ends.

@@ -3,13 +3,7 @@
 
 use super::*;
 
-pub(super) struct LiteSession<'a> {
-    conn: sqlx::SqliteConnection,
-    spec: &'a ConnSpec,
-    opts: &'a CollectOptions,
-}
-
-impl Session for LiteSession<'_> {
+impl Session for Conn<'_, sqlx::SqliteConnection> {
     fn send<'a>(&'a mut self, s: &'a Statement) -> BoxFuture<'a, Sent> {
         Box::pin(async move {
             let limit = self.opts.check_timeout;
@@ -47,7 +41,6 @@ pub(super) async fn sqlite(
     files: &[LoadedFile],
     mut w: Workload,
 ) -> Probe<Workload> {
-    let failed = |message: String| Probe::Failed { message, ms: 0 };
     let path = spec.path.clone().unwrap_or_default();
     let flag = |k: &str| spec.params.get(k).is_some_and(|v| v == "1" || v == "true");
     if spec.params.get("mode").is_some_and(|m| m == "ro") {
@@ -89,11 +82,7 @@ pub(super) async fn sqlite(
         };
     }
     w.scratch = "a transaction, rolled back".into();
-    let mut session = LiteSession { conn, spec, opts };
-    let (runs, _fatal, was_interrupted) = run_files(files, &mut session).await;
-    w.files = runs;
-    w.interrupted = was_interrupted;
-    let mut conn = session.conn;
+    let (mut conn, _) = run_on(conn, spec, opts, files, &mut w).await;
     // Never COMMIT: ROLLBACK (closing would roll back too, as would the journal after a kill).
     let _ = conn.exec("ROLLBACK").await;
     w.leftovers = match texts(&mut conn, names_sql).await {
