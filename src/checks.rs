@@ -364,13 +364,7 @@ mod tests {
         let m =
             crate::matrix::Matrix::parse(&format!("schema_version = 1\n{matrix}"), "test").unwrap();
         let eol = crate::eol::EolData::shipped();
-        let ctx = Ctx {
-            matrix: &m,
-            rules: &m.postgres,
-            rules_name: "postgres",
-            eol: &eol,
-            today: crate::eol::parse_date("2026-11-24").unwrap(),
-        };
+        let ctx = Ctx::for_tests(&m, &eol, crate::engine::Engine::Postgres);
         let facts = CommonFacts {
             migrations: Probe::ok(found, 1),
             user_tables: tables,

@@ -107,6 +107,27 @@ pub struct Ctx<'a> {
     pub today: Date,
 }
 
+#[cfg(test)]
+impl<'a> Ctx<'a> {
+    /// The context unit tests judge under: the matrix's `[postgres]` or `[mysql]` table, the
+    /// shipped end-of-life data, and a fixed day.
+    pub fn for_tests(matrix: &'a Matrix, eol: &'a EolData, engine: Engine) -> Self {
+        let (rules, rules_name) = match engine {
+            Engine::Postgres => (&matrix.postgres, "postgres"),
+            Engine::Mysql => (&matrix.mysql, "mysql"),
+            Engine::Mssql => (&matrix.mssql, "mssql"),
+            Engine::Sqlite => (&matrix.sqlite, "sqlite"),
+        };
+        Ctx {
+            matrix,
+            rules,
+            rules_name,
+            eol,
+            today: time::macros::date!(2026 - 11 - 24),
+        }
+    }
+}
+
 /// One check of an engine's registry.
 pub struct Check<F: 'static> {
     /// Stable id, `engine.kebab-name`.

@@ -530,13 +530,7 @@ mod tests {
     fn run(f: &PgFacts, matrix_text: &str) -> Vec<crate::report::Finding> {
         let m = Matrix::parse(matrix_text, "test").unwrap();
         let eol = EolData::shipped();
-        let ctx = Ctx {
-            matrix: &m,
-            rules: &m.postgres,
-            rules_name: "postgres",
-            eol: &eol,
-            today: crate::eol::parse_date("2026-11-24").unwrap(),
-        };
+        let ctx = Ctx::for_tests(&m, &eol, crate::engine::Engine::Postgres);
         evaluate(
             &CHECKS,
             f,
