@@ -806,189 +806,48 @@ mod tests {
 
     #[test]
     fn documented_layouts_give_their_latest_version() {
-        /// (tool, rows in read_columns order, latest)
-        type Case<'a> = (&'a str, &'a [&'a [Option<&'a str>]], Option<&'a str>);
-        let cases: &[Case] = &[
-            (
-                "flyway",
-                &[
-                    &[Some("1"), Some("true")],
-                    &[Some("1.10"), Some("t")],
-                    &[Some("1.9"), Some("1")],
-                    &[Some("2"), Some("false")],
-                    &[None, Some("true")],
-                ],
-                Some("1.10"),
-            ),
-            (
-                "liquibase",
-                &[
-                    &[Some("create-users"), Some("1")],
-                    &[Some("add-email"), Some("2")],
-                    &[Some("raw"), Some("10")],
-                ],
-                Some("raw"),
-            ),
-            (
-                "golang-migrate",
-                &[&[Some("20240101120000")]],
-                Some("20240101120000"),
-            ),
-            (
-                "ecto",
-                &[&[Some("20230101000000")], &[Some("20240301000000")]],
-                Some("20240301000000"),
-            ),
-            (
-                "rails",
-                &[
-                    &[Some("20240101000000")],
-                    &[Some("9")],
-                    &[Some("20231231235959")],
-                ],
-                Some("20240101000000"),
-            ),
-            (
-                "sqlx",
-                &[
-                    &[Some("20240101000000"), Some("1")],
-                    &[Some("20240201000000"), Some("0")],
-                ],
-                Some("20240101000000"),
-            ),
-            (
-                "efcore",
-                &[
-                    &[Some("20240101120000_Initial")],
-                    &[Some("20240315093000_AddOrders")],
-                ],
-                Some("20240315093000_AddOrders"),
-            ),
-            (
-                "diesel",
-                &[
-                    &[Some("00000000000000")],
-                    &[Some("2024-01-01-120000")],
-                    &[Some("2023-12-31-235959")],
-                ],
-                Some("2024-01-01-120000"),
-            ),
-            (
-                "refinery",
-                &[&[Some("1")], &[Some("12")], &[Some("3")]],
-                Some("12"),
-            ),
-            (
-                "seaorm",
-                &[
-                    &[Some("m20220101_000001_create_table")],
-                    &[Some("m20230215_000001_add_index")],
-                ],
-                Some("m20230215_000001_add_index"),
-            ),
-            (
-                "goose",
-                &[
-                    &[Some("1"), Some("0"), Some("true")],
-                    &[Some("2"), Some("20240101"), Some("true")],
-                    &[Some("3"), Some("20240201"), Some("true")],
-                    &[Some("4"), Some("20240201"), Some("false")],
-                ],
-                Some("20240101"),
-            ),
-            (
-                "knex",
-                &[
-                    &[Some("20240101120000_create_users.js")],
-                    &[Some("20240202120000_add_email.js")],
-                ],
-                Some("20240202120000_add_email.js"),
-            ),
-            (
-                "sequelize",
-                &[
-                    &[Some("20240101120000-create-user.js")],
-                    &[Some("20240102120000-create-order.js")],
-                ],
-                Some("20240102120000-create-order.js"),
-            ),
-            (
-                "mikroorm",
-                &[
-                    &[Some("Migration20240101120000"), Some("1")],
-                    &[Some("Migration20240301120000"), Some("2")],
-                ],
-                Some("Migration20240301120000"),
-            ),
-            (
-                "node-pg-migrate",
-                &[
-                    &[Some("1700000000000_init"), Some("1")],
-                    &[Some("1710000000000_users"), Some("2")],
-                ],
-                Some("1710000000000_users"),
-            ),
-            (
-                "drizzle",
-                &[&[Some("1700000000000")], &[Some("1710000000001")]],
-                Some("1710000000001"),
-            ),
-            (
-                "kysely",
-                &[
-                    &[Some("2024_01_01_init"), Some("2024-01-01T10:00:00.000Z")],
-                    &[Some("2024_02_01_users"), Some("2024-02-01T10:00:00.000Z")],
-                ],
-                Some("2024_02_01_users"),
-            ),
-            (
-                "prisma",
-                &[
-                    &[
-                        Some("20240101120000_init"),
-                        Some("2024-01-01 12:00:01"),
-                        None,
-                    ],
-                    &[
-                        Some("20240201120000_users"),
-                        Some("2024-02-01 12:00:01"),
-                        None,
-                    ],
-                    &[Some("20240301120000_failed"), None, None],
-                    &[
-                        Some("20240401120000_rolled_back"),
-                        Some("2024-04-01 12:00:01"),
-                        Some("2024-04-02 09:00:00"),
-                    ],
-                ],
-                Some("20240201120000_users"),
-            ),
-            (
-                "doctrine",
-                &[
-                    &[Some("DoctrineMigrations\\Version20240101120000")],
-                    &[Some("DoctrineMigrations\\Version20240301120000")],
-                ],
-                Some("DoctrineMigrations\\Version20240301120000"),
-            ),
-            (
-                "phinx",
-                &[&[Some("20240101120000")], &[Some("20240301120000")]],
-                Some("20240301120000"),
-            ),
-            (
-                "yoyo",
-                &[
-                    &[Some("20240101_01_abcde-init"), Some("2024-01-01 10:00:00")],
-                    &[Some("20240201_01_fghij-users"), Some("2024-02-01 10:00:00")],
-                ],
-                Some("20240201_01_fghij-users"),
-            ),
-        ];
-        for (name, r, want) in cases {
+        // One case a line: tool | rows in read_columns order (`;` between rows, `,` between
+        // columns, NULL for a null) | the latest version (`-`: none).
+        let cases = r"
+flyway          | 1, true ; 1.10, t ; 1.9, 1 ; 2, false ; NULL, true | 1.10
+liquibase       | create-users, 1 ; add-email, 2 ; raw, 10 | raw
+golang-migrate  | 20240101120000 | 20240101120000
+ecto            | 20230101000000 ; 20240301000000 | 20240301000000
+rails           | 20240101000000 ; 9 ; 20231231235959 | 20240101000000
+sqlx            | 20240101000000, 1 ; 20240201000000, 0 | 20240101000000
+efcore          | 20240101120000_Initial ; 20240315093000_AddOrders | 20240315093000_AddOrders
+diesel          | 00000000000000 ; 2024-01-01-120000 ; 2023-12-31-235959 | 2024-01-01-120000
+refinery        | 1 ; 12 ; 3 | 12
+seaorm          | m20220101_000001_create_table ; m20230215_000001_add_index | m20230215_000001_add_index
+goose           | 1, 0, true ; 2, 20240101, true ; 3, 20240201, true ; 4, 20240201, false | 20240101
+knex            | 20240101120000_create_users.js ; 20240202120000_add_email.js | 20240202120000_add_email.js
+sequelize       | 20240101120000-create-user.js ; 20240102120000-create-order.js | 20240102120000-create-order.js
+mikroorm        | Migration20240101120000, 1 ; Migration20240301120000, 2 | Migration20240301120000
+node-pg-migrate | 1700000000000_init, 1 ; 1710000000000_users, 2 | 1710000000000_users
+drizzle         | 1700000000000 ; 1710000000001 | 1710000000001
+kysely          | 2024_01_01_init, 2024-01-01T10:00:00.000Z ; 2024_02_01_users, 2024-02-01T10:00:00.000Z | 2024_02_01_users
+prisma          | 20240101120000_init, 2024-01-01 12:00:01, NULL ; 20240201120000_users, 2024-02-01 12:00:01, NULL ; 20240301120000_failed, NULL, NULL ; 20240401120000_rolled_back, 2024-04-01 12:00:01, 2024-04-02 09:00:00 | 20240201120000_users
+doctrine        | DoctrineMigrations\Version20240101120000 ; DoctrineMigrations\Version20240301120000 | DoctrineMigrations\Version20240301120000
+phinx           | 20240101120000 ; 20240301120000 | 20240301120000
+yoyo            | 20240101_01_abcde-init, 2024-01-01 10:00:00 ; 20240201_01_fghij-users, 2024-02-01 10:00:00 | 20240201_01_fghij-users
+";
+        let cell = |c: &str| (c != "NULL").then(|| c.to_string());
+        let mut checked = 0;
+        for case in cases.lines().filter(|l| !l.trim().is_empty()) {
+            let [name, table, want] = case.split(" | ").map(str::trim).collect::<Vec<_>>()[..]
+            else {
+                panic!("bad case: {case}");
+            };
+            let r: Vec<Vec<Option<String>>> = table
+                .split(" ; ")
+                .map(|row| row.split(", ").map(cell).collect())
+                .collect();
+            let want = (want != "-").then_some(want);
             let t = by_name(name).unwrap();
-            assert_eq!(t.evaluate(&rows(r)).latest.as_deref(), *want, "{name}");
+            assert_eq!(t.evaluate(&r).latest.as_deref(), want, "{name}");
+            checked += 1;
         }
+        assert_eq!(checked, 21, "every case line was read");
     }
 
     #[test]

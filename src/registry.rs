@@ -107,6 +107,27 @@ pub struct Ctx<'a> {
     pub today: Date,
 }
 
+#[cfg(test)]
+impl<'a> Ctx<'a> {
+    /// The context unit tests judge under: the matrix's `[postgres]` or `[mysql]` table, the
+    /// shipped end-of-life data, and a fixed day.
+    pub fn for_tests(matrix: &'a Matrix, eol: &'a EolData, engine: Engine) -> Self {
+        let (rules, rules_name) = match engine {
+            Engine::Postgres => (&matrix.postgres, "postgres"),
+            Engine::Mysql => (&matrix.mysql, "mysql"),
+            Engine::Mssql => (&matrix.mssql, "mssql"),
+            Engine::Sqlite => (&matrix.sqlite, "sqlite"),
+        };
+        Ctx {
+            matrix,
+            rules,
+            rules_name,
+            eol,
+            today: time::macros::date!(2026 - 11 - 24),
+        }
+    }
+}
+
 /// One check of an engine's registry.
 pub struct Check<F: 'static> {
     /// Stable id, `engine.kebab-name`.
@@ -120,6 +141,20 @@ pub struct Check<F: 'static> {
     pub asks: &'static str,
     /// The check itself: pure and synchronous.
     pub run: fn(&F, &Ctx) -> Outcome,
+}
+
+// By hand: a derive would ask `F: Clone`, and a check holds only references and a function.
+impl<F> Clone for Check<F> {
+    fn clone(&self) -> Self {
+        Check {
+            id: self.id,
+            category: self.category,
+            title: self.title,
+            doc: self.doc,
+            asks: self.asks,
+            run: self.run,
+        }
+    }
 }
 
 /// A check's description without its function: what `checks` and `explain` print.

@@ -15,7 +15,7 @@ macro_rules! engine_module {
             type Facts = $facts;
 
             fn checks() -> &'static [$crate::registry::Check<Self::Facts>] {
-                checks::CHECKS
+                &checks::CHECKS
             }
             fn flavors() -> &'static [&'static str] {
                 identify::FLAVORS

@@ -1,17 +1,22 @@
 //! The SQL Server registry: every check, in report order. Each is a pure function of
-//! [`MssqlFacts`] and the [`Ctx`]; shared logic lives in [`crate::checks`].
+//! [`MssqlFacts`] and the [`Ctx`]; shared logic lives in [`crate::checks`]. The checks of its own
+//! live by area in `checks/` (`server.rs`, `database.rs`, `privileges.rs`); this file holds the
+//! registry, the engine's [`Dialect`] and the helpers the areas share.
 
 use super::collect::tls_cause;
 use super::facts::{MssqlFacts, WriteProbe};
 use super::identify::is_evergreen;
 use crate::checks::TrustMode;
 use crate::checks::{self as common, wanted_value};
+use crate::checks::{Dialect, Place, Words};
+use crate::engine::Engine;
 use crate::matrix::SettingRule;
 use crate::net::FailureKind;
 use crate::probe::Unavailable;
 use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
 use crate::status::Status;
+use std::sync::LazyLock;
 
 /// The keys of the `[mssql]` matrix table read by this engine's own checks (beyond the shared
 /// ones); a key another engine reads is an error there.
@@ -20,921 +25,303 @@ pub const MATRIX_KEYS: &[&str] = &["collations", "compatibility_level", "case_se
 /// SQL Server Express caps each database at 10 GB of data.
 pub const EXPRESS_LIMIT_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 
-/// Databases that belong to the server, not to an application.
-const SYSTEM_DATABASES: &[&str] = &["master", "model", "msdb", "tempdb"];
-
 pub use crate::engines::sql::tsql_ident as ident;
 
-fn tls_remedy(cause: &str) -> String {
-    let why = match cause {
-        "self-signed" => {
-            "The server presents a self-signed certificate (SQL Server generates one when none is configured), which no CA vouches for."
-        }
-        "unknown issuer" => {
-            "The server certificate is signed by a CA this machine does not trust (a private or corporate CA)."
-        }
-        "hostname mismatch" => "The certificate does not name the host in the connection string.",
-        "expired" => "The server certificate has expired.",
-        "not yet valid" => "The server certificate is not valid yet: check both clocks.",
-        "legacy certificate" => {
-            "The server presents an old-format (X.509 v1) certificate, as SQL Server's self-generated ones can be."
-        }
-        _ => "The TLS handshake failed.",
-    };
-    let fix = match cause {
-        "hostname mismatch" => {
-            "Connect with the host name the certificate names (see its subject alternative names), or set hostNameInCertificate=NAME to the name it carries."
-        }
-        "expired" | "not yet valid" => {
-            "Renew the certificate on the server (SQL Server Configuration Manager > Protocols > Certificate, then restart the service)."
-        }
-        _ => {
-            "Either (1) install trust in the issuing CA: get the CA certificate (or the self-signed certificate itself) as PEM from the DBA and pass ca=/path/to/ca.pem (ADO.NET/JDBC: the same file via trust_cert_ca) — the connection stays verified; or (2) add trust_server_certificate=true (TrustServerCertificate=True): encrypted, but any certificate is accepted, so a man in the middle would go unnoticed; the tls check will warn. Prefer (1); better still, give the server a certificate from a CA the clients already trust."
-        }
-    };
-    format!("{why} {fix}")
-}
+mod database;
+mod privileges;
+mod server;
+use database::*;
+use privileges::*;
+use server::*;
 
-fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
-    let host = t.host.as_deref().unwrap_or("the host");
-    let port = t.port.unwrap_or(1433);
-    let user = t.user.as_deref().unwrap_or("the login");
-    let db = t.database.as_deref().unwrap_or("app");
-    match kind {
-        FailureKind::Dns => format!("Check the host name `{host}`: it must resolve from this machine (try `getent hosts {host}`)."),
-        FailureKind::Refused => format!(
-            "Nothing accepts connections on {host}:{port}. Check the host and port, that SQL Server runs and has TCP/IP enabled (SQL Server Configuration Manager > Network Configuration), that a named instance's port is given explicitly (SQL Browser is not used), and that no firewall rejects this machine."
-        ),
-        FailureKind::Timeout => format!(
-            "{host}:{port} did not answer in time: a firewall, network security group or Azure SQL server firewall rule is probably dropping the traffic. Allow TCP {port} from this machine, or raise --connect-timeout for a slow link."
-        ),
-        FailureKind::Tls => tls_remedy("handshake"),
-        FailureKind::Authentication => format!(
-            "Login failed for `{user}` (error 18456). Check the login name and password (MSSQL_PASSWORD or --password-stdin); that the server allows SQL Server authentication (Server properties > Security > SQL Server and Windows Authentication mode); and that the login is enabled: ALTER LOGIN {} ENABLE; The server's error log says which (State 8: wrong password, 5: unknown login, 7: disabled).",
-            ident(user)
-        ),
-        FailureKind::DatabaseMissing => format!(
-            "Database `{db}` does not exist, or `{user}` has no user in it (error 4060). Connected to master as an administrator, run: CREATE DATABASE {};{}",
-            ident(db),
-            if user.eq_ignore_ascii_case("sa") {
-                String::new()
-            } else {
-                format!(
-                    " then in it: CREATE USER {} FOR LOGIN {}; ALTER ROLE db_owner ADD MEMBER {};",
-                    ident(user), ident(user), ident(user)
-                )
-            }
-        ),
-        FailureKind::Permission => format!(
-            "`{user}` may not open `{db}` from here. In the database, as an administrator: CREATE USER {} FOR LOGIN {}; GRANT CONNECT TO {}; On Azure SQL, also add a server firewall rule for this machine's address.",
-            ident(user), ident(user), ident(user)
-        ),
-        FailureKind::ServerError => "The server reported an error during login: read its message and the SQL Server error log.".into(),
-        FailureKind::Config => "Fix the connection options named in the message.".into(),
-    }
-}
-
-fn connection(f: &MssqlFacts, _: &Ctx) -> Outcome {
-    let v = common::connection(&f.common, connection_remedy)?;
-    match &f.common.connection.failure {
-        Some(fail) if fail.kind == FailureKind::Tls => {
-            Ok(v.remedy(tls_remedy(tls_cause(&fail.message))))
-        }
-        _ => Ok(v),
-    }
-}
-
-fn tls(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
-    let v = common::tls(
-        &f.common,
-        ctx,
-        "encrypt=true and ca=/path/to/ca.pem (no trust_server_certificate)",
-    )?;
-    // With encrypt=false SQL Server still encrypts the login packet: only the data is in clear.
-    let t = f.common.tls.value();
-    Ok(if t.is_some_and(|t| !t.in_use) {
-        Verdict {
-            message: "only the login is encrypted (encrypt=false): queries and data cross the network in clear".into(),
-            ..v
-        }
-    } else if t.is_some_and(|t| t.trust == TrustMode::NotVerified) && v.status != Status::Pass {
-        v.remedy("Remove trust_server_certificate=true and pass the server's CA certificate with ca=/path/to/ca.pem (ADO.NET: TrustServerCertificateCA=/path/to/ca.pem): the connection stays encrypted and the certificate is verified.")
-    } else {
-        v
-    })
-}
-
-fn setting_remedy(name: &str, rule: &SettingRule) -> String {
-    format!(
-        "EXEC sp_configure 'show advanced options', 1; RECONFIGURE; EXEC sp_configure '{name}', {}; RECONFIGURE; (some options take effect only after a restart)",
-        wanted_value(rule)
-    )
-}
-
+/// The user and database the remedies name (unquoted: each remedy quotes with [`ident`]).
 fn who(f: &MssqlFacts) -> (String, String) {
-    let user = f
-        .session
-        .value()
-        .and_then(|s| s.user.clone())
-        .or_else(|| f.common.target.user.clone())
-        .unwrap_or_else(|| "app".into());
-    let db = f
-        .session
-        .value()
-        .map(|s| s.database.clone())
-        .filter(|d| !d.is_empty())
-        .or_else(|| f.common.target.database.clone())
-        .unwrap_or_else(|| "app".into());
-    (user, db)
-}
-
-fn eol_flavor(flavor: &str) -> Option<&'static str> {
-    // RDS and Edge run the boxed product's release lines; the Azure services are evergreen.
-    match flavor {
-        "sqlserver" | "rds-sqlserver" => Some("sqlserver"),
-        _ => None,
-    }
-}
-
-fn version(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
-    let id = f.common.identity.get()?;
-    if is_evergreen(&id.flavor) {
-        return Ok(Verdict::pass(format!(
-            "{} is a managed, always-current service: its ProductVersion ({}) is not a release line; the compatibility level decides behaviour",
-            id.product,
-            id.version()
-        ))
-        .observed(format!("{} ({})", id.product, id.version())));
-    }
-    common::version(&f.common, ctx)
-}
-
-fn compatibility_level(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
-    let d = f.database.get()?;
-    let level = d.compatibility_level;
-    let observed = format!("{level} ({})", level_name(level));
-    let Some(rule) = &ctx.rules.compatibility_level else {
-        return Ok(Verdict::pass(format!(
-            "compatibility level {level}; the matrix asks for none"
-        ))
-        .observed(observed));
-    };
-    let expected = [
-        rule.min.map(|m| format!(">= {m}")),
-        rule.max.map(|m| format!("<= {m}")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(", ");
-    let lv = level as f64;
-    let server_max = f
-        .common
-        .identity
-        .value()
-        .filter(|i| !is_evergreen(&i.flavor))
-        .map(|i| i.major * 10);
-    let target = rule
-        .min
-        .map(|m| m as i64)
-        .filter(|_| rule.min.is_some_and(|m| lv < m))
-        .or_else(|| rule.max.map(|m| m as i64))
-        .unwrap_or(level);
-    let target = server_max
-        .map(|s| (s as i64).max(target))
-        .filter(|_| rule.min.is_some_and(|m| lv < m))
-        .unwrap_or(target);
-    let (user, db) = who(f);
-    let _ = user;
-    Ok(if rule.min.is_some_and(|m| lv < m) || rule.max.is_some_and(|m| lv > m) {
-        Verdict::fail(format!(
-            "database compatibility level {level} ({}) is outside what the product supports: the engine behaves like that older version (OPENJSON, STRING_SPLIT and newer syntax are refused)",
-            level_name(level)
-        ))
-        .remedy(format!(
-            "ALTER DATABASE {} SET COMPATIBILITY_LEVEL = {target}; (test the application first: query plans and some behaviours change)",
-            ident(&db)
-        ))
-    } else {
-        Verdict::pass(format!("compatibility level {level}"))
-    }
-    .observed(observed)
-    .expected(expected))
-}
-
-fn level_name(level: i64) -> &'static str {
-    match level {
-        170 => "SQL Server 2025",
-        160 => "SQL Server 2022",
-        150 => "SQL Server 2019",
-        140 => "SQL Server 2017",
-        130 => "SQL Server 2016",
-        120 => "SQL Server 2014",
-        110 => "SQL Server 2012",
-        100 => "SQL Server 2008",
-        90 => "SQL Server 2005",
-        80 => "SQL Server 2000",
-        _ => "unknown",
-    }
-}
-
-fn collation(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
-    let d = f.database.get()?;
-    let name = d.collation.clone().unwrap_or_else(|| "unknown".into());
-    let cs = d.case_sensitive();
-    let server = f
-        .server
-        .value()
-        .and_then(|s| s.collation.clone())
-        .unwrap_or_default();
-    let mut observed = format!(
-        "{name} ({})",
-        match cs {
-            Some(true) => "case-sensitive",
-            Some(false) => "case-insensitive",
-            None => "case sensitivity unknown",
-        }
-    );
-    if !server.is_empty() && !server.eq_ignore_ascii_case(&name) {
-        observed.push_str(&format!(
-            "; server collation {server} (tempdb uses it: temp-table joins may need COLLATE DATABASE_DEFAULT)"
-        ));
-    }
-    let (_, db) = who(f);
-    let recreate = |want: &str| {
-        format!(
-            "A database collation change does not convert existing columns. For a new or empty database: ALTER DATABASE {} COLLATE {want}; (needs exclusive access); otherwise create a new database with CREATE DATABASE ... COLLATE {want} and move the data.",
-            ident(&db)
-        )
-    };
-    if let Some(list) = &ctx.rules.collations
-        && !list.iter().any(|c| c.eq_ignore_ascii_case(&name))
-    {
-        return Ok(Verdict::fail(format!(
-            "collation {name} is not one the product is tested with"
-        ))
-        .observed(observed)
-        .expected(list.join(", "))
-        .remedy(recreate(&list[0])));
-    }
-    Ok(match (ctx.rules.case_sensitive, cs) {
-        (Some(want), Some(have)) if want != have => {
-            let (what, target) = if have {
-                (
-                    "case-sensitive: identifiers and text compare by case, so `Users` and `users` differ and lookups the product expects to match will not",
-                    "SQL_Latin1_General_CP1_CI_AS",
-                )
-            } else {
-                (
-                    "case-insensitive, and the product needs case-sensitive comparisons",
-                    "Latin1_General_100_CS_AS",
-                )
-            };
-            Verdict::fail(format!("collation {name} is {what}"))
-                .observed(observed)
-                .expected(if want {
-                    "case-sensitive"
-                } else {
-                    "case-insensitive"
-                })
-                .remedy(recreate(target))
-        }
-        (Some(_), None) => Verdict::error(format!(
-            "cannot tell whether collation {name} is case-sensitive"
-        ))
-        .observed(observed),
-        (Some(want), Some(_)) => Verdict::pass(format!("collation {name}"))
-            .observed(observed)
-            .expected(if want {
-                "case-sensitive"
-            } else {
-                "case-insensitive"
-            }),
-        (None, _) => {
-            Verdict::pass(format!("collation {name}; the matrix accepts any")).observed(observed)
-        }
-    })
-}
-
-fn row_versioning(f: &MssqlFacts, _: &Ctx) -> Outcome {
-    let d = f.database.get()?;
-    let (_, db) = who(f);
-    let si = match d.snapshot_isolation_state {
-        0 => "OFF",
-        1 => "ON",
-        2 => "turning off",
-        3 => "turning on",
-        _ => "unknown",
-    };
-    let observed = format!(
-        "READ_COMMITTED_SNAPSHOT {}, ALLOW_SNAPSHOT_ISOLATION {si}",
-        if d.read_committed_snapshot {
-            "ON"
-        } else {
-            "OFF"
-        }
-    );
-    Ok(if d.read_committed_snapshot {
-        Verdict::pass("readers do not block writers (READ_COMMITTED_SNAPSHOT is on)")
-    } else {
-        Verdict::warn("READ_COMMITTED_SNAPSHOT is off: readers and writers block each other under load, and deadlocks become likely")
-            .remedy(format!(
-                "ALTER DATABASE {} SET READ_COMMITTED_SNAPSHOT ON WITH ROLLBACK IMMEDIATE; (briefly needs exclusive access; Azure SQL Database has it on by default)",
-                ident(&db)
-            ))
-    }
-    .observed(observed)
-    .expected("READ_COMMITTED_SNAPSHOT ON"))
-}
-
-fn auto_close_shrink(f: &MssqlFacts, _: &Ctx) -> Outcome {
-    let d = f.database.get()?;
-    let (_, db) = who(f);
-    let observed = format!(
-        "AUTO_CLOSE {}, AUTO_SHRINK {}",
-        if d.auto_close { "ON" } else { "OFF" },
-        if d.auto_shrink { "ON" } else { "OFF" }
-    );
-    let mut problems = Vec::new();
-    let mut fixes = Vec::new();
-    if d.auto_close {
-        problems.push("AUTO_CLOSE is on: the database shuts down after the last connection and every new connection pays the start-up, emptying the plan cache");
-        fixes.push(format!("ALTER DATABASE {} SET AUTO_CLOSE OFF;", ident(&db)));
-    }
-    if d.auto_shrink {
-        problems.push(
-            "AUTO_SHRINK is on: the files shrink and regrow in a loop, fragmenting every index",
-        );
-        fixes.push(format!(
-            "ALTER DATABASE {} SET AUTO_SHRINK OFF;",
-            ident(&db)
-        ));
-    }
-    Ok(if problems.is_empty() {
-        Verdict::pass("AUTO_CLOSE and AUTO_SHRINK are off")
-    } else {
-        Verdict::warn(problems.join("; ")).remedy(fixes.join(" "))
-    }
-    .observed(observed)
-    .expected("AUTO_CLOSE OFF, AUTO_SHRINK OFF"))
-}
-
-fn database_state(f: &MssqlFacts, _: &Ctx) -> Outcome {
-    let d = f.database.get()?;
-    let access = d.user_access.clone().unwrap_or_else(|| "MULTI_USER".into());
-    let (_, db) = who(f);
-    let observed = format!("{}, {access}", d.state);
-    Ok(if !d.state.eq_ignore_ascii_case("ONLINE") {
-        Verdict::fail(format!("the database is {}, not ONLINE", d.state))
-            .remedy(format!(
-                "Bring it online: ALTER DATABASE {} SET ONLINE; (RESTORING: finish the restore WITH RECOVERY; SUSPECT: see the error log)",
-                ident(&db)
-            ))
-    } else if !access.eq_ignore_ascii_case("MULTI_USER") {
-        Verdict::fail(format!("the database is {access}: our pool's connections will be refused"))
-            .remedy(format!("ALTER DATABASE {} SET MULTI_USER;", ident(&db)))
-    } else {
-        Verdict::pass("ONLINE and open to all users")
-    }
-    .observed(observed)
-    .expected("ONLINE, MULTI_USER"))
-}
-
-fn system_database(f: &MssqlFacts, _: &Ctx) -> Outcome {
-    let (user, db) = who(f);
-    // Without a session, only a name given in the connection string can be judged.
-    if f.session.value().is_none()
-        && !f
-            .common
-            .target
-            .database
-            .as_deref()
-            .is_some_and(|d| SYSTEM_DATABASES.iter().any(|s| s.eq_ignore_ascii_case(d)))
-    {
-        f.session.get()?;
-    }
-    let system = SYSTEM_DATABASES.iter().any(|s| s.eq_ignore_ascii_case(&db))
-        || f.database
-            .value()
-            .and_then(|d| d.database_id)
-            .is_some_and(|id| (1..=4).contains(&id));
-    Ok(if system {
-        Verdict::fail(format!(
-            "connected to the system database `{db}`: the product's tables would mix with the server's own{}",
-            if db.eq_ignore_ascii_case("tempdb") { " (and tempdb is emptied at every restart)" } else { "" }
-        ))
-        .observed(&db)
-        .expected("a dedicated application database")
-        .remedy(format!(
-            "Create a dedicated database and point the connection string at it (Database=app): CREATE DATABASE [app]; then in it: CREATE USER {} FOR LOGIN {}; ALTER ROLE db_owner ADD MEMBER {};",
-            ident(&user), ident(&user), ident(&user)
-        ))
-    } else {
-        Verdict::pass(format!("`{db}` is a user database")).observed(&db)
-    })
-}
-
-fn sysadmin(f: &MssqlFacts, _: &Ctx) -> Outcome {
-    let s = f.session.get()?;
-    let login = s
-        .login
-        .clone()
-        .or_else(|| f.common.target.user.clone())
-        .unwrap_or_else(|| "?".into());
-    Ok(if s.sysadmin {
-        Verdict::warn(format!(
-            "`{login}` is a member of sysadmin: a bug or a leaked password could do anything to the whole server"
-        ))
-        .observed("sysadmin")
-        .expected("a dedicated login with rights in one database")
-        .remedy("CREATE LOGIN [app] WITH PASSWORD = '...'; then in the application database: CREATE USER [app] FOR LOGIN [app]; ALTER ROLE db_ddladmin ADD MEMBER [app]; ALTER ROLE db_datareader ADD MEMBER [app]; ALTER ROLE db_datawriter ADD MEMBER [app]; and connect as app.")
-    } else if s.db_owner {
-        Verdict::pass(format!(
-            "`{login}` is not sysadmin (db_owner of this database)"
-        ))
-        .observed("db_owner")
-    } else {
-        Verdict::pass(format!("`{login}` is not sysadmin")).observed("not sysadmin")
-    })
-}
-
-fn privileges(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
-    let dbp = f.database_permissions.get()?;
-    let (user, _) = who(f);
-    let u = ident(&user);
-    let schema_probe = f.schema_permissions.get();
-    let mut missing = Vec::new();
-    let mut grants = Vec::new();
-    let has = |p: &str| dbp.get(p).copied().unwrap_or(false);
-    if !has("CONNECT") {
-        missing.push("CONNECT".to_string());
-        grants.push(format!("GRANT CONNECT TO {u};"));
-    }
-    if ctx.matrix.app.needs_write {
-        for p in [
-            "CREATE TABLE",
-            "CREATE VIEW",
-            "CREATE PROCEDURE",
-            "CREATE FUNCTION",
-        ] {
-            if !has(p) {
-                missing.push(p.to_string());
-                grants.push(format!("GRANT {p} TO {u};"));
-            }
-        }
-    }
-    let mut observed: Vec<String> = dbp
-        .iter()
-        .filter(|(_, v)| **v)
-        .map(|(k, _)| k.clone())
-        .collect();
-    match &schema_probe {
-        Ok(sp) => {
-            let s = ident(&sp.schema);
-            let mut needed = vec![
-                "SELECT",
-                "INSERT",
-                "UPDATE",
-                "DELETE",
-                "EXECUTE",
-                "REFERENCES",
-            ];
-            if ctx.matrix.app.needs_write {
-                // CREATE TABLE also needs ALTER on the schema the table goes into.
-                needed.insert(0, "ALTER");
-            }
-            let lacking: Vec<&str> = needed
-                .into_iter()
-                .filter(|p| !sp.permissions.get(*p).copied().unwrap_or(false))
-                .collect();
-            let held: Vec<&str> = sp
-                .permissions
-                .iter()
-                .filter(|(_, v)| **v)
-                .map(|(k, _)| k.as_str())
-                .collect();
-            observed.push(format!(
-                "schema {}: {}",
-                sp.schema,
-                if held.is_empty() {
-                    "none".into()
-                } else {
-                    held.join(", ")
-                }
-            ));
-            if !lacking.is_empty() {
-                missing.push(format!("{} ON SCHEMA {}", lacking.join(", "), sp.schema));
-                grants.push(format!(
-                    "GRANT {} ON SCHEMA::{s} TO {u};",
-                    lacking.join(", ")
-                ));
-            }
-        }
-        Err(Unavailable::Error(m)) | Err(Unavailable::Skip(m)) => {
-            observed.push(format!("schema permissions unknown ({m})"));
-        }
-    }
-    let expected = if ctx.matrix.app.needs_write {
-        "CONNECT, CREATE TABLE/VIEW/PROCEDURE/FUNCTION; ALTER, SELECT, INSERT, UPDATE, DELETE, EXECUTE, REFERENCES on the schema"
-    } else {
-        "CONNECT; SELECT, INSERT, UPDATE, DELETE, EXECUTE, REFERENCES on the schema"
-    };
-    if !missing.is_empty() {
-        return Ok(
-            Verdict::fail(format!("`{user}` lacks {}", missing.join("; ")))
-                .observed(observed.join("; "))
-                .expected(expected)
-                .remedy(format!(
-                    "In the database, as its owner or an administrator: {}",
-                    grants.join(" ")
-                )),
-        );
-    }
-    if let Err(Unavailable::Error(m)) = schema_probe {
-        return Ok(Verdict::error(format!(
-            "database permissions are complete, but schema permissions could not be read: {m}"
-        ))
-        .observed(observed.join("; "))
-        .expected(expected));
-    }
-    let who = match f.session.value().and_then(|s| s.login.clone()) {
-        Some(login) if login != user => format!("`{login}` (database user {user})"),
-        _ => format!("`{user}`"),
-    };
-    Ok(
-        Verdict::pass(format!("{who} has every permission the product needs"))
-            .observed(observed.join("; "))
-            .expected(expected),
+    let s = f.session.value();
+    common::who(
+        &f.common,
+        s.and_then(|s| s.user.clone()),
+        s.map(|s| s.database.clone()),
     )
 }
 
-fn edition(f: &MssqlFacts, _: &Ctx) -> Outcome {
-    let s = f.server.get()?;
-    let ed = s.edition.clone().unwrap_or_else(|| "unknown".into());
-    let tier = f.azure.value();
-    let mut observed = format!(
-        "{ed}{}",
-        s.engine_edition
-            .map(|e| format!(" (EngineEdition {e})"))
-            .unwrap_or_default()
-    );
-    if let Some(t) = tier {
-        observed.push_str(&format!(
-            "; tier {} {}",
-            t.edition.as_deref().unwrap_or("?"),
-            t.service_objective.as_deref().unwrap_or("")
-        ));
+impl Dialect for MssqlFacts {
+    const ENGINE: Engine = Engine::Mssql;
+    const RAISE_CONNECTIONS: &'static str = "Raise the limit: EXEC sp_configure 'user connections', 0; RECONFIGURE; (then restart), or lower our pool size.";
+    const HIDDEN_SETTING_HINT: &'static str = "sys.configurations lists every option to any login";
+
+    fn common(&self) -> &common::CommonFacts {
+        &self.common
     }
-    Ok(match s.engine_edition {
-        Some(4) => Verdict::warn("Express edition: each database is capped at 10 GB, the buffer pool at about 1.4 GB and the engine at 4 cores")
-            .observed(observed)
-            .remedy("Plan Standard edition (or a managed service) before the data grows; the database-size check watches the 10 GB cap."),
-        Some(1) => Verdict::warn("Personal/Desktop engine: not meant for a production workload").observed(observed)
-            .remedy("Use Standard or Enterprise edition."),
-        _ if tier.and_then(|t| t.edition.as_deref()).is_some_and(|e| e.eq_ignore_ascii_case("Basic")) => {
-            Verdict::warn("Azure SQL Database Basic tier: 5 DTUs and 2 GB; too small for the product")
-                .observed(observed)
-                .remedy("Scale to at least Standard S2 or General Purpose.")
-        }
-        _ => Verdict::pass(ed).observed(observed),
-    })
-}
-
-fn database_size(f: &MssqlFacts, _: &Ctx) -> Outcome {
-    let express = f.server.value().and_then(|s| s.engine_edition) == Some(4);
-    let v = common::database_size(&f.common, express.then_some(EXPRESS_LIMIT_BYTES))?;
-    Ok(if express {
-        v.expected("under the 10 GB Express edition limit")
-    } else {
-        v
-    })
-}
-
-fn platform(f: &MssqlFacts, _: &Ctx) -> Outcome {
-    match f.host.get() {
-        Ok(h) => {
-            let text = [
-                Some(h.platform.clone()),
-                h.distribution.clone(),
-                h.release.clone(),
-            ]
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-            Ok(Verdict::pass(format!("server runs on {text}"))
-                .observed(format!("{text} (sys.dm_os_host_info)")))
-        }
-        Err(why) => {
-            let id = f.common.identity.get()?;
-            Ok(match &id.os {
-                Some(os) => Verdict::pass(format!("server runs on {os}")).observed(format!(
-                    "{os} (from @@VERSION; sys.dm_os_host_info: {})",
-                    unavailable_text(&why)
-                )),
-                None => Verdict::skip(format!(
-                    "the server does not say its platform: {} has no OS in @@VERSION, and sys.dm_os_host_info is unavailable ({})",
-                    id.product,
-                    unavailable_text(&why)
-                )),
-            })
+    fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
+        let host = t.host.as_deref().unwrap_or("the host");
+        let port = t.port.unwrap_or(1433);
+        let user = t.user.as_deref().unwrap_or("the login");
+        let db = t.database.as_deref().unwrap_or("app");
+        match kind {
+            FailureKind::Dns => format!("Check the host name `{host}`: it must resolve from this machine (try `getent hosts {host}`)."),
+            FailureKind::Refused => format!(
+                "Nothing accepts connections on {host}:{port}. Check the host and port, that SQL Server runs and has TCP/IP enabled (SQL Server Configuration Manager > Network Configuration), that a named instance's port is given explicitly (SQL Browser is not used), and that no firewall rejects this machine."
+            ),
+            FailureKind::Timeout => format!(
+                "{host}:{port} did not answer in time: a firewall, network security group or Azure SQL server firewall rule is probably dropping the traffic. Allow TCP {port} from this machine, or raise --connect-timeout for a slow link."
+            ),
+            FailureKind::Tls => tls_remedy("handshake"),
+            FailureKind::Authentication => format!(
+                "Login failed for `{user}` (error 18456). Check the login name and password (MSSQL_PASSWORD or --password-stdin); that the server allows SQL Server authentication (Server properties > Security > SQL Server and Windows Authentication mode); and that the login is enabled: ALTER LOGIN {} ENABLE; The server's error log says which (State 8: wrong password, 5: unknown login, 7: disabled).",
+                ident(user)
+            ),
+            FailureKind::DatabaseMissing => format!(
+                "Database `{db}` does not exist, or `{user}` has no user in it (error 4060). Connected to master as an administrator, run: CREATE DATABASE {};{}",
+                ident(db),
+                if user.eq_ignore_ascii_case("sa") {
+                    String::new()
+                } else {
+                    format!(
+                        " then in it: CREATE USER {} FOR LOGIN {}; ALTER ROLE db_owner ADD MEMBER {};",
+                        ident(user), ident(user), ident(user)
+                    )
+                }
+            ),
+            FailureKind::Permission => format!(
+                "`{user}` may not open `{db}` from here. In the database, as an administrator: CREATE USER {} FOR LOGIN {}; GRANT CONNECT TO {}; On Azure SQL, also add a server firewall rule for this machine's address.",
+                ident(user), ident(user), ident(user)
+            ),
+            FailureKind::ServerError => "The server reported an error during login: read its message and the SQL Server error log.".into(),
+            FailureKind::Config => "Fix the connection options named in the message.".into(),
         }
     }
-}
-
-fn unavailable_text(u: &Unavailable) -> &str {
-    match u {
-        Unavailable::Error(m) | Unavailable::Skip(m) => m,
+    fn eol_flavor(flavor: &str) -> Option<&'static str> {
+        // RDS and Edge run the boxed product's release lines; the Azure services are evergreen.
+        match flavor {
+            "sqlserver" | "rds-sqlserver" => Some("sqlserver"),
+            _ => None,
+        }
     }
-}
-
-fn writability(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
-    let (_, db) = who(f);
-    let remedy = format!(
-        "If the database is set read-only: ALTER DATABASE {} SET READ_WRITE; if this is a readable secondary replica (Always On) or a read-only routing target, connect to the primary (the listener without ApplicationIntent=ReadOnly).",
-        ident(&db)
-    );
-    common::writability(&f.common, ctx, &remedy)
-}
-
-fn write_probe(f: &MssqlFacts, _: &Ctx) -> Outcome {
-    use crate::probe::Probe;
-    let (user, _) = who(f);
-    let schema = f
-        .session
-        .value()
-        .map_or_else(|| "dbo".to_string(), |s| s.schema.clone());
-    let leftover = |p: &WriteProbe| {
-        Verdict::fail(format!(
-            "the scratch table {} is still there after the rollback",
-            p.table
-        ))
-        .remedy(format!("DROP TABLE {};", p.table))
-    };
-    Ok(match &f.write_probe {
-        Probe::Ok { value, .. } if value.leftover => leftover(value),
-        Probe::Ok { value, .. } => Verdict::pass(
-            "created a table, inserted a row and rolled back: writes and DDL work for real",
+    fn setting_remedy(&self, name: &str, rule: &SettingRule) -> String {
+        format!(
+            "EXEC sp_configure 'show advanced options', 1; RECONFIGURE; EXEC sp_configure '{name}', {}; RECONFIGURE; (some options take effect only after a restart)",
+            wanted_value(rule)
         )
-        .observed(format!("{} created and rolled back", value.table)),
-        Probe::Denied { message, .. } => Verdict::fail(format!("the scratch table could not be created: {message}"))
-            .remedy(format!(
-                "GRANT CREATE TABLE TO {}; GRANT ALTER ON SCHEMA::{} TO {};",
-                ident(&user),
-                ident(&schema),
-                ident(&user)
-            )),
-        Probe::Failed { message, .. } => Verdict::fail(format!("writing failed: {message}"))
-            .remedy("Read the server's message: a read-only database or secondary replica (Msg 3906), a full log or file group, or missing permissions (see mssql.privileges)."),
-        Probe::TimedOut { ms } => Verdict::error(format!(
-            "the scratch table was not created within {ms} ms (a lock on the schema?)"
-        )),
-        Probe::NotCollected { reason } => Verdict::skip(reason.clone()),
-    })
+    }
+    fn time_zone_remedy(&self) -> String {
+        let evergreen = self
+            .common
+            .identity
+            .value()
+            .is_some_and(|i| is_evergreen(&i.flavor));
+        if evergreen {
+            "Azure SQL Database always runs in UTC; Managed Instance takes a time zone only at creation: keep timestamps in UTC (datetimeoffset) in the application for {zone}."
+        } else {
+            "SQL Server takes its time zone from the host OS: set the host's time zone to {zone} (timedatectl set-timezone / Windows Settings), or store datetimeoffset values."
+        }
+        .into()
+    }
+    fn writability_remedy(&self) -> String {
+        let (_, db) = who(self);
+        format!(
+            "If the database is set read-only: ALTER DATABASE {} SET READ_WRITE; if this is a readable secondary replica (Always On) or a read-only routing target, connect to the primary (the listener without ApplicationIntent=ReadOnly).",
+            ident(&db)
+        )
+    }
+    fn words() -> &'static [Words<Self>] {
+        WORDS
+    }
 }
 
-fn time_zone(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
-    let evergreen = f
-        .common
-        .identity
-        .value()
-        .is_some_and(|i| is_evergreen(&i.flavor));
-    let remedy = if evergreen {
-        "Azure SQL Database always runs in UTC; Managed Instance takes a time zone only at creation: keep timestamps in UTC (datetimeoffset) in the application for {zone}."
-    } else {
-        "SQL Server takes its time zone from the host OS: set the host's time zone to {zone} (timedatectl set-timezone / Windows Settings), or store datetimeoffset values."
-    };
-    common::time_zone(&f.common, ctx, remedy)
-}
+/// This engine's wording of the shared checks (`crate::checks::shared`).
+static WORDS: &[Words<MssqlFacts>] = &[
+    Words::new(
+        "connection",
+        "Resolves the host, opens TCP, then logs in over TDS with TLS (tiberius + rustls: no ODBC driver). A failure is classified as dns, refused, timeout, tls (with its cause: self-signed, unknown issuer, hostname mismatch, expired), authentication (error 18456), database-missing (error 4060, with the CREATE DATABASE to run) or permission, with the fix for that step.",
+        "DNS lookup; TCP connect; TDS prelogin, TLS handshake and login",
+    )
+    .run(connection),
+    Words::new(
+        "tls",
+        "The certificate is verified by default (encrypt=true). trust_server_certificate=true (TrustServerCertificate=True) encrypts without verifying, which warns: a man in the middle would not be noticed. The fix is to pass the server's CA with ca=/path/to/ca.pem. encrypt=false only encrypts the login: the data crosses in clear, which warns (fails with [app] require_tls). The server's own view of the session comes from sys.dm_exec_connections.encrypt_option.",
+        "SELECT encrypt_option, auth_scheme, net_transport FROM sys.dm_exec_connections WHERE session_id = @@SPID",
+    )
+    .run(tls),
+    Words::new(
+        "version",
+        "Compares ProductVersion (major.minor.build, e.g. 16.0.4135 for SQL Server 2022 CU14) with the matrix's versions (outside fails), recommended (outside warns) and tested_up_to (newer warns). Azure SQL Database, Managed Instance and Synapse are evergreen services whose ProductVersion is a constant 12.0: they pass, and the compatibility level check decides.",
+        "SELECT @@VERSION, CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)), ProductLevel, ProductUpdateLevel, Edition, EngineEdition",
+    )
+    .run(version),
+    Words::new(
+        "eol",
+        "Looks the release (2012 to 2025) up in the shipped end-of-life data (checks/eol.json, end of extended support; its date is in the report). Past the date fails: no more security fixes. Within [app] eol_warn_days warns. RDS follows the same dates; the Azure services are evergreen and skip.",
+        "(no query: uses the version)",
+    )
+    .title("Release still supported by Microsoft"),
+    Words::new(
+        "flavor",
+        "Names the product from SERVERPROPERTY('EngineEdition'): 5 Azure SQL Database, 8 Managed Instance, 9 Azure SQL Edge, 6 and 11 Synapse; Amazon RDS from its host names; otherwise SQL Server. A flavor outside the matrix's list fails.",
+        "SELECT CAST(SERVERPROPERTY('EngineEdition') AS int), @@SERVERNAME",
+    )
+    .title("Flavor accepted (SQL Server, Azure SQL, RDS, Edge)"),
+    Words::new(
+        "max-connections",
+        "The 'user connections' configuration (0 means the maximum, @@MAX_CONNECTIONS = 32767) against the user sessions open now and our [app] pool_size. Counting other sessions needs VIEW SERVER STATE; without it only our own is seen.",
+        "SELECT COUNT(*), @@MAX_CONNECTIONS FROM sys.dm_exec_sessions WHERE is_user_process = 1; sys.configurations 'user connections'",
+    ),
+    Words::new(
+        "settings",
+        "Every [mssql.settings] rule against sys.configurations (value_in_use), by option name (for example 'max degree of parallelism', 'contained database authentication').",
+        "SELECT name, CAST(value_in_use AS nvarchar(128)) FROM sys.configurations",
+    )
+    .title("Server configuration the matrix names"),
+    Words::new(
+        "time-zone",
+        "The server's UTC offset from SYSDATETIMEOFFSET() (SQL Server follows the host OS; Azure SQL Database is always UTC), against [app] time_zone when set: GETDATE() and datetime columns shift when it differs.",
+        "SELECT SYSDATETIMEOFFSET()",
+    ),
+    Words::new(
+        "writability",
+        "A database set READ_ONLY, a readable secondary replica of an availability group (DATABASEPROPERTYEX Updateability READ_ONLY) or a database that is not ONLINE refuses writes. Fails when [app] needs_write is true.",
+        "SELECT is_read_only, state_desc FROM sys.databases WHERE name = DB_NAME(); DATABASEPROPERTYEX(DB_NAME(), 'Updateability')",
+    ),
+    Words::new(
+        "write-probe",
+        "Only with --probe-write: in a transaction with XACT_ABORT ON, creates a uniquely named table in the user's schema, inserts a row and rolls back (SQL Server DDL is transactional, so nothing stays), then checks with OBJECT_ID that nothing is left and reports any leftover with the DROP TABLE to run. Proves CREATE TABLE, ALTER on the schema and writability for real. Without the flag it skips.",
+        "SET XACT_ABORT ON; BEGIN TRANSACTION; CREATE TABLE [dbo].[byod_precheck_probe_...] (...); INSERT ...; ROLLBACK; SELECT OBJECT_ID(...)",
+    )
+    .title("A scratch table can be created (with --probe-write)")
+    .category(Category::Writability)
+    .run(write_probe),
+    Words::new(
+        "workload",
+        "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/mssql/*.sql, in file-name order) inside one transaction, each GO batch after a SAVE TRANSACTION, then ROLLBACK; a server that refuses every write leaves it not proven (error). Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
+        "SELECT HAS_PERMS_BY_NAME(...); BEGIN TRANSACTION; (each batch after SAVE TRANSACTION); ROLLBACK TRANSACTION; SELECT name FROM sys.objects (before and after)",
+    ),
+    Words::new(
+        "capabilities",
+        "Derived from the version, flavor and compatibility level: json (2016+, OPENJSON needs level 130), string-agg (2017+), create-or-alter (2016 SP1+), drop-if-exists (2016+), utf8 collations (2019+), sequences and offset-fetch (2012+), cte, window-functions, merge/upsert, returning (OUTPUT), transactional-ddl; drop-cascade is never available, varchar-without-length means VARCHAR(1). The matrix's capabilities list must all be present.",
+        "(derived from the version, flavor and compatibility level)",
+    ),
+    Words::new(
+        "database-size",
+        "The size of the database's files (sys.database_files, 8 KB pages). On Express (EngineEdition 4) the 10 GB per-database cap applies: over 80% warns, at the cap fails.",
+        "SELECT SUM(size) FROM sys.database_files",
+    )
+    .title("Database size (and the Express 10 GB limit)")
+    .run(database_size),
+    Words::new(
+        "clock-skew",
+        "SYSDATETIMEOFFSET() on the server against this machine's clock at the middle of the round trip. More than [app] max_clock_skew_seconds warns: tokens, caches and audit times go wrong.",
+        "SELECT SYSDATETIMEOFFSET()",
+    ),
+    Words::new(
+        "uptime",
+        "sys.dm_os_sys_info.sqlserver_start_time against SYSDATETIME(). Under ten minutes warns: the service may be restarting in a loop. Needs VIEW SERVER STATE.",
+        "SELECT sqlserver_start_time, SYSDATETIME() FROM sys.dm_os_sys_info",
+    ),
+    Words::new(
+        "migrations",
+        "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
+        "SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME IN (...); then the latest row of each table found",
+    ),
+];
 
-/// The SQL Server checks, in report order.
-pub static CHECKS: &[Check<MssqlFacts>] = &[
-    Check {
-        id: "mssql.connection",
-        category: Category::Connection,
-        title: "Server reached and login accepted",
-        doc: "Resolves the host, opens TCP, then logs in over TDS with TLS (tiberius + rustls: no ODBC driver). A failure is classified as dns, refused, timeout, tls (with its cause: self-signed, unknown issuer, hostname mismatch, expired), authentication (error 18456), database-missing (error 4060, with the CREATE DATABASE to run) or permission, with the fix for that step.",
-        asks: "DNS lookup; TCP connect; TDS prelogin, TLS handshake and login",
-        run: connection,
+/// The mssql checks of its own, each group after the shared check it follows in the report.
+pub static OWN: &[Place<MssqlFacts>] = &[
+    Place {
+        after: "flavor",
+        checks: &[
+            Check {
+                id: "mssql.edition",
+                category: Category::Resources,
+                title: "Edition and its limits",
+                doc: "SERVERPROPERTY('Edition'). Express caps each database at 10 GB, memory at about 1.4 GB and the engine at 4 cores: it warns. On Azure SQL the tier comes from DATABASEPROPERTYEX(DB_NAME(), 'Edition') and 'ServiceObjective'; Basic warns.",
+                asks: "SELECT CAST(SERVERPROPERTY('Edition') AS nvarchar(128)); DATABASEPROPERTYEX(DB_NAME(), 'Edition' / 'ServiceObjective') on Azure",
+                run: edition,
+            },
+            Check {
+                id: "mssql.system-database",
+                category: Category::Settings,
+                title: "Target is a dedicated database, not master, msdb or tempdb",
+                doc: "A login without Database= lands in its default database, usually master. The product's tables must not go into master, model, msdb or tempdb (emptied at every restart). Fix: CREATE DATABASE [app]; create the user in it, and put Database=app in the connection string.",
+                asks: "SELECT DB_NAME(); sys.databases.database_id",
+                run: system_database,
+            },
+            Check {
+                id: "mssql.database-state",
+                category: Category::Settings,
+                title: "Database ONLINE and open to all users",
+                doc: "sys.databases.state_desc must be ONLINE (not RESTORING, RECOVERING, SUSPECT, EMERGENCY or OFFLINE) and user_access_desc MULTI_USER (SINGLE_USER or RESTRICTED_USER refuse our pool).",
+                asks: "SELECT state_desc, user_access_desc FROM sys.databases WHERE name = DB_NAME()",
+                run: database_state,
+            },
+            Check {
+                id: "mssql.compatibility-level",
+                category: Category::Settings,
+                title: "Database compatibility level",
+                doc: "The database's compatibility level decides which T-SQL the engine accepts and how it optimises, whatever the server version: a SQL Server 2022 with a database at level 100 behaves like 2008 (no OPENJSON, no STRING_SPLIT). Checked against [mssql] compatibility_level { min, max }. Fix: ALTER DATABASE [db] SET COMPATIBILITY_LEVEL = 160;",
+                asks: "SELECT compatibility_level FROM sys.databases WHERE name = DB_NAME()",
+                run: compatibility_level,
+            },
+            Check {
+                id: "mssql.collation",
+                category: Category::Encoding,
+                title: "Collation and case sensitivity",
+                doc: "The database collation decides sort order and whether `Users` equals `users` in identifiers and text (the CS/CI part; ComparisonStyle bit 1). With [mssql] case_sensitive = false a case-sensitive collation fails (true: the opposite); collations = [...] restricts the names. A server collation that differs from the database's is reported: tempdb uses the server's, so temporary-table joins may need COLLATE DATABASE_DEFAULT.",
+                asks: "SELECT collation_name FROM sys.databases WHERE name = DB_NAME(); DATABASEPROPERTYEX(DB_NAME(), 'ComparisonStyle'); SERVERPROPERTY('Collation')",
+                run: collation,
+            },
+            Check {
+                id: "mssql.read-committed-snapshot",
+                category: Category::Settings,
+                title: "READ_COMMITTED_SNAPSHOT (row versioning) on",
+                doc: "With READ_COMMITTED_SNAPSHOT off, readers take shared locks and block writers (and the other way round): ORMs built for PostgreSQL-like behaviour hit blocking and deadlocks. Also reports ALLOW_SNAPSHOT_ISOLATION. Fix: ALTER DATABASE [db] SET READ_COMMITTED_SNAPSHOT ON WITH ROLLBACK IMMEDIATE;",
+                asks: "SELECT is_read_committed_snapshot_on, snapshot_isolation_state FROM sys.databases WHERE name = DB_NAME()",
+                run: row_versioning,
+            },
+            Check {
+                id: "mssql.auto-close-shrink",
+                category: Category::Settings,
+                title: "AUTO_CLOSE and AUTO_SHRINK off",
+                doc: "AUTO_CLOSE shuts the database down after the last connection (every reconnect pays the start-up and loses the plan cache); AUTO_SHRINK shrinks and regrows files in a loop, fragmenting indexes. Both default to on in some Express installations. Fix: ALTER DATABASE [db] SET AUTO_CLOSE OFF; ALTER DATABASE [db] SET AUTO_SHRINK OFF;",
+                asks: "SELECT is_auto_close_on, is_auto_shrink_on FROM sys.databases WHERE name = DB_NAME()",
+                run: auto_close_shrink,
+            },
+        ],
     },
-    Check {
-        id: "mssql.tls",
-        category: Category::Security,
-        title: "Connection encrypted and certificate verified",
-        doc: "The certificate is verified by default (encrypt=true). trust_server_certificate=true (TrustServerCertificate=True) encrypts without verifying, which warns: a man in the middle would not be noticed. The fix is to pass the server's CA with ca=/path/to/ca.pem. encrypt=false only encrypts the login: the data crosses in clear, which warns (fails with [app] require_tls). The server's own view of the session comes from sys.dm_exec_connections.encrypt_option.",
-        asks: "SELECT encrypt_option, auth_scheme, net_transport FROM sys.dm_exec_connections WHERE session_id = @@SPID",
-        run: tls,
+    Place {
+        after: "time-zone",
+        checks: &[
+            Check {
+                id: "mssql.sysadmin",
+                category: Category::Security,
+                title: "Not connecting as sysadmin",
+                doc: "A sysadmin login (sa, or a member of the role) bypasses every permission check on the whole server. Use a dedicated login with a user in one database.",
+                asks: "SELECT SUSER_SNAME(), USER_NAME(), IS_SRVROLEMEMBER('sysadmin'), IS_MEMBER('db_owner')",
+                run: sysadmin,
+            },
+            Check {
+                id: "mssql.privileges",
+                category: Category::Privileges,
+                title: "Permissions in the database and schema",
+                doc: "HAS_PERMS_BY_NAME for CONNECT and (when the product writes) CREATE TABLE, VIEW, PROCEDURE and FUNCTION on the database, and ALTER (needed to create tables in it), SELECT, INSERT, UPDATE, DELETE, EXECUTE and REFERENCES on the user's default schema ([app] schema when set). Each missing one comes with the exact GRANT, e.g. GRANT CREATE TABLE TO [app]; GRANT ALTER ON SCHEMA::[dbo] TO [app];",
+                asks: "SELECT HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE'), ...; SELECT HAS_PERMS_BY_NAME(@schema, 'SCHEMA', 'ALTER'), ...",
+                run: privileges,
+            },
+        ],
     },
-    Check {
-        id: "mssql.version",
-        category: Category::Version,
-        title: "Version supported by the matrix",
-        doc: "Compares ProductVersion (major.minor.build, e.g. 16.0.4135 for SQL Server 2022 CU14) with the matrix's versions (outside fails), recommended (outside warns) and tested_up_to (newer warns). Azure SQL Database, Managed Instance and Synapse are evergreen services whose ProductVersion is a constant 12.0: they pass, and the compatibility level check decides.",
-        asks: "SELECT @@VERSION, CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)), ProductLevel, ProductUpdateLevel, Edition, EngineEdition",
-        run: version,
-    },
-    Check {
-        id: "mssql.eol",
-        category: Category::Version,
-        title: "Release still supported by Microsoft",
-        doc: "Looks the release (2012 to 2025) up in the shipped end-of-life data (checks/eol.json, end of extended support; its date is in the report). Past the date fails: no more security fixes. Within [app] eol_warn_days warns. RDS follows the same dates; the Azure services are evergreen and skip.",
-        asks: "(no query: uses the version)",
-        run: |f, ctx| common::end_of_life(&f.common, ctx, eol_flavor),
-    },
-    Check {
-        id: "mssql.flavor",
-        category: Category::Flavor,
-        title: "Flavor accepted (SQL Server, Azure SQL, RDS, Edge)",
-        doc: "Names the product from SERVERPROPERTY('EngineEdition'): 5 Azure SQL Database, 8 Managed Instance, 9 Azure SQL Edge, 6 and 11 Synapse; Amazon RDS from its host names; otherwise SQL Server. A flavor outside the matrix's list fails.",
-        asks: "SELECT CAST(SERVERPROPERTY('EngineEdition') AS int), @@SERVERNAME",
-        run: |f, ctx| common::flavor(&f.common, ctx),
-    },
-    Check {
-        id: "mssql.edition",
-        category: Category::Resources,
-        title: "Edition and its limits",
-        doc: "SERVERPROPERTY('Edition'). Express caps each database at 10 GB, memory at about 1.4 GB and the engine at 4 cores: it warns. On Azure SQL the tier comes from DATABASEPROPERTYEX(DB_NAME(), 'Edition') and 'ServiceObjective'; Basic warns.",
-        asks: "SELECT CAST(SERVERPROPERTY('Edition') AS nvarchar(128)); DATABASEPROPERTYEX(DB_NAME(), 'Edition' / 'ServiceObjective') on Azure",
-        run: edition,
-    },
-    Check {
-        id: "mssql.system-database",
-        category: Category::Settings,
-        title: "Target is a dedicated database, not master, msdb or tempdb",
-        doc: "A login without Database= lands in its default database, usually master. The product's tables must not go into master, model, msdb or tempdb (emptied at every restart). Fix: CREATE DATABASE [app]; create the user in it, and put Database=app in the connection string.",
-        asks: "SELECT DB_NAME(); sys.databases.database_id",
-        run: system_database,
-    },
-    Check {
-        id: "mssql.database-state",
-        category: Category::Settings,
-        title: "Database ONLINE and open to all users",
-        doc: "sys.databases.state_desc must be ONLINE (not RESTORING, RECOVERING, SUSPECT, EMERGENCY or OFFLINE) and user_access_desc MULTI_USER (SINGLE_USER or RESTRICTED_USER refuse our pool).",
-        asks: "SELECT state_desc, user_access_desc FROM sys.databases WHERE name = DB_NAME()",
-        run: database_state,
-    },
-    Check {
-        id: "mssql.compatibility-level",
-        category: Category::Settings,
-        title: "Database compatibility level",
-        doc: "The database's compatibility level decides which T-SQL the engine accepts and how it optimises, whatever the server version: a SQL Server 2022 with a database at level 100 behaves like 2008 (no OPENJSON, no STRING_SPLIT). Checked against [mssql] compatibility_level { min, max }. Fix: ALTER DATABASE [db] SET COMPATIBILITY_LEVEL = 160;",
-        asks: "SELECT compatibility_level FROM sys.databases WHERE name = DB_NAME()",
-        run: compatibility_level,
-    },
-    Check {
-        id: "mssql.collation",
-        category: Category::Encoding,
-        title: "Collation and case sensitivity",
-        doc: "The database collation decides sort order and whether `Users` equals `users` in identifiers and text (the CS/CI part; ComparisonStyle bit 1). With [mssql] case_sensitive = false a case-sensitive collation fails (true: the opposite); collations = [...] restricts the names. A server collation that differs from the database's is reported: tempdb uses the server's, so temporary-table joins may need COLLATE DATABASE_DEFAULT.",
-        asks: "SELECT collation_name FROM sys.databases WHERE name = DB_NAME(); DATABASEPROPERTYEX(DB_NAME(), 'ComparisonStyle'); SERVERPROPERTY('Collation')",
-        run: collation,
-    },
-    Check {
-        id: "mssql.read-committed-snapshot",
-        category: Category::Settings,
-        title: "READ_COMMITTED_SNAPSHOT (row versioning) on",
-        doc: "With READ_COMMITTED_SNAPSHOT off, readers take shared locks and block writers (and the other way round): ORMs built for PostgreSQL-like behaviour hit blocking and deadlocks. Also reports ALLOW_SNAPSHOT_ISOLATION. Fix: ALTER DATABASE [db] SET READ_COMMITTED_SNAPSHOT ON WITH ROLLBACK IMMEDIATE;",
-        asks: "SELECT is_read_committed_snapshot_on, snapshot_isolation_state FROM sys.databases WHERE name = DB_NAME()",
-        run: row_versioning,
-    },
-    Check {
-        id: "mssql.auto-close-shrink",
-        category: Category::Settings,
-        title: "AUTO_CLOSE and AUTO_SHRINK off",
-        doc: "AUTO_CLOSE shuts the database down after the last connection (every reconnect pays the start-up and loses the plan cache); AUTO_SHRINK shrinks and regrows files in a loop, fragmenting indexes. Both default to on in some Express installations. Fix: ALTER DATABASE [db] SET AUTO_CLOSE OFF; ALTER DATABASE [db] SET AUTO_SHRINK OFF;",
-        asks: "SELECT is_auto_close_on, is_auto_shrink_on FROM sys.databases WHERE name = DB_NAME()",
-        run: auto_close_shrink,
-    },
-    Check {
-        id: "mssql.max-connections",
-        category: Category::Settings,
-        title: "Free connections for our pool",
-        doc: "The 'user connections' configuration (0 means the maximum, @@MAX_CONNECTIONS = 32767) against the user sessions open now and our [app] pool_size. Counting other sessions needs VIEW SERVER STATE; without it only our own is seen.",
-        asks: "SELECT COUNT(*), @@MAX_CONNECTIONS FROM sys.dm_exec_sessions WHERE is_user_process = 1; sys.configurations 'user connections'",
-        run: |f, ctx| {
-            common::connection_headroom(
-                &f.common,
-                ctx,
-                "Raise the limit: EXEC sp_configure 'user connections', 0; RECONFIGURE; (then restart), or lower our pool size.",
-            )
-        },
-    },
-    Check {
-        id: "mssql.settings",
-        category: Category::Settings,
-        title: "Server configuration the matrix names",
-        doc: "Every [mssql.settings] rule against sys.configurations (value_in_use), by option name (for example 'max degree of parallelism', 'contained database authentication').",
-        asks: "SELECT name, CAST(value_in_use AS nvarchar(128)) FROM sys.configurations",
-        run: |f, ctx| {
-            common::settings(
-                &f.common,
-                ctx,
-                "sys.configurations lists every option to any login",
-                setting_remedy,
-            )
-        },
-    },
-    Check {
-        id: "mssql.time-zone",
-        category: Category::Settings,
-        title: "Server time zone",
-        doc: "The server's UTC offset from SYSDATETIMEOFFSET() (SQL Server follows the host OS; Azure SQL Database is always UTC), against [app] time_zone when set: GETDATE() and datetime columns shift when it differs.",
-        asks: "SELECT SYSDATETIMEOFFSET()",
-        run: time_zone,
-    },
-    Check {
-        id: "mssql.sysadmin",
-        category: Category::Security,
-        title: "Not connecting as sysadmin",
-        doc: "A sysadmin login (sa, or a member of the role) bypasses every permission check on the whole server. Use a dedicated login with a user in one database.",
-        asks: "SELECT SUSER_SNAME(), USER_NAME(), IS_SRVROLEMEMBER('sysadmin'), IS_MEMBER('db_owner')",
-        run: sysadmin,
-    },
-    Check {
-        id: "mssql.privileges",
-        category: Category::Privileges,
-        title: "Permissions in the database and schema",
-        doc: "HAS_PERMS_BY_NAME for CONNECT and (when the product writes) CREATE TABLE, VIEW, PROCEDURE and FUNCTION on the database, and ALTER (needed to create tables in it), SELECT, INSERT, UPDATE, DELETE, EXECUTE and REFERENCES on the user's default schema ([app] schema when set). Each missing one comes with the exact GRANT, e.g. GRANT CREATE TABLE TO [app]; GRANT ALTER ON SCHEMA::[dbo] TO [app];",
-        asks: "SELECT HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE'), ...; SELECT HAS_PERMS_BY_NAME(@schema, 'SCHEMA', 'ALTER'), ...",
-        run: privileges,
-    },
-    Check {
-        id: "mssql.writability",
-        category: Category::Writability,
-        title: "Database accepts writes",
-        doc: "A database set READ_ONLY, a readable secondary replica of an availability group (DATABASEPROPERTYEX Updateability READ_ONLY) or a database that is not ONLINE refuses writes. Fails when [app] needs_write is true.",
-        asks: "SELECT is_read_only, state_desc FROM sys.databases WHERE name = DB_NAME(); DATABASEPROPERTYEX(DB_NAME(), 'Updateability')",
-        run: writability,
-    },
-    Check {
-        id: "mssql.write-probe",
-        category: Category::Writability,
-        title: "A scratch table can be created (with --probe-write)",
-        doc: "Only with --probe-write: in a transaction with XACT_ABORT ON, creates a uniquely named table in the user's schema, inserts a row and rolls back (SQL Server DDL is transactional, so nothing stays), then checks with OBJECT_ID that nothing is left and reports any leftover with the DROP TABLE to run. Proves CREATE TABLE, ALTER on the schema and writability for real. Without the flag it skips.",
-        asks: "SET XACT_ABORT ON; BEGIN TRANSACTION; CREATE TABLE [dbo].[byod_precheck_probe_...] (...); INSERT ...; ROLLBACK; SELECT OBJECT_ID(...)",
-        run: write_probe,
-    },
-    Check {
-        id: "mssql.workload",
-        category: Category::Capabilities,
-        title: "The product's own SQL runs here (workload, --probe-write)",
-        doc: "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/mssql/*.sql, in file-name order) inside one transaction, each GO batch after a SAVE TRANSACTION, then ROLLBACK; a server that refuses every write leaves it not proven (error). Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
-        asks: "SELECT HAS_PERMS_BY_NAME(...); BEGIN TRANSACTION; (each batch after SAVE TRANSACTION); ROLLBACK TRANSACTION; SELECT name FROM sys.objects (before and after)",
-        run: |f, ctx| crate::workload::check(&f.common.workload, ctx),
-    },
-    Check {
-        id: "mssql.capabilities",
-        category: Category::Capabilities,
-        title: "SQL features the product relies on",
-        doc: "Derived from the version, flavor and compatibility level: json (2016+, OPENJSON needs level 130), string-agg (2017+), create-or-alter (2016 SP1+), drop-if-exists (2016+), utf8 collations (2019+), sequences and offset-fetch (2012+), cte, window-functions, merge/upsert, returning (OUTPUT), transactional-ddl; drop-cascade is never available, varchar-without-length means VARCHAR(1). The matrix's capabilities list must all be present.",
-        asks: "(derived from the version, flavor and compatibility level)",
-        run: |f, ctx| {
-            f.common.identity.get()?;
-            common::capabilities(&f.common, ctx)
-        },
-    },
-    Check {
-        id: "mssql.database-size",
-        category: Category::Resources,
-        title: "Database size (and the Express 10 GB limit)",
-        doc: "The size of the database's files (sys.database_files, 8 KB pages). On Express (EngineEdition 4) the 10 GB per-database cap applies: over 80% warns, at the cap fails.",
-        asks: "SELECT SUM(size) FROM sys.database_files",
-        run: database_size,
-    },
-    Check {
-        id: "mssql.platform",
-        category: Category::Resources,
-        title: "Server host OS",
-        doc: "The host OS from sys.dm_os_host_info (SQL Server 2017+: Windows or Linux, distribution and release); on older servers and Azure, from @@VERSION.",
-        asks: "SELECT host_platform, host_distribution, host_release FROM sys.dm_os_host_info",
-        run: platform,
-    },
-    Check {
-        id: "mssql.clock-skew",
-        category: Category::Resources,
-        title: "Server clock agrees with this machine",
-        doc: "SYSDATETIMEOFFSET() on the server against this machine's clock at the middle of the round trip. More than [app] max_clock_skew_seconds warns: tokens, caches and audit times go wrong.",
-        asks: "SELECT SYSDATETIMEOFFSET()",
-        run: |f, ctx| common::clock_skew(&f.common, ctx),
-    },
-    Check {
-        id: "mssql.uptime",
-        category: Category::Resources,
-        title: "Server uptime",
-        doc: "sys.dm_os_sys_info.sqlserver_start_time against SYSDATETIME(). Under ten minutes warns: the service may be restarting in a loop. Needs VIEW SERVER STATE.",
-        asks: "SELECT sqlserver_start_time, SYSDATETIME() FROM sys.dm_os_sys_info",
-        run: |f, _| common::uptime(&f.common),
-    },
-    Check {
-        id: "mssql.migrations",
-        category: Category::Migrations,
-        title: "Migration history",
-        doc: "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
-        asks: "SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME IN (...); then the latest row of each table found",
-        run: |f, ctx| common::migrations(&f.common, ctx),
+    Place {
+        after: "database-size",
+        checks: &[Check {
+            id: "mssql.platform",
+            category: Category::Resources,
+            title: "Server host OS",
+            doc: "The host OS from sys.dm_os_host_info (SQL Server 2017+: Windows or Linux, distribution and release); on older servers and Azure, from @@VERSION.",
+            asks: "SELECT host_platform, host_distribution, host_release FROM sys.dm_os_host_info",
+            run: platform,
+        }],
     },
 ];
+
+/// The mssql checks, in report order: the shared ones and its own.
+pub static CHECKS: LazyLock<Vec<Check<MssqlFacts>>> = LazyLock::new(|| common::registry(OWN));
 
 #[cfg(test)]
 mod tests {
@@ -1225,7 +612,7 @@ mod tests {
     #[test]
     fn the_registry_is_well_formed() {
         let mut seen = std::collections::BTreeSet::new();
-        for c in super::CHECKS {
+        for c in super::CHECKS.iter() {
             assert!(c.id.starts_with("mssql."), "{}", c.id);
             let name = &c.id["mssql.".len()..];
             assert!(

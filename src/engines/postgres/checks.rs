@@ -1,13 +1,23 @@
 //! The PostgreSQL registry: every check, in report order. Each is a pure function of
-//! [`PgFacts`] and the [`Ctx`]; shared logic lives in [`crate::checks`].
+//! [`PgFacts`] and the [`Ctx`]; shared logic lives in [`crate::checks`]. The checks of its own
+//! live by area in `checks/` (`settings.rs`, `privileges.rs`); this file holds the registry, the
+//! engine's [`Dialect`] and the helpers the areas share.
 
 use super::facts::PgFacts;
 use crate::checks::{self as common, wanted_value};
+use crate::checks::{Dialect, Place, Words};
+use crate::engine::Engine;
 use crate::matrix::SettingRule;
 use crate::net::FailureKind;
 use crate::probe::Unavailable;
 use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
+use std::sync::LazyLock;
+
+mod privileges;
+mod settings;
+use privileges::*;
+use settings::*;
 
 /// The keys of the `[postgres]` matrix table read by this engine's own checks (beyond the shared
 /// ones); a key another engine reads is an error there.
@@ -26,45 +36,6 @@ pub fn ident(name: &str) -> String {
         name.to_string()
     } else {
         format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
-
-fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
-    let host = t.host.as_deref().unwrap_or("the host");
-    let port = t.port.unwrap_or(5432);
-    let user = t.user.as_deref().unwrap_or("the user");
-    let db = t.database.as_deref().unwrap_or("the database");
-    match kind {
-        FailureKind::Dns => format!(
-            "Check the host name `{host}`: it must resolve from this machine (try `getent hosts {host}`)."
-        ),
-        FailureKind::Refused => format!(
-            "Nothing accepts connections on {host}:{port}. Check the host and port, that PostgreSQL runs and listens on this address (listen_addresses in postgresql.conf), and that no firewall or security group rejects this machine."
-        ),
-        FailureKind::Timeout => format!(
-            "{host}:{port} did not answer in time: a firewall or security group is probably dropping the traffic. Allow TCP {port} from this machine, or raise --connect-timeout for a slow link."
-        ),
-        FailureKind::Tls => format!(
-            "The certificate could not be verified. Either give this machine the CA that signed it — sslmode=verify-full&sslrootcert=/path/to/ca.pem (connect with a host name the certificate lists) — which is the safe choice; or, knowing that a man in the middle would go unnoticed, encrypt without verifying with sslmode=require. If {host} has no TLS at all, enable it (ssl = on) or use sslmode=prefer."
-        ),
-        FailureKind::Authentication => format!(
-            "The server refused the login of `{user}`. Check that the role exists (CREATE ROLE {} LOGIN PASSWORD '...';), the password (PGPASSWORD or --password-stdin), and that pg_hba.conf allows `{user}` from this address with a password method (scram-sha-256).",
-            ident(user)
-        ),
-        FailureKind::DatabaseMissing => format!(
-            "Database `{db}` does not exist. Create it: CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0; or fix the name in the URL.",
-            ident(db),
-            ident(user)
-        ),
-        FailureKind::Permission => format!(
-            "`{user}` may not connect to `{db}` from this address. Run: GRANT CONNECT ON DATABASE {} TO {}; and check pg_hba.conf has a line for this user, database and address.",
-            ident(db),
-            ident(user)
-        ),
-        FailureKind::ServerError => {
-            "The server reported an error during login: read its message and the server log.".into()
-        }
-        FailureKind::Config => "Fix the connection options named in the message.".into(),
     }
 }
 
@@ -93,714 +64,323 @@ fn set_at_level(f: &PgFacts, name: &str, value: &str) -> String {
     }
 }
 
-fn setting_remedy(f: &PgFacts, name: &str, rule: &SettingRule) -> String {
-    set_at_level(f, name, &wanted_value(rule))
-}
-
+/// The user and database the remedies name, quoted.
 fn who(f: &PgFacts) -> (String, String) {
-    let user = f
-        .session
-        .value()
-        .map(|s| s.user.clone())
-        .or_else(|| f.common.target.user.clone())
-        .unwrap_or_else(|| "app".into());
-    let db = f
-        .session
-        .value()
-        .map(|s| s.database.clone())
-        .or_else(|| f.common.target.database.clone())
-        .unwrap_or_else(|| "app".into());
+    let s = f.session.value();
+    let (user, db) = common::who(
+        &f.common,
+        s.map(|s| s.user.clone()),
+        s.map(|s| s.database.clone()),
+    );
     (ident(&user), ident(&db))
 }
 
-fn eol_flavor(flavor: &str) -> Option<&'static str> {
-    // Managed services and extensions follow the community release lines.
-    match flavor {
-        "postgresql"
-        | "aurora-postgresql"
-        | "rds-postgresql"
-        | "azure-postgresql"
-        | "cloudsql-postgresql"
-        | "alloydb"
-        | "citus"
-        | "timescaledb"
-        | "edb-epas" => Some("postgresql"),
-        _ => None,
+impl Dialect for PgFacts {
+    const ENGINE: Engine = Engine::Postgres;
+    const TLS_SECURE_OPTION: &'static str = "sslmode=verify-full&sslrootcert=/path/to/ca.pem";
+    const RAISE_CONNECTIONS: &'static str = "Raise max_connections (ALTER SYSTEM SET max_connections = ...; restart), lift the database or role CONNECTION LIMIT, or put PgBouncer in front.";
+    const HIDDEN_SETTING_HINT: &'static str = "needs pg_read_all_settings";
+
+    fn common(&self) -> &common::CommonFacts {
+        &self.common
     }
-}
-
-fn encoding(f: &PgFacts, ctx: &Ctx) -> Outcome {
-    let d = f.database.get()?;
-    let accepted = ctx
-        .rules
-        .encodings
-        .clone()
-        .unwrap_or_else(|| vec!["UTF8".into()]);
-    let ok = accepted.iter().any(|e| e.eq_ignore_ascii_case(&d.encoding));
-    let (user, db) = who(f);
-    let v = if ok {
-        Verdict::pass(format!("database encoding {}", d.encoding))
-    } else {
-        let why = if d.encoding == "SQL_ASCII" {
-            "SQL_ASCII stores bytes unchecked: text in other encodings will be corrupted"
-        } else {
-            "non-ASCII text outside this character set will be refused or mangled"
-        };
-        Verdict::fail(format!("database encoding is {}: {why}", d.encoding)).remedy(format!(
-            "A database's encoding cannot be changed in place. Create a UTF8 database and move the data: CREATE DATABASE {db}_utf8 OWNER {user} ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8' TEMPLATE template0; then pg_dump | pg_restore into it."
-        ))
-    };
-    Ok(v.observed(&d.encoding).expected(accepted.join(", ")))
-}
-
-fn collation(f: &PgFacts, ctx: &Ctx) -> Outcome {
-    let d = f.database.get()?;
-    let observed = format!("LC_COLLATE {}, LC_CTYPE {}", d.collate, d.ctype);
-    Ok(match &ctx.rules.collations {
-        None => Verdict::pass(format!("collation {}; the matrix accepts any", d.collate))
-            .observed(observed),
-        Some(list) if list.iter().any(|c| c.eq_ignore_ascii_case(&d.collate)) => {
-            Verdict::pass(format!("collation {} is accepted", d.collate))
-                .observed(observed)
-                .expected(list.join(", "))
-        }
-        Some(list) => Verdict::fail(format!(
-            "collation {} is not one the product is tested with",
-            d.collate
-        ))
-        .observed(observed)
-        .expected(list.join(", "))
-        .remedy(format!(
-            "Create the database with LC_COLLATE '{}' (TEMPLATE template0) and move the data.",
-            list[0]
-        )),
-    })
-}
-
-fn setting_is(f: &PgFacts, name: &str) -> Result<String, crate::probe::Unavailable> {
-    let s = f.common.settings.get()?;
-    s.get(name).cloned().ok_or_else(|| {
-        crate::probe::Unavailable::Error(format!(
-            "{name} is not visible (needs pg_read_all_settings)"
-        ))
-    })
-}
-
-fn standard_strings(f: &PgFacts, _: &Ctx) -> Outcome {
-    let v = setting_is(f, "standard_conforming_strings")?;
-    Ok(if v == "on" {
-        Verdict::pass("backslashes in string literals are literal, as the SQL standard says")
-    } else {
-        Verdict::fail("standard_conforming_strings is off: backslashes in literals are escapes, and drivers may mangle data")
-            .remedy("ALTER SYSTEM SET standard_conforming_strings = on; SELECT pg_reload_conf();")
-    }
-    .observed(format!("standard_conforming_strings = {v}"))
-    .expected("on"))
-}
-
-fn statement_timeout(f: &PgFacts, _: &Ctx) -> Outcome {
-    let st = setting_is(f, "statement_timeout")?;
-    let lt = setting_is(f, "lock_timeout")?;
-    let ms = |v: &str| v.parse::<u64>().unwrap_or(0);
-    let level = |n: &str| {
-        f.setting_levels
-            .get(n)
-            .map(|l| format!(" (set for the {l})"))
-            .unwrap_or_default()
-    };
-    let observed = format!(
-        "statement_timeout = {st} ms{}, lock_timeout = {lt} ms{}",
-        level("statement_timeout"),
-        level("lock_timeout")
-    );
-    let short = |v: u64| v > 0 && v < 60_000;
-    let fixes: Vec<String> = [("statement_timeout", &st), ("lock_timeout", &lt)]
-        .into_iter()
-        .filter(|(_, v)| short(ms(v)))
-        .map(|(n, _)| set_at_level(f, n, "0"))
-        .collect();
-    Ok(if !fixes.is_empty() {
-        Verdict::warn("a default time limit under a minute will cancel long migrations and reports")
-            .observed(observed)
-            .expected("0 (none) or at least 60000 ms")
-            .remedy(format!(
-                "{} Or set it per transaction in the application (SET LOCAL).",
-                fixes.join(" ")
-            ))
-    } else {
-        Verdict::pass("no default time limit short enough to cancel migrations").observed(observed)
-    })
-}
-
-/// `postgres.pooler`: a pooler in front, which one, its mode, and what that means for us.
-fn pooler(f: &PgFacts, ctx: &Ctx) -> Outcome {
-    let p = f.pooler.get()?;
-    let ours = ctx.matrix.app.pool_size;
-    let allow_tx = ctx.matrix.app.allow_transaction_pooling;
-    if !p.in_front {
-        return Ok(Verdict::pass(
-            "no pooler seen: the server session started with our connection, on the port we connected to, and served both our transactions",
-        )
-        .observed("direct connection")
-        .expected(if allow_tx {
-            "direct, or any pool mode"
-        } else {
-            "direct, or session pooling"
-        }));
-    }
-    let who = match (&p.kind, &p.version) {
-        (Some(k), Some(v)) => format!("{k} {v}"),
-        (Some(k), None) => k.clone(),
-        (None, _) => "a pooler or proxy".into(),
-    };
-    let mut observed = vec![
-        who.clone(),
-        format!("pool mode {}", p.mode.as_deref().unwrap_or("unknown")),
-        match p.client_limit {
-            Some(n) => format!("admits {n} clients"),
-            None => "client limit unknown".into(),
-        },
-    ];
-    if let Some(n) = p.pool_size {
-        observed.push(format!("{n} server connections per user and database"));
-    }
-    observed.extend(p.evidence.iter().cloned());
-    if let Some(u) = &p.unreadable {
-        observed.push(u.clone());
-    }
-    let observed = observed.join("; ");
-    let expected = if allow_tx {
-        format!("any pool mode, admitting at least {ours} clients")
-    } else {
-        format!(
-            "session pooling (the matrix refuses transaction pooling), admitting at least {ours} clients"
-        )
-    };
-    let only_port = p.kind.is_none()
-        && p.mode.is_none()
-        && p.evidence
-            .iter()
-            .all(|e| e.contains("we connected to port"));
-    let lost = "the next transaction may run in another server session: session state (SET, temporary tables), named prepared statements, session advisory locks and LISTEN do not carry over";
-    let v = match p.mode.as_deref() {
-        Some("statement") => Verdict::fail(format!(
-            "{who} in statement pooling: a transaction of more than one statement is refused, and {lost}"
-        ))
-        .remedy("Give our product a pool in session mode (pool_mode = session for its database entry), or connect to the server directly."),
-        Some("transaction") if !allow_tx => Verdict::fail(format!(
-            "{who} in transaction pooling, which the matrix refuses: {lost}"
-        ))
-        .remedy("Give our product a pool in session mode (pool_mode = session for its database entry), or connect to the server directly."),
-        Some("transaction") => Verdict::warn(format!(
-            "{who} in transaction pooling: {lost}; our product must use unnamed statements and transaction-scoped settings"
-        ))
-        .remedy("Use session pooling for our product, or set the matrix's [app] allow_transaction_pooling once it is known to cope."),
-        _ if p.client_limit.is_some_and(|n| n < u64::from(ours)) => Verdict::fail(format!(
-            "{who} admits only {} clients at once; our pool opens {ours}",
-            p.client_limit.unwrap_or(0)
-        ))
-        .remedy("Raise the pooler's client limit (PgBouncer max_client_conn, pgpool-II num_init_children) to at least our pool size."),
-        Some(mode) => Verdict::pass(format!(
-            "{who} in {mode} pooling: a client keeps its server session while connected, so session state, prepared statements, advisory locks and LISTEN work; the server session is reset for the next client"
-        )),
-        None if only_port => Verdict::pass(
-            "a port forward or proxy in front (the server listens on another port); no sign of connection pooling",
-        ),
-        None if !allow_tx => Verdict::warn(format!(
-            "{who} in front, and its pool mode cannot be told; the matrix refuses transaction pooling"
-        ))
-        .remedy("Ask the pooler's administrator for its pool mode (PgBouncer: SHOW CONFIG on its admin console; add our user to stats_users so this check can read it)."),
-        None => Verdict::warn(format!(
-            "{who} in front; its pool mode cannot be told: in transaction or statement mode, {lost}"
-        ))
-        .remedy("Ask the pooler's administrator for its pool mode (PgBouncer: SHOW CONFIG on its admin console; add our user to stats_users so this check can read it)."),
-    };
-    Ok(v.observed(observed).expected(expected))
-}
-
-fn superuser(f: &PgFacts, _: &Ctx) -> Outcome {
-    let s = f.session.get()?;
-    Ok(if s.superuser {
-        Verdict::warn(format!("`{}` is a superuser: a bug or a leaked password could do anything to the server", s.user))
-            .observed("superuser")
-            .expected("a dedicated role with only the privileges it needs")
-            .remedy(format!(
-                "CREATE ROLE app LOGIN PASSWORD '...'; GRANT CONNECT, TEMPORARY ON DATABASE {} TO app; GRANT USAGE, CREATE ON SCHEMA public TO app; then connect as app.",
-                ident(&s.database)
-            ))
-    } else {
-        Verdict::pass(format!("`{}` is not a superuser", s.user)).observed("not a superuser")
-    })
-}
-
-fn database_connect(f: &PgFacts, _: &Ctx) -> Outcome {
-    let p = f.privileges.get()?;
-    let (user, db) = who(f);
-    Ok(if p.database_connect {
-        Verdict::pass("may connect to the database").observed("CONNECT")
-    } else {
-        Verdict::fail("lacks CONNECT on the database: new connections will be refused")
-            .observed("no CONNECT")
-            .expected("CONNECT")
-            .remedy(format!("GRANT CONNECT ON DATABASE {db} TO {user};"))
-    })
-}
-
-fn schema_usage(f: &PgFacts, _: &Ctx) -> Outcome {
-    let p = f.privileges.get()?;
-    let (user, _) = who(f);
-    let s = ident(&p.schema);
-    Ok(if !p.schema_exists {
-        Verdict::fail(format!("schema `{}` does not exist", p.schema))
-            .observed("missing")
-            .expected(format!("schema {} with USAGE", p.schema))
-            .remedy(format!("CREATE SCHEMA {s} AUTHORIZATION {user};"))
-    } else if p.schema_usage {
-        Verdict::pass(format!("may use schema {}", p.schema)).observed("USAGE")
-    } else {
-        Verdict::fail(format!(
-            "lacks USAGE on schema {}: no object in it can be reached",
-            p.schema
-        ))
-        .observed("no USAGE")
-        .expected("USAGE")
-        .remedy(format!("GRANT USAGE ON SCHEMA {s} TO {user};"))
-    })
-}
-
-fn create_table(f: &PgFacts, ctx: &Ctx) -> Outcome {
-    let p = f.privileges.get()?;
-    if !ctx.matrix.app.needs_write {
-        return Ok(Verdict::skip("the matrix says our product only reads"));
-    }
-    let (user, _) = who(f);
-    let s = ident(&p.schema);
-    Ok(if p.schema_create {
-        Verdict::pass(format!(
-            "may create, alter and drop its own tables, indexes and references in {}",
-            p.schema
-        ))
-        .observed("CREATE on schema")
-    } else {
-        Verdict::fail(format!("lacks CREATE on schema {}: our migrations cannot create tables or indexes", p.schema))
-            .observed("no CREATE on schema")
-            .expected("CREATE on schema")
-            .remedy(format!("GRANT CREATE ON SCHEMA {s} TO {user};  (PostgreSQL 15 no longer grants it on public to everyone)"))
-    })
-}
-
-fn temp_tables(f: &PgFacts, _: &Ctx) -> Outcome {
-    let p = f.privileges.get()?;
-    let (user, db) = who(f);
-    Ok(if p.database_temp {
-        Verdict::pass("may create temporary tables").observed("TEMPORARY")
-    } else {
-        Verdict::fail("lacks TEMPORARY on the database: queries using temporary tables will fail")
-            .observed("no TEMPORARY")
-            .expected("TEMPORARY")
-            .remedy(format!("GRANT TEMPORARY ON DATABASE {db} TO {user};"))
-    })
-}
-
-fn table_privileges(f: &PgFacts, _: &Ctx) -> Outcome {
-    let p = f.privileges.get()?;
-    let (user, _) = who(f);
-    let s = ident(&p.schema);
-    if p.tables_lacking.is_empty() && p.sequences_lacking.is_empty() {
-        return Ok(Verdict::pass(format!(
-            "full access to the {} existing table(s) in {}",
-            p.tables, p.schema
-        ))
-        .observed(format!("{} tables", p.tables)));
-    }
-    let mut what = Vec::new();
-    let mut fix = Vec::new();
-    if !p.tables_lacking.is_empty() {
-        what.push(format!("tables {}", p.tables_lacking.join(", ")));
-        fix.push(format!("GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES ON ALL TABLES IN SCHEMA {s} TO {user};"));
-    }
-    if !p.sequences_lacking.is_empty() {
-        what.push(format!("sequences {}", p.sequences_lacking.join(", ")));
-        fix.push(format!(
-            "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {user};"
-        ));
-    }
-    Ok(Verdict::fail(format!(
-        "lacks privileges on existing objects: {}",
-        what.join("; ")
-    ))
-    .observed(what.join("; "))
-    .expected("SELECT, INSERT, UPDATE, DELETE, REFERENCES on tables; USAGE on sequences")
-    .remedy(fix.join(" ")))
-}
-
-fn extensions(f: &PgFacts, ctx: &Ctx) -> Outcome {
-    let list = f.extensions.get()?;
-    let installed: Vec<String> = list
-        .iter()
-        .filter_map(|e| {
-            e.installed_version
-                .as_ref()
-                .map(|v| format!("{} {v}", e.name))
-        })
-        .collect();
-    let observed = if installed.is_empty() {
-        "none installed".to_string()
-    } else {
-        installed.join(", ")
-    };
-    if ctx.rules.extensions.is_empty() {
-        return Ok(Verdict::skip("the matrix requires no extension").observed(observed));
-    }
-    let can_create_db = f.privileges.value().is_some_and(|p| p.database_create);
-    let superuser = f.session.value().is_some_and(|s| s.superuser);
-    // Facts saved under a matrix that required fewer extensions: whether the others are
-    // available was never asked, which is not the same as "not available".
-    let unasked: Vec<&str> = ctx
-        .rules
-        .extensions
-        .iter()
-        .filter(|n| !f.extensions_asked.contains(n))
-        .filter(|n| {
-            !list
-                .iter()
-                .any(|e| &e.name == *n && e.installed_version.is_some())
-        })
-        .map(String::as_str)
-        .collect();
-    if !unasked.is_empty() {
-        return Err(Unavailable::Skip(format!(
-            "not collected: these facts do not say whether {} is available on the server (they were collected under a matrix that did not require it); run `check` with this matrix",
-            unasked.join(", ")
-        )));
-    }
-    let mut problems = Vec::new();
-    let mut fixes = Vec::new();
-    let mut creatable = Vec::new();
-    for name in &ctx.rules.extensions {
-        match list.iter().find(|e| &e.name == name) {
-            Some(e) if e.installed_version.is_some() => {}
-            Some(e) if superuser || (e.trusted == Some(true) && can_create_db) => {
-                creatable.push(e.name.clone())
+    fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
+        let host = t.host.as_deref().unwrap_or("the host");
+        let port = t.port.unwrap_or(5432);
+        let user = t.user.as_deref().unwrap_or("the user");
+        let db = t.database.as_deref().unwrap_or("the database");
+        match kind {
+            FailureKind::Dns => format!(
+                "Check the host name `{host}`: it must resolve from this machine (try `getent hosts {host}`)."
+            ),
+            FailureKind::Refused => format!(
+                "Nothing accepts connections on {host}:{port}. Check the host and port, that PostgreSQL runs and listens on this address (listen_addresses in postgresql.conf), and that no firewall or security group rejects this machine."
+            ),
+            FailureKind::Timeout => format!(
+                "{host}:{port} did not answer in time: a firewall or security group is probably dropping the traffic. Allow TCP {port} from this machine, or raise --connect-timeout for a slow link."
+            ),
+            FailureKind::Tls => format!(
+                "The certificate could not be verified. Either give this machine the CA that signed it — sslmode=verify-full&sslrootcert=/path/to/ca.pem (connect with a host name the certificate lists) — which is the safe choice; or, knowing that a man in the middle would go unnoticed, encrypt without verifying with sslmode=require. If {host} has no TLS at all, enable it (ssl = on) or use sslmode=prefer."
+            ),
+            FailureKind::Authentication => format!(
+                "The server refused the login of `{user}`. Check that the role exists (CREATE ROLE {} LOGIN PASSWORD '...';), the password (PGPASSWORD or --password-stdin), and that pg_hba.conf allows `{user}` from this address with a password method (scram-sha-256).",
+                ident(user)
+            ),
+            FailureKind::DatabaseMissing => format!(
+                "Database `{db}` does not exist. Create it: CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0; or fix the name in the URL.",
+                ident(db),
+                ident(user)
+            ),
+            FailureKind::Permission => format!(
+                "`{user}` may not connect to `{db}` from this address. Run: GRANT CONNECT ON DATABASE {} TO {}; and check pg_hba.conf has a line for this user, database and address.",
+                ident(db),
+                ident(user)
+            ),
+            FailureKind::ServerError => {
+                "The server reported an error during login: read its message and the server log."
+                    .into()
             }
-            Some(e) => {
-                problems.push(format!(
-                    "{} is available but this user may not create it",
-                    e.name
-                ));
-                fixes.push(format!(
-                    "As a superuser, in this database: CREATE EXTENSION IF NOT EXISTS {};",
-                    ident(&e.name)
-                ));
-            }
-            None => {
-                problems.push(format!("{name} is not available on the server"));
-                fixes.push(format!(
-                    "Install the {name} package on the server (e.g. postgresql-<major>-{name}) or, on a managed service, allow it in the parameter group; then CREATE EXTENSION {};",
-                    ident(name)
-                ));
-            }
+            FailureKind::Config => "Fix the connection options named in the message.".into(),
         }
     }
-    let expected = ctx.rules.extensions.join(", ");
-    Ok(if !problems.is_empty() {
-        Verdict::fail(problems.join("; ")).remedy(fixes.join(" "))
-    } else if !creatable.is_empty() {
-        Verdict::pass(format!(
-            "installed, or available and creatable by this user: {}",
-            creatable.join(", ")
-        ))
-    } else {
-        Verdict::pass("every required extension is installed")
+    fn eol_flavor(flavor: &str) -> Option<&'static str> {
+        // Managed services and extensions follow the community release lines.
+        match flavor {
+            "postgresql"
+            | "aurora-postgresql"
+            | "rds-postgresql"
+            | "azure-postgresql"
+            | "cloudsql-postgresql"
+            | "alloydb"
+            | "citus"
+            | "timescaledb"
+            | "edb-epas" => Some("postgresql"),
+            _ => None,
+        }
     }
-    .observed(observed)
-    .expected(expected))
+    fn setting_remedy(&self, name: &str, rule: &SettingRule) -> String {
+        set_at_level(self, name, &wanted_value(rule))
+    }
+    fn time_zone_remedy(&self) -> String {
+        let (_, db) = who(self);
+        format!("ALTER DATABASE {db} SET timezone = '{{zone}}'; (or timezone in postgresql.conf)")
+    }
+    fn writability_remedy(&self) -> String {
+        let (user, db) = who(self);
+        if self
+            .setting_levels
+            .contains_key("default_transaction_read_only")
+        {
+            format!(
+                "Connect to the primary, not a replica; and turn the read-only default off where it is set: {}",
+                set_at_level(self, "default_transaction_read_only", "off")
+            )
+        } else {
+            format!(
+                "Connect to the primary, not a replica; and if a default makes sessions read-only: ALTER ROLE {user} SET default_transaction_read_only = off; ALTER DATABASE {db} SET default_transaction_read_only = off;"
+            )
+        }
+    }
+    fn words() -> &'static [Words<Self>] {
+        WORDS
+    }
 }
 
-fn platform(f: &PgFacts, _: &Ctx) -> Outcome {
-    let id = f.common.identity.get()?;
-    Ok(match &id.os {
-        Some(os) => Verdict::pass(format!("server built for {os}")).observed(os),
-        None => Verdict::skip("the server does not say its platform"),
-    })
-}
+/// This engine's wording of the shared checks (`crate::checks::shared`).
+static WORDS: &[Words<PgFacts>] = &[
+    Words::new(
+        "connection",
+        "Resolves the host, opens TCP, then logs in through the driver (TLS per sslmode). A failure is classified as dns, refused, timeout, tls, authentication, database-missing or permission, with the fix for that step. Every other check needs this one.",
+        "DNS lookup; TCP connect; PostgreSQL startup and authentication",
+    ),
+    Words::new(
+        "tls",
+        "Judges our own connection: what the server (or the pooler we reach) offered in our own TLS handshake, and what the driver does with the sslmode; pg_stat_ssl, which describes the server's client (the pooler, when one is in front), is extra information only. How the client trusted the certificate comes from sslmode. Unencrypted warns (fails with [app] require_tls); a certificate trusted without verification (sslmode=require/prefer) warns, because a man in the middle would go unnoticed. Fix: connect with sslmode=verify-full and sslrootcert.",
+        "our own TLS handshake (SSLRequest); SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid() (the server's leg)",
+    ),
+    Words::new(
+        "version",
+        "Compares the version (from server_version_num, exact even on forks that rewrite version()) with the matrix's versions (outside fails), recommended (outside warns) and tested_up_to (newer warns 'not yet tested').",
+        "SELECT version(), current_setting('server_version_num')",
+    ),
+    Words::new(
+        "eol",
+        "Looks the major version up in the shipped end-of-life data (checks/eol.json; its date is in the report). Past the date fails: no more security fixes. Within [app] eol_warn_days warns. Managed services and PostgreSQL extensions follow the community dates.",
+        "(no query: uses the version)",
+    )
+    .title("Major version still supported by its vendor"),
+    Words::new(
+        "flavor",
+        "Names the product: PostgreSQL, Aurora (aurora_version()), RDS/Azure/Cloud SQL/AlloyDB (their setting prefixes), Citus and TimescaleDB (their extensions), YugabyteDB, CockroachDB, Redshift and EDB (their version strings). A flavor outside the matrix's list fails.",
+        "version(); pg_settings names; pg_available_extensions; aurora_version() when present",
+    )
+    .title("Flavor accepted (managed service or compatible engine)"),
+    Words::new(
+        "max-connections",
+        "max_connections minus superuser_reserved_connections (and reserved_connections), against the connections in use and our [app] pool_size; the database's and role's own connection limits count too. Fewer usable slots than the pool fails; fewer free right now warns.",
+        "pg_settings max_connections, superuser_reserved_connections, reserved_connections; SELECT count(*) FROM pg_stat_activity; datconnlimit; rolconnlimit",
+    ),
+    Words::new(
+        "settings",
+        "Every [postgres.settings] rule (min, max, equals, one_of, contains, excludes) against pg_settings. A setting the user cannot see is an error naming the privilege (pg_read_all_settings).",
+        "SELECT name, setting FROM pg_settings",
+    ),
+    Words::new(
+        "time-zone",
+        "The session TimeZone the server gives new connections, against [app] time_zone when set: timestamps without time zone shift when it differs.",
+        "SELECT current_setting('TimeZone')",
+    ),
+    Words::new(
+        "writability",
+        "A standby (pg_is_in_recovery()) or a default_transaction_read_only set for the server, database or role makes every write fail. Fails when [app] needs_write is true.",
+        "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') (the server's, database's or role's default: this tool never sets it)",
+    ),
+    Words::new(
+        "capabilities",
+        "Derived from version and flavor: json (jsonb), cte, window-functions, check-constraints, transactional-ddl, drop-cascade, returning, upsert (ON CONFLICT), sequences, varchar-without-length, utf8, merge. The matrix's capabilities list must all be present.",
+        "(derived from the version, flavor and database encoding)",
+    ),
+    Words::new(
+        "write-probe",
+        "Only with --probe-write: inside BEGIN READ WRITE, creates a uniquely named table, adds a VARCHAR without length, a jsonb column and a CHECK constraint, inserts with RETURNING and ON CONFLICT, creates a sequence and a view, drops the table with CASCADE, then rolls back and looks for leftovers. Each step confirms or refutes a capability for real; a leftover fails with the DROP to run.",
+        "BEGIN READ WRITE; CREATE TABLE byod_precheck_probe_...; ...; ROLLBACK; SELECT relname FROM pg_class WHERE relname LIKE 'byod_precheck_probe_...%'",
+    ),
+    Words::new(
+        "workload",
+        "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/postgres/*.sql, in file-name order) inside one transaction (BEGIN READ WRITE, SET LOCAL statement_timeout), each statement in a savepoint, then ROLLBACK. Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
+        "SELECT current_schema(), has_schema_privilege(current_schema(), 'CREATE'), pg_is_in_recovery(); BEGIN READ WRITE; (each statement in a SAVEPOINT); ROLLBACK; SELECT relname FROM pg_class (before and after)",
+    ),
+    Words::new(
+        "database-size",
+        "pg_database_size of the target database, for capacity planning.",
+        "SELECT pg_database_size(oid) FROM pg_database WHERE datname = current_database()",
+    ),
+    Words::new(
+        "clock-skew",
+        "clock_timestamp() on the server against this machine's clock at the middle of the round trip. More than [app] max_clock_skew_seconds warns: tokens, caches and audit times go wrong.",
+        "SELECT extract(epoch from clock_timestamp())",
+    ),
+    Words::new(
+        "uptime",
+        "now() - pg_postmaster_start_time(). Under ten minutes warns: the server may be restarting in a loop.",
+        "SELECT now() - pg_postmaster_start_time()",
+    ),
+    Words::new(
+        "migrations",
+        "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
+        "SELECT nspname, relname FROM pg_class WHERE relname IN (...); then the latest row of each table found",
+    ),
+];
 
-/// The PostgreSQL checks, in report order.
-pub static CHECKS: &[Check<PgFacts>] = &[
-    Check {
-        id: "postgres.connection",
-        category: Category::Connection,
-        title: "Server reached and login accepted",
-        doc: "Resolves the host, opens TCP, then logs in through the driver (TLS per sslmode). A failure is classified as dns, refused, timeout, tls, authentication, database-missing or permission, with the fix for that step. Every other check needs this one.",
-        asks: "DNS lookup; TCP connect; PostgreSQL startup and authentication",
-        run: |f, _| common::connection(&f.common, connection_remedy),
+/// The postgres checks of its own, each group after the shared check it follows in the report.
+pub static OWN: &[Place<PgFacts>] = &[
+    Place {
+        after: "flavor",
+        checks: &[
+            Check {
+                id: "postgres.encoding",
+                category: Category::Encoding,
+                title: "Database encoding is UTF8",
+                doc: "The database's encoding must be one the matrix accepts (UTF8 by default). SQL_ASCII accepts any bytes unchecked; LATIN1 and other single-byte encodings refuse most of Unicode. The encoding cannot be changed in place: the fix is a new database with ENCODING 'UTF8' and a dump/restore.",
+                asks: "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = current_database()",
+                run: encoding,
+            },
+            Check {
+                id: "postgres.collation",
+                category: Category::Encoding,
+                title: "Database collation",
+                doc: "Reports LC_COLLATE and LC_CTYPE; when the matrix lists collations, another one fails (sort order and unique indexes on text depend on it).",
+                asks: "SELECT datcollate, datctype FROM pg_database WHERE datname = current_database()",
+                run: collation,
+            },
+            Check {
+                id: "postgres.standard-conforming-strings",
+                category: Category::Settings,
+                title: "standard_conforming_strings is on",
+                doc: "With it off, backslashes in string literals are escapes, which drivers and ORMs do not expect: data is silently changed.",
+                asks: "SELECT setting FROM pg_settings WHERE name = 'standard_conforming_strings'",
+                run: standard_strings,
+            },
+            Check {
+                id: "postgres.statement-timeout",
+                category: Category::Settings,
+                title: "No default time limit that cancels migrations",
+                doc: "A statement_timeout or lock_timeout under a minute set for the server, database or role cancels long migrations and reports. Read as a new session gets them (pg_settings.reset_val, through its unit: 5s is 5000 ms), not as this tool's own transaction-scoped limits; the fix goes where the value is set (ALTER ROLE/DATABASE ... SET, else ALTER SYSTEM).",
+                asks: "SELECT name, reset_val, unit, source FROM pg_settings; pg_db_role_setting for our role and database",
+                run: statement_timeout,
+            },
+        ],
     },
-    Check {
-        id: "postgres.tls",
-        category: Category::Security,
-        title: "Connection encrypted and certificate verified",
-        doc: "Judges our own connection: what the server (or the pooler we reach) offered in our own TLS handshake, and what the driver does with the sslmode; pg_stat_ssl, which describes the server's client (the pooler, when one is in front), is extra information only. How the client trusted the certificate comes from sslmode. Unencrypted warns (fails with [app] require_tls); a certificate trusted without verification (sslmode=require/prefer) warns, because a man in the middle would go unnoticed. Fix: connect with sslmode=verify-full and sslrootcert.",
-        asks: "our own TLS handshake (SSLRequest); SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid() (the server's leg)",
-        run: |f, ctx| {
-            common::tls(
-                &f.common,
-                ctx,
-                "sslmode=verify-full&sslrootcert=/path/to/ca.pem",
-            )
-        },
+    Place {
+        after: "max-connections",
+        checks: &[Check {
+            id: "postgres.pooler",
+            category: Category::Connection,
+            title: "Connection pooler in front, and its mode",
+            doc: "Tells whether a pooler or proxy sits between us and the server, which (pgpool-II answers SHOW pool_version; PgBouncer is asked on its admin console when the server session is older than our connection, listens on another port, or changes between our transactions) and its pool mode. In transaction or statement pooling the next transaction may run in another server session: session state, named prepared statements, session advisory locks and LISTEN do not carry over (statement pooling also refuses multi-statement transactions: fails; transaction pooling warns, fails when [app] allow_transaction_pooling = false). A pooler admitting fewer clients than [app] pool_size fails.",
+            asks: "SHOW pool_version (alone); pg_backend_pid(), inet_server_port(), current_setting('port') and backend_start in two transactions; PgBouncer's SHOW VERSION and SHOW CONFIG (only when a pooler is suspected); pgpool-II's SHOW pool_status",
+            run: pooler,
+        }],
     },
-    Check {
-        id: "postgres.version",
-        category: Category::Version,
-        title: "Version supported by the matrix",
-        doc: "Compares the version (from server_version_num, exact even on forks that rewrite version()) with the matrix's versions (outside fails), recommended (outside warns) and tested_up_to (newer warns 'not yet tested').",
-        asks: "SELECT version(), current_setting('server_version_num')",
-        run: |f, ctx| common::version(&f.common, ctx),
+    Place {
+        after: "time-zone",
+        checks: &[
+            Check {
+                id: "postgres.superuser",
+                category: Category::Security,
+                title: "Not connecting as a superuser",
+                doc: "A superuser bypasses every permission check: a bug or a leaked password could drop anything on the server. Use a dedicated role with only what the product needs.",
+                asks: "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
+                run: superuser,
+            },
+            Check {
+                id: "postgres.database-connect",
+                category: Category::Privileges,
+                title: "CONNECT on the database",
+                doc: "has_database_privilege(current_database(), 'CONNECT'). Without it new connections are refused. Fix: GRANT CONNECT ON DATABASE db TO user;",
+                asks: "SELECT has_database_privilege(current_database(), 'CONNECT')",
+                run: database_connect,
+            },
+            Check {
+                id: "postgres.schema-usage",
+                category: Category::Privileges,
+                title: "USAGE on the schema",
+                doc: "The target schema ([app] schema, else the user's current schema, else public) must exist and be usable. Fix: GRANT USAGE ON SCHEMA s TO user; or CREATE SCHEMA s AUTHORIZATION user;",
+                asks: "SELECT has_schema_privilege(schema, 'USAGE')",
+                run: schema_usage,
+            },
+            Check {
+                id: "postgres.create-table",
+                category: Category::Privileges,
+                title: "May create, alter and drop tables and indexes",
+                doc: "CREATE on the target schema lets the user create tables, indexes and foreign keys (REFERENCES on its own tables) and alter or drop what it owns. PostgreSQL 15 stopped granting CREATE on public to everyone. Fix: GRANT CREATE ON SCHEMA s TO user;",
+                asks: "SELECT has_schema_privilege(schema, 'CREATE')",
+                run: create_table,
+            },
+            Check {
+                id: "postgres.temp-tables",
+                category: Category::Privileges,
+                title: "May create temporary tables",
+                doc: "TEMPORARY on the database. Fix: GRANT TEMPORARY ON DATABASE db TO user;",
+                asks: "SELECT has_database_privilege(current_database(), 'TEMP')",
+                run: temp_tables,
+            },
+            Check {
+                id: "postgres.table-privileges",
+                category: Category::Privileges,
+                title: "Full access to existing tables and sequences",
+                doc: "Every existing table of the schema must grant SELECT, INSERT, UPDATE, DELETE and REFERENCES, and every sequence USAGE, to the user (tables made by another role are a common trap). The fix grants on all of them at once.",
+                asks: "has_table_privilege / has_sequence_privilege over pg_class in the schema",
+                run: table_privileges,
+            },
+        ],
     },
-    Check {
-        id: "postgres.eol",
-        category: Category::Version,
-        title: "Major version still supported by its vendor",
-        doc: "Looks the major version up in the shipped end-of-life data (checks/eol.json; its date is in the report). Past the date fails: no more security fixes. Within [app] eol_warn_days warns. Managed services and PostgreSQL extensions follow the community dates.",
-        asks: "(no query: uses the version)",
-        run: |f, ctx| common::end_of_life(&f.common, ctx, eol_flavor),
+    Place {
+        after: "writability",
+        checks: &[Check {
+            id: "postgres.extensions",
+            category: Category::Extensions,
+            title: "Required extensions installed or creatable",
+            doc: "Each extension the matrix requires must be installed in the database, or available on the server and creatable by this user (a trusted extension and CREATE on the database, or a superuser). Otherwise the fix names the package or the CREATE EXTENSION to run as a superuser.",
+            asks: "SELECT name, default_version, installed_version, superuser, trusted FROM pg_available_extensions JOIN pg_available_extension_versions",
+            run: extensions,
+        }],
     },
-    Check {
-        id: "postgres.flavor",
-        category: Category::Flavor,
-        title: "Flavor accepted (managed service or compatible engine)",
-        doc: "Names the product: PostgreSQL, Aurora (aurora_version()), RDS/Azure/Cloud SQL/AlloyDB (their setting prefixes), Citus and TimescaleDB (their extensions), YugabyteDB, CockroachDB, Redshift and EDB (their version strings). A flavor outside the matrix's list fails.",
-        asks: "version(); pg_settings names; pg_available_extensions; aurora_version() when present",
-        run: |f, ctx| common::flavor(&f.common, ctx),
-    },
-    Check {
-        id: "postgres.encoding",
-        category: Category::Encoding,
-        title: "Database encoding is UTF8",
-        doc: "The database's encoding must be one the matrix accepts (UTF8 by default). SQL_ASCII accepts any bytes unchecked; LATIN1 and other single-byte encodings refuse most of Unicode. The encoding cannot be changed in place: the fix is a new database with ENCODING 'UTF8' and a dump/restore.",
-        asks: "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = current_database()",
-        run: encoding,
-    },
-    Check {
-        id: "postgres.collation",
-        category: Category::Encoding,
-        title: "Database collation",
-        doc: "Reports LC_COLLATE and LC_CTYPE; when the matrix lists collations, another one fails (sort order and unique indexes on text depend on it).",
-        asks: "SELECT datcollate, datctype FROM pg_database WHERE datname = current_database()",
-        run: collation,
-    },
-    Check {
-        id: "postgres.standard-conforming-strings",
-        category: Category::Settings,
-        title: "standard_conforming_strings is on",
-        doc: "With it off, backslashes in string literals are escapes, which drivers and ORMs do not expect: data is silently changed.",
-        asks: "SELECT setting FROM pg_settings WHERE name = 'standard_conforming_strings'",
-        run: standard_strings,
-    },
-    Check {
-        id: "postgres.statement-timeout",
-        category: Category::Settings,
-        title: "No default time limit that cancels migrations",
-        doc: "A statement_timeout or lock_timeout under a minute set for the server, database or role cancels long migrations and reports. Read as a new session gets them (pg_settings.reset_val, through its unit: 5s is 5000 ms), not as this tool's own transaction-scoped limits; the fix goes where the value is set (ALTER ROLE/DATABASE ... SET, else ALTER SYSTEM).",
-        asks: "SELECT name, reset_val, unit, source FROM pg_settings; pg_db_role_setting for our role and database",
-        run: statement_timeout,
-    },
-    Check {
-        id: "postgres.max-connections",
-        category: Category::Settings,
-        title: "Free connections for our pool",
-        doc: "max_connections minus superuser_reserved_connections (and reserved_connections), against the connections in use and our [app] pool_size; the database's and role's own connection limits count too. Fewer usable slots than the pool fails; fewer free right now warns.",
-        asks: "pg_settings max_connections, superuser_reserved_connections, reserved_connections; SELECT count(*) FROM pg_stat_activity; datconnlimit; rolconnlimit",
-        run: |f, ctx| {
-            common::connection_headroom(
-                &f.common,
-                ctx,
-                "Raise max_connections (ALTER SYSTEM SET max_connections = ...; restart), lift the database or role CONNECTION LIMIT, or put PgBouncer in front.",
-            )
-        },
-    },
-    Check {
-        id: "postgres.pooler",
-        category: Category::Connection,
-        title: "Connection pooler in front, and its mode",
-        doc: "Tells whether a pooler or proxy sits between us and the server, which (pgpool-II answers SHOW pool_version; PgBouncer is asked on its admin console when the server session is older than our connection, listens on another port, or changes between our transactions) and its pool mode. In transaction or statement pooling the next transaction may run in another server session: session state, named prepared statements, session advisory locks and LISTEN do not carry over (statement pooling also refuses multi-statement transactions: fails; transaction pooling warns, fails when [app] allow_transaction_pooling = false). A pooler admitting fewer clients than [app] pool_size fails.",
-        asks: "SHOW pool_version (alone); pg_backend_pid(), inet_server_port(), current_setting('port') and backend_start in two transactions; PgBouncer's SHOW VERSION and SHOW CONFIG (only when a pooler is suspected); pgpool-II's SHOW pool_status",
-        run: pooler,
-    },
-    Check {
-        id: "postgres.settings",
-        category: Category::Settings,
-        title: "Settings the matrix names",
-        doc: "Every [postgres.settings] rule (min, max, equals, one_of, contains, excludes) against pg_settings. A setting the user cannot see is an error naming the privilege (pg_read_all_settings).",
-        asks: "SELECT name, setting FROM pg_settings",
-        run: |f, ctx| {
-            common::settings(&f.common, ctx, "needs pg_read_all_settings", |n, r| {
-                setting_remedy(f, n, r)
-            })
-        },
-    },
-    Check {
-        id: "postgres.time-zone",
-        category: Category::Settings,
-        title: "Server time zone",
-        doc: "The session TimeZone the server gives new connections, against [app] time_zone when set: timestamps without time zone shift when it differs.",
-        asks: "SELECT current_setting('TimeZone')",
-        run: |f, ctx| {
-            let (_, db) = who(f);
-            common::time_zone(
-                &f.common,
-                ctx,
-                &format!(
-                    "ALTER DATABASE {db} SET timezone = '{{zone}}'; (or timezone in postgresql.conf)"
-                ),
-            )
-        },
-    },
-    Check {
-        id: "postgres.superuser",
-        category: Category::Security,
-        title: "Not connecting as a superuser",
-        doc: "A superuser bypasses every permission check: a bug or a leaked password could drop anything on the server. Use a dedicated role with only what the product needs.",
-        asks: "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
-        run: superuser,
-    },
-    Check {
-        id: "postgres.database-connect",
-        category: Category::Privileges,
-        title: "CONNECT on the database",
-        doc: "has_database_privilege(current_database(), 'CONNECT'). Without it new connections are refused. Fix: GRANT CONNECT ON DATABASE db TO user;",
-        asks: "SELECT has_database_privilege(current_database(), 'CONNECT')",
-        run: database_connect,
-    },
-    Check {
-        id: "postgres.schema-usage",
-        category: Category::Privileges,
-        title: "USAGE on the schema",
-        doc: "The target schema ([app] schema, else the user's current schema, else public) must exist and be usable. Fix: GRANT USAGE ON SCHEMA s TO user; or CREATE SCHEMA s AUTHORIZATION user;",
-        asks: "SELECT has_schema_privilege(schema, 'USAGE')",
-        run: schema_usage,
-    },
-    Check {
-        id: "postgres.create-table",
-        category: Category::Privileges,
-        title: "May create, alter and drop tables and indexes",
-        doc: "CREATE on the target schema lets the user create tables, indexes and foreign keys (REFERENCES on its own tables) and alter or drop what it owns. PostgreSQL 15 stopped granting CREATE on public to everyone. Fix: GRANT CREATE ON SCHEMA s TO user;",
-        asks: "SELECT has_schema_privilege(schema, 'CREATE')",
-        run: create_table,
-    },
-    Check {
-        id: "postgres.temp-tables",
-        category: Category::Privileges,
-        title: "May create temporary tables",
-        doc: "TEMPORARY on the database. Fix: GRANT TEMPORARY ON DATABASE db TO user;",
-        asks: "SELECT has_database_privilege(current_database(), 'TEMP')",
-        run: temp_tables,
-    },
-    Check {
-        id: "postgres.table-privileges",
-        category: Category::Privileges,
-        title: "Full access to existing tables and sequences",
-        doc: "Every existing table of the schema must grant SELECT, INSERT, UPDATE, DELETE and REFERENCES, and every sequence USAGE, to the user (tables made by another role are a common trap). The fix grants on all of them at once.",
-        asks: "has_table_privilege / has_sequence_privilege over pg_class in the schema",
-        run: table_privileges,
-    },
-    Check {
-        id: "postgres.writability",
-        category: Category::Writability,
-        title: "Database accepts writes",
-        doc: "A standby (pg_is_in_recovery()) or a default_transaction_read_only set for the server, database or role makes every write fail. Fails when [app] needs_write is true.",
-        asks: "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') (the server's, database's or role's default: this tool never sets it)",
-        run: |f, ctx| {
-            let (user, db) = who(f);
-            let remedy = if f
-                .setting_levels
-                .contains_key("default_transaction_read_only")
-            {
-                format!(
-                    "Connect to the primary, not a replica; and turn the read-only default off where it is set: {}",
-                    set_at_level(f, "default_transaction_read_only", "off")
-                )
-            } else {
-                format!(
-                    "Connect to the primary, not a replica; and if a default makes sessions read-only: ALTER ROLE {user} SET default_transaction_read_only = off; ALTER DATABASE {db} SET default_transaction_read_only = off;"
-                )
-            };
-            common::writability(&f.common, ctx, &remedy)
-        },
-    },
-    Check {
-        id: "postgres.extensions",
-        category: Category::Extensions,
-        title: "Required extensions installed or creatable",
-        doc: "Each extension the matrix requires must be installed in the database, or available on the server and creatable by this user (a trusted extension and CREATE on the database, or a superuser). Otherwise the fix names the package or the CREATE EXTENSION to run as a superuser.",
-        asks: "SELECT name, default_version, installed_version, superuser, trusted FROM pg_available_extensions JOIN pg_available_extension_versions",
-        run: extensions,
-    },
-    Check {
-        id: "postgres.capabilities",
-        category: Category::Capabilities,
-        title: "SQL features the product relies on",
-        doc: "Derived from version and flavor: json (jsonb), cte, window-functions, check-constraints, transactional-ddl, drop-cascade, returning, upsert (ON CONFLICT), sequences, varchar-without-length, utf8, merge. The matrix's capabilities list must all be present.",
-        asks: "(derived from the version, flavor and database encoding)",
-        run: |f, ctx| common::capabilities(&f.common, ctx),
-    },
-    Check {
-        id: "postgres.write-probe",
-        category: Category::Capabilities,
-        title: "Scratch table created, exercised and rolled back (--probe-write)",
-        doc: "Only with --probe-write: inside BEGIN READ WRITE, creates a uniquely named table, adds a VARCHAR without length, a jsonb column and a CHECK constraint, inserts with RETURNING and ON CONFLICT, creates a sequence and a view, drops the table with CASCADE, then rolls back and looks for leftovers. Each step confirms or refutes a capability for real; a leftover fails with the DROP to run.",
-        asks: "BEGIN READ WRITE; CREATE TABLE byod_precheck_probe_...; ...; ROLLBACK; SELECT relname FROM pg_class WHERE relname LIKE 'byod_precheck_probe_...%'",
-        run: |f, ctx| common::write_probe(&f.common, ctx),
-    },
-    Check {
-        id: "postgres.workload",
-        category: Category::Capabilities,
-        title: "The product's own SQL runs here (workload, --probe-write)",
-        doc: "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/postgres/*.sql, in file-name order) inside one transaction (BEGIN READ WRITE, SET LOCAL statement_timeout), each statement in a savepoint, then ROLLBACK. Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
-        asks: "SELECT current_schema(), has_schema_privilege(current_schema(), 'CREATE'), pg_is_in_recovery(); BEGIN READ WRITE; (each statement in a SAVEPOINT); ROLLBACK; SELECT relname FROM pg_class (before and after)",
-        run: |f, ctx| crate::workload::check(&f.common.workload, ctx),
-    },
-    Check {
-        id: "postgres.database-size",
-        category: Category::Resources,
-        title: "Database size",
-        doc: "pg_database_size of the target database, for capacity planning.",
-        asks: "SELECT pg_database_size(oid) FROM pg_database WHERE datname = current_database()",
-        run: |f, _| common::database_size(&f.common, None),
-    },
-    Check {
-        id: "postgres.clock-skew",
-        category: Category::Resources,
-        title: "Server clock agrees with this machine",
-        doc: "clock_timestamp() on the server against this machine's clock at the middle of the round trip. More than [app] max_clock_skew_seconds warns: tokens, caches and audit times go wrong.",
-        asks: "SELECT extract(epoch from clock_timestamp())",
-        run: |f, ctx| common::clock_skew(&f.common, ctx),
-    },
-    Check {
-        id: "postgres.uptime",
-        category: Category::Resources,
-        title: "Server uptime",
-        doc: "now() - pg_postmaster_start_time(). Under ten minutes warns: the server may be restarting in a loop.",
-        asks: "SELECT now() - pg_postmaster_start_time()",
-        run: |f, _| common::uptime(&f.common),
-    },
-    Check {
-        id: "postgres.platform",
-        category: Category::Resources,
-        title: "Server platform",
-        doc: "The platform the server was built for, from version().",
-        asks: "SELECT version()",
-        run: platform,
-    },
-    Check {
-        id: "postgres.migrations",
-        category: Category::Migrations,
-        title: "Migration history",
-        doc: "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
-        asks: "SELECT nspname, relname FROM pg_class WHERE relname IN (...); then the latest row of each table found",
-        run: |f, ctx| common::migrations(&f.common, ctx),
+    Place {
+        after: "uptime",
+        checks: &[Check {
+            id: "postgres.platform",
+            category: Category::Resources,
+            title: "Server platform",
+            doc: "The platform the server was built for, from version().",
+            asks: "SELECT version()",
+            run: |f, _| common::server_platform(&f.common),
+        }],
     },
 ];
+
+/// The postgres checks, in report order: the shared ones and its own.
+pub static CHECKS: LazyLock<Vec<Check<PgFacts>>> = LazyLock::new(|| common::registry(OWN));
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -950,15 +530,9 @@ mod tests {
     fn run(f: &PgFacts, matrix_text: &str) -> Vec<crate::report::Finding> {
         let m = Matrix::parse(matrix_text, "test").unwrap();
         let eol = EolData::shipped();
-        let ctx = Ctx {
-            matrix: &m,
-            rules: &m.postgres,
-            rules_name: "postgres",
-            eol: &eol,
-            today: crate::eol::parse_date("2026-11-24").unwrap(),
-        };
+        let ctx = Ctx::for_tests(&m, &eol, crate::engine::Engine::Postgres);
         evaluate(
-            CHECKS,
+            &CHECKS,
             f,
             &ctx,
             &Selection::default(),

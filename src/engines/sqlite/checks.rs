@@ -2,28 +2,17 @@
 
 use super::facts::SqliteFacts;
 use crate::checks as common;
+use crate::checks::{Dialect, Place, Words};
+use crate::engine::Engine;
+use crate::matrix::SettingRule;
 use crate::net::FailureKind;
 use crate::registry::{Category, Check, Ctx, Outcome, Verdict};
 use crate::report::TargetInfo;
+use std::sync::LazyLock;
 
 /// The keys of the `[sqlite]` matrix table read by this engine's own checks (beyond the shared
 /// ones); a key another engine reads is an error there.
 pub const MATRIX_KEYS: &[&str] = &["encodings"];
-
-fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
-    let path = t.path.as_deref().unwrap_or("the file");
-    match kind {
-        FailureKind::DatabaseMissing => format!(
-            "No database at `{path}`. Check the path (relative paths start from the current directory), or add ?mode=rwc to create an empty one."
-        ),
-        FailureKind::Permission => format!(
-            "`{path}` cannot be opened: check the file's permissions and that it is an SQLite database."
-        ),
-        _ => format!(
-            "`{path}` could not be opened: read the message; is it an SQLite 3 database file?"
-        ),
-    }
-}
 
 fn integrity(f: &SqliteFacts, _: &Ctx) -> Outcome {
     let rows = f.quick_check.get()?;
@@ -164,140 +153,164 @@ fn writability(f: &SqliteFacts, ctx: &Ctx) -> Outcome {
         .observed(":memory:")
         .remedy("Point the URL at a database file: sqlite:///path/to/app.db"));
     }
-    common::writability(
-        &f.common,
-        ctx,
-        &format!(
-            "Give the application's user write access to {} and its directory (chown/chmod), and open it without mode=ro.",
-            file.path
-        ),
-    )
+    common::writability(&f.common, ctx, &f.writability_remedy())
 }
 
-/// The SQLite checks, in report order.
-pub static CHECKS: &[Check<SqliteFacts>] = &[
-    Check {
-        id: "sqlite.connection",
-        category: Category::Connection,
-        title: "Database file opened",
-        doc: "Opens the file (read-only unless --probe-write or mode=rwc). A missing file is database-missing; a file that is not a database, or not readable, fails with the reason.",
-        asks: "open(2) through SQLite",
-        run: |f, _| common::connection(&f.common, connection_remedy),
+impl Dialect for SqliteFacts {
+    const ENGINE: Engine = Engine::Sqlite;
+    /// A library reading a file: no TLS, end of life, connection slots, clock or uptime.
+    const SERVER: bool = false;
+    const HIDDEN_SETTING_HINT: &'static str = "not a PRAGMA this tool reads";
+
+    fn common(&self) -> &common::CommonFacts {
+        &self.common
+    }
+    fn connection_remedy(kind: FailureKind, t: &TargetInfo) -> String {
+        let path = t.path.as_deref().unwrap_or("the file");
+        match kind {
+            FailureKind::DatabaseMissing => format!(
+                "No database at `{path}`. Check the path (relative paths start from the current directory), or add ?mode=rwc to create an empty one."
+            ),
+            FailureKind::Permission => format!(
+                "`{path}` cannot be opened: check the file's permissions and that it is an SQLite database."
+            ),
+            _ => format!(
+                "`{path}` could not be opened: read the message; is it an SQLite 3 database file?"
+            ),
+        }
+    }
+    fn setting_remedy(&self, name: &str, rule: &SettingRule) -> String {
+        format!("PRAGMA {name} = {};", common::wanted_value(rule))
+    }
+    fn writability_remedy(&self) -> String {
+        let path = self.file.value().map_or("the file", |f| f.path.as_str());
+        format!(
+            "Give the application's user write access to {path} and its directory (chown/chmod), and open it without mode=ro."
+        )
+    }
+    fn words() -> &'static [Words<Self>] {
+        WORDS
+    }
+}
+
+/// This engine's wording of the shared checks (`crate::checks::shared`).
+static WORDS: &[Words<SqliteFacts>] = &[
+    Words::new(
+        "connection",
+        "Opens the file (read-only unless --probe-write or mode=rwc). A missing file is database-missing; a file that is not a database, or not readable, fails with the reason.",
+        "open(2) through SQLite",
+    )
+    .title("Database file opened"),
+    Words::new(
+        "version",
+        "sqlite_version() against the matrix's [sqlite] versions, recommended and tested_up_to. The library is compiled into this tool and into the application, so the application's own SQLite is what matters in production.",
+        "SELECT sqlite_version()",
+    )
+    .title("SQLite version supported by the matrix"),
+    Words::new(
+        "settings",
+        "Every [sqlite.settings] rule against journal_mode, foreign_keys, encoding, page_size and user_version.",
+        "PRAGMA journal_mode, foreign_keys, encoding, page_size, user_version",
+    )
+    .title("PRAGMAs the matrix names"),
+    Words::new(
+        "writability",
+        "The file must be writable, and its directory too (SQLite creates the journal or WAL beside it). Asked of the OS with access(2); nothing is written. Fails when [app] needs_write is true.",
+        "access(2) on the file and its directory",
+    )
+    .title("File and directory writable")
+    .run(writability),
+    Words::new(
+        "capabilities",
+        "From the version: cte (3.8.3), window-functions (3.25), upsert (3.24), returning (3.35), string-agg (3.44); never drop-cascade or sequences. The matrix's capabilities list must all be present.",
+        "(derived from sqlite_version() and json_valid())",
+    ),
+    Words::new(
+        "write-probe",
+        "Only with --probe-write (which opens the file read-write): inside a transaction, creates a uniquely named table, adds a VARCHAR without length and a JSON-checked column, inserts with RETURNING and ON CONFLICT, tries DROP ... CASCADE, rolls back and looks for leftovers.",
+        "BEGIN; CREATE TABLE byod_precheck_probe_...; ...; ROLLBACK; SELECT name FROM sqlite_master WHERE name LIKE 'byod_precheck_probe_...%'",
+    ),
+    Words::new(
+        "workload",
+        "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/sqlite/*.sql, in file-name order) inside one BEGIN IMMEDIATE transaction, each statement in a savepoint, then ROLLBACK (never COMMIT; mode=ro and immutable=1 files are skipped). Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
+        "BEGIN IMMEDIATE; (each statement in a SAVEPOINT); ROLLBACK; SELECT name FROM sqlite_master (before and after)",
+    ),
+    Words::new(
+        "database-size",
+        "page_size × page_count; more than a quarter of pages free warns (VACUUM reclaims them).",
+        "PRAGMA page_size, page_count, freelist_count",
+    )
+    .title("Database size and free pages")
+    .run(database_size),
+    Words::new(
+        "migrations",
+        "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
+        "SELECT name FROM sqlite_master WHERE type = 'table'; then the latest row of each table found",
+    ),
+];
+
+/// The sqlite checks of its own, each group after the shared check it follows in the report.
+pub static OWN: &[Place<SqliteFacts>] = &[
+    Place {
+        after: "version",
+        checks: &[
+            Check {
+                id: "sqlite.integrity",
+                category: Category::Resources,
+                title: "File not corrupted",
+                doc: "PRAGMA quick_check: structure and index consistency without the full O(N log N) cross-check of integrity_check.",
+                asks: "PRAGMA quick_check(20)",
+                run: integrity,
+            },
+            Check {
+                id: "sqlite.encoding",
+                category: Category::Encoding,
+                title: "Text encoding is UTF-8",
+                doc: "PRAGMA encoding, fixed when the database was created. UTF-16 databases work, but byte lengths and indexes differ from what the product expects.",
+                asks: "PRAGMA encoding",
+                run: encoding,
+            },
+            Check {
+                id: "sqlite.journal-mode",
+                category: Category::Settings,
+                title: "Journal mode allows concurrent readers",
+                doc: "WAL lets readers proceed while one writer writes; the rollback journal blocks them (SQLITE_BUSY under load); off or memory risks corruption on a crash.",
+                asks: "PRAGMA journal_mode",
+                run: journal_mode,
+            },
+            Check {
+                id: "sqlite.foreign-keys",
+                category: Category::Settings,
+                title: "No rows violate foreign keys",
+                doc: "SQLite ignores FOREIGN KEY constraints unless each connection runs PRAGMA foreign_keys = ON, so databases written without it often hold orphan rows that break the first enforced write. PRAGMA foreign_key_check finds them; any fails.",
+                asks: "SELECT count(*) FROM sqlite_master, pragma_foreign_key_list(name); SELECT * FROM pragma_foreign_key_check",
+                run: foreign_keys,
+            },
+        ],
     },
-    Check {
-        id: "sqlite.version",
-        category: Category::Version,
-        title: "SQLite version supported by the matrix",
-        doc: "sqlite_version() against the matrix's [sqlite] versions, recommended and tested_up_to. The library is compiled into this tool and into the application, so the application's own SQLite is what matters in production.",
-        asks: "SELECT sqlite_version()",
-        run: |f, ctx| common::version(&f.common, ctx),
+    Place {
+        after: "writability",
+        checks: &[Check {
+            id: "sqlite.json",
+            category: Category::Capabilities,
+            title: "JSON functions available",
+            doc: "json_valid() must answer: SQLite 3.38+ has JSON built in; older builds need SQLITE_ENABLE_JSON1.",
+            asks: "SELECT json_valid('{\"a\": 1}'); PRAGMA compile_options",
+            run: json,
+        }],
     },
-    Check {
-        id: "sqlite.integrity",
-        category: Category::Resources,
-        title: "File not corrupted",
-        doc: "PRAGMA quick_check: structure and index consistency without the full O(N log N) cross-check of integrity_check.",
-        asks: "PRAGMA quick_check(20)",
-        run: integrity,
-    },
-    Check {
-        id: "sqlite.encoding",
-        category: Category::Encoding,
-        title: "Text encoding is UTF-8",
-        doc: "PRAGMA encoding, fixed when the database was created. UTF-16 databases work, but byte lengths and indexes differ from what the product expects.",
-        asks: "PRAGMA encoding",
-        run: encoding,
-    },
-    Check {
-        id: "sqlite.journal-mode",
-        category: Category::Settings,
-        title: "Journal mode allows concurrent readers",
-        doc: "WAL lets readers proceed while one writer writes; the rollback journal blocks them (SQLITE_BUSY under load); off or memory risks corruption on a crash.",
-        asks: "PRAGMA journal_mode",
-        run: journal_mode,
-    },
-    Check {
-        id: "sqlite.foreign-keys",
-        category: Category::Settings,
-        title: "No rows violate foreign keys",
-        doc: "SQLite ignores FOREIGN KEY constraints unless each connection runs PRAGMA foreign_keys = ON, so databases written without it often hold orphan rows that break the first enforced write. PRAGMA foreign_key_check finds them; any fails.",
-        asks: "SELECT count(*) FROM sqlite_master, pragma_foreign_key_list(name); SELECT * FROM pragma_foreign_key_check",
-        run: foreign_keys,
-    },
-    Check {
-        id: "sqlite.settings",
-        category: Category::Settings,
-        title: "PRAGMAs the matrix names",
-        doc: "Every [sqlite.settings] rule against journal_mode, foreign_keys, encoding, page_size and user_version.",
-        asks: "PRAGMA journal_mode, foreign_keys, encoding, page_size, user_version",
-        run: |f, ctx| {
-            common::settings(&f.common, ctx, "not a PRAGMA this tool reads", |n, r| {
-                format!("PRAGMA {n} = {};", common::wanted_value(r))
-            })
-        },
-    },
-    Check {
-        id: "sqlite.writability",
-        category: Category::Writability,
-        title: "File and directory writable",
-        doc: "The file must be writable, and its directory too (SQLite creates the journal or WAL beside it). Asked of the OS with access(2); nothing is written. Fails when [app] needs_write is true.",
-        asks: "access(2) on the file and its directory",
-        run: writability,
-    },
-    Check {
-        id: "sqlite.json",
-        category: Category::Capabilities,
-        title: "JSON functions available",
-        doc: "json_valid() must answer: SQLite 3.38+ has JSON built in; older builds need SQLITE_ENABLE_JSON1.",
-        asks: "SELECT json_valid('{\"a\": 1}'); PRAGMA compile_options",
-        run: json,
-    },
-    Check {
-        id: "sqlite.capabilities",
-        category: Category::Capabilities,
-        title: "SQL features the product relies on",
-        doc: "From the version: cte (3.8.3), window-functions (3.25), upsert (3.24), returning (3.35), string-agg (3.44); never drop-cascade or sequences. The matrix's capabilities list must all be present.",
-        asks: "(derived from sqlite_version() and json_valid())",
-        run: |f, ctx| common::capabilities(&f.common, ctx),
-    },
-    Check {
-        id: "sqlite.write-probe",
-        category: Category::Capabilities,
-        title: "Scratch table created, exercised and rolled back (--probe-write)",
-        doc: "Only with --probe-write (which opens the file read-write): inside a transaction, creates a uniquely named table, adds a VARCHAR without length and a JSON-checked column, inserts with RETURNING and ON CONFLICT, tries DROP ... CASCADE, rolls back and looks for leftovers.",
-        asks: "BEGIN; CREATE TABLE byod_precheck_probe_...; ...; ROLLBACK; SELECT name FROM sqlite_master WHERE name LIKE 'byod_precheck_probe_...%'",
-        run: |f, ctx| common::write_probe(&f.common, ctx),
-    },
-    Check {
-        id: "sqlite.workload",
-        category: Category::Capabilities,
-        title: "The product's own SQL runs here (workload, --probe-write)",
-        doc: "Only with --probe-write and a matrix that names [app.workload] dir: runs the product's SQL files (DIR/sqlite/*.sql, in file-name order) inside one BEGIN IMMEDIATE transaction, each statement in a savepoint, then ROLLBACK (never COMMIT; mode=ro and immutable=1 files are skipped). Statements that would leave that area (COMMIT, USE, CREATE DATABASE, ALTER SYSTEM, GRANT, ...) are refused before anything is sent. Fails naming each failing statement's file:line, the server's own error and code, and the portable rewrite where one is known; statements that failed only because an earlier one did are named as consequences. Skipped without the privilege it needs (with the GRANT), on read-only targets and replicas.",
-        asks: "BEGIN IMMEDIATE; (each statement in a SAVEPOINT); ROLLBACK; SELECT name FROM sqlite_master (before and after)",
-        run: |f, ctx| crate::workload::check(&f.common.workload, ctx),
-    },
-    Check {
-        id: "sqlite.compile-options",
-        category: Category::Resources,
-        title: "Built thread-safe",
-        doc: "PRAGMA compile_options; THREADSAFE=0 fails because a multi-threaded application would corrupt memory.",
-        asks: "SELECT compile_options FROM pragma_compile_options",
-        run: compile_options,
-    },
-    Check {
-        id: "sqlite.database-size",
-        category: Category::Resources,
-        title: "Database size and free pages",
-        doc: "page_size × page_count; more than a quarter of pages free warns (VACUUM reclaims them).",
-        asks: "PRAGMA page_size, page_count, freelist_count",
-        run: database_size,
-    },
-    Check {
-        id: "sqlite.migrations",
-        category: Category::Migrations,
-        title: "Migration history",
-        doc: "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
-        asks: "SELECT name FROM sqlite_master WHERE type = 'table'; then the latest row of each table found",
-        run: |f, ctx| common::migrations(&f.common, ctx),
+    Place {
+        after: "workload",
+        checks: &[Check {
+            id: "sqlite.compile-options",
+            category: Category::Resources,
+            title: "Built thread-safe",
+            doc: "PRAGMA compile_options; THREADSAFE=0 fails because a multi-threaded application would corrupt memory.",
+            asks: "SELECT compile_options FROM pragma_compile_options",
+            run: compile_options,
+        }],
     },
 ];
+
+/// The sqlite checks, in report order: the shared ones and its own.
+pub static CHECKS: LazyLock<Vec<Check<SqliteFacts>>> = LazyLock::new(|| common::registry(OWN));
