@@ -122,7 +122,6 @@ const NOT_YET_SPLIT: &[&str] = &[
     "src/engines/mssql/collect.rs",
     "src/engines/mysql/collect.rs",
     "src/engines/postgres/collect.rs",
-    "src/target.rs",
 ];
 
 #[test]
