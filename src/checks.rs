@@ -1,6 +1,6 @@
 //! Facts and checks every engine shares. Each engine's facts embed a [`CommonFacts`]; the
 //! shared checks are declared once in [`shared`] over these functions, and each engine's
-//! registry includes them, its [`Dialect`] supplying only what differs (remedy wording, its own
+//! registry includes them, its [`SharedChecks`] supplying only what differs (remedy wording, its own
 //! doc and query text).
 
 mod migrations;
@@ -17,7 +17,7 @@ pub use server::{connection, end_of_life, flavor, server_platform, tls, version,
 pub use settings::{
     connection_headroom, describe_rule, eval_rule, settings, time_zone, wanted_value,
 };
-pub use shared::{Dialect, Place, Words, registry};
+pub use shared::{Place, SharedChecks, Words, registry};
 
 use crate::identity::ServerIdentity;
 use crate::net::ConnectionFacts;

@@ -1,7 +1,7 @@
 //! The checks every engine shares, each declared once ([`shared`]), and how an engine's registry
 //! is assembled from them and its own checks ([`registry`]). What differs between engines — the
 //! remedy wording, identifier quoting, the engine's own title, doc and query text, or a whole
-//! function where its logic differs — comes from the engine's [`Dialect`], never from a copy of
+//! function where its logic differs — comes from the engine's [`SharedChecks`], never from a copy of
 //! the check.
 //!
 //! A check shared by every engine is one entry in [`shared`] (and its logic beside the other
@@ -16,7 +16,7 @@ use crate::registry::{Category, Check, Ctx, Outcome};
 use crate::report::TargetInfo;
 
 /// What an engine supplies to the shared checks. Implemented by the engine's facts type.
-pub trait Dialect: Sized + 'static {
+pub trait SharedChecks: Sized + 'static {
     /// The engine, whose name prefixes the shared checks' ids (`postgres.version`).
     const ENGINE: Engine;
     /// Whether a server process answers (TLS, end of life, flavor, connection slots, time zone,
@@ -54,7 +54,7 @@ pub trait Dialect: Sized + 'static {
 }
 
 /// A check every engine shares: its name (the id after `engine.`), its default wording and its
-/// logic over what a [`Dialect`] supplies.
+/// logic over what a [`SharedChecks`] supplies.
 pub struct Shared<F: 'static> {
     /// The id after the engine's name: `version` gives `postgres.version`.
     pub name: &'static str,
@@ -63,7 +63,7 @@ pub struct Shared<F: 'static> {
     /// Why it matters and how to fix it, for engines that do not word it themselves.
     pub doc: &'static str,
     pub asks: &'static str,
-    /// Only engines with a server process ([`Dialect::SERVER`]).
+    /// Only engines with a server process ([`SharedChecks::SERVER`]).
     pub server_only: bool,
     pub run: fn(&F, &Ctx) -> Outcome,
 }
@@ -118,7 +118,7 @@ pub struct Place<F: 'static> {
 const MIGRATIONS_DOC: &str = "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.";
 
 /// The checks every engine shares, in report order.
-pub fn shared<F: Dialect>() -> Vec<Shared<F>> {
+pub fn shared<F: SharedChecks>() -> Vec<Shared<F>> {
     vec![
         Shared {
             name: "connection",
@@ -272,7 +272,7 @@ pub fn shared<F: Dialect>() -> Vec<Shared<F>> {
 }
 
 impl<F> Shared<F> {
-    fn applies_to<D: Dialect>(&self) -> bool {
+    fn applies_to<D: SharedChecks>(&self) -> bool {
         D::SERVER || !self.server_only
     }
 }
@@ -280,7 +280,7 @@ impl<F> Shared<F> {
 /// An engine's registry: the shared checks that apply to it, in [`shared`]'s order, each
 /// followed by the engine's own checks placed after it. Built once per process (the ids of
 /// shared checks are made once and live as long as the program).
-pub fn registry<F: Dialect>(own: &'static [Place<F>]) -> Vec<Check<F>> {
+pub fn registry<F: SharedChecks>(own: &'static [Place<F>]) -> Vec<Check<F>> {
     let mut out = Vec::new();
     for s in shared::<F>() {
         if !s.applies_to::<F>() {
@@ -304,7 +304,7 @@ pub fn registry<F: Dialect>(own: &'static [Place<F>]) -> Vec<Check<F>> {
 
 /// What is wrong with an engine's placement and wording: a [`Place`] or [`Words`] naming no
 /// shared check that applies to the engine (its checks would be lost, its words ignored).
-pub fn misplaced<F: Dialect>(own: &'static [Place<F>]) -> Vec<&'static str> {
+pub fn misplaced<F: SharedChecks>(own: &'static [Place<F>]) -> Vec<&'static str> {
     let names: Vec<&str> = shared::<F>()
         .into_iter()
         .filter(|s| s.applies_to::<F>())
@@ -344,7 +344,7 @@ mod tests {
 
     #[test]
     fn a_registry_holds_every_own_check_and_every_shared_check_that_applies() {
-        fn count<F: Dialect>(own: &'static [Place<F>]) -> usize {
+        fn count<F: SharedChecks>(own: &'static [Place<F>]) -> usize {
             shared::<F>().iter().filter(|s| s.applies_to::<F>()).count()
                 + own.iter().map(|p| p.checks.len()).sum::<usize>()
         }

@@ -1,14 +1,14 @@
 //! The SQL Server registry: every check, in report order. Each is a pure function of
 //! [`MssqlFacts`] and the [`Ctx`]; shared logic lives in [`crate::checks`]. The checks of its own
 //! live by area in `checks/` (`server.rs`, `database.rs`, `privileges.rs`); this file holds the
-//! registry, the engine's [`Dialect`] and the helpers the areas share.
+//! registry, the engine's [`SharedChecks`] and the helpers the areas share.
 
 use super::collect::tls_cause;
 use super::facts::{MssqlFacts, WriteProbe};
 use super::identify::is_evergreen;
 use crate::checks::TrustMode;
 use crate::checks::{self as common, wanted_value};
-use crate::checks::{Dialect, Place, Words};
+use crate::checks::{Place, SharedChecks, Words};
 use crate::engine::Engine;
 use crate::matrix::SettingRule;
 use crate::net::FailureKind;
@@ -44,7 +44,7 @@ fn who(f: &MssqlFacts) -> (String, String) {
     )
 }
 
-impl Dialect for MssqlFacts {
+impl SharedChecks for MssqlFacts {
     const ENGINE: Engine = Engine::Mssql;
     const RAISE_CONNECTIONS: &'static str = "Raise the limit: EXEC sp_configure 'user connections', 0; RECONFIGURE; (then restart), or lower our pool size.";
     const HIDDEN_SETTING_HINT: &'static str = "sys.configurations lists every option to any login";

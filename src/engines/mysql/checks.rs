@@ -2,11 +2,11 @@
 //! [`MysqlFacts`] and the [`Ctx`]; shared logic lives in [`crate::checks`]. MariaDB and the
 //! compatible engines run the same list; their differences are in the facts. The checks of its
 //! own live by area in `checks/` (`charset.rs`, `settings.rs`, `privileges.rs`); this file holds
-//! the registry, the engine's [`Dialect`] and the helpers the areas share.
+//! the registry, the engine's [`SharedChecks`] and the helpers the areas share.
 
 use super::facts::{Grants, MysqlFacts};
 use crate::checks::{self as common, eval_rule, human_bytes, wanted_value};
-use crate::checks::{Dialect, Place, Words};
+use crate::checks::{Place, SharedChecks, Words};
 use crate::engine::Engine;
 use crate::matrix::SettingRule;
 use crate::net::FailureKind;
@@ -125,7 +125,7 @@ fn tls(f: &MysqlFacts, ctx: &Ctx) -> Outcome {
     })
 }
 
-impl Dialect for MysqlFacts {
+impl SharedChecks for MysqlFacts {
     const ENGINE: Engine = Engine::Mysql;
     const RAISE_CONNECTIONS: &'static str = "Raise max_connections (SET GLOBAL max_connections = 500; and in my.cnf or the parameter group), or lower max_user_connections for this account.";
     const HIDDEN_SETTING_HINT: &'static str = "the server has no such variable";

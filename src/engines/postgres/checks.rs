@@ -1,11 +1,11 @@
 //! The PostgreSQL registry: every check, in report order. Each is a pure function of
 //! [`PgFacts`] and the [`Ctx`]; shared logic lives in [`crate::checks`]. The checks of its own
 //! live by area in `checks/` (`settings.rs`, `privileges.rs`); this file holds the registry, the
-//! engine's [`Dialect`] and the helpers the areas share.
+//! engine's [`SharedChecks`] and the helpers the areas share.
 
 use super::facts::PgFacts;
 use crate::checks::{self as common, wanted_value};
-use crate::checks::{Dialect, Place, Words};
+use crate::checks::{Place, SharedChecks, Words};
 use crate::engine::Engine;
 use crate::matrix::SettingRule;
 use crate::net::FailureKind;
@@ -75,7 +75,7 @@ fn who(f: &PgFacts) -> (String, String) {
     (ident(&user), ident(&db))
 }
 
-impl Dialect for PgFacts {
+impl SharedChecks for PgFacts {
     const ENGINE: Engine = Engine::Postgres;
     const TLS_SECURE_OPTION: &'static str = "sslmode=verify-full&sslrootcert=/path/to/ca.pem";
     const RAISE_CONNECTIONS: &'static str = "Raise max_connections (ALTER SYSTEM SET max_connections = ...; restart), lift the database or role CONNECTION LIMIT, or put PgBouncer in front.";

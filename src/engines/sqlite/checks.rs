@@ -2,7 +2,7 @@
 
 use super::facts::SqliteFacts;
 use crate::checks as common;
-use crate::checks::{Dialect, Place, Words};
+use crate::checks::{Place, SharedChecks, Words};
 use crate::engine::Engine;
 use crate::matrix::SettingRule;
 use crate::net::FailureKind;
@@ -156,7 +156,7 @@ fn writability(f: &SqliteFacts, ctx: &Ctx) -> Outcome {
     common::writability(&f.common, ctx, &f.writability_remedy())
 }
 
-impl Dialect for SqliteFacts {
+impl SharedChecks for SqliteFacts {
     const ENGINE: Engine = Engine::Sqlite;
     /// A library reading a file: no TLS, end of life, connection slots, clock or uptime.
     const SERVER: bool = false;
