@@ -26,6 +26,14 @@ macro_rules! engine_module {
             fn dialect() -> &'static $crate::target::Dialect {
                 &connstr::DIALECT
             }
+            fn workload<'a>(
+                spec: &'a $crate::target::ConnSpec,
+                opts: &'a $crate::engines::CollectOptions,
+                files: &'a [$crate::workload::LoadedFile],
+                base: $crate::workload::Workload,
+            ) -> $crate::engines::workload::BoxFuture<'a, $crate::probe::Probe<$crate::workload::Workload>> {
+                Box::pin(workload::run(spec, opts, files, base))
+            }
             fn identify(
                 version_string: &str,
                 hints: &$crate::identity::Hints<'_>,
@@ -61,18 +69,26 @@ macro_rules! with_engine {
         match $engine {
             $crate::engine::Engine::Postgres => {
                 type $m = $crate::engines::postgres::Postgres;
+                #[allow(unused_imports)]
+                use $crate::engines::EngineModule as _;
                 $body
             }
             $crate::engine::Engine::Mysql => {
                 type $m = $crate::engines::mysql::Mysql;
+                #[allow(unused_imports)]
+                use $crate::engines::EngineModule as _;
                 $body
             }
             $crate::engine::Engine::Mssql => {
                 type $m = $crate::engines::mssql::Mssql;
+                #[allow(unused_imports)]
+                use $crate::engines::EngineModule as _;
                 $body
             }
             $crate::engine::Engine::Sqlite => {
                 type $m = $crate::engines::sqlite::Sqlite;
+                #[allow(unused_imports)]
+                use $crate::engines::EngineModule as _;
                 $body
             }
         }
@@ -157,6 +173,14 @@ pub trait EngineModule {
     fn failed(spec: &ConnSpec, failure: crate::net::ConnectFailure) -> Self::Facts;
     /// What its connection strings may say.
     fn dialect() -> &'static Dialect;
+    /// Runs the product's own SQL on a connection of its own, leaving nothing behind
+    /// (`workload.rs` in the engine's folder; see [`workload`]).
+    fn workload<'a>(
+        spec: &'a ConnSpec,
+        opts: &'a CollectOptions,
+        files: &'a [crate::workload::LoadedFile],
+        base: crate::workload::Workload,
+    ) -> workload::BoxFuture<'a, Probe<crate::workload::Workload>>;
 }
 
 /// Every engine's connection-string dialect, in [`Engine::ALL`]'s order.

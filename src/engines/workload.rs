@@ -6,32 +6,19 @@
 //! per-check time limit; Ctrl-C ends the run and cleans up before returning.
 
 use crate::checks::CommonFacts;
-use crate::engine::Engine;
 use crate::engines::CollectOptions;
-use crate::engines::sql::{error_text, mysql_ident, mysql_literal, pg_literal, tsql_ident};
+use crate::engines::sql::error_text;
 use crate::matrix::Matrix;
 use crate::probe::Probe;
 use crate::target::ConnSpec;
 use crate::workload::split::Statement;
-use crate::workload::{
-    Earlier, FileRun, LoadedFile, SCRATCH_PREFIX, StatementFailure, Workload, keep, load,
-    read_files,
-};
-use sqlx::{ConnectOptions, Connection, Executor, Row};
+use crate::workload::{FileRun, LoadedFile, StatementFailure, Workload, keep, load, read_files};
+use sqlx::{Executor, Row};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-mod mssql;
-mod mysql;
-mod postgres;
-mod sqlite;
-use mssql::*;
-use mysql::*;
-use postgres::*;
-use sqlite::*;
-
 /// What sending one statement gave.
-enum Sent {
+pub(crate) enum Sent {
     Ok,
     /// The server refused it; the run goes on.
     Failed(StatementFailure),
@@ -108,12 +95,8 @@ pub async fn run(
 ) -> Probe<Workload> {
     let t = Instant::now();
     // Boxed, so the caller's future is Send without bounds over the drivers' lifetimes.
-    let work: BoxFuture<'_, Probe<Workload>> = match spec.engine {
-        Engine::Postgres => Box::pin(postgres(spec, opts, files, base)),
-        Engine::Mysql => Box::pin(mysql(spec, opts, files, base)),
-        Engine::Sqlite => Box::pin(sqlite(spec, opts, files, base)),
-        Engine::Mssql => Box::pin(mssql(spec, opts, files, base)),
-    };
+    let work: BoxFuture<'_, Probe<Workload>> =
+        super::with_engine!(spec.engine, M => M::workload(spec, opts, files, base));
     let out = work.await;
     match out {
         Probe::Ok { value, .. } => Probe::ok(value, crate::net::ms_since(t)),
@@ -121,7 +104,12 @@ pub async fn run(
     }
 }
 
-fn failure(line: usize, sql: &str, error: String, code: Option<String>) -> StatementFailure {
+pub(crate) fn failure(
+    line: usize,
+    sql: &str,
+    error: String,
+    code: Option<String>,
+) -> StatementFailure {
     StatementFailure {
         line,
         sql: keep(sql),
@@ -132,12 +120,12 @@ fn failure(line: usize, sql: &str, error: String, code: Option<String>) -> State
 
 /// A server message on one line: its tabs and line breaks (MariaDB quotes the statement's
 /// own) would break the table and the Markdown.
-fn one_line(m: &str) -> String {
+pub(crate) fn one_line(m: &str) -> String {
     m.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A sqlx error as (message, code), scrubbed.
-fn sqlx_error(spec: &ConnSpec, e: &sqlx::Error) -> (String, Option<String>) {
+pub(crate) fn sqlx_error(spec: &ConnSpec, e: &sqlx::Error) -> (String, Option<String>) {
     match e {
         sqlx::Error::Database(db) => (
             spec.scrub(&one_line(db.message())),
@@ -149,7 +137,7 @@ fn sqlx_error(spec: &ConnSpec, e: &sqlx::Error) -> (String, Option<String>) {
     }
 }
 
-fn mysql_number(e: &sqlx::Error) -> Option<u16> {
+pub(crate) fn mysql_number(e: &sqlx::Error) -> Option<u16> {
     match e {
         sqlx::Error::Database(db) => db
             .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
@@ -160,22 +148,23 @@ fn mysql_number(e: &sqlx::Error) -> Option<u16> {
 
 /// A connection that sends one statement of the workload at a time.
 /// Boxed, so the statement loop needs no bounds over the drivers' executor lifetimes.
-trait Session: Send {
+pub(crate) trait Session: Send {
     fn send<'a>(&'a mut self, s: &'a Statement) -> BoxFuture<'a, Sent>;
 }
 
-type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// An engine's connection with what its [`Session`] needs to send, time and scrub statements.
-struct Conn<'a, C> {
-    conn: C,
-    spec: &'a ConnSpec,
-    opts: &'a CollectOptions,
+pub(crate) struct Conn<'a, C> {
+    pub(crate) conn: C,
+    pub(crate) spec: &'a ConnSpec,
+    pub(crate) opts: &'a CollectOptions,
 }
 
 /// Runs the files on `conn`, recording them in `w`; gives the connection back, and whether the
 /// run stopped early (a fatal answer or Ctrl-C), when the transaction may still be open.
-async fn run_on<C>(
+pub(crate) async fn run_on<C>(
     conn: C,
     spec: &ConnSpec,
     opts: &CollectOptions,
@@ -193,13 +182,13 @@ where
 }
 
 /// The workload could not be run at all.
-fn failed(message: String) -> Probe<Workload> {
+pub(crate) fn failed(message: String) -> Probe<Workload> {
     Probe::Failed { message, ms: 0 }
 }
 
 /// Sends every file's statements, timing each file; stops at a fatal answer or at Ctrl-C.
 /// Returns the files, whether a fatal answer stopped it, and whether Ctrl-C did.
-async fn run_files<S: Session>(
+pub(crate) async fn run_files<S: Session>(
     files: &[LoadedFile],
     session: &mut S,
 ) -> (Vec<FileRun>, bool, bool) {
@@ -243,18 +232,18 @@ async fn run_files<S: Session>(
 }
 
 /// Waits for Ctrl-C; never returns when the signal cannot be watched.
-async fn interrupted() {
+pub(crate) async fn interrupted() {
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
     }
 }
 
-fn limit(opts: &CollectOptions) -> Duration {
+pub(crate) fn limit(opts: &CollectOptions) -> Duration {
     // The server's own limit answers first; the client's catches a server that does not.
     opts.check_timeout + Duration::from_millis(500)
 }
 
-fn timed_out(line: usize, sql: &str, opts: &CollectOptions) -> StatementFailure {
+pub(crate) fn timed_out(line: usize, sql: &str, opts: &CollectOptions) -> StatementFailure {
     failure(
         line,
         sql,
@@ -266,14 +255,19 @@ fn timed_out(line: usize, sql: &str, opts: &CollectOptions) -> StatementFailure 
     )
 }
 
-fn sqlx_fail(spec: &ConnSpec, line: usize, sql: &str, e: &sqlx::Error) -> StatementFailure {
+pub(crate) fn sqlx_fail(
+    spec: &ConnSpec,
+    line: usize,
+    sql: &str,
+    e: &sqlx::Error,
+) -> StatementFailure {
     let (m, code) = sqlx_error(spec, e);
     failure(line, sql, m, code)
 }
 
 /// What the runners need from a sqlx connection, boxed (like `engines::sql::ScratchConn`) so
 /// the futures are Send without bounds over sqlx's executor lifetimes.
-trait Db: Send {
+pub(crate) trait Db: Send {
     /// Runs SQL (one statement or several, simple protocol), discarding rows.
     fn exec<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<(), sqlx::Error>>;
     /// Every row, every column as text (each query here casts to text itself).
@@ -307,7 +301,10 @@ db_impl!(
 );
 
 /// The first column of every row.
-async fn texts(conn: &mut dyn Db, sql: &str) -> Result<Vec<Option<String>>, sqlx::Error> {
+pub(crate) async fn texts(
+    conn: &mut dyn Db,
+    sql: &str,
+) -> Result<Vec<Option<String>>, sqlx::Error> {
     Ok(conn
         .rows(sql)
         .await?
@@ -317,13 +314,19 @@ async fn texts(conn: &mut dyn Db, sql: &str) -> Result<Vec<Option<String>>, sqlx
 }
 
 /// The first row's columns (empty when there is none).
-async fn first_row(conn: &mut dyn Db, sql: &str) -> Result<Vec<Option<String>>, sqlx::Error> {
+pub(crate) async fn first_row(
+    conn: &mut dyn Db,
+    sql: &str,
+) -> Result<Vec<Option<String>>, sqlx::Error> {
     Ok(conn.rows(sql).await?.into_iter().next().unwrap_or_default())
 }
 
 /// Runs one statement inside a savepoint, rolled back to when the statement fails: `Err` when
 /// the savepoint itself failed, else the statement's outcome.
-async fn savepointed(c: &mut dyn Db, sql: &str) -> Result<Result<(), sqlx::Error>, sqlx::Error> {
+pub(crate) async fn savepointed(
+    c: &mut dyn Db,
+    sql: &str,
+) -> Result<Result<(), sqlx::Error>, sqlx::Error> {
     c.exec("SAVEPOINT byod_precheck_wl").await?;
     let r = c.exec(sql).await;
     let end = if r.is_ok() {
@@ -336,7 +339,11 @@ async fn savepointed(c: &mut dyn Db, sql: &str) -> Result<Result<(), sqlx::Error
 }
 
 /// The names present now and not before that the workload's statements create.
-fn new_names(before: &BTreeSet<String>, now: Vec<String>, files: &[LoadedFile]) -> Vec<String> {
+pub(crate) fn new_names(
+    before: &BTreeSet<String>,
+    now: Vec<String>,
+    files: &[LoadedFile],
+) -> Vec<String> {
     let created: BTreeSet<String> = files
         .iter()
         .flat_map(|f| f.statements.iter())

@@ -1,7 +1,16 @@
 //! The workload on SQLite: one BEGIN IMMEDIATE transaction, each statement in a savepoint, then
 //! ROLLBACK.
 
-use super::*;
+use crate::engines::CollectOptions;
+use crate::engines::sql::error_text;
+use crate::engines::workload::*;
+use crate::probe::Probe;
+use crate::target::ConnSpec;
+use crate::workload::split::Statement;
+use crate::workload::{LoadedFile, Workload};
+use sqlx::{ConnectOptions, Connection};
+use std::collections::BTreeSet;
+use std::time::Instant;
 
 impl Session for Conn<'_, sqlx::SqliteConnection> {
     fn send<'a>(&'a mut self, s: &'a Statement) -> BoxFuture<'a, Sent> {
@@ -35,7 +44,7 @@ impl Session for Conn<'_, sqlx::SqliteConnection> {
     }
 }
 
-pub(super) async fn sqlite(
+pub(crate) async fn run(
     spec: &ConnSpec,
     opts: &CollectOptions,
     files: &[LoadedFile],

@@ -1,9 +1,17 @@
 //! The workload on MySQL and MariaDB: a uniquely named scratch database created with the
 //! target's character set and dropped afterwards, because MySQL's DDL commits by itself.
 
-use super::*;
+use crate::engines::CollectOptions;
+use crate::engines::sql::{error_text, mysql_ident, mysql_literal};
+use crate::engines::workload::*;
+use crate::probe::Probe;
+use crate::target::ConnSpec;
+use crate::workload::split::Statement;
+use crate::workload::{Earlier, LoadedFile, SCRATCH_PREFIX, Workload};
+use sqlx::{ConnectOptions, Connection};
+use std::time::Duration;
 
-pub(super) async fn mysql_connect(
+pub(crate) async fn mysql_connect(
     spec: &ConnSpec,
     opts: &CollectOptions,
 ) -> Result<sqlx::MySqlConnection, String> {
@@ -19,7 +27,7 @@ pub(super) async fn mysql_connect(
 }
 
 /// Drops the scratch databases whose run is gone (its lock is free); a live run's are kept.
-pub(super) async fn earlier_mysql(conn: &mut sqlx::MySqlConnection) -> Vec<Earlier> {
+pub(crate) async fn earlier_mysql(conn: &mut sqlx::MySqlConnection) -> Vec<Earlier> {
     let like = mysql_literal(&format!("{}%", SCRATCH_PREFIX.replace('_', "\\_")));
     let found = texts(
         &mut *conn,
@@ -71,13 +79,13 @@ impl Session for Conn<'_, sqlx::MySqlConnection> {
     }
 }
 
-pub(super) async fn drop_scratch(conn: &mut sqlx::MySqlConnection, name: &str) {
+pub(crate) async fn drop_scratch(conn: &mut sqlx::MySqlConnection, name: &str) {
     let _ = conn
         .exec(&format!("DROP DATABASE IF EXISTS {}", mysql_ident(name)))
         .await;
 }
 
-pub(super) async fn still_there(conn: &mut sqlx::MySqlConnection, name: &str) -> Vec<String> {
+pub(crate) async fn still_there(conn: &mut sqlx::MySqlConnection, name: &str) -> Vec<String> {
     let sql = format!(
         "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata WHERE schema_name = {}",
         mysql_literal(name)
@@ -88,7 +96,7 @@ pub(super) async fn still_there(conn: &mut sqlx::MySqlConnection, name: &str) ->
     }
 }
 
-pub(super) async fn mysql(
+pub(crate) async fn run(
     spec: &ConnSpec,
     opts: &CollectOptions,
     files: &[LoadedFile],

@@ -1,7 +1,16 @@
 //! The workload on PostgreSQL: one transaction (BEGIN READ WRITE, SET LOCAL statement_timeout),
 //! each statement in a savepoint, then ROLLBACK.
 
-use super::*;
+use crate::engines::CollectOptions;
+use crate::engines::sql::{error_text, pg_literal};
+use crate::engines::workload::*;
+use crate::probe::Probe;
+use crate::target::ConnSpec;
+use crate::workload::split::Statement;
+use crate::workload::{LoadedFile, Workload};
+use sqlx::{ConnectOptions, Connection};
+use std::collections::BTreeSet;
+use std::time::Duration;
 
 impl Session for Conn<'_, sqlx::PgConnection> {
     fn send<'a>(&'a mut self, s: &'a Statement) -> BoxFuture<'a, Sent> {
@@ -17,7 +26,7 @@ impl Session for Conn<'_, sqlx::PgConnection> {
     }
 }
 
-pub(super) fn quote_pg(name: &str) -> String {
+pub(crate) fn quote_pg(name: &str) -> String {
     if name
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -28,7 +37,7 @@ pub(super) fn quote_pg(name: &str) -> String {
     }
 }
 
-pub(super) async fn pg_connect(
+pub(crate) async fn pg_connect(
     spec: &ConnSpec,
     opts: &CollectOptions,
 ) -> Result<sqlx::PgConnection, String> {
@@ -46,7 +55,7 @@ pub(super) async fn pg_connect(
     }
 }
 
-pub(super) async fn pg_names(
+pub(crate) async fn pg_names(
     conn: &mut sqlx::PgConnection,
     sql: &str,
 ) -> Result<BTreeSet<String>, String> {
@@ -56,7 +65,7 @@ pub(super) async fn pg_names(
         .map_err(|e| error_text(&e))
 }
 
-pub(super) async fn postgres(
+pub(crate) async fn run(
     spec: &ConnSpec,
     opts: &CollectOptions,
     files: &[LoadedFile],

@@ -1,15 +1,22 @@
 //! The workload on SQL Server: one transaction, each GO batch after a SAVE TRANSACTION, then
 //! ROLLBACK TRANSACTION.
 
-use super::*;
+use crate::engines::CollectOptions;
+use crate::engines::sql::tsql_ident;
+use crate::engines::workload::*;
+use crate::probe::Probe;
+use crate::target::ConnSpec;
+use crate::workload::split::Statement;
+use crate::workload::{LoadedFile, SCRATCH_PREFIX, Workload};
+use std::collections::BTreeSet;
 
-pub(super) type TdsConn = tiberius::Client<tokio_util::compat::Compat<tokio::net::TcpStream>>;
+pub(crate) type TdsConn = tiberius::Client<tokio_util::compat::Compat<tokio::net::TcpStream>>;
 
 /// A server error: its message (with the Msg number), the number, and the batch line.
-pub(super) type TdsErr = (String, Option<u32>, u32);
+pub(crate) type TdsErr = (String, Option<u32>, u32);
 
 /// Sends a batch and drains every result: the rows' cells as text.
-pub(super) async fn tds(conn: &mut TdsConn, sql: &str) -> Result<Vec<Vec<String>>, TdsErr> {
+pub(crate) async fn tds(conn: &mut TdsConn, sql: &str) -> Result<Vec<Vec<String>>, TdsErr> {
     let run = async {
         let stream = conn.simple_query(sql).await?;
         let results = stream.into_results().await?;
@@ -36,7 +43,7 @@ pub(super) async fn tds(conn: &mut TdsConn, sql: &str) -> Result<Vec<Vec<String>
     })
 }
 
-pub(super) fn first_cells(rows: Vec<Vec<String>>) -> Vec<String> {
+pub(crate) fn first_cells(rows: Vec<Vec<String>>) -> Vec<String> {
     rows.into_iter()
         .filter_map(|r| r.into_iter().next())
         .collect()
@@ -84,7 +91,7 @@ impl Session for Conn<'_, TdsConn> {
     }
 }
 
-pub(super) async fn mssql(
+pub(crate) async fn run(
     spec: &ConnSpec,
     opts: &CollectOptions,
     files: &[LoadedFile],
