@@ -232,19 +232,10 @@ impl WriteProbe {
     }
 }
 
-/// A leftover's name quoted for the engine's `DROP`: the name comes from the server, so the
-/// statement support is told to run names that one object and nothing else.
-fn leftover_ident(engine: crate::engine::Engine, name: &str) -> String {
-    use crate::engine::Engine;
-    match engine {
-        Engine::Mysql => crate::quote::mysql_ident(name),
-        Engine::Mssql => crate::quote::tsql_ident(name),
-        Engine::Postgres | Engine::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
-}
-
 /// `engine.write-probe`: the scratch object was created and removed, and nothing was left.
-pub fn write_probe(c: &CommonFacts, ctx: &Ctx) -> Outcome {
+/// `quote` writes a leftover's name for the engine's `DROP`: the name comes from the server, so
+/// the statement support is told to run names that one object and nothing else.
+pub fn write_probe(c: &CommonFacts, ctx: &Ctx, quote: fn(&str) -> String) -> Outcome {
     let p = c.write_probe.get()?;
     let failed: Vec<String> = p
         .steps
@@ -284,7 +275,7 @@ pub fn write_probe(c: &CommonFacts, ctx: &Ctx) -> Outcome {
             "Drop them: {}",
             p.leftovers
                 .iter()
-                .map(|l| format!("DROP TABLE {};", leftover_ident(c.target.engine, l)))
+                .map(|l| format!("DROP TABLE {};", quote(l)))
                 .collect::<Vec<_>>()
                 .join(" ")
         ))

@@ -47,6 +47,12 @@ pub trait SharedChecks: Sized + 'static {
     }
     /// How to make the database accept writes (`engine.writability`).
     fn writability_remedy(&self) -> String;
+    /// An identifier quoted for the engine's SQL (a leftover scratch object's name in the
+    /// `DROP` support is told to run): the SQL standard's double quotes unless the engine
+    /// quotes otherwise.
+    fn quote_ident(name: &str) -> String {
+        crate::quote::pg_ident(name)
+    }
     /// The engine's own words for shared checks (and its own function where its logic differs).
     fn words() -> &'static [Words<Self>] {
         &[]
@@ -221,7 +227,7 @@ pub fn shared<F: SharedChecks>() -> Vec<Shared<F>> {
             doc: "Only with --probe-write: creates a uniquely named scratch table, exercises it, removes it and looks for leftovers; a leftover fails with the DROP to run.",
             asks: "CREATE TABLE byod_precheck_probe_...; ...; then a look for leftovers",
             server_only: false,
-            run: |f, ctx| super::write_probe(f.common(), ctx),
+            run: |f, ctx| super::write_probe(f.common(), ctx, F::quote_ident),
         },
         Shared {
             name: "workload",

@@ -45,6 +45,10 @@ fn who(f: &MssqlFacts) -> (String, String) {
 }
 
 impl SharedChecks for MssqlFacts {
+    fn quote_ident(name: &str) -> String {
+        crate::quote::tsql_ident(name)
+    }
+
     const ENGINE: Engine = Engine::Mssql;
     const RAISE_CONNECTIONS: &'static str = "Raise the limit: EXEC sp_configure 'user connections', 0; RECONFIGURE; (then restart), or lower our pool size.";
     const HIDDEN_SETTING_HINT: &'static str = "sys.configurations lists every option to any login";

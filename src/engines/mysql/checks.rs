@@ -126,6 +126,10 @@ fn tls(f: &MysqlFacts, ctx: &Ctx) -> Outcome {
 }
 
 impl SharedChecks for MysqlFacts {
+    fn quote_ident(name: &str) -> String {
+        crate::quote::mysql_ident(name)
+    }
+
     const ENGINE: Engine = Engine::Mysql;
     const RAISE_CONNECTIONS: &'static str = "Raise max_connections (SET GLOBAL max_connections = 500; and in my.cnf or the parameter group), or lower max_user_connections for this account.";
     const HIDDEN_SETTING_HINT: &'static str = "the server has no such variable";

@@ -24,20 +24,7 @@ use settings::*;
 pub const MATRIX_KEYS: &[&str] = &["encodings", "collations", "extensions"];
 
 /// Quotes an identifier for a statement we print (bare when it is a plain lowercase name).
-pub fn ident(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
+pub use crate::quote::pg_ident as ident;
 
 /// The statement that sets `name` to `value` at the level it is set at now: ALTER SYSTEM
 /// does not override a value given by ALTER ROLE or ALTER DATABASE, so the fix must go there.

@@ -26,16 +26,7 @@ impl Session for Conn<'_, sqlx::PgConnection> {
     }
 }
 
-pub(crate) fn quote_pg(name: &str) -> String {
-    if name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
+pub(crate) use crate::quote::pg_ident as quote_pg;
 
 pub(crate) async fn pg_connect(
     spec: &ConnSpec,
