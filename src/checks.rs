@@ -384,6 +384,12 @@ pub fn connection(c: &CommonFacts, remedy: fn(FailureKind, &TargetInfo) -> Strin
     }
     let latency = if parts.is_empty() {
         "local file".to_string()
+    } else if let (true, Some(age)) = (f.reach_shared, f.reach_age_ms) {
+        format!(
+            "{} (dns and tcp measured {} ago by an earlier check of this server)",
+            parts.join(", "),
+            human_ms(age)
+        )
     } else if f.reach_shared {
         format!(
             "{} (dns and tcp measured once for this server in this run)",
@@ -612,6 +618,12 @@ pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
         }
         if !i.names.is_empty() {
             observed.push(format!("names {}", i.names.join(" ")));
+        }
+        if let Some(age) = i.shared_age_ms {
+            observed.push(format!(
+                "certificate inspected {} ago by an earlier check of this server",
+                human_ms(age)
+            ));
         }
     }
     let would_fail = inspected.and_then(|i| i.verification_error.clone());
@@ -991,6 +1003,15 @@ pub fn uptime(c: &CommonFacts) -> Outcome {
 }
 
 /// `12d 3h`, `5m 2s`.
+/// A short age: `350 ms`, `2.1 s`.
+fn human_ms(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
 pub fn human_duration(s: u64) -> String {
     let (d, h, m, sec) = (s / 86400, s % 86400 / 3600, s % 3600 / 60, s % 60);
     match (d, h, m) {

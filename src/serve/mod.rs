@@ -71,7 +71,14 @@ pub struct ServeConfig {
     pub store: store::Bounds,
     /// Name resolution (the system's; tests inject their own).
     pub resolver: Arc<dyn Resolver>,
+    /// How long a server's reach figures and TLS inspection are shared between checks
+    /// (zero: every check measures its own; see [`crate::share`]).
+    pub share_ttl: Duration,
 }
+
+/// The default of [`ServeConfig::share_ttl`]: short, so a certificate or network change shows
+/// within seconds, long enough that a busy service inspects each server a few times a minute.
+pub const SHARE_TTL: Duration = Duration::from_secs(5);
 
 impl ServeConfig {
     /// The defaults of `byod-precheck serve`.
@@ -90,6 +97,7 @@ impl ServeConfig {
             max_body: 512 * 1024,
             store: store::Bounds::default(),
             resolver: Arc::new(guard::SystemResolver),
+            share_ttl: share_ttl_from_env().unwrap_or(SHARE_TTL),
         }
     }
 
@@ -114,8 +122,17 @@ impl ServeConfig {
     }
 }
 
+/// `BYOD_PRECHECK_SHARE_TTL`: seconds to share per-server figures (0 turns sharing off).
+fn share_ttl_from_env() -> Option<Duration> {
+    let v = std::env::var("BYOD_PRECHECK_SHARE_TTL").ok()?;
+    let secs = v.trim().parse::<f64>().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
+}
+
 struct AppState {
     cfg: ServeConfig,
+    /// Per-server figures shared between checks (none when `share_ttl` is zero).
+    share: Option<Arc<crate::share::ServerShare>>,
     store: Store,
     permits: Arc<Semaphore>,
     tracker: TaskTracker,
@@ -163,6 +180,8 @@ pub async fn start(
         tracker: TaskTracker::new(),
         shutting_down: AtomicBool::new(false),
         openapi: openapi::document(),
+        share: (!cfg.share_ttl.is_zero())
+            .then(|| Arc::new(crate::share::ServerShare::new(cfg.share_ttl))),
         ca_dir,
         cfg,
     });
@@ -622,6 +641,9 @@ async fn prepare(
             format!("{} checks are running; retry shortly", s.cfg.max_concurrent),
         )
     })?;
+    if let Some(share) = &s.share {
+        precheck = precheck.share(share.clone());
+    }
     Ok(Job {
         precheck: precheck.guard(guard as Arc<dyn ConnectGuard>),
         password: password.or(url_password),
@@ -656,7 +678,7 @@ fn to_scrubbed<T: Serialize>(v: &T, secret: Option<&str>) -> serde_json::Value {
 async fn execute(
     s: Arc<AppState>,
     job: Job,
-    mut on_finding: impl FnMut(crate::report::Finding) + Send + 'static,
+    mut on_finding: Option<impl FnMut(crate::report::Finding) + Send + 'static>,
 ) -> Result<Arc<Report>, Problem> {
     let Job {
         precheck,
@@ -682,21 +704,29 @@ async fn execute(
         let _ca = _ca;
         let started = Instant::now();
         let run = precheck.run_streaming(move |f| {
+            let Some(send) = on_finding.as_mut() else {
+                return;
+            };
             // Back to a Finding so the event keeps the report's field order.
             let clean =
                 serde_json::from_value::<crate::report::Finding>(to_scrubbed(f, secret.as_deref()));
             if let Ok(f) = clean {
-                on_finding(f);
+                send(f);
             }
         });
         let report = tokio::time::timeout(deadline, run).await.ok()?;
-        let value = to_scrubbed(&report, password.as_deref());
-        let clean: Arc<Report> = Arc::new(serde_json::from_value(value).ok()?);
+        let clean: Arc<Report> = if password.as_deref().is_some_and(|p| p.len() >= 3) {
+            let value = to_scrubbed(&report, password.as_deref());
+            Arc::new(serde_json::from_value(value).ok()?)
+        } else {
+            // No password to look for (`scrub` would change nothing).
+            Arc::new(report)
+        };
         st.store.put(id.clone(), clean.clone());
         log(format_args!(
             "check {id} of {} -> {} in {} ms",
             place.escape_debug(),
-            report.summary.status,
+            clean.summary.status,
             started.elapsed().as_millis()
         ));
         Some(clean)
@@ -713,7 +743,7 @@ async fn execute(
 
 async fn json_check(s: Arc<AppState>, job: Job) -> Response {
     let id = job.id.clone();
-    match execute(s, job, |_| {}).await {
+    match execute(s, job, None::<fn(crate::report::Finding)>).await {
         Ok(report) => {
             let mut r = Json(&*report).into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("/v1/checks/{id}")) {
@@ -736,9 +766,13 @@ fn stream_check(s: Arc<AppState>, job: Job) -> Response {
     let _ = tx.send(event("started", &started));
     let findings = tx.clone();
     tokio::spawn(async move {
-        let outcome = execute(s, job, move |f| {
-            let _ = findings.send(event("finding", &f));
-        })
+        let outcome = execute(
+            s,
+            job,
+            Some(move |f| {
+                let _ = findings.send(event("finding", &f));
+            }),
+        )
         .await;
         let _ = match outcome {
             Ok(report) => tx.send(event("report", &*report)),
