@@ -1279,15 +1279,17 @@ fn checks_share_a_servers_reach_and_tls_inspection_and_say_so() {
         &[("BYOD_PRECHECK_SHARE_TTL", "600")],
     );
     // The first check reaches the server and inspects its TLS (one connection, reused), then
-    // logs in (a second).
-    let (n, first) = opened(&svc);
-    assert_eq!(n, 2, "{first:#}");
+    // logs in (a second); through this proxy's port the pooler check also looks behind it (a
+    // login of its own, never shared).
+    let (n_first, first) = opened(&svc);
+    assert!(n_first >= 2, "{first:#}");
     assert!(!observed(&first, "postgres.connection").contains("earlier check"));
     assert!(!observed(&first, "postgres.tls").contains("earlier check"));
-    // The next ones take the figures and only log in; their findings say so.
+    // The next ones take the figures: the connection opened to reach and inspect is not
+    // opened again; their findings say so.
     for _ in 0..2 {
         let (n, next) = opened(&svc);
-        assert_eq!(n, 1, "{next:#}");
+        assert_eq!(n, n_first - 1, "{next:#}");
         let conn = observed(&next, "postgres.connection");
         assert!(
             conn.contains("measured") && conn.contains("ago by an earlier check of this server"),
@@ -1311,7 +1313,7 @@ fn checks_share_a_servers_reach_and_tls_inspection_and_say_so() {
     );
     for _ in 0..2 {
         let (n, r) = opened(&svc);
-        assert_eq!(n, 2, "{r:#}");
+        assert_eq!(n, n_first, "{r:#}");
         assert!(!observed(&r, "postgres.connection").contains("earlier check"));
     }
 }
