@@ -46,6 +46,9 @@ const MAX_URL: usize = 8192;
 const MAX_PASSWORD: usize = 4096;
 const MAX_CA_PEM: usize = 16384;
 
+/// The stack of a check's thread: a collector's future is large in debug builds.
+const CHECK_STACK: usize = 8 * 1024 * 1024;
+
 /// The setup page: one self-contained file (no external asset).
 const PAGE: &str = include_str!("page.html");
 
@@ -700,8 +703,6 @@ async fn execute(
     let secret = password.clone();
     let st = s.clone();
     let task = s.tracker.spawn(async move {
-        let _permit = permit;
-        let _ca = _ca;
         let started = Instant::now();
         let run = precheck.run_streaming(move |f| {
             let Some(send) = on_finding.as_mut() else {
@@ -714,7 +715,30 @@ async fn execute(
                 send(f);
             }
         });
-        let report = tokio::time::timeout(deadline, run).await.ok()?;
+        // Each check on a thread and runtime of its own, as `check --targets` runs each
+        // target: a driver that never yields (a server that keeps sending) holds only its own
+        // thread, never a worker the HTTP side and this deadline need; and the checks are
+        // scheduled by the kernel beside the database's own processes, not queued behind two
+        // workers. The thread holds the admission permit and the CA file until it ends, so a
+        // check cut at its deadline still counts against --max-concurrent while it runs.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("check".into())
+            .stack_size(CHECK_STACK)
+            .spawn(move || {
+                let (_permit, _ca) = (permit, _ca);
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    let _ = tx.send(rt.block_on(run));
+                }
+            });
+        if spawned.is_err() {
+            log(format_args!("check {id}: cannot start a thread for it"));
+            return None;
+        }
+        let report = tokio::time::timeout(deadline, rx).await.ok()?.ok()?;
         let clean: Arc<Report> = if password.as_deref().is_some_and(|p| p.len() >= 3) {
             let value = to_scrubbed(&report, password.as_deref());
             Arc::new(serde_json::from_value(value).ok()?)
