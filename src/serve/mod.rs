@@ -434,8 +434,11 @@ async fn get_check(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Re
 }
 
 /// Checks a database: the report `check --format json` prints. With `Accept: text/event-stream`,
-/// Server-Sent Events: `started` (the report id and target), one `finding` per check as it is
-/// judged, then `report`.
+/// Server-Sent Events: `started` (the report id and target), one `finding` per check as soon as
+/// its facts are in (the connection check right after the login, before any query; the others
+/// once the collection ends), in the report's order, then `report`. A finding sent early is
+/// sent again, as the report has it, only if the rest of the run changed it (the whole check
+/// timed out after the login).
 #[utoipa::path(post, path = "/v1/checks",
     request_body(content = CheckRequest, content_type = "application/json"),
     responses(
@@ -726,12 +729,15 @@ async fn execute(
             .name("check".into())
             .stack_size(CHECK_STACK)
             .spawn(move || {
-                let (_permit, _ca) = (permit, _ca);
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                let (permit, ca) = (permit, _ca);
+                let report = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                {
-                    let _ = tx.send(rt.block_on(run));
+                    .map(|rt| rt.block_on(run));
+                // Free before the answer goes: a client that posts again at once is admitted.
+                drop((permit, ca));
+                if let Ok(r) = report {
+                    let _ = tx.send(r);
                 }
             });
         if spawned.is_err() {
