@@ -81,10 +81,12 @@ PY
   rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
   kill -TERM "$pid"; wait "$pid" || true; pid=
   after=$(server_counts)
-  python3 - "$work/load-$r.json" "$cpu0" "$cpu1" "$rss_kb" "$before" "$after" "$(getconf CLK_TCK)" >"$work/serve-$r.json" <<'PY'
-import json, sys
+  python3 - "$work/load-$r.json" "$cpu0" "$cpu1" "$rss_kb" "$before" "$after" "$(getconf CLK_TCK)" "$work/serve-$r.log" >"$work/serve-$r.json" <<'PY'
+import json, re, sys
 s = json.load(open(sys.argv[1]))
 tick = int(sys.argv[7])
+# The service's own time per request, from its access log ("POST /v1/checks -> 200 in N ms").
+s["served"] = [int(m.group(1)) for m in re.finditer(r"POST /v1/checks -> 200 in (\d+) ms", open(sys.argv[8]).read())]
 b, a = [int(x) for x in sys.argv[5].split()], [int(x) for x in sys.argv[6].split()]
 s.update(cpu_s=(int(sys.argv[3]) - int(sys.argv[2])) / tick, rss_kb=int(sys.argv[4]),
          sessions=a[0] - b[0], xacts=a[1] - b[1])
@@ -140,6 +142,7 @@ for r in range(1, rounds + 1):
         ("wall (s)", f"{s['wall']:.2f}", f"{c['wall']:.2f}"),
         ("throughput (checks/s)", f"{sr:.1f}", f"{cr:.1f}"),
         ("client latency p50 / p99 (ms)", f"{q(s['lat'], .5):.0f} / {q(s['lat'], .99):.0f}", "-"),
+        ("request time in the service p50 / p99", f"{q(s['served'], .5):.0f} / {q(s['served'], .99):.0f}", "-"),
         ("check duration_ms p50 / p99", f"{q(s['own'], .5):.0f} / {q(s['own'], .99):.0f}",
          f"{q(c['own'], .5):.0f} / {q(c['own'], .99):.0f}"),
         ("mean latency = clients/throughput (ms)", f"{clients / sr * 1000:.0f}", f"{clients / cr * 1000:.0f}"),
