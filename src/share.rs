@@ -286,9 +286,17 @@ mod tests {
         assert!(base != key("db.example.com", pg, Some(c)).await.unwrap());
         assert!(base != key("db.example.com", pg, None).await.unwrap());
         assert!(base != key("other.example.com", pg, Some(a.clone())).await.unwrap());
-        assert!(base != key("db.example.com", Preamble::Mysql, Some(a)).await.unwrap());
+        assert!(
+            base != key("db.example.com", Preamble::Mysql, Some(a))
+                .await
+                .unwrap()
+        );
         // A CA that cannot be read is never shared.
-        assert!(key("db.example.com", pg, Some(dir.join("missing.pem"))).await.is_none());
+        assert!(
+            key("db.example.com", pg, Some(dir.join("missing.pem")))
+                .await
+                .is_none()
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -303,7 +311,9 @@ mod tests {
         assert!(Arc::ptr_eq(&c, &t.cell(1, ttl)));
         // Stale: a new cell.
         let old = t.cell(3, ttl);
-        let then = Instant::now().checked_sub(Duration::from_secs(120)).unwrap();
+        let then = Instant::now()
+            .checked_sub(Duration::from_secs(120))
+            .unwrap();
         old.set(Some((then, 7))).unwrap();
         assert!(!Arc::ptr_eq(&old, &t.cell(3, ttl)));
         let failed = t.cell(2, ttl);

@@ -1173,10 +1173,7 @@ impl TableLock {
 
 #[test]
 fn the_connection_finding_streams_before_the_catalog_is_read() {
-    let Some(scratch) = require(
-        "local PostgreSQL",
-        crate::support::PgScratch::new(""),
-    ) else {
+    let Some(scratch) = require("local PostgreSQL", crate::support::PgScratch::new("")) else {
         return;
     };
     // A Rails history the check reads after the login; held locked, the read waits.
@@ -1264,7 +1261,10 @@ fn checks_share_a_servers_reach_and_tls_inspection_and_say_so() {
         assert_eq!(r.status, 200, "{}", r.body);
         let report = r.json();
         validate(&report);
-        assert_eq!(crate::support::status(&report, "postgres.connection"), "pass");
+        assert_eq!(
+            crate::support::status(&report, "postgres.connection"),
+            "pass"
+        );
         (accepted.load(Ordering::SeqCst) - before, report)
     };
     let observed = |r: &Value, id: &str| {
