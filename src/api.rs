@@ -166,7 +166,7 @@ impl Precheck {
             run::check(&spec, &matrix, &opts),
         ));
         let work: Pin<Box<dyn Future<Output = _> + Send + '_>> = match share {
-            Some(s) => Box::pin(crate::share::sharing(s, work)),
+            Some(s) => Box::pin(crate::net::sharing(s, work)),
             None => work,
         };
         let mut work: Pin<Box<dyn Future<Output = _> + Send + '_>> = match guard {

@@ -84,7 +84,7 @@ pub struct ConnectionFacts {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reach_shared: bool,
     /// With `reach_shared` in a service: how old the shared figures were, in milliseconds
-    /// (measured by an earlier check of the same server; see [`crate::share`]).
+    /// (measured by an earlier check of the same server; see [`Sharing`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reach_age_ms: Option<u64>,
 }
@@ -101,7 +101,7 @@ pub async fn reach_server(
     shared: bool,
     facts: &mut ConnectionFacts,
 ) -> Result<Option<tokio::net::TcpStream>, ConnectFailure> {
-    if let Some(share) = crate::share::current() {
+    if let Some(share) = sharing_now() {
         return share.reach(host, port, timeout, facts).await;
     }
     if !shared {
@@ -240,7 +240,7 @@ pub async fn login<T, E>(
     classify: impl FnOnce(&E) -> ConnectFailure,
 ) -> Result<T, ConnectFailure> {
     let started = Instant::now();
-    let share = crate::share::current();
+    let share = sharing_now();
     let fresh = name_gate();
     let inspection = async {
         match (inspect, share) {
@@ -376,6 +376,59 @@ pub(crate) async fn pinned_addresses(
 ) -> Option<Result<Vec<SocketAddr>, ConnectFailure>> {
     pinning()?;
     Some(resolve(host, port).await)
+}
+
+/// What a long-running caller (the service) shares between the checks it runs: each server's
+/// reach figures and TLS inspection, for a while. Set for a check with [`sharing`]; the
+/// service's implementation keys them on the pinned addresses.
+pub trait Sharing: Send + Sync + 'static {
+    /// Reaches the server as [`reach`] does, or takes fresh shared figures (`reach_shared`,
+    /// `reach_age_ms`) and opens nothing (`None`).
+    fn reach<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+        timeout: Duration,
+        facts: &'a mut ConnectionFacts,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<Option<tokio::net::TcpStream>, ConnectFailure>>
+                + Send
+                + 'a,
+        >,
+    >;
+    /// Inspects the TLS layer as [`crate::tlsprobe::inspect`] does, or takes a fresh shared
+    /// inspection (`shared_age_ms`). `fresh`: the login waits for this inspection to verify the
+    /// name, so it must be this check's own.
+    fn inspect<'a>(
+        &'a self,
+        inspect: Inspect<'a>,
+        timeout: Duration,
+        fresh: bool,
+        connect: crate::tlsprobe::Connect,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<crate::tlsprobe::TlsInspection, String>>
+                + Send
+                + 'a,
+        >,
+    >;
+}
+
+tokio::task_local! {
+    static SHARING: std::sync::Arc<dyn Sharing>;
+}
+
+/// Runs `work` (a whole check) with `share` deciding what it measures itself.
+pub async fn sharing<F: std::future::Future>(
+    share: std::sync::Arc<dyn Sharing>,
+    work: F,
+) -> F::Output {
+    SHARING.scope(share, work).await
+}
+
+fn sharing_now() -> Option<std::sync::Arc<dyn Sharing>> {
+    SHARING.try_with(std::sync::Arc::clone).ok()
 }
 
 /// Told the connection facts once a check's login succeeded: everything the connection check

@@ -16,8 +16,10 @@
 use crate::net::{self, ConnectFailure, ConnectionFacts, Inspect};
 use crate::tlsprobe::{self, Preamble, TlsInspection};
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
@@ -249,18 +251,26 @@ async fn tls_key(
     })
 }
 
-tokio::task_local! {
-    static SHARE: Arc<ServerShare>;
-}
+impl net::Sharing for ServerShare {
+    fn reach<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+        timeout: Duration,
+        facts: &'a mut ConnectionFacts,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<TcpStream>, ConnectFailure>> + Send + 'a>> {
+        Box::pin(ServerShare::reach(self, host, port, timeout, facts))
+    }
 
-/// Runs `work` (a whole check) with `share` deciding what it measures itself.
-pub async fn sharing<F: std::future::Future>(share: Arc<ServerShare>, work: F) -> F::Output {
-    SHARE.scope(share, work).await
-}
-
-/// The share in force for this check, if any.
-pub(crate) fn current() -> Option<Arc<ServerShare>> {
-    SHARE.try_with(Arc::clone).ok()
+    fn inspect<'a>(
+        &'a self,
+        inspect: Inspect<'a>,
+        timeout: Duration,
+        fresh: bool,
+        connect: tlsprobe::Connect,
+    ) -> Pin<Box<dyn Future<Output = Result<TlsInspection, String>> + Send + 'a>> {
+        Box::pin(ServerShare::inspect(self, inspect, timeout, fresh, connect))
+    }
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub struct TlsInspection {
     /// else why not (`untrusted`, `self-signed`, `hostname-mismatch`, `expired`, ...).
     pub verification_error: Option<String>,
     /// Shared by an earlier check of the same server in a service: how old the inspection was,
-    /// in milliseconds (see [`crate::share`]).
+    /// in milliseconds (see `net::Sharing`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared_age_ms: Option<u64>,
 }
