@@ -1002,7 +1002,6 @@ pub fn uptime(c: &CommonFacts) -> Outcome {
     })
 }
 
-/// `12d 3h`, `5m 2s`.
 /// A short age: `350 ms`, `2.1 s`.
 fn human_ms(ms: u64) -> String {
     if ms < 1000 {
@@ -1012,6 +1011,7 @@ fn human_ms(ms: u64) -> String {
     }
 }
 
+/// `12d 3h`, `5m 2s`.
 pub fn human_duration(s: u64) -> String {
     let (d, h, m, sec) = (s / 86400, s % 86400 / 3600, s % 3600 / 60, s % 60);
     match (d, h, m) {
