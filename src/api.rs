@@ -13,11 +13,14 @@
 //! ```
 
 use crate::matrix::Matrix;
-use crate::net::ConnectGuard;
+use crate::net::{ConnectGuard, ConnectionFacts};
 use crate::registry::Selection;
 use crate::report::{Finding, Report, TargetInfo};
 use crate::run::{self, RunOptions};
+pub use crate::share::ServerShare;
 use crate::target::{ConnSpec, Secret, TargetError};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +42,7 @@ pub struct Precheck {
     matrix: Arc<Matrix>,
     opts: RunOptions,
     guard: Option<Arc<dyn ConnectGuard>>,
+    share: Option<Arc<ServerShare>>,
 }
 
 impl Precheck {
@@ -51,6 +55,7 @@ impl Precheck {
             opts: RunOptions::default(),
             matrix: matrix.clone(),
             guard: None,
+            share: None,
         };
         p = p.matrix(matrix);
         Ok(p)
@@ -108,6 +113,15 @@ impl Precheck {
         self
     }
 
+    /// Takes each server's reach figures and TLS inspection from `share` while they are fresh,
+    /// instead of opening a connection only to measure them (a service checking the same
+    /// servers again and again; see [`ServerShare`]). The findings say what was shared and how
+    /// old it was. The login and every query are always this check's own.
+    pub fn share(mut self, share: Arc<ServerShare>) -> Self {
+        self.share = Some(share);
+        self
+    }
+
     /// What the report will say about the target (no secret).
     pub fn target(&self) -> TargetInfo {
         self.spec.target_info()
@@ -128,21 +142,48 @@ impl Precheck {
         self.run_streaming(|_| {}).await
     }
 
-    /// Runs the check and hands each finding to `on_finding` as it is judged, in report order
-    /// (the facts are collected first, then every check judges them), then returns the report.
+    /// Runs the check and hands each finding to `on_finding` as soon as its facts are in, in
+    /// report order, then returns the report. The connection check is judged as soon as the
+    /// login succeeded (before any query); the others once the collection ends. A finding
+    /// handed early is handed again, as the report has it, only when the rest of the run
+    /// changed it (the whole check timed out after the login): the report is what counts.
     pub async fn run_streaming(self, mut on_finding: impl FnMut(&Finding) + Send) -> Report {
         let Precheck {
             spec,
             matrix,
             opts,
             guard,
+            share,
         } = self;
+        let (tx, mut logins) = tokio::sync::mpsc::unbounded_channel();
+        let observer: crate::net::LoginObserver = Arc::new(move |c: &ConnectionFacts| {
+            let _ = tx.send(c.clone());
+        });
         // Boxed: a collector's future is large, and a service runs it on a worker thread's
         // stack (2 MiB by default), not on the main thread's.
-        let work = Box::pin(run::check(&spec, &matrix, &opts));
-        let result = match guard {
-            Some(g) => crate::net::guarded(g, work).await,
-            None => work.await,
+        let work = Box::pin(crate::net::observing_login(
+            observer,
+            run::check(&spec, &matrix, &opts),
+        ));
+        let work: Pin<Box<dyn Future<Output = _> + Send + '_>> = match share {
+            Some(s) => Box::pin(crate::net::sharing(s, work)),
+            None => work,
+        };
+        let mut work: Pin<Box<dyn Future<Output = _> + Send + '_>> = match guard {
+            Some(g) => Box::pin(crate::net::guarded(g, work)),
+            None => work,
+        };
+        let mut early: Option<Finding> = None;
+        let result = loop {
+            tokio::select! {
+                r = &mut work => break r,
+                Some(c) = logins.recv(), if early.is_none() => {
+                    early = connection_finding(&spec, &matrix, &opts, c);
+                    if let Some(f) = &early {
+                        on_finding(f);
+                    }
+                }
+            }
         };
         // run::check never fails today; its error type is kept for the day one does.
         let report = match result {
@@ -150,9 +191,54 @@ impl Precheck {
             Err(e) => unreachable_report(&spec, &matrix, &opts, e),
         };
         for f in &report.checks {
-            on_finding(f);
+            if early.as_ref() != Some(f) {
+                on_finding(f);
+            }
         }
         report
+    }
+}
+
+/// The connection check's finding from the facts of a login that just succeeded: what the
+/// report will hold, since nothing after the login changes them (unless the run is cut; see
+/// [`Precheck::run_streaming`]). `None` when the selection leaves the check out.
+fn connection_finding(
+    spec: &ConnSpec,
+    matrix: &Matrix,
+    opts: &RunOptions,
+    connection: ConnectionFacts,
+) -> Option<Finding> {
+    use crate::engine::Engine;
+    use crate::engines::EngineModule;
+    use crate::engines::{mssql::Mssql, mysql::Mysql, postgres::Postgres, sqlite::Sqlite};
+    fn judge<E: EngineModule>(
+        spec: &ConnSpec,
+        m: &Matrix,
+        o: &RunOptions,
+        connection: ConnectionFacts,
+    ) -> Option<Finding> {
+        let id = format!("{}.connection", E::ENGINE);
+        if !o.selection.includes(&id) {
+            return None;
+        }
+        let only = Selection::new(std::slice::from_ref(&id), &[]).ok()?;
+        // Facts that hold only the connection: the check judges nothing else.
+        let mut facts = E::failed(
+            spec,
+            crate::net::ConnectFailure {
+                kind: crate::net::FailureKind::Config,
+                message: String::new(),
+            },
+        );
+        E::common_mut(&mut facts).connection = connection;
+        let report = run::evaluate::<E>(&facts, m, &only, String::new(), 0);
+        report.checks.into_iter().find(|f| f.id == id)
+    }
+    match spec.engine {
+        Engine::Postgres => judge::<Postgres>(spec, matrix, opts, connection),
+        Engine::Mysql => judge::<Mysql>(spec, matrix, opts, connection),
+        Engine::Mssql => judge::<Mssql>(spec, matrix, opts, connection),
+        Engine::Sqlite => judge::<Sqlite>(spec, matrix, opts, connection),
     }
 }
 

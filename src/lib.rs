@@ -30,6 +30,7 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod serve;
+pub mod share;
 pub mod status;
 pub mod target;
 pub mod text;

@@ -83,6 +83,10 @@ pub struct ConnectionFacts {
     /// run's targets on it (many-targets mode), not by this target.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reach_shared: bool,
+    /// With `reach_shared` in a service: how old the shared figures were, in milliseconds
+    /// (measured by an earlier check of the same server; see [`Sharing`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach_age_ms: Option<u64>,
 }
 
 /// Reaches the server, as [`reach`] does; with `shared` (many targets on one server), only the
@@ -97,6 +101,9 @@ pub async fn reach_server(
     shared: bool,
     facts: &mut ConnectionFacts,
 ) -> Result<Option<tokio::net::TcpStream>, ConnectFailure> {
+    if let Some(share) = sharing_now() {
+        return share.reach(host, port, timeout, facts).await;
+    }
     if !shared {
         return reach(host, port, timeout, facts).await.map(Some);
     }
@@ -233,19 +240,22 @@ pub async fn login<T, E>(
     classify: impl FnOnce(&E) -> ConnectFailure,
 ) -> Result<T, ConnectFailure> {
     let started = Instant::now();
+    let share = sharing_now();
+    let fresh = name_gate();
     let inspection = async {
-        match inspect {
-            Some(i) if i.shared => Some(
+        match (inspect, share) {
+            (Some(i), Some(s)) => Some(s.inspect(i, timeout, fresh, tcp).await),
+            (Some(i), None) if i.shared => Some(
                 crate::tlsprobe::inspect_shared(
                     i.host, i.port, i.preamble, i.ca, timeout, i.reached, tcp,
                 )
                 .await,
             ),
-            Some(i) => Some(
+            (Some(i), None) => Some(
                 crate::tlsprobe::inspect(i.host, i.port, i.preamble, i.ca, timeout, i.reached, tcp)
                     .await,
             ),
-            None => None,
+            (None, _) => None,
         }
     };
     let (connected, inspected) = if name_gate() {
@@ -309,6 +319,7 @@ pub async fn login<T, E>(
         }
         Ok(Ok(v)) => {
             facts.login_ms = Some(ms_since(started));
+            logged_in(facts);
             Ok(v)
         }
     }
@@ -355,6 +366,89 @@ pub async fn guarded<F: std::future::Future>(
         name_gate: Default::default(),
     });
     PINNING.scope(pinning, work).await
+}
+
+/// Under a guard, the addresses `host:port` is pinned to (resolved through the guard now if it
+/// was not yet); `None` without a guard.
+pub(crate) async fn pinned_addresses(
+    host: &str,
+    port: u16,
+) -> Option<Result<Vec<SocketAddr>, ConnectFailure>> {
+    pinning()?;
+    Some(resolve(host, port).await)
+}
+
+/// What a long-running caller (the service) shares between the checks it runs: each server's
+/// reach figures and TLS inspection, for a while. Set for a check with [`sharing`]; the
+/// service's implementation keys them on the pinned addresses.
+pub trait Sharing: Send + Sync + 'static {
+    /// Reaches the server as [`reach`] does, or takes fresh shared figures (`reach_shared`,
+    /// `reach_age_ms`) and opens nothing (`None`).
+    fn reach<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+        timeout: Duration,
+        facts: &'a mut ConnectionFacts,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<Option<tokio::net::TcpStream>, ConnectFailure>>
+                + Send
+                + 'a,
+        >,
+    >;
+    /// Inspects the TLS layer as [`crate::tlsprobe::inspect`] does, or takes a fresh shared
+    /// inspection (`shared_age_ms`). `fresh`: the login waits for this inspection to verify the
+    /// name, so it must be this check's own.
+    fn inspect<'a>(
+        &'a self,
+        inspect: Inspect<'a>,
+        timeout: Duration,
+        fresh: bool,
+        connect: crate::tlsprobe::Connect,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<crate::tlsprobe::TlsInspection, String>>
+                + Send
+                + 'a,
+        >,
+    >;
+}
+
+tokio::task_local! {
+    static SHARING: std::sync::Arc<dyn Sharing>;
+}
+
+/// Runs `work` (a whole check) with `share` deciding what it measures itself.
+pub async fn sharing<F: std::future::Future>(
+    share: std::sync::Arc<dyn Sharing>,
+    work: F,
+) -> F::Output {
+    SHARING.scope(share, work).await
+}
+
+fn sharing_now() -> Option<std::sync::Arc<dyn Sharing>> {
+    SHARING.try_with(std::sync::Arc::clone).ok()
+}
+
+/// Told the connection facts once a check's login succeeded: everything the connection check
+/// judges is known then, before any query (the service streams that finding at once).
+pub type LoginObserver = std::sync::Arc<dyn Fn(&ConnectionFacts) + Send + Sync>;
+
+tokio::task_local! {
+    static ON_LOGIN: LoginObserver;
+}
+
+/// Runs `work` (a whole check) with `observer` told of each successful login.
+pub async fn observing_login<F: std::future::Future>(
+    observer: LoginObserver,
+    work: F,
+) -> F::Output {
+    ON_LOGIN.scope(observer, work).await
+}
+
+fn logged_in(facts: &ConnectionFacts) {
+    let _ = ON_LOGIN.try_with(|o| o(facts));
 }
 
 fn pinning() -> Option<std::sync::Arc<Pinning>> {

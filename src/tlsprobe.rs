@@ -35,6 +35,10 @@ pub struct TlsInspection {
     /// Verification against the configured CA (or the system's roots): `None` when it passed,
     /// else why not (`untrusted`, `self-signed`, `hostname-mismatch`, `expired`, ...).
     pub verification_error: Option<String>,
+    /// Shared by an earlier check of the same server in a service: how old the inspection was,
+    /// in milliseconds (see `net::Sharing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_age_ms: Option<u64>,
 }
 
 /// Which protocol's preamble to speak before TLS.

@@ -53,6 +53,12 @@ pub fn connection(c: &CommonFacts, remedy: fn(FailureKind, &TargetInfo) -> Strin
     }
     let latency = if parts.is_empty() {
         "local file".to_string()
+    } else if let (true, Some(age)) = (f.reach_shared, f.reach_age_ms) {
+        format!(
+            "{} (dns and tcp measured {} ago by an earlier check of this server)",
+            parts.join(", "),
+            human_ms(age)
+        )
     } else if f.reach_shared {
         format!(
             "{} (dns and tcp measured once for this server in this run)",
@@ -290,6 +296,12 @@ pub fn tls(c: &CommonFacts, ctx: &Ctx, secure_option: &str) -> Outcome {
         if !i.names.is_empty() {
             observed.push(format!("names {}", i.names.join(" ")));
         }
+        if let Some(age) = i.shared_age_ms {
+            observed.push(format!(
+                "certificate inspected {} ago by an earlier check of this server",
+                human_ms(age)
+            ));
+        }
     }
     let would_fail = inspected.and_then(|i| i.verification_error.clone());
     let observed = observed.join(", ");
@@ -345,4 +357,13 @@ pub fn who(c: &CommonFacts, user: Option<String>, database: Option<String>) -> (
         pick(user, &c.target.user),
         pick(database, &c.target.database),
     )
+}
+
+/// A short age: `350 ms`, `2.1 s`.
+fn human_ms(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
 }

@@ -5,6 +5,7 @@
 //! through the [`guard`]; errors are RFC 9457 problem details ([`problem`]); the password is
 //! never logged, echoed, stored or put in a report.
 
+mod execute;
 pub mod guard;
 mod openapi;
 pub mod problem;
@@ -15,13 +16,11 @@ use crate::engine::Engine;
 use crate::matrix::Matrix;
 use crate::net::ConnectGuard;
 use crate::render::{self, Format};
-use crate::report::Report;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -71,7 +70,14 @@ pub struct ServeConfig {
     pub store: store::Bounds,
     /// Name resolution (the system's; tests inject their own).
     pub resolver: Arc<dyn Resolver>,
+    /// How long a server's reach figures and TLS inspection are shared between checks
+    /// (zero: every check measures its own; see [`crate::share`]).
+    pub share_ttl: Duration,
 }
+
+/// The default of [`ServeConfig::share_ttl`]: short, so a certificate or network change shows
+/// within seconds, long enough that a busy service inspects each server a few times a minute.
+pub const SHARE_TTL: Duration = Duration::from_secs(5);
 
 impl ServeConfig {
     /// The defaults of `byod-precheck serve`.
@@ -90,6 +96,7 @@ impl ServeConfig {
             max_body: 512 * 1024,
             store: store::Bounds::default(),
             resolver: Arc::new(guard::SystemResolver),
+            share_ttl: share_ttl_from_env().unwrap_or(SHARE_TTL),
         }
     }
 
@@ -114,8 +121,17 @@ impl ServeConfig {
     }
 }
 
+/// `BYOD_PRECHECK_SHARE_TTL`: seconds to share per-server figures (0 turns sharing off).
+fn share_ttl_from_env() -> Option<Duration> {
+    let v = std::env::var("BYOD_PRECHECK_SHARE_TTL").ok()?;
+    let secs = v.trim().parse::<f64>().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
+}
+
 struct AppState {
     cfg: ServeConfig,
+    /// Per-server figures shared between checks (none when `share_ttl` is zero).
+    share: Option<Arc<crate::share::ServerShare>>,
     store: Store,
     permits: Arc<Semaphore>,
     tracker: TaskTracker,
@@ -163,6 +179,8 @@ pub async fn start(
         tracker: TaskTracker::new(),
         shutting_down: AtomicBool::new(false),
         openapi: openapi::document(),
+        share: (!cfg.share_ttl.is_zero())
+            .then(|| Arc::new(crate::share::ServerShare::new(cfg.share_ttl))),
         ca_dir,
         cfg,
     });
@@ -412,8 +430,11 @@ async fn get_check(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Re
 }
 
 /// Checks a database: the report `check --format json` prints. With `Accept: text/event-stream`,
-/// Server-Sent Events: `started` (the report id and target), one `finding` per check as it is
-/// judged, then `report`.
+/// Server-Sent Events: `started` (the report id and target), one `finding` per check as soon as
+/// its facts are in (the connection check right after the login, before any query; the others
+/// once the collection ends), in the report's order, then `report`. A finding sent early is
+/// sent again, as the report has it, only if the rest of the run changed it (the whole check
+/// timed out after the login).
 #[utoipa::path(post, path = "/v1/checks",
     request_body(content = CheckRequest, content_type = "application/json"),
     responses(
@@ -442,9 +463,9 @@ async fn post_check(
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|a| a.contains("text/event-stream"));
             if sse {
-                stream_check(s, job)
+                execute::stream_check(s, job)
             } else {
-                json_check(s, job).await
+                execute::json_check(s, job).await
             }
         }
         Err(p) => p.into_response(),
@@ -620,6 +641,9 @@ async fn prepare(
             format!("{} checks are running; retry shortly", s.cfg.max_concurrent),
         )
     })?;
+    if let Some(share) = &s.share {
+        precheck = precheck.share(share.clone());
+    }
     Ok(Job {
         precheck: precheck.guard(guard as Arc<dyn ConnectGuard>),
         password: password.or(url_password),
@@ -628,136 +652,3 @@ async fn prepare(
         _ca: ca,
     })
 }
-
-/// Replaces the password in every string of a JSON value (the drivers' messages are scrubbed
-/// already; this is the last gate before anything leaves the service).
-fn scrub(v: &mut serde_json::Value, secret: Option<&str>) {
-    let Some(secret) = secret.filter(|s| s.len() >= 3) else {
-        return;
-    };
-    match v {
-        serde_json::Value::String(s) if s.contains(secret) => *s = s.replace(secret, "***"),
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| scrub(x, Some(secret))),
-        serde_json::Value::Object(o) => o.values_mut().for_each(|x| scrub(x, Some(secret))),
-        _ => {}
-    }
-}
-
-fn to_scrubbed<T: Serialize>(v: &T, secret: Option<&str>) -> serde_json::Value {
-    let mut v = serde_json::to_value(v).unwrap_or_default();
-    scrub(&mut v, secret);
-    v
-}
-
-/// Runs a job in a tracked task (graceful shutdown waits for it) under the service deadline;
-/// each finding goes to `on_finding`. Returns the scrubbed, stored report.
-async fn execute(
-    s: Arc<AppState>,
-    job: Job,
-    mut on_finding: impl FnMut(crate::report::Finding) + Send + 'static,
-) -> Result<Arc<Report>, Problem> {
-    let Job {
-        precheck,
-        password,
-        id,
-        permit,
-        _ca,
-    } = job;
-    let place = {
-        let t = precheck.target();
-        format!(
-            "{}://{}:{}",
-            t.engine,
-            t.host.as_deref().or(t.path.as_deref()).unwrap_or(""),
-            t.port.unwrap_or(0)
-        )
-    };
-    let deadline = s.cfg.run_timeout + Duration::from_secs(5);
-    let secret = password.clone();
-    let st = s.clone();
-    let task = s.tracker.spawn(async move {
-        let _permit = permit;
-        let _ca = _ca;
-        let started = Instant::now();
-        let run = precheck.run_streaming(move |f| {
-            // Back to a Finding so the event keeps the report's field order.
-            let clean =
-                serde_json::from_value::<crate::report::Finding>(to_scrubbed(f, secret.as_deref()));
-            if let Ok(f) = clean {
-                on_finding(f);
-            }
-        });
-        let report = tokio::time::timeout(deadline, run).await.ok()?;
-        let value = to_scrubbed(&report, password.as_deref());
-        let clean: Arc<Report> = Arc::new(serde_json::from_value(value).ok()?);
-        st.store.put(id.clone(), clean.clone());
-        log(format_args!(
-            "check {id} of {} -> {} in {} ms",
-            place.escape_debug(),
-            report.summary.status,
-            started.elapsed().as_millis()
-        ));
-        Some(clean)
-    });
-    match task.await {
-        Ok(Some(v)) => Ok(v),
-        Ok(None) => Err(Problem::new(
-            Kind::Internal,
-            "the check did not finish within the service's deadline",
-        )),
-        Err(_) => Err(Problem::new(Kind::Internal, "the check failed")),
-    }
-}
-
-async fn json_check(s: Arc<AppState>, job: Job) -> Response {
-    let id = job.id.clone();
-    match execute(s, job, |_| {}).await {
-        Ok(report) => {
-            let mut r = Json(&*report).into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("/v1/checks/{id}")) {
-                r.headers_mut().insert(header::LOCATION, v);
-            }
-            r
-        }
-        Err(p) => p.into_response(),
-    }
-}
-
-fn stream_check(s: Arc<AppState>, job: Job) -> Response {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
-    let id = job.id.clone();
-    let started = serde_json::json!({
-        "id": id,
-        "location": format!("/v1/checks/{id}"),
-        "target": job.precheck.target(),
-    });
-    let _ = tx.send(event("started", &started));
-    let findings = tx.clone();
-    tokio::spawn(async move {
-        let outcome = execute(s, job, move |f| {
-            let _ = findings.send(event("finding", &f));
-        })
-        .await;
-        let _ = match outcome {
-            Ok(report) => tx.send(event("report", &*report)),
-            Err(p) => tx.send(event("problem", &p)),
-        };
-    });
-    let stream = tokio_stream::wrappers::UnboundedReceiverStream::new(rx)
-        .map(Ok::<Event, std::convert::Infallible>);
-    let mut r = Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("/v1/checks/{id}")) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
-}
-
-fn event<T: Serialize>(name: &str, data: &T) -> Event {
-    Event::default()
-        .event(name)
-        .data(serde_json::to_string(data).unwrap_or_default())
-}
-
-use tokio_stream::StreamExt as _;

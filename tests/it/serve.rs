@@ -1056,3 +1056,264 @@ fn the_setup_page_in_headless_chromium() {
     validate(&report);
     assert_eq!(report["target"]["host"], "127.0.0.1");
 }
+
+// ------------------------------------------------------------------ streaming and sharing
+
+/// A Server-Sent Events response read as it arrives (chunked HTTP/1.1), event by event.
+struct SseReader {
+    r: BufReader<TcpStream>,
+    pending: String,
+}
+
+impl SseReader {
+    fn post(addr: SocketAddr, body: &Value) -> SseReader {
+        let mut s = TcpStream::connect(addr).expect("connect to the service");
+        s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+        let body = body.to_string();
+        let req = format!(
+            "POST /v1/checks HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        let mut r = BufReader::new(s);
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+        loop {
+            line.clear();
+            r.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        SseReader {
+            r,
+            pending: String::new(),
+        }
+    }
+
+    /// The next event, or `None` at the end of the stream (keep-alive comments skipped).
+    fn next(&mut self) -> Option<(String, Value)> {
+        loop {
+            if let Some(at) = self.pending.find("\n\n") {
+                let block: String = self.pending.drain(..at + 2).collect();
+                let mut name = None;
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(n) = line.strip_prefix("event:") {
+                        name = Some(n.trim().to_string());
+                    } else if let Some(d) = line.strip_prefix("data:") {
+                        data.push_str(d.strip_prefix(' ').unwrap_or(d));
+                    }
+                }
+                match name {
+                    Some(n) => return Some((n, serde_json::from_str(&data).unwrap())),
+                    None => continue,
+                }
+            }
+            // One chunk: its size line, the bytes, CRLF.
+            let mut size = String::new();
+            if self.r.read_line(&mut size).ok()? == 0 {
+                return None;
+            }
+            let n = usize::from_str_radix(size.trim(), 16).ok()?;
+            if n == 0 {
+                return None;
+            }
+            let mut buf = vec![0; n + 2];
+            self.r.read_exact(&mut buf).ok()?;
+            self.pending
+                .push_str(&String::from_utf8_lossy(&buf[..n]).replace("\r\n", "\n"));
+        }
+    }
+}
+
+/// A psql session holding a table's ACCESS EXCLUSIVE lock until released.
+struct TableLock {
+    child: Child,
+}
+
+impl TableLock {
+    fn take(url: &str, table: &str) -> TableLock {
+        let mut child = Command::new("psql")
+            .args([url, "-X", "-q", "-v", "ON_ERROR_STOP=1"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("run psql");
+        let stdin = child.stdin.as_mut().unwrap();
+        writeln!(stdin, "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;").unwrap();
+        stdin.flush().unwrap();
+        let lock = TableLock { child };
+        lock.wait_for(url, table, true);
+        lock
+    }
+
+    /// Waits (bounded) until the table's lock is held (`granted`) or awaited (`!granted`).
+    fn wait_for(&self, url: &str, table: &str, granted: bool) {
+        let sql = format!(
+            "SELECT count(*) FROM pg_locks WHERE relation = '{table}'::regclass AND granted = {granted}"
+        );
+        for _ in 0..600 {
+            if crate::support::psql(url, &sql).unwrap() != "0" {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no lock on {table} with granted = {granted}");
+    }
+
+    fn release(mut self) {
+        let mut stdin = self.child.stdin.take().unwrap();
+        writeln!(stdin, "COMMIT;").unwrap();
+        drop(stdin);
+        self.child.wait().unwrap();
+    }
+}
+
+#[test]
+fn the_connection_finding_streams_before_the_catalog_is_read() {
+    let Some(scratch) = require("local PostgreSQL", crate::support::PgScratch::new("")) else {
+        return;
+    };
+    // A Rails history the check reads after the login; held locked, the read waits.
+    scratch
+        .sql("CREATE TABLE schema_migrations (version character varying PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000')")
+        .unwrap();
+    let admin = crate::support::local_pg(&scratch.db);
+    let svc = Service::start(&["--allow-target", "127.0.0.1"], &[]);
+    let lock = TableLock::take(&admin, "schema_migrations");
+    let mut sse = SseReader::post(svc.addr, &json!({"url": scratch.url("postgres")}));
+    let mut events = vec![sse.next().unwrap()];
+    assert_eq!(events[0].0, "started", "{events:?}");
+    events.push(sse.next().unwrap());
+    // The first finding came while the lock was held since before the request: before the
+    // collection could end. The check is then seen waiting on the lock (the read it needs).
+    assert_eq!(events[1].0, "finding", "{events:?}");
+    assert_eq!(events[1].1["id"], "postgres.connection");
+    assert_eq!(events[1].1["status"], "pass", "{:#}", events[1].1);
+    lock.wait_for(&admin, "schema_migrations", false);
+    lock.release();
+    while let Some(e) = sse.next() {
+        events.push(e);
+    }
+    let (last, report) = events.last().unwrap();
+    assert_eq!(last, "report", "{events:?}");
+    validate(report);
+    // Every finding once, in the report's order, each as the report has it.
+    let streamed: Vec<&Value> = events
+        .iter()
+        .filter(|(n, _)| n == "finding")
+        .map(|(_, v)| v)
+        .collect();
+    let checks: Vec<&Value> = report["checks"].as_array().unwrap().iter().collect();
+    assert_eq!(streamed, checks);
+    assert_eq!(
+        crate::support::status(report, "postgres.migrations"),
+        "pass",
+        "{:#}",
+        crate::support::finding(report, "postgres.migrations")
+    );
+}
+
+/// A TCP forwarder to the local PostgreSQL that counts the connections it accepts.
+fn counting_proxy() -> (u16, Arc<AtomicUsize>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let n = accepted.clone();
+    std::thread::spawn(move || {
+        for client in l.incoming().map_while(Result::ok) {
+            n.fetch_add(1, Ordering::SeqCst);
+            let Ok(server) = TcpStream::connect("127.0.0.1:5432") else {
+                continue;
+            };
+            let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (mut c, mut s) = (client, server);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c, &mut s);
+                let _ = s.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s2, &mut c2);
+                let _ = c2.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    (port, accepted)
+}
+
+#[test]
+fn checks_share_a_servers_reach_and_tls_inspection_and_say_so() {
+    let Some(()) = require("local PostgreSQL", local_pg_up()) else {
+        return;
+    };
+    let ssl = crate::support::psql(&crate::support::local_pg("test"), "SHOW ssl")
+        .and_then(|s| (s == "on").then_some(()).ok_or(format!("ssl = {s}")));
+    let Some(()) = require("TLS on the local PostgreSQL", ssl) else {
+        return;
+    };
+    let (port, accepted) = counting_proxy();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/test?sslmode=require");
+    let opened = |svc: &Service| {
+        let before = accepted.load(Ordering::SeqCst);
+        let r = post_json(svc.addr, &json!({"url": url}), &[]);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let report = r.json();
+        validate(&report);
+        assert_eq!(
+            crate::support::status(&report, "postgres.connection"),
+            "pass"
+        );
+        (accepted.load(Ordering::SeqCst) - before, report)
+    };
+    let observed = |r: &Value, id: &str| {
+        crate::support::finding(r, id)["observed"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    // Shared for long enough that nothing expires during the test.
+    let svc = Service::start(
+        &["--allow-target", "127.0.0.1"],
+        &[("BYOD_PRECHECK_SHARE_TTL", "600")],
+    );
+    // The first check reaches the server and inspects its TLS (one connection, reused), then
+    // logs in (a second); through this proxy's port the pooler check also looks behind it (a
+    // login of its own, never shared).
+    let (n_first, first) = opened(&svc);
+    assert!(n_first >= 2, "{first:#}");
+    assert!(!observed(&first, "postgres.connection").contains("earlier check"));
+    assert!(!observed(&first, "postgres.tls").contains("earlier check"));
+    // The next ones take the figures: the connection opened to reach and inspect is not
+    // opened again; their findings say so.
+    for _ in 0..2 {
+        let (n, next) = opened(&svc);
+        assert_eq!(n, n_first - 1, "{next:#}");
+        let conn = observed(&next, "postgres.connection");
+        assert!(
+            conn.contains("measured") && conn.contains("ago by an earlier check of this server"),
+            "{conn}"
+        );
+        let tls = observed(&next, "postgres.tls");
+        assert!(
+            tls.contains("certificate inspected") && tls.contains("ago by an earlier check"),
+            "{tls}"
+        );
+        assert_eq!(
+            crate::support::finding(&next, "postgres.tls")["status"],
+            crate::support::finding(&first, "postgres.tls")["status"]
+        );
+    }
+    drop(svc);
+    // Sharing off: every check measures for itself.
+    let svc = Service::start(
+        &["--allow-target", "127.0.0.1"],
+        &[("BYOD_PRECHECK_SHARE_TTL", "0")],
+    );
+    for _ in 0..2 {
+        let (n, r) = opened(&svc);
+        assert_eq!(n, n_first, "{r:#}");
+        assert!(!observed(&r, "postgres.connection").contains("earlier check"));
+    }
+}
