@@ -118,7 +118,6 @@ const MAX_CODE_LINES: usize = 800;
 /// collectors, `target.rs` and `cli.rs`). Remove a line when its file is split; the test fails
 /// when a file listed here is already small enough, so the list cannot go stale.
 const NOT_YET_SPLIT: &[&str] = &[
-    "src/cli.rs",
     "src/engines/mssql/collect.rs",
     "src/engines/mysql/collect.rs",
     "src/engines/postgres/collect.rs",
