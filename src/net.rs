@@ -222,17 +222,29 @@ pub struct Inspect<'a> {
 }
 
 /// Inspects the TLS layer on a connection of our own (`inspect`: `None` when TLS is off or the
-/// target is a local socket), closes it, then logs in through the driver. Records the inspection
-/// and the login time in `facts`; turns a timeout or a driver error into a classified failure,
-/// naming the certificate's problem when TLS is what failed.
-pub async fn login<T, E>(
+/// target is a local socket) beside the driver's login (`login` makes one attempt each time it
+/// is called). Records the inspection and the login time in `facts`; turns a timeout or a
+/// driver error into a classified failure, naming the certificate's problem when TLS is what
+/// failed.
+///
+/// The two run side by side: the inspection never logs in, so it takes none of the slots a
+/// role's `CONNECTION LIMIT`, a pooler's pool or `max_connections` counts, and it never waits
+/// for the login. A server that serves one client at a time either queues the login until the
+/// inspection's connection closes (pgpool-II with one child: a delay) or turns it away
+/// (PGlite): a login turned away while the inspection was open is made again once the
+/// inspection's connection is closed, so a busy single slot only ever delays the run.
+pub async fn login<T, E, F>(
     facts: &mut ConnectionFacts,
     timeout: Duration,
-    login: impl std::future::Future<Output = Result<T, E>>,
+    mut login: impl FnMut() -> F,
     inspect: Option<Inspect<'_>>,
-    classify: impl FnOnce(&E) -> ConnectFailure,
-) -> Result<T, ConnectFailure> {
+    classify: impl Fn(&E) -> ConnectFailure,
+) -> Result<T, ConnectFailure>
+where
+    F: std::future::Future<Output = Result<T, E>>,
+{
     let started = Instant::now();
+    let inspecting = inspect.is_some();
     let inspection = async {
         match inspect {
             Some(i) if i.shared => Some(
@@ -273,13 +285,19 @@ pub async fn login<T, E>(
                 ),
             });
         }
-        (tokio::time::timeout(timeout, login).await, inspected)
+        (tokio::time::timeout(timeout, login()).await, inspected)
     } else {
-        // One after the other, the inspection's connection closed before the login opens the
-        // next: a server or pooler that admits one client at a time (PGlite, a role with
-        // CONNECTION LIMIT 1, a pool of one) must never see us wait on ourselves.
-        let inspected = inspection.await;
-        (tokio::time::timeout(timeout, login).await, inspected)
+        let (inspected, first) = tokio::join!(inspection, tokio::time::timeout(timeout, login()));
+        let connected = match first {
+            // Turned away while our inspection held the server (not the server's judgement of
+            // us: a password, a database, a permission): once more, now that it is closed.
+            Ok(Err(e)) if inspecting && may_be_turned_away(classify(&e).kind) => {
+                let left = timeout.saturating_sub(started.elapsed());
+                tokio::time::timeout(left, login()).await
+            }
+            other => other,
+        };
+        (connected, inspected)
     };
     match inspected {
         Some(Ok(i)) => facts.tls = Some(i),
@@ -312,6 +330,16 @@ pub async fn login<T, E>(
             Ok(v)
         }
     }
+}
+
+/// Whether a login that failed this way may have been turned away only because another
+/// connection of ours was open (a server of one client at a time): not a verdict on the
+/// credentials, the database or the configuration.
+fn may_be_turned_away(kind: FailureKind) -> bool {
+    matches!(
+        kind,
+        FailureKind::Refused | FailureKind::ServerError | FailureKind::Tls | FailureKind::Timeout
+    )
 }
 
 /// Decides where a connection may go: the service's SSRF guard. It resolves a host name once,

@@ -1003,6 +1003,7 @@ pub static CHECKS: &[Check<MysqlFacts>] = &[
             )
         },
     },
+    super::pooler::CHECK,
     Check {
         id: "mysql.binlog",
         category: Category::Settings,

@@ -89,7 +89,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     let login = crate::net::login(
         &mut facts.common.connection,
         opts.connect_timeout,
-        pool_opts.connect_with(options),
+        || pool_opts.clone().connect_with(options.clone()),
         inspect,
         |e| classify(e, spec, &mode),
     );
@@ -136,6 +136,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
             "SELECT CAST(CONVERT_TZ('2000-01-01 00:00:00', 'UTC', 'Europe/Paris') AS CHAR)",
         ),
         Stmt::new("migration tables", migration_tables_sql()),
+        Stmt::new("server connection", super::pooler::SERVER_CONNECTION),
     ];
     let local_before = crate::checks::epoch_now();
     let mut answers = Answers::new(runner.batch(&pool, &stmts).await);
@@ -156,6 +157,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     let tz = tz.map(|r| r.0);
     let history_tables: Probe<Vec<(String, String, String)>> =
         answers.next("migration tables").all();
+    let server_connection: Probe<(String, String)> = answers.next("server connection").one();
     facts.common.version_raw = version.map(|r| r.0);
     facts.session = first.clone().map(|r| Session {
         user: r.3,
@@ -243,7 +245,43 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         other => other.clone().map(|_| ReadOnlyFacts::default()),
     };
     facts.common.user_tables = facts.tables.clone().map(|t| t.total);
-    facts.common.migrations = migrations(&runner, &pool, history_tables).await;
+    // The migration history is read in a second transaction: our connection is asked for
+    // again there, which tells a proxy that multiplexes (see `pooler`).
+    let (history, mut again) = migrations(&runner, &pool, history_tables).await;
+    facts.common.migrations = history;
+    let mut signals = super::pooler::Signals {
+        connected_port: socket.is_none().then(|| spec.port_or_default()),
+        server_port: super::pooler::server_connection(&server_connection).1,
+        connection_id: super::pooler::server_connection(&server_connection).0,
+        connection_id_again: None,
+        greeting: facts
+            .common
+            .connection
+            .tls
+            .as_ref()
+            .and_then(|t| t.server_greeting.clone()),
+        version: facts.common.version_raw.value().cloned(),
+    };
+    if again.is_none() && signals.suspected() {
+        // No second message was needed, but something is in front: one of its own.
+        let mut a = Answers::new(
+            runner
+                .batch(
+                    &pool,
+                    &[Stmt::new(
+                        "connection again",
+                        super::pooler::CONNECTION_AGAIN,
+                    )],
+                )
+                .await,
+        );
+        again = Some(a.next("connection again").one());
+    }
+    signals.connection_id_again = again.as_ref().and_then(super::pooler::connection_id);
+    facts.pooler = match &server_connection {
+        Probe::Ok { ms, .. } => Probe::ok(signals.facts(), *ms),
+        other => other.failure(),
+    };
 
     // Identity needs the version and the markers compatible engines leave in the variables.
     let comment = first.value().and_then(|r| r.1.clone()).unwrap_or_default();
@@ -731,15 +769,17 @@ fn migration_tables_sql() -> String {
 /// Reads each history table found, all in one batch (text protocol: no prepared statement is
 /// left on the session); a table that cannot be read costs only its own answer and makes the
 /// check an error.
+/// The migration history, read in a message of its own when there is one to read, with our
+/// server connection asked for again at its end (`None`: no message was sent).
 async fn migrations(
     runner: &Runner<'_>,
     pool: &MySqlPool,
     found: Probe<Vec<(String, String, String)>>,
-) -> Probe<Vec<MigrationHistory>> {
+) -> (Probe<Vec<MigrationHistory>>, Option<Probe<(String,)>>) {
     use crate::engines::sql::mysql_ident;
     use crate::migrations::Candidate;
     let Probe::Ok { value: rows, ms } = found else {
-        return found.map(|_| Vec::new());
+        return (found.map(|_| Vec::new()), None);
     };
     let candidates =
         Candidate::from_rows(rows.into_iter().map(|(t, c, ty)| (None, t, c, ty, None)));
@@ -761,20 +801,31 @@ async fn migrations(
             Some((tool, cand.name.clone(), columns.len(), sql))
         })
         .collect();
-    let stmts: Vec<Stmt> = reads
+    if reads.is_empty() {
+        return (Probe::ok(Vec::new(), ms), None);
+    }
+    let mut stmts: Vec<Stmt> = reads
         .iter()
         .map(|(.., sql)| Stmt::new("history table", sql.clone()))
         .collect();
+    stmts.push(Stmt::new(
+        "connection again",
+        super::pooler::CONNECTION_AGAIN,
+    ));
     let mut answers = Answers::new(runner.batch(pool, &stmts).await);
     let mut out = Vec::new();
+    let mut failed = None;
     for (tool, name, n, _) in reads {
-        let rows = match answers.next("history table").texts(n) {
-            Probe::Ok { value, .. } => value,
-            other => return other.map(|_| Vec::new()),
-        };
-        out.push(MigrationHistory::read(tool, name, &rows));
+        match answers.next("history table").texts(n) {
+            Probe::Ok { value, .. } if failed.is_none() => {
+                out.push(MigrationHistory::read(tool, name, &value))
+            }
+            Probe::Ok { .. } => {}
+            other => failed = failed.or(Some(other.map(|_| Vec::new()))),
+        }
     }
-    Probe::ok(out, ms)
+    let again = answers.next("connection again").one();
+    (failed.unwrap_or(Probe::ok(out, ms)), Some(again))
 }
 
 /// What the app's SQL may rely on, from the flavor and version.

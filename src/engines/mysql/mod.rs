@@ -5,6 +5,7 @@ pub mod checks;
 pub mod collect;
 pub mod facts;
 pub mod identify;
+pub mod pooler;
 
 super::engine_module!(
     /// The MySQL engine (MariaDB and the compatible engines are its flavors).
