@@ -478,11 +478,13 @@ fn worker(
         // A panic (the job's sender is gone with it: "the check crashed"), or tasks the
         // target left behind (a connection still closing): the next target starts on a fresh
         // runtime, never beside what is left of another's. Nothing is waited for.
-        let leftovers = rt.as_ref().is_ok_and(|rt| rt.metrics().num_alive_tasks() > 0);
-        if ran.is_err() || leftovers {
-            if let Ok(old) = std::mem::replace(&mut rt, build()) {
-                old.shutdown_background();
-            }
+        let leftovers = rt
+            .as_ref()
+            .is_ok_and(|rt| rt.metrics().num_alive_tasks() > 0);
+        if (ran.is_err() || leftovers)
+            && let Ok(old) = std::mem::replace(&mut rt, build())
+        {
+            old.shutdown_background();
         }
         if retire
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))

@@ -265,6 +265,31 @@ fn pgpool_is_named_with_its_mode_and_client_limit() {
 }
 
 #[test]
+fn pgpool_with_one_child_gets_a_complete_report_in_normal_time() {
+    // One child: one client at a time, the others wait in the listen queue. Our TLS
+    // inspection (no login) and our login run side by side: whichever the child takes first,
+    // the other waits for it, never for itself.
+    let Some(p) = require("pgpool-II", Pooled::start("pgpool", &["1"])) else {
+        return;
+    };
+    let url = p.url("postgres", "test");
+    for extra in [None, Some("--probe-write")] {
+        let mut args = vec![url.as_str()];
+        args.extend(extra);
+        let (_, report, _, stderr) = check_json(&args);
+        assert_eq!(status(&report, "postgres.connection"), "pass", "{stderr}");
+        assert_eq!(errors(&report), Vec::<String>::new(), "{extra:?}: {stderr}");
+        let ms = report["duration_ms"].as_u64().unwrap();
+        assert!(ms < 5_000, "{extra:?} took {ms} ms");
+        let o = observed(&report, "postgres.pooler");
+        assert!(
+            o.contains("pgpool-II 4.") && o.contains("admits 1 clients"),
+            "{o}"
+        );
+    }
+}
+
+#[test]
 fn pglite_one_client_at_a_time_gets_a_complete_report_in_normal_time() {
     let Some(p) = require("PGlite", Pooled::start("pglite", &[])) else {
         return;

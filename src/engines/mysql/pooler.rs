@@ -16,8 +16,7 @@ use serde::{Deserialize, Serialize};
 
 /// Our server connection as the server sees it, read with the first batch.
 /// (Read as text: the integer types differ between MySQL and MariaDB versions.)
-pub const SERVER_CONNECTION: &str =
-    "SELECT CAST(CONNECTION_ID() AS CHAR), CAST(@@port AS CHAR)";
+pub const SERVER_CONNECTION: &str = "SELECT CAST(CONNECTION_ID() AS CHAR), CAST(@@port AS CHAR)";
 
 /// Our server connection again, in a later transaction (a message of its own).
 pub const CONNECTION_AGAIN: &str = "SELECT CAST(CONNECTION_ID() AS CHAR)";

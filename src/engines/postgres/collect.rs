@@ -455,7 +455,15 @@ const SERVER_SESSION: &str = "SELECT pg_backend_pid(), inet_server_port(), curre
 
 /// pid, inet_server_port, port, the backend's age in seconds, default_transaction_read_only,
 /// pg_is_in_recovery, inet_server_addr.
-type ServerSessionRow = (i32, Option<i32>, String, Option<f64>, String, bool, Option<String>);
+type ServerSessionRow = (
+    i32,
+    Option<i32>,
+    String,
+    Option<f64>,
+    String,
+    bool,
+    Option<String>,
+);
 
 /// [`SERVER_SESSION`]'s answer.
 #[derive(Debug, Clone)]
