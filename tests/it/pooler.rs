@@ -464,3 +464,86 @@ fn a_refused_session_setup_is_reported_at_once_with_the_servers_message() {
     let ms = report["duration_ms"].as_u64().unwrap();
     assert!(ms < 3_000, "reported after {ms} ms, not at once");
 }
+
+/// A plain TCP port forward to `upstream` on a free loopback port (one upstream connection for
+/// each client connection, bytes copied both ways): what a port forward, NAT or a proxy that
+/// keeps each client on one server connection looks like from the client. Runs until the test
+/// process ends.
+fn port_forward(upstream: &str) -> u16 {
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = upstream.to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn mysql_direct_is_no_pooler_said_from_what_was_compared() {
+    let (_, report, _, stderr) = check_json(&["mysql://root@127.0.0.1:3306/test"]);
+    if status(&report, "mysql.connection") != "pass" {
+        let _ = require::<()>("local MariaDB", Err(stderr));
+        return;
+    }
+    let f = finding(&report, "mysql.pooler");
+    assert_eq!(f["status"], "pass", "{f}");
+    let m = f["message"].as_str().unwrap();
+    assert!(m.starts_with("no pooler seen: "), "{m}");
+    assert!(m.contains("listens on the port we connected to"), "{m}");
+    // The TLS inspection read MariaDB's greeting (5.5.5-10.x): the same version as VERSION().
+    assert!(
+        m.contains("the handshake came from the server itself"),
+        "{m}"
+    );
+}
+
+#[test]
+fn mysql_through_a_port_forward_is_told_and_its_connection_asked_again() {
+    let (_, direct, _, stderr) = check_json(&["mysql://root@127.0.0.1:3306/test"]);
+    if status(&direct, "mysql.connection") != "pass" {
+        let _ = require::<()>("local MariaDB", Err(stderr));
+        return;
+    }
+    let port = port_forward("127.0.0.1:3306");
+    let url = format!("mysql://root@127.0.0.1:{port}/test");
+    let (_, report, _, stderr) = check_json(&[&url]);
+    assert_eq!(status(&report, "mysql.connection"), "pass", "{stderr}");
+    let f = finding(&report, "mysql.pooler");
+    let o = f["observed"].as_str().unwrap();
+    assert!(
+        o.contains(&format!(
+            "we connected to port {port}; the server listens on port 3306"
+        )),
+        "{o}"
+    );
+    // Something is in front, so our connection was asked for again in a later transaction:
+    // a forward keeps one server connection per client, which is no multiplexing.
+    assert!(
+        o.contains("both our transactions ran on the same server connection"),
+        "{o}"
+    );
+    assert_eq!(f["status"], "pass", "{f}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("no sign of multiplexing")
+    );
+    // Everything else reads as on the direct connection.
+    assert_eq!(errors(&report), errors(&direct));
+}
