@@ -599,6 +599,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stuck_worker_is_replaced_and_the_others_go_on() {
+        let workers = Workers::start(1);
+        // The only worker is taken by a job that never gives it back (a driver that never
+        // yields): it holds its thread, and nothing else.
+        let (stuck_tx, stuck_rx) = std::sync::mpsc::channel::<()>();
+        workers.submit(Box::new(move |_| {
+            let _ = stuck_rx.recv();
+        }));
+        // At the deadline the fleet abandons it and starts another worker in its place.
+        workers.replace_one();
+        let (tx, rx) = std::sync::mpsc::channel();
+        workers.submit(Box::new(move |rt| {
+            let v = rt.unwrap().block_on(async { 7 });
+            tx.send(v).unwrap();
+        }));
+        assert_eq!(rx.recv().unwrap(), 7);
+        // When the stuck job ends at last, its worker retires: the count stays at one.
+        drop(stuck_tx);
+        let (tx, rx) = std::sync::mpsc::channel();
+        workers.submit(Box::new(move |rt| tx.send(rt.is_ok()).unwrap()));
+        assert!(rx.recv().unwrap());
+    }
+
+    #[test]
+    fn a_job_that_panics_leaves_its_worker_serving() {
+        let workers = Workers::start(1);
+        workers.submit(Box::new(|_| panic!("a check that crashed")));
+        let (tx, rx) = std::sync::mpsc::channel();
+        workers.submit(Box::new(move |rt| tx.send(rt.is_ok()).unwrap()));
+        assert!(rx.recv().unwrap());
+    }
+
+    #[test]
     fn lines_take_names_urls_and_whole_ado_strings() {
         let raw = parse_lines(
             "# fleet\n\nacme=postgres://a:pw@h/db?sslmode=disable\npostgres://h/db\n\
