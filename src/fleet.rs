@@ -351,7 +351,9 @@ pub async fn run_fleet(
             let (tx, rx) = tokio::sync::oneshot::channel();
             workers.submit(Box::new(move |rt| {
                 let r = match rt {
-                    Ok(rt) => rt.block_on(run::check(&spec, &matrix, &run_opts)),
+                    // On the heap: a check's future is large, and a worker's stack keeps
+                    // every page it ever touched (16 workers, 16 stacks).
+                    Ok(rt) => rt.block_on(Box::pin(run::check(&spec, &matrix, &run_opts))),
                     Err(e) => Err(format!("cannot start a runtime: {e}")),
                 };
                 let _ = tx.send(r);
