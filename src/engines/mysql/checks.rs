@@ -1288,6 +1288,7 @@ mod tests {
             1,
         );
         f.time_zone_tables = Probe::ok(true, 1);
+        f.pooler = Probe::ok(super::super::pooler::Pooler::default(), 1);
         f
     }
 
