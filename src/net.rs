@@ -233,9 +233,14 @@ pub struct Inspect<'a> {
 /// inspection's connection closes (pgpool-II with one child: a delay) or turns it away
 /// (PGlite): a login turned away while the inspection was open is made again once the
 /// inspection's connection is closed, so a busy single slot only ever delays the run.
+///
+/// `gate` is the look at what the server will ask before any password is sent
+/// (`prelogin::gate`): the login starts only once it has passed, and it runs beside the
+/// inspection (it never logs in either). Its finding goes to `facts.auth_risk`.
 pub async fn login<T, E, F>(
     facts: &mut ConnectionFacts,
     timeout: Duration,
+    gate: impl std::future::Future<Output = Result<Option<String>, ConnectFailure>>,
     mut login: impl FnMut() -> F,
     inspect: Option<Inspect<'_>>,
     classify: impl Fn(&E) -> ConnectFailure,
@@ -285,9 +290,28 @@ where
                 ),
             });
         }
+        facts.auth_risk = gate.await?;
         (tokio::time::timeout(timeout, login()).await, inspected)
     } else {
-        let (inspected, first) = tokio::join!(inspection, tokio::time::timeout(timeout, login()));
+        let gated = async {
+            let risk = gate.await?;
+            Ok::<_, ConnectFailure>((risk, tokio::time::timeout(timeout, login()).await))
+        };
+        let (inspected, gated) = tokio::join!(inspection, gated);
+        let first = match gated {
+            Ok((risk, first)) => {
+                facts.auth_risk = risk;
+                first
+            }
+            Err(f) => {
+                match inspected {
+                    Some(Ok(i)) => facts.tls = Some(i),
+                    Some(Err(e)) => facts.tls_inspection_error = Some(e),
+                    None => {}
+                }
+                return Err(f);
+            }
+        };
         let connected = match first {
             // Turned away while our inspection held the server (not the server's judgement of
             // us: a password, a database, a permission): once more, now that it is closed.

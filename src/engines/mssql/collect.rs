@@ -648,6 +648,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
     let login = crate::net::login(
         &mut facts.common.connection,
         opts.connect_timeout,
+        std::future::ready(Ok(None)),
         || connect(&config),
         Some(inspect),
         |e| classify(e, spec, tls),

@@ -57,11 +57,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         Ok(o) => o,
         Err(f) => return failed(facts, f),
     };
-    // Before the driver may send the password: does the greeting ask for it in clear?
-    match crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
-        Ok(risk) => facts.common.connection.auth_risk = risk,
-        Err(f) => return failed(facts, f),
-    }
     // Nothing is set on the session: each message of ours is a read-only transaction that
     // ends with it, and each read carries its own time limit (see `scope`). Behind a pooler
     // (ProxySQL, a cloud proxy) the next client inherits the server session. One connection
@@ -89,6 +84,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     let login = crate::net::login(
         &mut facts.common.connection,
         opts.connect_timeout,
+        // Before the driver may send the password: what will the server ask for, and over
+        // what? (Beside the TLS inspection; the login waits for it.)
+        crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout),
         || pool_opts.clone().connect_with(options.clone()),
         inspect,
         |e| classify(e, spec, &mode),

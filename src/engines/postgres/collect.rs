@@ -58,11 +58,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         Ok(o) => o,
         Err(f) => return failed(facts, f),
     };
-    // Before the driver may send the password: what will the server ask for, and over what?
-    match crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
-        Ok(risk) => facts.common.connection.auth_risk = risk,
-        Err(f) => return failed(facts, f),
-    }
     // One connection is enough, and the only one we hold: a role with CONNECTION LIMIT 1, a
     // pool of one or a server that takes one client at a time (PGlite) must never see us wait
     // on ourselves. Each batch is one round trip anyway.
@@ -86,6 +81,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     let login = crate::net::login(
         &mut facts.common.connection,
         opts.connect_timeout,
+        // Before the driver may send the password: what will the server ask for, and over
+        // what? (Beside the TLS inspection; the login waits for it.)
+        crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout),
         || pool_opts.clone().connect_with(options.clone()),
         inspect,
         |e| classify(e, spec, sslmode),
