@@ -331,9 +331,11 @@ pub async fn run_fleet(
     // A belt over run::check's own whole-run limit: a task that still does not finish (a
     // driver that ignores cancellation) is abandoned, not waited for.
     let hard_limit = opts.run.collect.run_timeout + Duration::from_secs(5);
+    let workers = Arc::new(Workers::start(opts.concurrency.max(1).min(targets.len())));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, t) in targets.iter().enumerate() {
         let (permits, matrix, run_opts) = (permits.clone(), matrix.clone(), run_opts.clone());
+        let workers = workers.clone();
         let t = t.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
@@ -343,31 +345,52 @@ pub async fn run_fleet(
                 Err(e) => return (i, error_result(&t, None, e.to_string(), started)),
             };
             let engine = Some(spec.engine);
-            // Each target on a thread and runtime of its own: a driver that never yields (a
-            // server that keeps sending) holds only its own thread, never a worker the other
-            // targets and this time limit need.
+            // Each target runs on one of the fleet's worker threads, each with a runtime of
+            // its own: a driver that never yields (a server that keeps sending) holds only
+            // its worker, never a thread the other targets and this time limit need.
             let (tx, rx) = tokio::sync::oneshot::channel();
-            let spawned = std::thread::Builder::new()
-                .name(format!("target-{i}"))
-                .spawn(move || {
-                    let r = match tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    {
-                        Ok(rt) => rt.block_on(run::check(&spec, &matrix, &run_opts)),
-                        Err(e) => Err(format!("cannot start a runtime: {e}")),
-                    };
-                    let _ = tx.send(r);
-                });
-            if let Err(e) = spawned {
-                let msg = format!("cannot start a thread for the check: {e}");
-                return (i, error_result(&t, engine, msg, started));
-            }
-            let r = match tokio::time::timeout(hard_limit, rx).await {
-                Ok(Ok(Ok(r))) => ok_result(&t, r.report),
-                Ok(Ok(Err(e))) => error_result(&t, engine, e, started),
-                Ok(Err(_)) => error_result(&t, engine, "the check crashed".into(), started),
+            workers.submit(Box::new(move |rt| {
+                // This worker's allocations now count for this target alone, up to its
+                // budget (`guard::TARGET_MEMORY_BUDGET`): one huge message read whole by a
+                // driver stops this target, not the process.
+                crate::guard::start_target_budget(i);
+                let r = match rt {
+                    // On the heap: a check's future is large, and a worker's stack keeps
+                    // every page it ever touched (16 workers, 16 stacks).
+                    Ok(rt) => rt.block_on(Box::pin(run::check(&spec, &matrix, &run_opts))),
+                    Err(e) => Err(format!("cannot start a runtime: {e}")),
+                };
+                let _ = tx.send(r);
+            }));
+            // The answer, or `None` as soon as the target is stopped at its memory budget (its
+            // worker then never answers).
+            let answer = async {
+                let mut rx = rx;
+                let mut tick = tokio::time::interval(Duration::from_millis(50));
+                loop {
+                    tokio::select! {
+                        r = &mut rx => break Some(r),
+                        _ = tick.tick() => if crate::guard::target_parked(i) {
+                            break None;
+                        },
+                    }
+                }
+            };
+            let r = match tokio::time::timeout(hard_limit, answer).await {
+                Ok(Some(Ok(Ok(r)))) => ok_result(&t, r.report),
+                Ok(Some(Ok(Err(e)))) => error_result(&t, engine, e, started),
+                Ok(Some(Err(_))) => error_result(&t, engine, "the check crashed".into(), started),
+                Ok(None) => {
+                    workers.replace_one();
+                    let msg = format!(
+                        "held more than {} MiB at once (the server sent more than any check reads) and was stopped",
+                        crate::guard::TARGET_MEMORY_BUDGET / (1024 * 1024)
+                    );
+                    error_result(&t, engine, msg, started)
+                }
                 Err(_) => {
+                    // Its worker is left to the stuck driver; another takes its place.
+                    workers.replace_one();
                     let msg = format!(
                         "did not finish within {} s and was abandoned (the server kept the connection busy)",
                         hard_limit.as_secs_f32()
@@ -393,6 +416,111 @@ pub async fn run_fleet(
             })
         })
         .collect()
+}
+
+/// One target's check, run on a worker with that worker's runtime (or why it has none).
+type Job = Box<dyn FnOnce(Result<&tokio::runtime::Runtime, &str>) + Send>;
+
+/// The fleet's worker threads: as many as targets run at once, each with a current-thread
+/// runtime of its own, reused from target to target (a thread, a runtime and its blocking
+/// pool per target cost more than the check's own work on a fast server). A worker whose
+/// target outlives the hard deadline is abandoned to it and replaced, so a target that never
+/// yields holds one thread and never the others' turn.
+struct Workers {
+    jobs: std::sync::Mutex<Option<std::sync::mpsc::Sender<Job>>>,
+    queue: Arc<std::sync::Mutex<std::sync::mpsc::Receiver<Job>>>,
+    /// Workers to retire: one for each replacement started, taken by the next worker that
+    /// finishes a job (the stuck one, or any other: the count stays the same).
+    retire: Arc<std::sync::atomic::AtomicUsize>,
+    started: std::sync::atomic::AtomicUsize,
+}
+
+impl Workers {
+    fn start(n: usize) -> Workers {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let w = Workers {
+            jobs: std::sync::Mutex::new(Some(tx)),
+            queue: Arc::new(std::sync::Mutex::new(rx)),
+            retire: Default::default(),
+            started: Default::default(),
+        };
+        for _ in 0..n {
+            w.spawn();
+        }
+        w
+    }
+
+    fn spawn(&self) {
+        let n = self
+            .started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (queue, retire) = (self.queue.clone(), self.retire.clone());
+        // A worker that cannot start leaves its jobs to the others (there is always one: the
+        // caller's target waits for a job that some worker takes).
+        let _ = std::thread::Builder::new()
+            .name(format!("fleet-{n}"))
+            .spawn(move || worker(&queue, &retire));
+    }
+
+    fn submit(&self, job: Job) {
+        if let Some(tx) = self.jobs.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            let _ = tx.send(job);
+        }
+    }
+
+    /// A worker is stuck past the deadline: start another in its place.
+    fn replace_one(&self) {
+        self.retire
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.spawn();
+    }
+}
+
+impl Drop for Workers {
+    /// Closing the queue ends every idle worker; a stuck one ends with the process.
+    fn drop(&mut self) {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
+
+fn worker(
+    queue: &std::sync::Mutex<std::sync::mpsc::Receiver<Job>>,
+    retire: &std::sync::atomic::AtomicUsize,
+) {
+    use std::sync::atomic::Ordering;
+    let build = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let mut rt = build();
+    loop {
+        let job = match queue.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+            Ok(job) => job,
+            Err(_) => return,
+        };
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &rt {
+            Ok(rt) => job(Ok(rt)),
+            Err(e) => job(Err(&e.to_string())),
+        }));
+        // A panic (the job's sender is gone with it: "the check crashed"), or tasks the
+        // target left behind (a connection still closing): the next target starts on a fresh
+        // runtime, never beside what is left of another's. Nothing is waited for.
+        let leftovers = rt
+            .as_ref()
+            .is_ok_and(|rt| rt.metrics().num_alive_tasks() > 0);
+        if (ran.is_err() || leftovers)
+            && let Ok(old) = std::mem::replace(&mut rt, build())
+        {
+            old.shutdown_background();
+        }
+        if retire
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return;
+        }
+    }
 }
 
 fn ok_result(t: &FleetTarget, report: Report) -> FleetResult {
@@ -497,6 +625,39 @@ pub fn summarize(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stuck_worker_is_replaced_and_the_others_go_on() {
+        let workers = Workers::start(1);
+        // The only worker is taken by a job that never gives it back (a driver that never
+        // yields): it holds its thread, and nothing else.
+        let (stuck_tx, stuck_rx) = std::sync::mpsc::channel::<()>();
+        workers.submit(Box::new(move |_| {
+            let _ = stuck_rx.recv();
+        }));
+        // At the deadline the fleet abandons it and starts another worker in its place.
+        workers.replace_one();
+        let (tx, rx) = std::sync::mpsc::channel();
+        workers.submit(Box::new(move |rt| {
+            let v = rt.unwrap().block_on(async { 7 });
+            tx.send(v).unwrap();
+        }));
+        assert_eq!(rx.recv().unwrap(), 7);
+        // When the stuck job ends at last, its worker retires: the count stays at one.
+        drop(stuck_tx);
+        let (tx, rx) = std::sync::mpsc::channel();
+        workers.submit(Box::new(move |rt| tx.send(rt.is_ok()).unwrap()));
+        assert!(rx.recv().unwrap());
+    }
+
+    #[test]
+    fn a_job_that_panics_leaves_its_worker_serving() {
+        let workers = Workers::start(1);
+        workers.submit(Box::new(|_| panic!("a check that crashed")));
+        let (tx, rx) = std::sync::mpsc::channel();
+        workers.submit(Box::new(move |rt| tx.send(rt.is_ok()).unwrap()));
+        assert!(rx.recv().unwrap());
+    }
 
     #[test]
     fn lines_take_names_urls_and_whole_ado_strings() {

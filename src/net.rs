@@ -229,19 +229,39 @@ pub struct Inspect<'a> {
 }
 
 /// Inspects the TLS layer on a connection of our own (`inspect`: `None` when TLS is off or the
-/// target is a local socket), closes it, then logs in through the driver. Records the inspection
-/// and the login time in `facts`; turns a timeout or a driver error into a classified failure,
-/// naming the certificate's problem when TLS is what failed.
-pub async fn login<T, E>(
+/// target is a local socket) beside the driver's login (`login` makes one attempt each time it
+/// is called). Records the inspection and the login time in `facts`; turns a timeout or a
+/// driver error into a classified failure, naming the certificate's problem when TLS is what
+/// failed.
+///
+/// The two run side by side: the inspection never logs in, so it takes none of the slots a
+/// role's `CONNECTION LIMIT`, a pooler's pool or `max_connections` counts, and it never waits
+/// for the login. A server that serves one client at a time either queues the login until the
+/// inspection's connection closes (pgpool-II with one child: a delay) or turns it away
+/// (PGlite): a login turned away while the inspection was open is made again once the
+/// inspection's connection is closed, so a busy single slot only ever delays the run.
+///
+/// `gate` is the look at what the server will ask before any password is sent
+/// (`prelogin::gate`): the login starts only once it has passed, with what it decided (`login`
+/// is given it: TLS required, or a relay to connect through), and it runs beside the
+/// inspection (it never logs in either). Its risk goes to `facts.auth_risk`; a login it cut
+/// fails with its reason. The gate is given back with the connection: what it holds (a relay)
+/// must live as long as the connection.
+pub async fn login<T, E, F, G: Gated>(
     facts: &mut ConnectionFacts,
     timeout: Duration,
-    login: impl std::future::Future<Output = Result<T, E>>,
+    gate: impl std::future::Future<Output = Result<G, ConnectFailure>>,
+    mut login: impl FnMut(&G) -> F,
     inspect: Option<Inspect<'_>>,
-    classify: impl FnOnce(&E) -> ConnectFailure,
-) -> Result<T, ConnectFailure> {
+    classify: impl Fn(&E) -> ConnectFailure,
+) -> Result<(T, G), ConnectFailure>
+where
+    F: std::future::Future<Output = Result<T, E>>,
+{
     let started = Instant::now();
     let share = sharing_now();
     let fresh = name_gate();
+    let inspecting = inspect.is_some();
     let inspection = async {
         match (inspect, share) {
             (Some(i), Some(s)) => Some(s.inspect(i, timeout, fresh, tcp).await),
@@ -258,7 +278,7 @@ pub async fn login<T, E>(
             (None, _) => None,
         }
     };
-    let (connected, inspected) = if name_gate() {
+    let (connected, inspected, g) = if name_gate() {
         // The driver was handed the checked address and cannot verify the certificate's name:
         // our inspection (same address, the real name) verifies it before any password is sent.
         let inspected = inspection.await;
@@ -283,13 +303,43 @@ pub async fn login<T, E>(
                 ),
             });
         }
-        (tokio::time::timeout(timeout, login).await, inspected)
+        let g = gate.await?;
+        facts.auth_risk = g.risk();
+        let connected = tokio::time::timeout(timeout, login(&g)).await;
+        (connected, inspected, g)
     } else {
-        // One after the other, the inspection's connection closed before the login opens the
-        // next: a server or pooler that admits one client at a time (PGlite, a role with
-        // CONNECTION LIMIT 1, a pool of one) must never see us wait on ourselves.
-        let inspected = inspection.await;
-        (tokio::time::timeout(timeout, login).await, inspected)
+        let gated = async {
+            let g = gate.await?;
+            let first = tokio::time::timeout(timeout, login(&g)).await;
+            Ok::<_, ConnectFailure>((g, first))
+        };
+        let (inspected, gated) = tokio::join!(inspection, gated);
+        let (g, first) = match gated {
+            Ok((g, first)) => {
+                facts.auth_risk = g.risk();
+                (g, first)
+            }
+            Err(f) => {
+                match inspected {
+                    Some(Ok(i)) => facts.tls = Some(i),
+                    Some(Err(e)) => facts.tls_inspection_error = Some(e),
+                    None => {}
+                }
+                return Err(f);
+            }
+        };
+        let connected = match first {
+            // Turned away while our inspection held the server (not the server's judgement of
+            // us: a password, a database, a permission): once more, now that it is closed.
+            Ok(Err(e))
+                if inspecting && g.refused().is_none() && may_be_turned_away(classify(&e).kind) =>
+            {
+                let left = timeout.saturating_sub(started.elapsed());
+                tokio::time::timeout(left, login(&g)).await
+            }
+            other => other,
+        };
+        (connected, inspected, g)
     };
     match inspected {
         Some(Ok(i)) => facts.tls = Some(i),
@@ -305,6 +355,9 @@ pub async fn login<T, E>(
             ),
         }),
         Ok(Err(e)) => {
+            if let Some(refused) = g.refused() {
+                return Err(refused);
+            }
             let mut f = classify(&e);
             if f.kind == FailureKind::Tls
                 && let Some(cause) = facts
@@ -320,9 +373,37 @@ pub async fn login<T, E>(
         Ok(Ok(v)) => {
             facts.login_ms = Some(ms_since(started));
             logged_in(facts);
-            Ok(v)
+            Ok((v, g))
         }
     }
+}
+
+/// What the look before the login decided (`prelogin::Gate`), as far as the login step needs.
+pub trait Gated {
+    /// A weakness of the way the password will go, allowed but reported.
+    fn risk(&self) -> Option<String>;
+    /// Why the gate cut a login that was under way (a cleartext request it stopped).
+    fn refused(&self) -> Option<ConnectFailure>;
+}
+
+/// No look before the login (SQL Server: TDS encrypts the login itself).
+impl Gated for () {
+    fn risk(&self) -> Option<String> {
+        None
+    }
+    fn refused(&self) -> Option<ConnectFailure> {
+        None
+    }
+}
+
+/// Whether a login that failed this way may have been turned away only because another
+/// connection of ours was open (a server of one client at a time): not a verdict on the
+/// credentials, the database or the configuration.
+fn may_be_turned_away(kind: FailureKind) -> bool {
+    matches!(
+        kind,
+        FailureKind::Refused | FailureKind::ServerError | FailureKind::Tls | FailureKind::Timeout
+    )
 }
 
 /// Decides where a connection may go: the service's SSRF guard. It resolves a host name once,

@@ -329,9 +329,12 @@ pub struct Gate {
     pub relay: Option<watch::Relay>,
 }
 
-impl Gate {
+impl crate::net::Gated for Gate {
+    fn risk(&self) -> Option<String> {
+        self.risk.clone()
+    }
     /// Why a login the relay cut failed, to report instead of the driver's "connection closed".
-    pub fn refused(&self) -> Option<crate::net::ConnectFailure> {
+    fn refused(&self) -> Option<crate::net::ConnectFailure> {
         let message = self.relay.as_ref()?.refused()?;
         Some(crate::net::ConnectFailure {
             kind: crate::net::FailureKind::Authentication,

@@ -265,6 +265,31 @@ fn pgpool_is_named_with_its_mode_and_client_limit() {
 }
 
 #[test]
+fn pgpool_with_one_child_gets_a_complete_report_in_normal_time() {
+    // One child: one client at a time, the others wait in the listen queue. Our TLS
+    // inspection (no login) and our login run side by side: whichever the child takes first,
+    // the other waits for it, never for itself.
+    let Some(p) = require("pgpool-II", Pooled::start("pgpool", &["1"])) else {
+        return;
+    };
+    let url = p.url("postgres", "test");
+    for extra in [None, Some("--probe-write")] {
+        let mut args = vec![url.as_str()];
+        args.extend(extra);
+        let (_, report, _, stderr) = check_json(&args);
+        assert_eq!(status(&report, "postgres.connection"), "pass", "{stderr}");
+        assert_eq!(errors(&report), Vec::<String>::new(), "{extra:?}: {stderr}");
+        let ms = report["duration_ms"].as_u64().unwrap();
+        assert!(ms < 5_000, "{extra:?} took {ms} ms");
+        let o = observed(&report, "postgres.pooler");
+        assert!(
+            o.contains("pgpool-II 4.") && o.contains("admits 1 clients"),
+            "{o}"
+        );
+    }
+}
+
+#[test]
 fn pglite_one_client_at_a_time_gets_a_complete_report_in_normal_time() {
     let Some(p) = require("PGlite", Pooled::start("pglite", &[])) else {
         return;
@@ -438,4 +463,87 @@ fn a_refused_session_setup_is_reported_at_once_with_the_servers_message() {
     );
     let ms = report["duration_ms"].as_u64().unwrap();
     assert!(ms < 3_000, "reported after {ms} ms, not at once");
+}
+
+/// A plain TCP port forward to `upstream` on a free loopback port (one upstream connection for
+/// each client connection, bytes copied both ways): what a port forward, NAT or a proxy that
+/// keeps each client on one server connection looks like from the client. Runs until the test
+/// process ends.
+fn port_forward(upstream: &str) -> u16 {
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = upstream.to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn mysql_direct_is_no_pooler_said_from_what_was_compared() {
+    let (_, report, _, stderr) = check_json(&["mysql://root@127.0.0.1:3306/test"]);
+    if status(&report, "mysql.connection") != "pass" {
+        let _ = require::<()>("local MariaDB", Err(stderr));
+        return;
+    }
+    let f = finding(&report, "mysql.pooler");
+    assert_eq!(f["status"], "pass", "{f}");
+    let m = f["message"].as_str().unwrap();
+    assert!(m.starts_with("no pooler seen: "), "{m}");
+    assert!(m.contains("listens on the port we connected to"), "{m}");
+    // The TLS inspection read MariaDB's greeting (5.5.5-10.x): the same version as VERSION().
+    assert!(
+        m.contains("the handshake came from the server itself"),
+        "{m}"
+    );
+}
+
+#[test]
+fn mysql_through_a_port_forward_is_told_and_its_connection_asked_again() {
+    let (_, direct, _, stderr) = check_json(&["mysql://root@127.0.0.1:3306/test"]);
+    if status(&direct, "mysql.connection") != "pass" {
+        let _ = require::<()>("local MariaDB", Err(stderr));
+        return;
+    }
+    let port = port_forward("127.0.0.1:3306");
+    let url = format!("mysql://root@127.0.0.1:{port}/test");
+    let (_, report, _, stderr) = check_json(&[&url]);
+    assert_eq!(status(&report, "mysql.connection"), "pass", "{stderr}");
+    let f = finding(&report, "mysql.pooler");
+    let o = f["observed"].as_str().unwrap();
+    assert!(
+        o.contains(&format!(
+            "we connected to port {port}; the server listens on port 3306"
+        )),
+        "{o}"
+    );
+    // Something is in front, so our connection was asked for again in a later transaction:
+    // a forward keeps one server connection per client, which is no multiplexing.
+    assert!(
+        o.contains("both our transactions ran on the same server connection"),
+        "{o}"
+    );
+    assert_eq!(f["status"], "pass", "{f}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("no sign of multiplexing")
+    );
+    // Everything else reads as on the direct connection.
+    assert_eq!(errors(&report), errors(&direct));
 }

@@ -130,6 +130,13 @@ fn decode(c: &ColumnData<'static>) -> Val {
 
 /// Runs queries over one connection: counted, bounded by the per-check timeout (a timed-out
 /// connection is dropped and the next query reconnects), classified, with secrets scrubbed.
+///
+/// Every statement goes to the server as the dynamic batch of an `sp_executesql` call (the
+/// driver's RPC, with or without parameters) that starts with `SET LOCK_TIMEOUT`: a SET made
+/// in dynamic SQL reverts when that batch ends, so our lock limit (and the write probe's
+/// `XACT_ABORT`) never outlives the statement, even when the check is cut off before its end.
+/// Behind a proxy that keeps server sessions (and for drivers that skip
+/// sp_reset_connection) the next client gets the session as the server gave it.
 struct Runner<'a> {
     spec: &'a ConnSpec,
     config: Config,
@@ -137,6 +144,15 @@ struct Runner<'a> {
     connect_timeout: Duration,
     queries: u32,
     client: Option<Conn>,
+    /// The server-side bound on lock waits, in milliseconds: a blocked read ends there too.
+    lock_ms: u128,
+}
+
+impl Runner<'_> {
+    /// `sql` as we send it: scoped by its own `SET LOCK_TIMEOUT` (see [`Runner`]).
+    fn scoped(&self, sql: &str) -> String {
+        format!("SET LOCK_TIMEOUT {}; {sql}", self.lock_ms)
+    }
 }
 
 type Rows = Vec<Vec<Val>>;
@@ -159,12 +175,10 @@ impl Runner<'_> {
         };
         self.queries += 1;
         let t = Instant::now();
+        let scoped = format!("SET LOCK_TIMEOUT {}; {sql}", self.lock_ms);
         let fut = async {
-            let stream = if params.is_empty() {
-                client.simple_query(sql).await?
-            } else {
-                client.query(sql, params).await?
-            };
+            // Always the RPC (sp_executesql), never a plain batch: see `Runner`.
+            let stream = client.query(scoped, params).await?;
             // The first result set, cut at the caps every engine's answers have.
             let (mut rows, mut bound) = (Vec::new(), crate::engines::sql::Bound::default());
             let mut stream = stream.into_row_stream();
@@ -259,13 +273,13 @@ impl Runner<'_> {
 
     async fn try_batch(&mut self, stmts: &[(&str, &str)]) -> Batch {
         use futures_util::TryStreamExt;
+        let sql = self.scoped(&stmts.iter().map(|(_, s)| *s).collect::<Vec<_>>().join("; "));
         let Some(client) = self.client.as_mut().filter(|_| stmts.len() > 1) else {
             return Batch::OneByOne;
         };
         self.queries += stmts.len() as u32;
-        let sql = stmts.iter().map(|(_, s)| *s).collect::<Vec<_>>().join("; ");
         let read = async {
-            let mut stream = client.simple_query(sql).await?;
+            let mut stream = client.query(sql, &[]).await?;
             // Each result set with the time since the previous one began.
             let mut sets: Vec<(Rows, u64)> = Vec::new();
             let mut bound = crate::engines::sql::Bound::default();
@@ -653,12 +667,13 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
     let login = crate::net::login(
         &mut facts.common.connection,
         opts.connect_timeout,
-        connect(&config),
+        std::future::ready(Ok(())),
+        |_: &()| connect(&config),
         Some(inspect),
         |e| classify(e, spec, tls),
     );
     let client = match login.await {
-        Ok(c) => c,
+        Ok((c, ())) => c,
         Err(f) => return failed(facts, f),
     };
     let mut r = Runner {
@@ -666,19 +681,10 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         config,
         timeout: opts.check_timeout,
         connect_timeout: opts.connect_timeout,
-        queries: 1,
+        queries: 0,
         client: Some(client),
+        lock_ms: opts.check_timeout.as_millis().min(i32::MAX as u128),
     };
-
-    // Server-side bound on lock waits, so a blocked catalog read ends there too.
-    let lock_ms = opts.check_timeout.as_millis().min(i32::MAX as u128);
-    let _ = r
-        .rows(
-            "SET LOCK_TIMEOUT",
-            &format!("SET LOCK_TIMEOUT {lock_ms}"),
-            &[],
-        )
-        .await;
 
     // What every login may read, in one round trip.
     let schema_expr = opts.schema.as_deref().map_or_else(
@@ -991,9 +997,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
     if let Some(id) = &id {
         facts.common.capabilities = capabilities(id, facts.database.value());
     }
-    // The session goes back as the server gave it: behind a proxy that keeps server sessions
-    // (and for drivers that skip sp_reset_connection) the next client would inherit ours.
-    let _ = r.rows("SET LOCK_TIMEOUT", "SET LOCK_TIMEOUT -1", &[]).await;
     facts.common.queries = r.queries;
     if let Some(c) = r.client.take() {
         let _ = c.close().await;

@@ -365,14 +365,17 @@ pub static OWN: &[Place<MysqlFacts>] = &[
     },
     Place {
         after: "max-connections",
-        checks: &[Check {
-            id: "mysql.binlog",
-            category: Category::Settings,
-            title: "Binary log",
-            doc: "Reports whether the binary log is on and its format (ROW, MIXED, STATEMENT), as information. When the matrix names log_bin or binlog_format in [mysql.settings] / [mariadb.settings], a different value fails here with the fix.",
-            asks: "SHOW GLOBAL VARIABLES (log_bin, binlog_format)",
-            run: binlog,
-        }],
+        checks: &[
+            super::pooler::CHECK,
+            Check {
+                id: "mysql.binlog",
+                category: Category::Settings,
+                title: "Binary log",
+                doc: "Reports whether the binary log is on and its format (ROW, MIXED, STATEMENT), as information. When the matrix names log_bin or binlog_format in [mysql.settings] / [mariadb.settings], a different value fails here with the fix.",
+                asks: "SHOW GLOBAL VARIABLES (log_bin, binlog_format)",
+                run: binlog,
+            },
+        ],
     },
     Place {
         after: "time-zone",
@@ -565,6 +568,7 @@ mod tests {
             1,
         );
         f.time_zone_tables = Probe::ok(true, 1);
+        f.pooler = Probe::ok(super::super::pooler::Pooler::default(), 1);
         f
     }
 

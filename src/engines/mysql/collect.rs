@@ -57,19 +57,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         Ok(o) => o,
         Err(f) => return failed(facts, f),
     };
-    // Before the driver may send the password: does the greeting ask for it in clear?
-    // Where TLS is optional the driver requires it (offered to the look) or logs in through
-    // the login watch (not offered), so a later cleartext request never gets the password.
-    let gate = match crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
-        Ok(g) => g,
-        Err(f) => return failed(facts, f),
-    };
-    facts.common.connection.auth_risk = gate.risk.clone();
-    let options = match (&gate.relay, gate.require_tls) {
-        (Some(r), _) => options.host(&r.addr.ip().to_string()).port(r.addr.port()),
-        (None, true) => options.ssl_mode(sqlx::mysql::MySqlSslMode::Required),
-        (None, false) => options,
-    };
     // Nothing is set on the session: each message of ours is a read-only transaction that
     // ends with it, and each read carries its own time limit (see `scope`). Behind a pooler
     // (ProxySQL, a cloud proxy) the next client inherits the server session. One connection
@@ -97,13 +84,32 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     let login = crate::net::login(
         &mut facts.common.connection,
         opts.connect_timeout,
-        pool_opts.connect_with(options),
+        // Before the driver may send the password: what will the server ask for, and over
+        // what? (Beside the TLS inspection; the login waits for it.)
+        // Where TLS is optional the driver then requires it (offered to the look) or logs in
+        // through the login watch (not offered), so a later cleartext request never gets the
+        // password.
+        crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout),
+        |gate: &crate::prelogin::Gate| {
+            let options = match (&gate.relay, gate.require_tls) {
+                (Some(r), _) => options
+                    .clone()
+                    .host(&r.addr.ip().to_string())
+                    .port(r.addr.port()),
+                (None, true) => options
+                    .clone()
+                    .ssl_mode(sqlx::mysql::MySqlSslMode::Required),
+                (None, false) => options.clone(),
+            };
+            pool_opts.clone().connect_with(options)
+        },
         inspect,
         |e| classify(e, spec, &mode),
     );
-    let pool = match login.await {
+    // The gate lives as long as the connection: its relay carries it.
+    let (pool, _gate) = match login.await {
         Ok(p) => p,
-        Err(f) => return failed(facts, gate.refused().unwrap_or(f)),
+        Err(f) => return failed(facts, f),
     };
 
     // Every read in one round trip (a multi-statement query): identity, session and clock
@@ -144,6 +150,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
             "SELECT CAST(CONVERT_TZ('2000-01-01 00:00:00', 'UTC', 'Europe/Paris') AS CHAR)",
         ),
         Stmt::new("migration tables", migration_tables_sql()),
+        Stmt::new("server connection", super::pooler::SERVER_CONNECTION),
     ];
     let local_before = crate::checks::epoch_now();
     let mut answers = Answers::new(runner.batch(&pool, &stmts).await);
@@ -164,6 +171,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     let tz = tz.map(|r| r.0);
     let history_tables: Probe<Vec<(String, String, String)>> =
         answers.next("migration tables").all();
+    let server_connection: Probe<(String, String)> = answers.next("server connection").one();
     facts.common.version_raw = version.map(|r| r.0);
     facts.session = first.clone().map(|r| Session {
         user: r.3,
@@ -251,7 +259,43 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         other => other.clone().map(|_| ReadOnlyFacts::default()),
     };
     facts.common.user_tables = facts.tables.clone().map(|t| t.total);
-    facts.common.migrations = migrations(&runner, &pool, history_tables).await;
+    // The migration history is read in a second transaction: our connection is asked for
+    // again there, which tells a proxy that multiplexes (see `pooler`).
+    let (history, mut again) = migrations(&runner, &pool, history_tables).await;
+    facts.common.migrations = history;
+    let mut signals = super::pooler::Signals {
+        connected_port: socket.is_none().then(|| spec.port_or_default()),
+        server_port: super::pooler::server_connection(&server_connection).1,
+        connection_id: super::pooler::server_connection(&server_connection).0,
+        connection_id_again: None,
+        greeting: facts
+            .common
+            .connection
+            .tls
+            .as_ref()
+            .and_then(|t| t.server_greeting.clone()),
+        version: facts.common.version_raw.value().cloned(),
+    };
+    if again.is_none() && signals.suspected() {
+        // No second message was needed, but something is in front: one of its own.
+        let mut a = Answers::new(
+            runner
+                .batch(
+                    &pool,
+                    &[Stmt::new(
+                        "connection again",
+                        super::pooler::CONNECTION_AGAIN,
+                    )],
+                )
+                .await,
+        );
+        again = Some(a.next("connection again").one());
+    }
+    signals.connection_id_again = again.as_ref().and_then(super::pooler::connection_id);
+    facts.pooler = match &server_connection {
+        Probe::Ok { ms, .. } => Probe::ok(signals.facts(), *ms),
+        other => other.failure(),
+    };
 
     // Identity needs the version and the markers compatible engines leave in the variables.
     let comment = first.value().and_then(|r| r.1.clone()).unwrap_or_default();
@@ -739,15 +783,17 @@ fn migration_tables_sql() -> String {
 /// Reads each history table found, all in one batch (text protocol: no prepared statement is
 /// left on the session); a table that cannot be read costs only its own answer and makes the
 /// check an error.
+/// The migration history, read in a message of its own when there is one to read, with our
+/// server connection asked for again at its end (`None`: no message was sent).
 async fn migrations(
     runner: &Runner<'_>,
     pool: &MySqlPool,
     found: Probe<Vec<(String, String, String)>>,
-) -> Probe<Vec<MigrationHistory>> {
+) -> (Probe<Vec<MigrationHistory>>, Option<Probe<(String,)>>) {
     use crate::engines::sql::mysql_ident;
     use crate::migrations::Candidate;
     let Probe::Ok { value: rows, ms } = found else {
-        return found.map(|_| Vec::new());
+        return (found.map(|_| Vec::new()), None);
     };
     let candidates =
         Candidate::from_rows(rows.into_iter().map(|(t, c, ty)| (None, t, c, ty, None)));
@@ -769,20 +815,31 @@ async fn migrations(
             Some((tool, cand.name.clone(), columns.len(), sql))
         })
         .collect();
-    let stmts: Vec<Stmt> = reads
+    if reads.is_empty() {
+        return (Probe::ok(Vec::new(), ms), None);
+    }
+    let mut stmts: Vec<Stmt> = reads
         .iter()
         .map(|(.., sql)| Stmt::new("history table", sql.clone()))
         .collect();
+    stmts.push(Stmt::new(
+        "connection again",
+        super::pooler::CONNECTION_AGAIN,
+    ));
     let mut answers = Answers::new(runner.batch(pool, &stmts).await);
     let mut out = Vec::new();
+    let mut failed = None;
     for (tool, name, n, _) in reads {
-        let rows = match answers.next("history table").texts(n) {
-            Probe::Ok { value, .. } => value,
-            other => return other.map(|_| Vec::new()),
-        };
-        out.push(MigrationHistory::read(tool, name, &rows));
+        match answers.next("history table").texts(n) {
+            Probe::Ok { value, .. } if failed.is_none() => {
+                out.push(MigrationHistory::read(tool, name, &value))
+            }
+            Probe::Ok { .. } => {}
+            other => failed = failed.or(Some(other.map(|_| Vec::new()))),
+        }
     }
-    Probe::ok(out, ms)
+    let again = answers.next("connection again").one();
+    (failed.unwrap_or(Probe::ok(out, ms)), Some(again))
 }
 
 /// What the app's SQL may rely on, from the flavor and version.

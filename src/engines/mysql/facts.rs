@@ -19,6 +19,8 @@ pub struct MysqlFacts {
     pub tables: Probe<Tables>,
     /// Whether named time zones work (`CONVERT_TZ` with the time zone tables loaded).
     pub time_zone_tables: Probe<bool>,
+    /// A proxy or pooler in front (see `pooler`); not collected in facts saved before it.
+    pub pooler: Probe<super::pooler::Pooler>,
 }
 
 /// Who we are connected as.

@@ -6,6 +6,7 @@ pub mod collect;
 pub mod connstr;
 pub mod facts;
 pub mod identify;
+pub mod pooler;
 pub mod workload;
 
 super::engine_module!(

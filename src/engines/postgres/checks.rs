@@ -285,7 +285,7 @@ pub static OWN: &[Place<PgFacts>] = &[
             category: Category::Connection,
             title: "Connection pooler in front, and its mode",
             doc: "Tells whether a pooler or proxy sits between us and the server, which (pgpool-II answers SHOW pool_version; PgBouncer is asked on its admin console when the server session is older than our connection, listens on another port, or changes between our transactions) and its pool mode. In transaction or statement pooling the next transaction may run in another server session: session state, named prepared statements, session advisory locks and LISTEN do not carry over (statement pooling also refuses multi-statement transactions: fails; transaction pooling warns, fails when [app] allow_transaction_pooling = false). A pooler admitting fewer clients than [app] pool_size fails.",
-            asks: "SHOW pool_version (alone); pg_backend_pid(), inet_server_port(), current_setting('port') and backend_start in two transactions; PgBouncer's SHOW VERSION and SHOW CONFIG (only when a pooler is suspected); pgpool-II's SHOW pool_status",
+            asks: "pg_backend_pid(), inet_server_port(), inet_server_addr(), current_setting('port') and backend_start in two transactions; SHOW pool_version (alone, only when the server session was reached at another port or address, over the local socket, is older than our connection or changed between our transactions); PgBouncer's SHOW VERSION and SHOW CONFIG (only when a pooler is suspected); pgpool-II's SHOW pool_status",
             run: pooler,
         }],
     },

@@ -58,19 +58,6 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         Ok(o) => o,
         Err(f) => return failed(facts, f),
     };
-    // Before the driver may send the password: what will the server ask for, and over what?
-    // Where TLS is optional the driver requires it (offered to the look) or logs in through
-    // the login watch (not offered), so a later cleartext request never gets the password.
-    let gate = match crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout).await {
-        Ok(g) => g,
-        Err(f) => return failed(facts, f),
-    };
-    facts.common.connection.auth_risk = gate.risk.clone();
-    let options = match (&gate.relay, gate.require_tls) {
-        (Some(r), _) => options.host(&r.addr.ip().to_string()).port(r.addr.port()),
-        (None, true) => options.ssl_mode(sqlx::postgres::PgSslMode::Require),
-        (None, false) => options,
-    };
     // One connection is enough, and the only one we hold: a role with CONNECTION LIMIT 1, a
     // pool of one or a server that takes one client at a time (PGlite) must never see us wait
     // on ourselves. Each batch is one round trip anyway.
@@ -79,8 +66,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         .min_connections(0)
         // Our own connect timeout (around the pool) fires first, with a clearer message.
         .acquire_timeout(opts.connect_timeout + std::time::Duration::from_secs(1));
-    // The TLS layer is inspected on a connection of our own, closed before the login opens
-    // the next (see `net::login`).
+    // The TLS layer is inspected on a connection of our own, beside the login; a server that
+    // turns the login away while the inspection holds it sees the login again once the
+    // inspection is closed (see `net::login`).
     let ca = spec.params.get("sslrootcert").map(std::path::PathBuf::from);
     let inspect = (socket.is_none() && sslmode != "disable").then(|| crate::net::Inspect {
         host: &host,
@@ -93,26 +81,31 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     let login = crate::net::login(
         &mut facts.common.connection,
         opts.connect_timeout,
-        pool_opts.connect_with(options.clone()),
+        // Before the driver may send the password: what will the server ask for, and over
+        // what? (Beside the TLS inspection; the login waits for it.)
+        // Where TLS is optional the driver then requires it (offered to the look) or logs in
+        // through the login watch (not offered), so a later cleartext request never gets the
+        // password.
+        crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout),
+        |gate: &crate::prelogin::Gate| {
+            let options = match (&gate.relay, gate.require_tls) {
+                (Some(r), _) => options
+                    .clone()
+                    .host(&r.addr.ip().to_string())
+                    .port(r.addr.port()),
+                (None, true) => options.clone().ssl_mode(sqlx::postgres::PgSslMode::Require),
+                (None, false) => options.clone(),
+            };
+            pool_opts.clone().connect_with(options)
+        },
         inspect,
         |e| classify(e, spec, sslmode),
     );
-    let pool = match login.await {
+    // The gate lives as long as the connection: its relay carries it.
+    let (pool, _gate) = match login.await {
         Ok(p) => p,
-        Err(f) => return failed(facts, gate.refused().unwrap_or(f)),
+        Err(f) => return failed(facts, f),
     };
-    // pgpool-II answers this itself, and only when it comes alone in its message; PostgreSQL
-    // refuses it (an error outside any transaction: nothing stays).
-    let pool_version = runner
-        .probe(
-            "SHOW pool_version",
-            1,
-            sqlx::raw_sql("SHOW pool_version").fetch_optional(&pool),
-        )
-        .await
-        .value()
-        .and_then(|r| sqlx::Row::try_get::<String, _>(r, 0).ok());
-
     // Every catalog read in one round trip: identity, session and clock first, then what
     // does not depend on the version. What does (extension availability, migration history,
     // Aurora) is the second and last round trip.
@@ -241,8 +234,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     // The sessions behind a pooler: pgpool-II names itself; PgBouncer is asked on its admin
     // console only when something says the server session is not ours alone.
     let login_ms = facts.common.connection.login_ms.unwrap_or(0);
-    let signals = PoolerSignals {
-        pool_version,
+    let mut signals = PoolerSignals {
+        pool_version: None,
         connected_port: socket.is_none().then(|| spec.port_or_default()),
         server: server.value().cloned(),
         pid_again: pid_again.value().map(|r| r.0),
@@ -253,6 +246,25 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
             .value()
             .is_some_and(|v| v.contains("PGlite")),
     };
+    // pgpool-II answers `SHOW pool_version` itself, and only when it comes alone in its
+    // message; PostgreSQL refuses it (an error outside any transaction: nothing stays). A
+    // round trip of its own, so only asked when the server session is not plainly the one
+    // we connected to: another port, another address, the local socket, an older session,
+    // another backend for the next transaction.
+    let elsewhere = server
+        .value()
+        .is_some_and(|s| served_elsewhere(s, &facts.common.connection.addresses));
+    if !signals.embedded && (elsewhere || !signals.evidence().is_empty()) {
+        signals.pool_version = runner
+            .probe(
+                "SHOW pool_version",
+                1,
+                sqlx::raw_sql("SHOW pool_version").fetch_optional(&pool),
+            )
+            .await
+            .value()
+            .and_then(|r| sqlx::Row::try_get::<String, _>(r, 0).ok());
+    }
     let pgpool_status = match &signals.pool_version {
         Some(_) => pgpool_status(&pool, &runner).await,
         None => None,
@@ -451,11 +463,19 @@ type FirstRow = (
 /// server, database or role give a session (we set none of them on the session).
 const SERVER_SESSION: &str = "SELECT pg_backend_pid(), inet_server_port(), current_setting('port'), \
     (SELECT extract(epoch from (now() - backend_start))::float8 FROM pg_stat_activity WHERE pid = pg_backend_pid()), \
-    current_setting('default_transaction_read_only'), pg_is_in_recovery()";
+    current_setting('default_transaction_read_only'), pg_is_in_recovery(), host(inet_server_addr())";
 
 /// pid, inet_server_port, port, the backend's age in seconds, default_transaction_read_only,
-/// pg_is_in_recovery.
-type ServerSessionRow = (i32, Option<i32>, String, Option<f64>, String, bool);
+/// pg_is_in_recovery, inet_server_addr.
+type ServerSessionRow = (
+    i32,
+    Option<i32>,
+    String,
+    Option<f64>,
+    String,
+    bool,
+    Option<String>,
+);
 
 /// [`SERVER_SESSION`]'s answer.
 #[derive(Debug, Clone)]
@@ -466,6 +486,24 @@ struct ServerSession {
     backend_age_s: Option<f64>,
     default_read_only: String,
     in_recovery: bool,
+    /// The address the server session was reached at (none over a local socket).
+    server_addr: Option<String>,
+}
+
+/// Whether the server session was reached at an address we did not connect to (a proxy on
+/// another host, or NAT): a reason to ask a pooler to name itself, not evidence of one.
+fn served_elsewhere(s: &ServerSession, connected: &[String]) -> bool {
+    let Some(addr) = s.server_addr.as_deref() else {
+        return false;
+    };
+    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    !connected.is_empty()
+        && !connected
+            .iter()
+            .filter_map(|a| a.parse::<std::net::SocketAddr>().ok())
+            .any(|a| a.ip() == ip || a.ip().to_canonical() == ip.to_canonical())
 }
 
 impl From<ServerSessionRow> for ServerSession {
@@ -477,6 +515,7 @@ impl From<ServerSessionRow> for ServerSession {
             backend_age_s: r.3,
             default_read_only: r.4,
             in_recovery: r.5,
+            server_addr: r.6,
         }
     }
 }
