@@ -1296,8 +1296,12 @@ fn in_a_fleet_hostile_targets_get_a_bounded_error_and_healthy_real_servers_their
         assert!(!errors.is_empty(), "{name}: {r}");
         let conn = finding(&r, &format!("{scheme}.connection"));
         if *name == "endless" || *name == "rows" {
+            // Cut at the answer's cap, or at the check's time limit when the flood arrives
+            // slower than the cap fills (two cores shared with the other fakes): bounded both ways.
             assert!(
-                errors.iter().any(|m| m.contains("bounded answer")),
+                errors
+                    .iter()
+                    .any(|m| m.contains("bounded answer") || m.contains("timed out after")),
                 "{name}: {errors:?}"
             );
         } else {
