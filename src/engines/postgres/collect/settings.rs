@@ -1,0 +1,107 @@
+//! PostgreSQL settings as a new session gets them, read through their unit (5s is 5000 ms), and where each is set (pg_settings.source, pg_db_role_setting).
+
+use super::*;
+
+/// Every setting as a new session gets it (`reset_val`: our transaction's own `SET LOCAL`
+/// limits do not show there), with its unit and where it comes from.
+pub(super) const SETTINGS: &str = "SELECT name, reset_val, unit, source, boot_val FROM pg_settings";
+
+/// name, reset_val, unit, source, boot_val.
+pub(super) type SettingRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The settings `ALTER ROLE ... SET` and `ALTER DATABASE ... SET` give our role and database:
+/// role ('' for all), database ('' for all), `name=value`.
+pub(super) const ROLE_SETTINGS: &str = "SELECT coalesce(r.rolname::text, ''), coalesce(d.datname::text, ''), c.cfg \
+    FROM pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) AS c(cfg) \
+    LEFT JOIN pg_roles r ON r.oid = s.setrole LEFT JOIN pg_database d ON d.oid = s.setdatabase \
+    WHERE (s.setrole = 0 OR r.rolname = current_user) AND (s.setdatabase = 0 OR d.datname = current_database())";
+
+/// What PostgreSQL's units are worth in ours: time in milliseconds, memory in kilobytes (the
+/// units most settings already use, so `statement_timeout = 5s` reads 5000 and
+/// `shared_buffers` 16384 × 8kB reads 131072).
+pub(super) const UNITS: &[(&str, f64)] = &[
+    ("us", 0.001),
+    ("ms", 1.0),
+    ("s", 1000.0),
+    ("min", 60_000.0),
+    ("h", 3_600_000.0),
+    ("d", 86_400_000.0),
+    ("B", 1.0 / 1024.0),
+    ("kB", 1.0),
+    ("8kB", 8.0),
+    ("16kB", 16.0),
+    ("32kB", 32.0),
+    ("64kB", 64.0),
+    ("MB", 1024.0),
+    ("16MB", 16.0 * 1024.0),
+    ("GB", 1024.0 * 1024.0),
+    ("TB", 1024.0 * 1024.0 * 1024.0),
+];
+
+/// A setting's value in our units (see [`UNITS`]); values without a unit, or not numbers
+/// (`-1`, `on`), as they are.
+pub(super) fn normalize_value(value: &str, unit: Option<&str>) -> String {
+    let factor = unit.and_then(|u| UNITS.iter().find(|(n, _)| *n == u).map(|(_, f)| *f));
+    match (factor, value.trim().parse::<f64>()) {
+        (Some(f), Ok(n)) if n > 0.0 && f != 1.0 => {
+            let v = n * f;
+            if v.fract() == 0.0 && v.abs() < 1e15 {
+                format!("{}", v as i64)
+            } else {
+                format!("{v}")
+            }
+        }
+        _ => value.to_string(),
+    }
+}
+
+/// The settings in our units, and the level each non-default one is set at: `role in
+/// database`, `role`, `database` (from pg_db_role_setting, the most specific first) or
+/// `server` (postgresql.conf, ALTER SYSTEM, the command line).
+pub(super) fn normalize_settings(
+    rows: Vec<SettingRow>,
+    role_settings: &[(String, String, String)],
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let mut levels = BTreeMap::new();
+    for (rank, level) in [(3, "role in database"), (2, "role"), (1, "database")] {
+        for (role, db, cfg) in role_settings {
+            let this = match (role.is_empty(), db.is_empty()) {
+                (false, false) => 3,
+                (false, true) => 2,
+                (true, false) => 1,
+                (true, true) => 0,
+            };
+            if this == rank
+                && let Some((name, _)) = cfg.split_once('=')
+            {
+                levels
+                    .entry(name.to_ascii_lowercase())
+                    .or_insert_with(|| level.to_string());
+            }
+        }
+    }
+    let mut values = BTreeMap::new();
+    for (name, reset, unit, source, boot) in rows {
+        let value = reset.clone().unwrap_or_default();
+        let server_level = match source.as_deref() {
+            Some("configuration file" | "command line" | "environment variable") => true,
+            // Our own SET LOCAL shows as this transaction's; the server's value differs from
+            // the built-in one exactly when the server sets it.
+            Some("session") => reset.is_some() && reset != boot,
+            _ => false,
+        };
+        if server_level {
+            levels
+                .entry(name.clone())
+                .or_insert_with(|| "server".into());
+        }
+        values.insert(name, normalize_value(&value, unit.as_deref()));
+    }
+    (values, levels)
+}
