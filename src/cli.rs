@@ -225,15 +225,15 @@ fn output_format(path: &Path) -> Result<Format> {
 fn run_options(args: &CheckArgs, matrix: &Matrix) -> Result<RunOptions> {
     Ok(RunOptions {
         collect: CollectOptions {
-            connect_timeout: secs(args.connect_timeout, "--connect-timeout")?,
+            connect_timeout: secs(args.limits.connect_timeout, "--connect-timeout")?,
             // At least 1 ms: a limit that rounds to 0 would turn the servers' own limits off
             // (statement_timeout = 0 means none).
-            check_timeout: secs(args.check_timeout, "--check-timeout")?
+            check_timeout: secs(args.limits.check_timeout, "--check-timeout")?
                 .max(Duration::from_millis(1)),
             probe_write: args.probe_write,
             schema: matrix.app.schema.clone(),
             extensions: matrix.postgres.extensions.clone(),
-            run_timeout: secs(args.timeout, "--timeout")?,
+            run_timeout: secs(args.limits.timeout, "--timeout")?,
             share_per_server: args.targets.is_some(),
         },
         selection: selection(args)?,
@@ -582,9 +582,9 @@ fn serve(args: ServeArgs) -> Result<u8> {
     cfg.policy = Policy::parse(&args.allow_target).map_err(|e| anyhow!(e))?;
     cfg.max_concurrent = args.max_concurrent;
     cfg.matrix = std::sync::Arc::new(load_matrix(args.matrix.as_deref())?);
-    cfg.connect_timeout = secs(args.connect_timeout, "--connect-timeout")?;
-    cfg.check_timeout = secs(args.check_timeout, "--check-timeout")?;
-    cfg.run_timeout = secs(args.timeout, "--timeout")?;
+    cfg.connect_timeout = secs(args.limits.connect_timeout, "--connect-timeout")?;
+    cfg.check_timeout = secs(args.limits.check_timeout, "--check-timeout")?;
+    cfg.run_timeout = secs(args.limits.timeout, "--timeout")?;
     cfg.validate().map_err(|e| anyhow!(e))?;
     // Checks run on worker threads: give them the main thread's stack size (a collector's
     // future is large in debug builds).

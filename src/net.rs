@@ -210,6 +210,27 @@ pub async fn reach(
     }))
 }
 
+/// [`reach_server`] for a target: its TCP host and port, nothing for a local socket or a file
+/// (the driver opens those itself).
+pub async fn reach_target(
+    spec: &crate::target::ConnSpec,
+    timeout: Duration,
+    shared: bool,
+    facts: &mut ConnectionFacts,
+) -> Result<Option<tokio::net::TcpStream>, ConnectFailure> {
+    if spec.socket().is_some() || spec.dialect.default_port.is_none() {
+        return Ok(None);
+    }
+    reach_server(
+        &spec.tcp_host(),
+        spec.port_or_default(),
+        timeout,
+        shared,
+        facts,
+    )
+    .await
+}
+
 /// Milliseconds since `t`.
 pub fn ms_since(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
@@ -226,6 +247,27 @@ pub struct Inspect<'a> {
     pub reached: Option<tokio::net::TcpStream>,
     /// Inspect each server once per process and share the result (many-targets mode).
     pub shared: bool,
+}
+
+impl<'a> Inspect<'a> {
+    /// The inspection of `spec`'s server at `host`, in its dialect's preamble; `None` for a
+    /// target whose protocol has none (a file).
+    pub fn of(
+        spec: &crate::target::ConnSpec,
+        host: &'a str,
+        ca: Option<&'a std::path::Path>,
+        reached: Option<tokio::net::TcpStream>,
+        shared: bool,
+    ) -> Option<Inspect<'a>> {
+        Some(Inspect {
+            host,
+            port: spec.port_or_default(),
+            preamble: spec.dialect.preamble?,
+            ca,
+            reached,
+            shared,
+        })
+    }
 }
 
 /// Inspects the TLS layer on a connection of our own (`inspect`: `None` when TLS is off or the

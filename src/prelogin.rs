@@ -329,6 +329,23 @@ pub struct Gate {
     pub relay: Option<watch::Relay>,
 }
 
+impl Gate {
+    /// The driver's connect options as the gate decided: through the relay (`relay_to` its
+    /// loopback address and port), or with TLS required (`require_tls`), or as they are.
+    pub fn route<O>(
+        &self,
+        options: O,
+        relay_to: impl FnOnce(O, &str, u16) -> O,
+        require_tls: impl FnOnce(O) -> O,
+    ) -> O {
+        match (&self.relay, self.require_tls) {
+            (Some(r), _) => relay_to(options, &r.addr.ip().to_string(), r.addr.port()),
+            (None, true) => require_tls(options),
+            (None, false) => options,
+        }
+    }
+}
+
 impl crate::net::Gated for Gate {
     fn risk(&self) -> Option<String> {
         self.risk.clone()

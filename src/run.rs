@@ -170,21 +170,14 @@ pub fn ended(
     failure: crate::net::ConnectFailure,
     duration_ms: u64,
 ) -> RunResult {
-    fn go<E: EngineModule>(
-        spec: &ConnSpec,
-        matrix: &Matrix,
-        opts: &RunOptions,
-        failure: crate::net::ConnectFailure,
-        duration_ms: u64,
-    ) -> RunResult {
+    crate::engines::with_engine!(spec.engine, E => {
         let facts = E::failed(spec, failure);
         let report = evaluate::<E>(&facts, matrix, &opts.selection, now_rfc3339(), duration_ms);
         RunResult {
             report,
             facts: SavedFacts::of::<E>(&facts),
         }
-    }
-    crate::engines::with_engine!(spec.engine, E => go::<E>(spec, matrix, opts, failure, duration_ms))
+    })
 }
 
 /// Judges collected facts against a matrix. Pure: the same facts give the same report.

@@ -126,15 +126,8 @@ pub(crate) struct ServeArgs {
     /// Supported-matrix file every check is judged against (default: the built-in one).
     #[arg(long)]
     pub(crate) matrix: Option<PathBuf>,
-    /// Seconds allowed for connecting (DNS, TCP, TLS and login).
-    #[arg(long, default_value_t = 10.0)]
-    pub(crate) connect_timeout: f64,
-    /// Seconds allowed for each query, client and server side.
-    #[arg(long, default_value_t = 10.0)]
-    pub(crate) check_timeout: f64,
-    /// Seconds allowed for a whole check.
-    #[arg(long, default_value_t = 60.0)]
-    pub(crate) timeout: f64,
+    #[command(flatten)]
+    pub(crate) limits: Limits,
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,15 +189,8 @@ pub(crate) struct CheckArgs {
     /// Also write the report to FILE, in the format its extension names: .json, .md, .html, .xml or .junit (JUnit), .txt (the table); JSON without an extension. Another extension is an error.
     #[arg(short = 'o', long = "output")]
     pub(crate) output: Option<PathBuf>,
-    /// Seconds allowed for connecting (DNS, TCP, TLS and login).
-    #[arg(long, default_value_t = 10.0)]
-    pub(crate) connect_timeout: f64,
-    /// Seconds allowed for each query, client and server side.
-    #[arg(long, default_value_t = 10.0)]
-    pub(crate) check_timeout: f64,
-    /// Seconds allowed for the whole check.
-    #[arg(long, default_value_t = 60.0)]
-    pub(crate) timeout: f64,
+    #[command(flatten)]
+    pub(crate) limits: Limits,
     /// What makes the exit code 1: a fail or an error (default), or a warning too.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     pub(crate) fail_on: FailOn,
@@ -236,4 +222,18 @@ pub(crate) fn parse_engine(s: &str) -> Result<Engine, String> {
             "unknown engine `{s}` (postgres, mysql, mssql, sqlite; mariadb is a flavor of mysql)"
         )
     })
+}
+
+/// The time limits of a check, the same for `check` and `serve`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Limits {
+    /// Seconds allowed for connecting (DNS, TCP, TLS and login).
+    #[arg(long, default_value_t = 10.0)]
+    pub(crate) connect_timeout: f64,
+    /// Seconds allowed for each query, client and server side.
+    #[arg(long, default_value_t = 10.0)]
+    pub(crate) check_timeout: f64,
+    /// Seconds allowed for the whole check.
+    #[arg(long, default_value_t = 60.0)]
+    pub(crate) timeout: f64,
 }

@@ -27,12 +27,10 @@ macro_rules! engine_module {
                 &connstr::DIALECT
             }
             fn workload<'a>(
-                spec: &'a $crate::target::ConnSpec,
-                opts: &'a $crate::engines::CollectOptions,
-                files: &'a [$crate::workload::LoadedFile],
+                job: $crate::engines::workload::Job<'a>,
                 base: $crate::workload::Workload,
             ) -> $crate::engines::workload::BoxFuture<'a, $crate::probe::Probe<$crate::workload::Workload>> {
-                Box::pin(workload::run(spec, opts, files, base))
+                Box::pin(workload::run(job, base))
             }
             fn identify(
                 version_string: &str,
@@ -176,9 +174,7 @@ pub trait EngineModule {
     /// Runs the product's own SQL on a connection of its own, leaving nothing behind
     /// (`workload.rs` in the engine's folder; see [`workload`]).
     fn workload<'a>(
-        spec: &'a ConnSpec,
-        opts: &'a CollectOptions,
-        files: &'a [crate::workload::LoadedFile],
+        job: workload::Job<'a>,
         base: crate::workload::Workload,
     ) -> workload::BoxFuture<'a, Probe<crate::workload::Workload>>;
 }

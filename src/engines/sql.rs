@@ -154,6 +154,26 @@ pub struct Runner<'a> {
     pub scope: Scope,
 }
 
+impl<'a> Runner<'a> {
+    /// A runner for `spec`, each statement bounded by `timeout`, with nothing sent yet.
+    pub fn new(
+        spec: &'a ConnSpec,
+        timeout: Duration,
+        is_denied: fn(&sqlx::Error) -> bool,
+        denied_hint: fn(&str) -> Option<&'static str>,
+        scope: Scope,
+    ) -> Runner<'a> {
+        Runner {
+            spec,
+            timeout,
+            queries: Default::default(),
+            is_denied,
+            denied_hint,
+            scope,
+        }
+    }
+}
+
 /// What every message of a [`Runner::batch`] carries so it is read-only and bounded without a
 /// session setting that would outlive it: behind a pooler the next client inherits the server
 /// session, so nothing may stay on it. The statements around the reads go in the same message

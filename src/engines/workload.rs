@@ -17,6 +17,14 @@ use sqlx::{Executor, Row};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+/// What a workload run on one engine is given: the target, the limits and the files to run.
+#[derive(Clone, Copy)]
+pub struct Job<'a> {
+    pub spec: &'a ConnSpec,
+    pub opts: &'a CollectOptions,
+    pub files: &'a [LoadedFile],
+}
+
 /// What sending one statement gave.
 pub(crate) enum Sent {
     Ok,
@@ -96,7 +104,7 @@ pub async fn run(
     let t = Instant::now();
     // Boxed, so the caller's future is Send without bounds over the drivers' lifetimes.
     let work: BoxFuture<'_, Probe<Workload>> =
-        super::with_engine!(spec.engine, M => M::workload(spec, opts, files, base));
+        super::with_engine!(spec.engine, M => M::workload(Job { spec, opts, files }, base));
     let out = work.await;
     match out {
         Probe::Ok { value, .. } => Probe::ok(value, crate::net::ms_since(t)),

@@ -17,7 +17,7 @@ use crate::engines::CollectOptions;
 use crate::engines::identify_probe;
 use crate::engines::sql::{tsql_ident, tsql_literal};
 use crate::identity::ServerIdentity;
-use crate::net::{ConnectFailure, FailureKind, ms_since, reach_server};
+use crate::net::{ConnectFailure, FailureKind, ms_since};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
 use std::collections::BTreeMap;
@@ -104,9 +104,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         ..Default::default()
     };
     let host = spec.tcp_host();
-    let reached = match reach_server(
-        &host,
-        spec.port_or_default(),
+    let reached = match crate::net::reach_target(
+        spec,
         opts.connect_timeout,
         opts.share_per_server,
         &mut facts.common.connection,
@@ -126,20 +125,14 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         .iter()
         .find_map(|k| spec.params.get(*k))
         .map(std::path::PathBuf::from);
-    let inspect = crate::net::Inspect {
-        host: &host,
-        port: spec.port_or_default(),
-        preamble: crate::tlsprobe::Preamble::Tds,
-        ca: ca.as_deref(),
-        reached,
-        shared: opts.share_per_server,
-    };
+    let inspect =
+        crate::net::Inspect::of(spec, &host, ca.as_deref(), reached, opts.share_per_server);
     let login = crate::net::login(
         &mut facts.common.connection,
         opts.connect_timeout,
         std::future::ready(Ok(())),
         |_: &()| connect(&config),
-        Some(inspect),
+        inspect,
         |e| classify(e, spec, tls),
     );
     let client = match login.await {

@@ -1,13 +1,11 @@
 //! The workload on SQL Server: one transaction, each GO batch after a SAVE TRANSACTION, then
 //! ROLLBACK TRANSACTION.
 
-use crate::engines::CollectOptions;
 use crate::engines::sql::tsql_ident;
 use crate::engines::workload::*;
 use crate::probe::Probe;
-use crate::target::ConnSpec;
 use crate::workload::split::Statement;
-use crate::workload::{LoadedFile, SCRATCH_PREFIX, Workload};
+use crate::workload::{SCRATCH_PREFIX, Workload};
 use std::collections::BTreeSet;
 
 pub(crate) type TdsConn = tiberius::Client<tokio_util::compat::Compat<tokio::net::TcpStream>>;
@@ -91,12 +89,8 @@ impl Session for Conn<'_, TdsConn> {
     }
 }
 
-pub(crate) async fn run(
-    spec: &ConnSpec,
-    opts: &CollectOptions,
-    files: &[LoadedFile],
-    mut w: Workload,
-) -> Probe<Workload> {
+pub(crate) async fn run(job: Job<'_>, mut w: Workload) -> Probe<Workload> {
+    let Job { spec, opts, files } = job;
     let config = match crate::engines::mssql::collect::config(spec) {
         Ok((c, _)) => c,
         Err(f) => return failed(f.message),

@@ -13,7 +13,7 @@ use crate::engines::CollectOptions;
 use crate::engines::identify_probe;
 use crate::engines::sql::{Answers, Runner, Scope, Stmt, error_text};
 use crate::identity::ServerIdentity;
-use crate::net::{ConnectFailure, FailureKind, reach_server};
+use crate::net::{ConnectFailure, FailureKind};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
 use sqlx::mysql::{
@@ -30,32 +30,21 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         common: CommonFacts::started(spec.target_info()),
         ..Default::default()
     };
-    let runner = Runner {
-        spec,
-        timeout: opts.check_timeout,
-        queries: Default::default(),
-        is_denied,
-        denied_hint,
-        scope: scope(),
-    };
+    let runner = Runner::new(spec, opts.check_timeout, is_denied, denied_hint, scope());
     let mode = ssl_mode_name(spec);
-    let socket = spec.params.get("socket").cloned();
+    let socket = spec.socket().map(str::to_string);
     let host = spec.tcp_host();
-    let mut reached = None;
-    if socket.is_none() {
-        match reach_server(
-            &host,
-            spec.port_or_default(),
-            opts.connect_timeout,
-            opts.share_per_server,
-            &mut facts.common.connection,
-        )
-        .await
-        {
-            Ok(stream) => reached = stream,
-            Err(f) => return failed(facts, f),
-        }
-    }
+    let reached = match crate::net::reach_target(
+        spec,
+        opts.connect_timeout,
+        opts.share_per_server,
+        &mut facts.common.connection,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(f) => return failed(facts, f),
+    };
     let options = match connect_options(spec, socket.as_deref(), &mode) {
         Ok(o) => o,
         Err(f) => return failed(facts, f),
@@ -76,34 +65,22 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         .iter()
         .find_map(|k| spec.params.get(*k))
         .map(std::path::PathBuf::from);
-    let inspect = (socket.is_none() && mode != "disabled").then(|| crate::net::Inspect {
-        host: &host,
-        port: spec.port_or_default(),
-        preamble: crate::tlsprobe::Preamble::Mysql,
-        ca: ca.as_deref(),
-        reached,
-        shared: opts.share_per_server,
-    });
+    let inspect = (socket.is_none() && mode != "disabled")
+        .then(|| {
+            crate::net::Inspect::of(spec, &host, ca.as_deref(), reached, opts.share_per_server)
+        })
+        .flatten();
     let login = crate::net::login(
         &mut facts.common.connection,
         opts.connect_timeout,
-        // Before the driver may send the password: what will the server ask for, and over
-        // what? (Beside the TLS inspection; the login waits for it.)
-        // Where TLS is optional the driver then requires it (offered to the look) or logs in
-        // through the login watch (not offered), so a later cleartext request never gets the
-        // password.
+        // The look at what the server will ask before the password goes (`prelogin::gate`).
         crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout),
         |gate: &crate::prelogin::Gate| {
-            let options = match (&gate.relay, gate.require_tls) {
-                (Some(r), _) => options
-                    .clone()
-                    .host(&r.addr.ip().to_string())
-                    .port(r.addr.port()),
-                (None, true) => options
-                    .clone()
-                    .ssl_mode(sqlx::mysql::MySqlSslMode::Required),
-                (None, false) => options.clone(),
-            };
+            let options = gate.route(
+                options.clone(),
+                |o, host, port| o.host(host).port(port),
+                |o| o.ssl_mode(sqlx::mysql::MySqlSslMode::Required),
+            );
             pool_opts.clone().connect_with(options)
         },
         inspect,

@@ -7,7 +7,7 @@ use crate::engines::workload::*;
 use crate::probe::Probe;
 use crate::target::ConnSpec;
 use crate::workload::split::Statement;
-use crate::workload::{Earlier, LoadedFile, SCRATCH_PREFIX, Workload};
+use crate::workload::{Earlier, SCRATCH_PREFIX, Workload};
 use sqlx::{ConnectOptions, Connection};
 use std::time::Duration;
 
@@ -96,12 +96,8 @@ pub(crate) async fn still_there(conn: &mut sqlx::MySqlConnection, name: &str) ->
     }
 }
 
-pub(crate) async fn run(
-    spec: &ConnSpec,
-    opts: &CollectOptions,
-    files: &[LoadedFile],
-    mut w: Workload,
-) -> Probe<Workload> {
+pub(crate) async fn run(job: Job<'_>, mut w: Workload) -> Probe<Workload> {
+    let Job { spec, opts, files } = job;
     let mut conn = match mysql_connect(spec, opts).await {
         Ok(c) => c,
         Err(m) => return failed(m),

@@ -11,7 +11,7 @@ use crate::checks::{
 use crate::engines::CollectOptions;
 use crate::engines::identify_probe;
 use crate::engines::sql::{Answers, Runner, Scope, Stmt, error_text, pg_literal, pg_text_array};
-use crate::net::{ConnectFailure, FailureKind, reach_server};
+use crate::net::{ConnectFailure, FailureKind};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
@@ -31,36 +31,27 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         common: CommonFacts::started(spec.target_info()),
         ..Default::default()
     };
-    let runner = Runner {
+    let runner = Runner::new(
         spec,
-        timeout: opts.check_timeout,
-        queries: Default::default(),
-        is_denied: |e| matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("42501")),
+        opts.check_timeout,
+        |e| matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("42501")),
         denied_hint,
-        scope: scope(opts.check_timeout),
-    };
+        scope(opts.check_timeout),
+    );
     let sslmode = spec.params.get("sslmode").map_or("prefer", String::as_str);
-    let socket = spec
-        .params
-        .get("host")
-        .filter(|h| h.starts_with('/'))
-        .cloned();
+    let socket = spec.socket().map(str::to_string);
     let host = spec.tcp_host();
-    let mut reached = None;
-    if socket.is_none() {
-        match reach_server(
-            &host,
-            spec.port_or_default(),
-            opts.connect_timeout,
-            opts.share_per_server,
-            &mut facts.common.connection,
-        )
-        .await
-        {
-            Ok(stream) => reached = stream,
-            Err(f) => return failed(facts, f),
-        }
-    }
+    let reached = match crate::net::reach_target(
+        spec,
+        opts.connect_timeout,
+        opts.share_per_server,
+        &mut facts.common.connection,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(f) => return failed(facts, f),
+    };
     let options = match connect_options(spec, socket.as_deref()) {
         Ok(o) => o,
         Err(f) => return failed(facts, f),
@@ -77,32 +68,22 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     // turns the login away while the inspection holds it sees the login again once the
     // inspection is closed (see `net::login`).
     let ca = spec.params.get("sslrootcert").map(std::path::PathBuf::from);
-    let inspect = (socket.is_none() && sslmode != "disable").then(|| crate::net::Inspect {
-        host: &host,
-        port: spec.port_or_default(),
-        preamble: crate::tlsprobe::Preamble::Postgres,
-        ca: ca.as_deref(),
-        reached,
-        shared: opts.share_per_server,
-    });
+    let inspect = (socket.is_none() && sslmode != "disable")
+        .then(|| {
+            crate::net::Inspect::of(spec, &host, ca.as_deref(), reached, opts.share_per_server)
+        })
+        .flatten();
     let login = crate::net::login(
         &mut facts.common.connection,
         opts.connect_timeout,
-        // Before the driver may send the password: what will the server ask for, and over
-        // what? (Beside the TLS inspection; the login waits for it.)
-        // Where TLS is optional the driver then requires it (offered to the look) or logs in
-        // through the login watch (not offered), so a later cleartext request never gets the
-        // password.
+        // The look at what the server will ask before the password goes (`prelogin::gate`).
         crate::prelogin::gate(spec, socket.is_none(), opts.connect_timeout),
         |gate: &crate::prelogin::Gate| {
-            let options = match (&gate.relay, gate.require_tls) {
-                (Some(r), _) => options
-                    .clone()
-                    .host(&r.addr.ip().to_string())
-                    .port(r.addr.port()),
-                (None, true) => options.clone().ssl_mode(sqlx::postgres::PgSslMode::Require),
-                (None, false) => options.clone(),
-            };
+            let options = gate.route(
+                options.clone(),
+                |o, host, port| o.host(host).port(port),
+                |o| o.ssl_mode(sqlx::postgres::PgSslMode::Require),
+            );
             pool_opts.clone().connect_with(options)
         },
         inspect,

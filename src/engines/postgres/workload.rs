@@ -6,8 +6,8 @@ use crate::engines::sql::{error_text, pg_literal};
 use crate::engines::workload::*;
 use crate::probe::Probe;
 use crate::target::ConnSpec;
+use crate::workload::Workload;
 use crate::workload::split::Statement;
-use crate::workload::{LoadedFile, Workload};
 use sqlx::{ConnectOptions, Connection};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -56,12 +56,8 @@ pub(crate) async fn pg_names(
         .map_err(|e| error_text(&e))
 }
 
-pub(crate) async fn run(
-    spec: &ConnSpec,
-    opts: &CollectOptions,
-    files: &[LoadedFile],
-    mut w: Workload,
-) -> Probe<Workload> {
+pub(crate) async fn run(job: Job<'_>, mut w: Workload) -> Probe<Workload> {
+    let Job { spec, opts, files } = job;
     let mut conn = match pg_connect(spec, opts).await {
         Ok(c) => c,
         Err(m) => return failed(m),

@@ -5,7 +5,7 @@ use crate::Engine;
 use crate::checks::{Capability, CommonFacts, MigrationHistory, ReadOnlyFacts};
 use crate::engines::CollectOptions;
 use crate::engines::identify_probe;
-use crate::engines::sql::{Runner, error_text};
+use crate::engines::sql::{Runner, Scope, error_text};
 use crate::net::{ConnectFailure, FailureKind, ms_since};
 use crate::probe::Probe;
 use crate::target::ConnSpec;
@@ -21,14 +21,13 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
         common: CommonFacts::started(spec.target_info()),
         ..Default::default()
     };
-    let runner = Runner {
+    let runner = Runner::new(
         spec,
-        timeout: opts.check_timeout,
-        queries: Default::default(),
-        is_denied: |_| false,
-        denied_hint: |_| None,
-        scope: Default::default(),
-    };
+        opts.check_timeout,
+        |_| false,
+        |_| None,
+        Scope::default(),
+    );
     let path = spec.path.clone().unwrap_or_default();
     let in_memory = path == ":memory:";
     let mode = spec.params.get("mode").map(String::as_str);

@@ -1,13 +1,11 @@
 //! The workload on SQLite: one BEGIN IMMEDIATE transaction, each statement in a savepoint, then
 //! ROLLBACK.
 
-use crate::engines::CollectOptions;
 use crate::engines::sql::error_text;
 use crate::engines::workload::*;
 use crate::probe::Probe;
-use crate::target::ConnSpec;
+use crate::workload::Workload;
 use crate::workload::split::Statement;
-use crate::workload::{LoadedFile, Workload};
 use sqlx::{ConnectOptions, Connection};
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -44,12 +42,8 @@ impl Session for Conn<'_, sqlx::SqliteConnection> {
     }
 }
 
-pub(crate) async fn run(
-    spec: &ConnSpec,
-    opts: &CollectOptions,
-    files: &[LoadedFile],
-    mut w: Workload,
-) -> Probe<Workload> {
+pub(crate) async fn run(job: Job<'_>, mut w: Workload) -> Probe<Workload> {
+    let Job { spec, opts, files } = job;
     let path = spec.path.clone().unwrap_or_default();
     if spec.option("mode") == Some("ro") {
         return Probe::not_collected(
