@@ -211,7 +211,25 @@ impl ProbeStep {
     }
 }
 
+impl Probe<WriteProbe> {
+    /// The probe's answer, what it confirmed recorded in `caps` on the way.
+    pub fn recorded_in(self, caps: &mut BTreeMap<String, Capability>) -> Self {
+        if let Some(p) = self.value() {
+            p.apply_to(caps);
+        }
+        self
+    }
+}
+
 impl WriteProbe {
+    /// The probe when `--probe-write` was not given; `how` says what would become of the
+    /// scratch table (`rolled back`, `dropped`).
+    pub fn not_asked(how: &str) -> Probe<WriteProbe> {
+        Probe::not_collected(format!(
+            "not asked: run with --probe-write to confirm capabilities with a scratch table ({how})"
+        ))
+    }
+
     /// Confirms (or refutes) capabilities with what the probe saw for real.
     pub fn apply_to(&self, caps: &mut BTreeMap<String, Capability>) {
         for step in &self.steps {

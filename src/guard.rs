@@ -318,13 +318,14 @@ mod tests {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    #[test]
-    fn a_fleet_target_thread_stops_at_its_budget_and_others_do_not() {
-        let parked = parked_targets();
+    /// How many MB a thread named `name` holds, one at a time up to 64, after `setup`, before
+    /// it stops (the thread is left parked where it stopped).
+    fn megabytes_held(name: &str, setup: impl FnOnce() + Send + 'static) -> usize {
         let (tx, rx) = std::sync::mpsc::channel();
-        let _hog = std::thread::Builder::new()
-            .name("target-4242".into())
+        std::thread::Builder::new()
+            .name(name.into())
             .spawn(move || {
+                setup();
                 let mut keep: Vec<Vec<u8>> = Vec::new();
                 for i in 0..64 {
                     keep.push(vec![1u8; 1 << 20]);
@@ -336,30 +337,23 @@ mod tests {
         while rx.recv_timeout(Duration::from_secs(2)).is_ok() {
             got += 1;
         }
+        got
+    }
+
+    #[test]
+    fn a_fleet_target_thread_stops_at_its_budget_and_others_do_not() {
+        let parked = parked_targets();
+        let got = megabytes_held("target-4242", || {});
         // Stopped short of 64 MB: at its 16 MB budget (less what the thread held before).
         assert!(got < 17, "allocated {got} MB");
         assert_eq!(parked_targets(), parked + 1);
         assert!(target_parked(4242) && !target_parked(4241));
         // A worker thread that checks one target after another is held when it says so, from
         // zero for each target.
-        let (tx, rx) = std::sync::mpsc::channel();
-        let _worker = std::thread::Builder::new()
-            .name("fleet-worker".into())
-            .spawn(move || {
-                let before = vec![1u8; 3 * TARGET_MEMORY_BUDGET];
-                std::mem::forget(before);
-                start_target_budget(77);
-                let mut keep: Vec<Vec<u8>> = Vec::new();
-                for i in 0..64 {
-                    keep.push(vec![1u8; 1 << 20]);
-                    let _ = tx.send(i);
-                }
-            })
-            .unwrap();
-        let mut got = 0;
-        while rx.recv_timeout(Duration::from_secs(2)).is_ok() {
-            got += 1;
-        }
+        let got = megabytes_held("fleet-worker", || {
+            std::mem::forget(vec![1u8; 3 * TARGET_MEMORY_BUDGET]);
+            start_target_budget(77);
+        });
         assert!((8..17).contains(&got), "allocated {got} MB");
         assert!(target_parked(77));
         // Another thread (this one, unnamed "target-") allocates past the budget freely.

@@ -296,6 +296,13 @@ pub fn names() -> Vec<&'static str> {
 
 /// Every table name a tool may use, lower case, sorted and without repeats: what the collectors
 /// ask the catalog for.
+/// [`table_names`] as a SQL list of string literals (`'alembic_version', ...`): plain lowercase
+/// names, so quoting is all they need.
+pub fn table_names_sql() -> String {
+    let quoted: Vec<String> = table_names().iter().map(|t| format!("'{t}'")).collect();
+    quoted.join(", ")
+}
+
 pub fn table_names() -> Vec<&'static str> {
     let mut v: Vec<&str> = TOOLS
         .iter()
@@ -389,6 +396,13 @@ impl Candidate {
                         }
                     }))
         })
+    }
+
+    /// The select list reading `tool`'s columns, each through `read` (the engine's quoting
+    /// and cast to text): `CAST("version_num" AS text), ...`.
+    pub fn select_list(&self, tool: &Tool, read: impl Fn(&str) -> String) -> String {
+        let columns: Vec<String> = self.read_columns(tool).iter().map(|c| read(c)).collect();
+        columns.join(", ")
     }
 
     /// The columns to read for `tool`, as the catalog spells them, in [`Tool::read_columns`]

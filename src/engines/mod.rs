@@ -50,10 +50,13 @@ macro_rules! engine_module {
             fn common_mut(facts: &mut Self::Facts) -> &mut $crate::checks::CommonFacts {
                 &mut facts.common
             }
-            fn failed(spec: &$crate::target::ConnSpec, failure: $crate::net::ConnectFailure) -> Self::Facts {
+            fn started(spec: &$crate::target::ConnSpec) -> Self::Facts {
                 let mut facts = <$facts>::default();
                 facts.common = $crate::checks::CommonFacts::started(spec.target_info());
-                collect::failed(facts, failure)
+                facts
+            }
+            fn failed(spec: &$crate::target::ConnSpec, failure: $crate::net::ConnectFailure) -> Self::Facts {
+                collect::failed(Self::started(spec), failure)
             }
         }
     };
@@ -134,6 +137,17 @@ pub struct CollectOptions {
     pub share_per_server: bool,
 }
 
+impl CollectOptions {
+    /// The DNS and TCP steps for `spec` under these options ([`crate::net::reach_target`]).
+    pub async fn reach(
+        &self,
+        spec: &ConnSpec,
+        facts: &mut crate::net::ConnectionFacts,
+    ) -> Result<Option<tokio::net::TcpStream>, crate::net::ConnectFailure> {
+        crate::net::reach_target(spec, self.connect_timeout, self.share_per_server, facts).await
+    }
+}
+
 impl Default for CollectOptions {
     fn default() -> Self {
         CollectOptions {
@@ -167,6 +181,8 @@ pub trait EngineModule {
     fn common(facts: &Self::Facts) -> &CommonFacts;
     /// The shared part of the facts, to record what runs after collection (the workload).
     fn common_mut(facts: &mut Self::Facts) -> &mut CommonFacts;
+    /// Facts with nothing collected yet but the target and the clock.
+    fn started(spec: &ConnSpec) -> Self::Facts;
     /// Facts for a target that could not be reached (used when the whole run times out).
     fn failed(spec: &ConnSpec, failure: crate::net::ConnectFailure) -> Self::Facts;
     /// What its connection strings may say.

@@ -691,6 +691,23 @@ pub struct Step {
     pub refusal_confirms: bool,
 }
 
+/// The write probe's `RETURNING` and upsert (`ON CONFLICT ... DO UPDATE`) steps on scratch
+/// table `t`, in the SQL PostgreSQL and SQLite share.
+pub fn returning_and_upsert(t: &str) -> [Step; 2] {
+    [
+        Step::new(
+            Some("returning"),
+            format!("INSERT INTO {t} (id, name, doc) VALUES (1, 'a', '{{\"k\": 1}}') RETURNING id"),
+        ),
+        Step::new(
+            Some("upsert"),
+            format!(
+                "INSERT INTO {t} (id, name) VALUES (1, 'b') ON CONFLICT (id) DO UPDATE SET name = excluded.name"
+            ),
+        ),
+    ]
+}
+
 impl Step {
     /// A statement that must succeed (`capability` holds when it does).
     pub fn new(capability: Option<&'static str>, sql: String) -> Step {

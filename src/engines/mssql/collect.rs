@@ -99,19 +99,9 @@ fn first_row(answer: Option<(&str, Probe<Rows>)>) -> Probe<Vec<Val>> {
 
 /// Collects every SQL Server fact. Never fails: failures are recorded in the facts.
 pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
-    let mut facts = MssqlFacts {
-        common: crate::checks::CommonFacts::started(spec.target_info()),
-        ..Default::default()
-    };
+    let mut facts = <super::Mssql as crate::engines::EngineModule>::started(spec);
     let host = spec.tcp_host();
-    let reached = match crate::net::reach_target(
-        spec,
-        opts.connect_timeout,
-        opts.share_per_server,
-        &mut facts.common.connection,
-    )
-    .await
-    {
+    let reached = match opts.reach(spec, &mut facts.common.connection).await {
         Ok(stream) => stream,
         Err(f) => return failed(facts, f),
     };

@@ -4,8 +4,7 @@
 //! driver do.
 
 use crate::target::{
-    ConnSpec, Dialect, EnvField, Form, Opt, OptKind, Secret, key_shown, norm_key,
-    unless_after_password,
+    ConnSpec, Dialect, EnvField, Form, Opt, OptKind, key_shown, norm_key, unless_after_password,
 };
 
 const BOOL: &[&str] = &["true", "false", "yes", "no", "1", "0"];
@@ -266,62 +265,95 @@ fn set_server(spec: &mut ConnSpec, v: &str, sep: char) -> Result<(), String> {
     Ok(())
 }
 
-/// `Server=tcp:host,1433;Database=app;User Id=u;Password=p;Encrypt=true;TrustServerCertificate=false`
-fn parse_ado(input: &str, dialect: &'static Dialect) -> Result<ConnSpec, String> {
-    let mut spec = ConnSpec::empty(dialect);
+/// A string form's keywords (compared as [`norm_key`] gives them) and the dialect option each
+/// sets, validated as a URL's option is.
+type Keywords = &'static [(&'static [&'static str], &'static str)];
+
+/// SqlClient's keywords.
+const ADO: Keywords = &[
+    (&["database", "initialcatalog"], "database"),
+    (&["userid", "uid", "user", "username"], "user"),
+    (&["password", "pwd"], "password"),
+    (&["encrypt"], "encrypt"),
+    (&["trustservercertificate"], "trust_server_certificate"),
+    (&["hostnameincertificate"], "hostnameincertificate"),
+    (&["trustservercertificateca", "ca", "trustcertca"], "ca"),
+    (&["applicationname", "app"], "application_name"),
+    (
+        &["connecttimeout", "connectiontimeout", "timeout"],
+        "connect_timeout",
+    ),
+];
+
+/// The JDBC driver's properties.
+const JDBC: Keywords = &[
+    (&["databasename", "database"], "database"),
+    (&["user", "username"], "user"),
+    (&["password"], "password"),
+    (&["encrypt"], "encrypt"),
+    (&["trustservercertificate"], "trust_server_certificate"),
+    (&["hostnameincertificate"], "hostnameincertificate"),
+    (&["applicationname"], "application_name"),
+    (&["trustservercertificateca", "ca"], "ca"),
+    (&["logintimeout"], "connect_timeout"),
+    (&["instancename"], "instance"),
+];
+
+/// Sets each pair through its keyword's option; `own` takes the form's own keywords (the
+/// server, integrated security), `None` for one it does not know. A problem after the password
+/// is not repeated in words (it may be part of the password).
+fn apply(
+    spec: &mut ConnSpec,
+    pairs: Vec<Pair>,
+    keywords: Keywords,
+    called: &str,
+    own: impl Fn(&mut ConnSpec, &str, &str) -> Option<Result<(), String>>,
+) -> Result<(), String> {
     let mut after_password = false;
-    for Pair { key: k, value: v } in split_ado(input)? {
+    for Pair { key: k, value: v } in pairs {
         let key = norm_key(&k);
-        let v = v.as_str();
-        let res: Result<(), String> = match key.as_str() {
-            "server" | "datasource" | "address" | "addr" | "networkaddress" => {
-                set_server(&mut spec, v, ',')
+        let res = match keywords
+            .iter()
+            .find(|(names, _)| names.contains(&key.as_str()))
+        {
+            Some((_, option)) => {
+                after_password |= *option == "password";
+                spec.set_param(option, &v)
             }
-            "database" | "initialcatalog" => {
-                spec.database = Some(v.to_string());
-                Ok(())
-            }
-            "userid" | "uid" | "user" | "username" => {
-                spec.user = Some(v.to_string());
-                Ok(())
-            }
-            "password" | "pwd" => {
-                after_password = true;
-                spec.password = Some(Secret::new(v));
-                Ok(())
-            }
-            "encrypt" => set_checked(&mut spec, "encrypt", &v.to_ascii_lowercase()),
-            "trustservercertificate" => set_checked(
-                &mut spec,
-                "trust_server_certificate",
-                &v.to_ascii_lowercase(),
-            ),
-            "hostnameincertificate" => set_checked(&mut spec, "hostnameincertificate", v),
-            "trustservercertificateca" | "ca" | "trustcertca" => set_checked(&mut spec, "ca", v),
-            "applicationname" | "app" => set_checked(&mut spec, "application_name", v),
-            "connecttimeout" | "connectiontimeout" | "timeout" => {
-                set_checked(&mut spec, "connect_timeout", v)
-            }
-            "integratedsecurity" | "trustedconnection"
-                if v.eq_ignore_ascii_case("true")
-                    || v.eq_ignore_ascii_case("sspi")
-                    || v.eq_ignore_ascii_case("yes") =>
-            {
-                Err("integrated (Windows) authentication is not supported; use a SQL login (User Id and Password)".into())
-            }
-            _ => Err(format!("unknown ADO.NET keyword `{}`", key_shown(&k))),
+            None => own(spec, &key, &v)
+                .unwrap_or_else(|| Err(format!("unknown {called} `{}`", key_shown(&k)))),
         };
         res.map_err(|r| unless_after_password(after_password, r))?;
     }
+    Ok(())
+}
+
+/// `Server=tcp:host,1433;Database=app;User Id=u;Password=p;Encrypt=true;TrustServerCertificate=false`
+fn parse_ado(input: &str, dialect: &'static Dialect) -> Result<ConnSpec, String> {
+    let mut spec = ConnSpec::empty(dialect);
+    apply(
+        &mut spec,
+        split_ado(input)?,
+        ADO,
+        "ADO.NET keyword",
+        |spec, key, v| {
+            match key {
+            "server" | "datasource" | "address" | "addr" | "networkaddress" => {
+                Some(set_server(spec, v, ','))
+            }
+            "integratedsecurity" | "trustedconnection"
+                if ["true", "sspi", "yes"].iter().any(|t| v.eq_ignore_ascii_case(t)) =>
+            {
+                Some(Err("integrated (Windows) authentication is not supported; use a SQL login (User Id and Password)".into()))
+            }
+            _ => None,
+        }
+        },
+    )?;
     if spec.host.as_deref().is_none_or(str::is_empty) {
         return Err("no Server=...; write e.g. Server=tcp:db.example.com,1433;Database=app;User Id=app;Password=...".into());
     }
     Ok(spec)
-}
-
-/// Sets an option through the same validation as a URL's.
-fn set_checked(spec: &mut ConnSpec, key: &str, value: &str) -> Result<(), String> {
-    spec.set_param(key, value)
 }
 
 /// `jdbc:sqlserver://host:1433;databaseName=app;user=u;password=p;encrypt=true`
@@ -333,38 +365,12 @@ fn parse_jdbc(input: &str, dialect: &'static Dialect) -> Result<ConnSpec, String
         return Err("no host after jdbc:sqlserver://".into());
     }
     set_server(&mut spec, server, ':')?;
-    let mut after_password = false;
-    for Pair { key: k, value: v } in split_jdbc(props)? {
-        let key = norm_key(&k);
-        let v = v.as_str();
-        let res: Result<(), String> = match key.as_str() {
-            "databasename" | "database" => {
-                spec.database = Some(v.to_string());
-                Ok(())
-            }
-            "user" | "username" => {
-                spec.user = Some(v.to_string());
-                Ok(())
-            }
-            "password" => {
-                after_password = true;
-                spec.password = Some(Secret::new(v));
-                Ok(())
-            }
-            "encrypt" => set_checked(&mut spec, "encrypt", &v.to_ascii_lowercase()),
-            "trustservercertificate" => set_checked(
-                &mut spec,
-                "trust_server_certificate",
-                &v.to_ascii_lowercase(),
-            ),
-            "hostnameincertificate" => set_checked(&mut spec, "hostnameincertificate", v),
-            "applicationname" => set_checked(&mut spec, "application_name", v),
-            "trustservercertificateca" | "ca" => set_checked(&mut spec, "ca", v),
-            "logintimeout" => set_checked(&mut spec, "connect_timeout", v),
-            "instancename" => set_checked(&mut spec, "instance", v),
-            _ => Err(format!("unknown JDBC property `{}`", key_shown(&k))),
-        };
-        res.map_err(|r| unless_after_password(after_password, r))?;
-    }
+    apply(
+        &mut spec,
+        split_jdbc(props)?,
+        JDBC,
+        "JDBC property",
+        |_, _, _| None,
+    )?;
     Ok(spec)
 }

@@ -6,8 +6,7 @@
 use super::facts::{Database, Grant, Grants, MysqlFacts, Session, Tables};
 use crate::Engine;
 use crate::checks::{
-    Capability, ClockFacts, CommonFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts,
-    TlsFacts, TrustMode,
+    Capability, ClockFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts, TlsFacts, TrustMode,
 };
 use crate::engines::CollectOptions;
 use crate::engines::identify_probe;
@@ -26,22 +25,12 @@ pub(crate) use catalog::*;
 
 /// Collects every MySQL-family fact. Never fails: failures are recorded in the facts.
 pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
-    let mut facts = MysqlFacts {
-        common: CommonFacts::started(spec.target_info()),
-        ..Default::default()
-    };
+    let mut facts = <super::Mysql as crate::engines::EngineModule>::started(spec);
     let runner = Runner::new(spec, opts.check_timeout, is_denied, denied_hint, scope());
     let mode = ssl_mode_name(spec);
     let socket = spec.socket().map(str::to_string);
     let host = spec.tcp_host();
-    let reached = match crate::net::reach_target(
-        spec,
-        opts.connect_timeout,
-        opts.share_per_server,
-        &mut facts.common.connection,
-    )
-    .await
-    {
+    let reached = match opts.reach(spec, &mut facts.common.connection).await {
         Ok(r) => r,
         Err(f) => return failed(facts, f),
     };
@@ -318,9 +307,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         facts.common.capabilities = capabilities(id, charset.as_deref());
     }
     facts.common.write_probe = if !opts.probe_write {
-        Probe::not_collected(
-            "not asked: run with --probe-write to confirm capabilities with a scratch table (dropped)",
-        )
+        crate::checks::WriteProbe::not_asked("dropped")
     } else if facts
         .session
         .value()

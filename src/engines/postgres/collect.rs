@@ -5,8 +5,7 @@
 use super::facts::{Database, Extension, PgFacts, Pooler, Privileges, Session};
 use crate::Engine;
 use crate::checks::{
-    Capability, ClockFacts, CommonFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts,
-    TlsFacts, TrustMode,
+    Capability, ClockFacts, ConnectionSlots, MigrationHistory, ReadOnlyFacts, TlsFacts, TrustMode,
 };
 use crate::engines::CollectOptions;
 use crate::engines::identify_probe;
@@ -27,10 +26,7 @@ use settings::*;
 
 /// Collects every PostgreSQL fact. Never fails: failures are recorded in the facts.
 pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
-    let mut facts = PgFacts {
-        common: CommonFacts::started(spec.target_info()),
-        ..Default::default()
-    };
+    let mut facts = <super::Postgres as crate::engines::EngineModule>::started(spec);
     let runner = Runner::new(
         spec,
         opts.check_timeout,
@@ -41,14 +37,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     let sslmode = spec.params.get("sslmode").map_or("prefer", String::as_str);
     let socket = spec.socket().map(str::to_string);
     let host = spec.tcp_host();
-    let reached = match crate::net::reach_target(
-        spec,
-        opts.connect_timeout,
-        opts.share_per_server,
-        &mut facts.common.connection,
-    )
-    .await
-    {
+    let reached = match opts.reach(spec, &mut facts.common.connection).await {
         Ok(r) => r,
         Err(f) => return failed(facts, f),
     };
@@ -380,14 +369,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
                 ms: 0,
             },
         };
-        if let Some(p) = probe.value() {
-            p.apply_to(&mut facts.common.capabilities);
-        }
-        probe
+        probe.recorded_in(&mut facts.common.capabilities)
     } else {
-        Probe::not_collected(
-            "not asked: run with --probe-write to confirm capabilities with a scratch table (rolled back)",
-        )
+        crate::checks::WriteProbe::not_asked("rolled back")
     };
     // A connection still busy with a cancelled query must not hold the run: close briefly.
     let _ = tokio::time::timeout(std::time::Duration::from_millis(250), pool.close()).await;
@@ -577,7 +561,7 @@ async fn write_probe(
     use crate::engines::sql::{Step, scratch_name};
     let t = scratch_name();
     let step = Step::new;
-    let steps = vec![
+    let mut steps = vec![
         step(None, format!("CREATE TABLE {t} (id integer PRIMARY KEY)")),
         step(
             Some("varchar-without-length"),
@@ -591,20 +575,13 @@ async fn write_probe(
             Some("check-constraints"),
             format!("ALTER TABLE {t} ADD CONSTRAINT {t}_chk CHECK (id > 0)"),
         ),
-        step(
-            Some("returning"),
-            format!("INSERT INTO {t} (id, name, doc) VALUES (1, 'a', '{{\"k\": 1}}') RETURNING id"),
-        ),
-        step(
-            Some("upsert"),
-            format!(
-                "INSERT INTO {t} (id, name) VALUES (1, 'b') ON CONFLICT (id) DO UPDATE SET name = excluded.name"
-            ),
-        ),
+    ];
+    steps.extend(crate::engines::sql::returning_and_upsert(&t));
+    steps.extend([
         step(Some("sequences"), format!("CREATE SEQUENCE {t}_seq")),
         step(None, format!("CREATE VIEW {t}_v AS SELECT id FROM {t}")),
         step(Some("drop-cascade"), format!("DROP TABLE {t} CASCADE")),
-    ];
+    ]);
     let leftover = format!("SELECT relname::text FROM pg_class WHERE relname LIKE '{t}%'");
     // The limits last as long as the transaction, which ROLLBACK ends.
     let ms = runner.timeout.as_millis();

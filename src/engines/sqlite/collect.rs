@@ -2,7 +2,7 @@
 
 use super::facts::{FileFacts, Pragmas, SqliteFacts};
 use crate::Engine;
-use crate::checks::{Capability, CommonFacts, MigrationHistory, ReadOnlyFacts};
+use crate::checks::{Capability, MigrationHistory, ReadOnlyFacts};
 use crate::engines::CollectOptions;
 use crate::engines::identify_probe;
 use crate::engines::sql::{Runner, Scope, error_text};
@@ -17,10 +17,7 @@ use std::time::Instant;
 
 /// Collects every SQLite fact. Never fails: failures are recorded in the facts.
 pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
-    let mut facts = SqliteFacts {
-        common: CommonFacts::started(spec.target_info()),
-        ..Default::default()
-    };
+    let mut facts = <super::Sqlite as crate::engines::EngineModule>::started(spec);
     let runner = Runner::new(
         spec,
         opts.check_timeout,
@@ -220,14 +217,9 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
     }
     facts.common.write_probe = if opts.probe_write {
         let probe = write_probe(&runner, &mut conn).await;
-        if let Some(p) = probe.value() {
-            p.apply_to(&mut facts.common.capabilities);
-        }
-        probe
+        probe.recorded_in(&mut facts.common.capabilities)
     } else {
-        Probe::not_collected(
-            "not asked: run with --probe-write to confirm capabilities with a scratch table (rolled back)",
-        )
+        crate::checks::WriteProbe::not_asked("rolled back")
     };
     facts.common.queries = runner.count();
     drop(conn);
@@ -242,7 +234,7 @@ async fn write_probe(
     use crate::engines::sql::{Step, scratch_name};
     let t = scratch_name();
     let step = Step::new;
-    let steps = vec![
+    let mut steps = vec![
         step(
             None,
             format!("CREATE TABLE {t} (id INTEGER PRIMARY KEY CHECK (id > 0))"),
@@ -255,19 +247,12 @@ async fn write_probe(
             Some("json"),
             format!("ALTER TABLE {t} ADD COLUMN doc TEXT CHECK (doc IS NULL OR json_valid(doc))"),
         ),
-        step(
-            Some("returning"),
-            format!("INSERT INTO {t} (id, name, doc) VALUES (1, 'a', '{{\"k\": 1}}') RETURNING id"),
-        ),
-        step(
-            Some("upsert"),
-            format!(
-                "INSERT INTO {t} (id, name) VALUES (1, 'b') ON CONFLICT (id) DO UPDATE SET name = excluded.name"
-            ),
-        ),
+    ];
+    steps.extend(crate::engines::sql::returning_and_upsert(&t));
+    steps.extend([
         step(None, format!("CREATE VIEW {t}_v AS SELECT id FROM {t}")),
         step(Some("drop-cascade"), format!("DROP TABLE {t} CASCADE")),
-    ];
+    ]);
     let leftover = format!("SELECT name FROM sqlite_master WHERE name LIKE '{t}%'");
     crate::engines::sql::write_probe(runner, conn, &t, "BEGIN", steps, leftover).await
 }
@@ -332,11 +317,7 @@ async fn migrations(
         )
         .await
         .map(|n| n.max(0).unsigned_abs());
-    let names = crate::migrations::table_names()
-        .iter()
-        .map(|t| format!("'{t}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let names = crate::migrations::table_names_sql();
     let found = runner
         .probe(
             "migration tables",

@@ -71,11 +71,7 @@ pub(super) fn tls_facts(conn: &Probe<ConnectionInfo>, t: TlsChoice) -> Probe<Tls
 /// The tables whose name a migration tool uses (see [`crate::migrations`]), in any schema,
 /// with their columns (read with the first batch).
 pub(super) fn migration_tables_sql() -> String {
-    let names = crate::migrations::table_names()
-        .iter()
-        .map(|t| format!("'{t}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let names = crate::migrations::table_names_sql();
     format!(
         "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, \
          CAST(c.CHARACTER_MAXIMUM_LENGTH AS bigint) \
@@ -110,15 +106,13 @@ pub(super) async fn migrations(
         let Some(tool) = cand.tool(&candidates) else {
             continue;
         };
-        let columns = cand.read_columns(tool);
         // The names come from the catalog and are bracket-quoted.
         let sql = format!(
             "SELECT {} FROM {}.{}",
-            columns
-                .iter()
-                .map(|c| format!("CAST({} AS nvarchar(4000))", tsql_ident(c)))
-                .collect::<Vec<_>>()
-                .join(", "),
+            cand.select_list(tool, |c| format!(
+                "CAST({} AS nvarchar(4000))",
+                tsql_ident(c)
+            )),
             tsql_ident(cand.schema.as_deref().unwrap_or("dbo")),
             tsql_ident(&cand.name)
         );

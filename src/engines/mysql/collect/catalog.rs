@@ -176,11 +176,7 @@ pub(super) fn split_top(s: &str) -> Vec<String> {
 /// The tables of the target database whose name a migration tool uses (see
 /// [`crate::migrations`]), with their columns and full column types (`varchar(128)`).
 pub(super) fn migration_tables_sql() -> String {
-    let names = crate::migrations::table_names()
-        .iter()
-        .map(|t| format!("'{t}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let names = crate::migrations::table_names_sql();
     format!(
         "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR) \
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
@@ -209,18 +205,13 @@ pub(super) async fn migrations(
         .iter()
         .filter_map(|cand| {
             let tool = cand.tool(&candidates)?;
-            let columns = cand.read_columns(tool);
             // The names come from information_schema and are quoted here.
             let sql = format!(
                 "SELECT {} FROM {}",
-                columns
-                    .iter()
-                    .map(|c| format!("CAST({} AS CHAR)", mysql_ident(c)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                cand.select_list(tool, |c| format!("CAST({} AS CHAR)", mysql_ident(c))),
                 mysql_ident(&cand.name)
             );
-            Some((tool, cand.name.clone(), columns.len(), sql))
+            Some((tool, cand.name.clone(), tool.read_columns().len(), sql))
         })
         .collect();
     if reads.is_empty() {
