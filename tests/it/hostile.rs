@@ -198,8 +198,16 @@ fn every_fake_server_scenario_ends_in_bounded_time_and_memory() {
                             && m.contains("…[cut: the rest was not read]")
                     })
             });
+            // Rows without end also meet the clock on a loaded machine (the suite runs its
+            // fake servers side by side on two cores): each read then ends at its time limit
+            // instead; the finite answers above must meet the cap.
+            let timed = *mode == "endless"
+                && report["checks"].as_array().unwrap().iter().any(|c| {
+                    c["status"] == "error"
+                        && c["message"].as_str().is_some_and(|m| m.contains("timed out"))
+                });
             assert!(
-                capped,
+                capped || timed,
                 "{engine} {mode}: no read was cut at a cap: {}",
                 m.stdout
             );
