@@ -208,9 +208,7 @@ fn connection_finding(
     opts: &RunOptions,
     connection: ConnectionFacts,
 ) -> Option<Finding> {
-    use crate::engine::Engine;
     use crate::engines::EngineModule;
-    use crate::engines::{mssql::Mssql, mysql::Mysql, postgres::Postgres, sqlite::Sqlite};
     fn judge<E: EngineModule>(
         spec: &ConnSpec,
         m: &Matrix,
@@ -234,12 +232,7 @@ fn connection_finding(
         let report = run::evaluate::<E>(&facts, m, &only, String::new(), 0);
         report.checks.into_iter().find(|f| f.id == id)
     }
-    match spec.engine {
-        Engine::Postgres => judge::<Postgres>(spec, matrix, opts, connection),
-        Engine::Mysql => judge::<Mysql>(spec, matrix, opts, connection),
-        Engine::Mssql => judge::<Mssql>(spec, matrix, opts, connection),
-        Engine::Sqlite => judge::<Sqlite>(spec, matrix, opts, connection),
-    }
+    crate::engines::with_engine!(spec.engine, E => judge::<E>(spec, matrix, opts, connection))
 }
 
 /// A report for a run that could not start: the connection check fails with the reason.

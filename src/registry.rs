@@ -112,12 +112,7 @@ impl<'a> Ctx<'a> {
     /// The context unit tests judge under: the matrix's `[postgres]` or `[mysql]` table, the
     /// shipped end-of-life data, and a fixed day.
     pub fn for_tests(matrix: &'a Matrix, eol: &'a EolData, engine: Engine) -> Self {
-        let (rules, rules_name) = match engine {
-            Engine::Postgres => (&matrix.postgres, "postgres"),
-            Engine::Mysql => (&matrix.mysql, "mysql"),
-            Engine::Mssql => (&matrix.mssql, "mssql"),
-            Engine::Sqlite => (&matrix.sqlite, "sqlite"),
-        };
+        let (rules, rules_name) = matrix.rules_for(engine, None);
         Ctx {
             matrix,
             rules,
