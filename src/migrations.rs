@@ -496,7 +496,9 @@ impl Tool {
                     .max_by(|a, b| self.compare(a, b)),
                 Latest::MaxBy(c, by) => rows
                     .iter()
-                    .filter_map(|r| Some((at(r, by).unwrap_or_default(), at(r, c)?)))
+                    .filter_map(|r| {
+                        Some((padded_fractions(&at(r, by).unwrap_or_default()), at(r, c)?))
+                    })
                     .max_by(|a, b| natural(&a.0, &b.0).then_with(|| self.compare(&a.1, &b.1)))
                     .map(|(_, v)| v),
                 Latest::Goose => goose(rows.iter().map(|r| {
@@ -611,6 +613,30 @@ pub fn natural(a: &str, b: &str) -> Ordering {
     ca.len().cmp(&cb.len()).then_with(|| a.cmp(b))
 }
 
+/// A time's fractional seconds padded to nine digits, so digit runs compare as time: PostgreSQL
+/// writes `02:30:01.5` for half a second and `02:30:01.123456` for less, and compared as whole
+/// numbers 5 would come before 123456.
+fn padded_fractions(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 9);
+    let mut chars = s.chars().peekable();
+    let mut prev_digit = false;
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '.' && prev_digit && chars.peek().is_some_and(char::is_ascii_digit) {
+            let mut n = 0;
+            while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                out.push(d);
+                n += 1;
+            }
+            out.extend(std::iter::repeat_n('0', 9usize.saturating_sub(n)));
+            prev_digit = true;
+            continue;
+        }
+        prev_digit = c.is_ascii_digit();
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -631,6 +657,15 @@ mod tests {
         r.iter()
             .map(|r| r.iter().map(|v| v.map(str::to_string)).collect())
             .collect()
+    }
+
+    #[test]
+    fn times_with_fractions_of_different_lengths_compare_as_times() {
+        assert_eq!(
+            padded_fractions("2026-11-30 02:30:01.5"),
+            "2026-11-30 02:30:01.500000000"
+        );
+        assert_eq!(padded_fractions("v1.2 at 3"), "v1.200000000 at 3");
     }
 
     #[test]
@@ -844,6 +879,7 @@ prisma          | 20240101120000_init, 2024-01-01 12:00:01, NULL ; 2024020112000
 doctrine        | DoctrineMigrations\Version20240101120000 ; DoctrineMigrations\Version20240301120000 | DoctrineMigrations\Version20240301120000
 phinx           | 20240101120000 ; 20240301120000 | 20240301120000
 yoyo            | 20240101_01_abcde-init, 2024-01-01 10:00:00 ; 20240201_01_fghij-users, 2024-02-01 10:00:00 | 20240201_01_fghij-users
+yoyo            | 0001_init, 2026-11-30 02:30:01.123456 ; 0002_users, 2026-11-30 02:30:01.5 | 0002_users
 ";
         let cell = |c: &str| (c != "NULL").then(|| c.to_string());
         let mut checked = 0;
@@ -861,7 +897,7 @@ yoyo            | 20240101_01_abcde-init, 2024-01-01 10:00:00 ; 20240201_01_fghi
             assert_eq!(t.evaluate(&r).latest.as_deref(), want, "{name}");
             checked += 1;
         }
-        assert_eq!(checked, 21, "every case line was read");
+        assert_eq!(checked, 22, "every case line was read");
     }
 
     #[test]

@@ -204,7 +204,9 @@ fn every_fake_server_scenario_ends_in_bounded_time_and_memory() {
             let timed = *mode == "endless"
                 && report["checks"].as_array().unwrap().iter().any(|c| {
                     c["status"] == "error"
-                        && c["message"].as_str().is_some_and(|m| m.contains("timed out"))
+                        && c["message"]
+                            .as_str()
+                            .is_some_and(|m| m.contains("timed out"))
                 });
             assert!(
                 capped || timed,
