@@ -8,7 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/release/byod-precheck}
 POOLERS=scripts/poolers.sh
-WORK=$(mktemp -d)
+SERVERS=${BYOD_TEST_SERVERS:-/var/tmp/byod-precheck-test-servers}
+mkdir -p "$SERVERS"
+# The poolers run as the postgres user, so their folders must be readable by it.
+WORK=$(mktemp -d "$SERVERS/pooler-verdicts.XXXXXX")
+chmod 755 "$WORK"
 ROLE=pv_limit1
 cleanup() {
   for d in "$WORK"/*/; do [[ -d $d ]] && "$POOLERS" stop "$d" >/dev/null 2>&1 || true; done
@@ -30,18 +34,19 @@ name, after = sys.argv[1], sys.argv[2]
 try:
     r = json.loads(os.environ["REPORT"])
 except Exception:
-    print(f"| {name} | no report | | | | |")
+    print(f"| {name} | no report | | | | {after} |")
     sys.exit()
 by = {c["id"]: c for c in r["checks"]}
 def v(i):
     c = by.get(i)
     return f'{c["status"].upper()}: {c["message"][:90]}' if c else "-"
 s = r["summary"]
-print(f"| {name} | {s['status']} ({s['pass']} pass, {s['warn']} warn, {s['fail']} fail, {s['error']} error, {s['skip']} skip) | {v('postgres.pooler')} | {v('postgres.tls')} | {v('postgres.writability')} | {after} |")
+bad = ", ".join(f"{c['id']} ({c['status']})" for c in r["checks"] if c["status"] in ("fail", "error"))
+print(f"| {name} | {s['status']} ({s['pass']} pass, {s['warn']} warn, {s['fail']} fail, {s['error']} error, {s['skip']} skip) | {bad or '-'} | {v('postgres.pooler')} | {v('postgres.writability')} | {after} |")
 PY
 }
 
-echo "| scenario | summary | postgres.pooler | postgres.tls | postgres.writability | after: read_only,statement_timeout,lock_timeout,prepared |"
+echo "| scenario | summary | fails and errors | postgres.pooler | postgres.writability | a plain session afterwards: read_only, statement_timeout, lock_timeout, prepared statements |"
 echo "|---|---|---|---|---|---|"
 verdicts "direct PostgreSQL 15" "postgres://postgres@127.0.0.1:5432/test"
 for mode in session transaction statement; do
