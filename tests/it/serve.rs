@@ -40,15 +40,7 @@ impl Resp {
         self.body
             .split("\n\n")
             .filter_map(|block| {
-                let mut name = None;
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(n) = line.strip_prefix("event:") {
-                        name = Some(n.trim().to_string());
-                    } else if let Some(d) = line.strip_prefix("data:") {
-                        data.push_str(d.strip_prefix(' ').unwrap_or(d));
-                    }
-                }
+                let (name, data) = sse_event(block);
                 Some((name?, serde_json::from_str(&data).ok()?))
             })
             .collect()
@@ -56,6 +48,20 @@ impl Resp {
     fn everything(&self) -> String {
         format!("{:?}\n{}", self.headers, self.body)
     }
+}
+
+/// One Server-Sent Event block: its event name (none for a comment) and its data lines joined.
+fn sse_event(block: &str) -> (Option<String>, String) {
+    let mut name = None;
+    let mut data = String::new();
+    for line in block.lines() {
+        if let Some(n) = line.strip_prefix("event:") {
+            name = Some(n.trim().to_string());
+        } else if let Some(d) = line.strip_prefix("data:") {
+            data.push_str(d.strip_prefix(' ').unwrap_or(d));
+        }
+    }
+    (name, data)
 }
 
 pub fn http(
@@ -1097,15 +1103,7 @@ impl SseReader {
         loop {
             if let Some(at) = self.pending.find("\n\n") {
                 let block: String = self.pending.drain(..at + 2).collect();
-                let mut name = None;
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(n) = line.strip_prefix("event:") {
-                        name = Some(n.trim().to_string());
-                    } else if let Some(d) = line.strip_prefix("data:") {
-                        data.push_str(d.strip_prefix(' ').unwrap_or(d));
-                    }
-                }
+                let (name, data) = sse_event(&block);
                 match name {
                     Some(n) => return Some((n, serde_json::from_str(&data).unwrap())),
                     None => continue,
