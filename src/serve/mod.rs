@@ -490,20 +490,6 @@ impl Drop for TempFile {
     }
 }
 
-/// Options that name a file on the service's machine: a request may not make the service
-/// read one (the CA is pasted as `ca_pem` instead).
-const FILE_OPTIONS: &[&str] = &[
-    "sslrootcert",
-    "sslcert",
-    "sslkey",
-    "ssl-ca",
-    "ssl_ca",
-    "ssl-cert",
-    "ssl-key",
-    "ca",
-    "trust_cert_ca",
-];
-
 async fn prepare(
     s: &Arc<AppState>,
     headers: &HeaderMap,
@@ -575,7 +561,13 @@ async fn prepare(
         precheck = precheck.password(p.clone());
     }
     let spec = precheck.spec();
-    if let Some(key) = FILE_OPTIONS.iter().find(|k| spec.params.contains_key(**k)) {
+    // Any option naming a file (a CA, a client certificate or key), the socket aside.
+    let file_option = spec.dialect.options.iter().find(|o| {
+        matches!(o.kind, crate::target::OptKind::Path)
+            && Some(o.name) != spec.dialect.socket_option
+            && spec.option(o.name).is_some()
+    });
+    if let Some(key) = file_option.map(|o| o.name) {
         return Err(Problem::new(
             Kind::InvalidTarget,
             format!(
@@ -583,9 +575,7 @@ async fn prepare(
             ),
         ));
     }
-    let socket = spec.params.contains_key("socket")
-        || spec.params.get("host").is_some_and(|h| h.starts_with('/'));
-    if socket {
+    if spec.socket().is_some() {
         return Err(Problem::new(
             Kind::TargetRefused,
             "a local socket is the service's own machine; connect over TCP",

@@ -111,10 +111,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
     };
     // tiberius hides the certificate: read it with a PRELOGIN exchange of our own (no login),
     // alongside the driver's login.
-    let ca = ["ca", "trust_cert_ca"]
-        .iter()
-        .find_map(|k| spec.params.get(*k))
-        .map(std::path::PathBuf::from);
+    let ca = spec.option("ca").map(std::path::PathBuf::from);
     let inspect =
         crate::net::Inspect::of(spec, &host, ca.as_deref(), reached, opts.share_per_server);
     let login = crate::net::login(

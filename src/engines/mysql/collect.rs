@@ -50,10 +50,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
         .acquire_timeout(opts.connect_timeout + std::time::Duration::from_secs(1));
     // The TLS layer is inspected on a connection of our own (the SSL request packet, no
     // credentials), alongside the driver's login.
-    let ca = ["ssl-ca", "ssl_ca"]
-        .iter()
-        .find_map(|k| spec.params.get(*k))
-        .map(std::path::PathBuf::from);
+    let ca = spec.option("ssl-ca").map(std::path::PathBuf::from);
     let inspect = (socket.is_none() && mode != "disabled")
         .then(|| {
             crate::net::Inspect::of(spec, &host, ca.as_deref(), reached, opts.share_per_server)
@@ -431,9 +428,7 @@ pub(super) fn failed(mut facts: MysqlFacts, f: ConnectFailure) -> MysqlFacts {
 
 /// The ssl-mode option, normalised to the MySQL client's names (`preferred` by default).
 pub(crate) fn ssl_mode_name(spec: &ConnSpec) -> String {
-    ["ssl-mode", "ssl_mode", "sslmode"]
-        .iter()
-        .find_map(|k| spec.params.get(*k))
+    spec.option("ssl-mode")
         .map_or("preferred".to_string(), |m| {
             m.trim().to_ascii_lowercase().replace('-', "_")
         })
@@ -475,7 +470,7 @@ pub(crate) fn connect_options(
     if let Some(d) = &spec.database {
         o = o.database(d);
     }
-    if let Some(c) = spec.params.get("charset") {
+    if let Some(c) = spec.option("charset") {
         o = o.charset(c);
     }
     let ssl = match mode {
@@ -492,11 +487,7 @@ pub(crate) fn connect_options(
         }
     };
     o = o.ssl_mode(ssl);
-    if let Some(ca) = spec
-        .params
-        .get("ssl-ca")
-        .or_else(|| spec.params.get("ssl_ca"))
-    {
+    if let Some(ca) = spec.option("ssl-ca") {
         if !std::path::Path::new(ca).is_file() {
             return Err(config(format!("ssl-ca `{ca}` is not a readable file")));
         }
@@ -504,7 +495,7 @@ pub(crate) fn connect_options(
     }
     // A client certificate and key (for servers that require X509): handed to the driver.
     for key in ["ssl-cert", "ssl-key"] {
-        if let Some(path) = spec.params.get(key) {
+        if let Some(path) = spec.option(key) {
             if !std::path::Path::new(path).is_file() {
                 return Err(config(format!("{key} `{path}` is not a readable file")));
             }

@@ -15,7 +15,7 @@ pub(crate) async fn mysql_connect(
     spec: &ConnSpec,
     opts: &CollectOptions,
 ) -> Result<sqlx::MySqlConnection, String> {
-    let socket = spec.params.get("socket").cloned();
+    let socket = spec.socket().map(str::to_string);
     let mode = crate::engines::mysql::collect::ssl_mode_name(spec);
     let options = crate::engines::mysql::collect::connect_options(spec, socket.as_deref(), &mode)
         .map_err(|f| f.message)?;

@@ -34,7 +34,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         denied_hint,
         scope(opts.check_timeout),
     );
-    let sslmode = spec.params.get("sslmode").map_or("prefer", String::as_str);
+    let sslmode = spec.option("sslmode").unwrap_or("prefer");
     let socket = spec.socket().map(str::to_string);
     let host = spec.tcp_host();
     let reached = match opts.reach(spec, &mut facts.common.connection).await {
@@ -56,7 +56,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     // The TLS layer is inspected on a connection of our own, beside the login; a server that
     // turns the login away while the inspection holds it sees the login again once the
     // inspection is closed (see `net::login`).
-    let ca = spec.params.get("sslrootcert").map(std::path::PathBuf::from);
+    let ca = spec.option("sslrootcert").map(std::path::PathBuf::from);
     let inspect = (socket.is_none() && sslmode != "disable")
         .then(|| {
             crate::net::Inspect::of(spec, &host, ca.as_deref(), reached, opts.share_per_server)
@@ -450,7 +450,7 @@ pub(crate) fn connect_options(
         // A startup parameter PgBouncer refuses unless told to ignore it (psql and most
         // drivers do not send it); our reads decode floats from text anyway.
         .extra_float_digits(None);
-    let sslmode = spec.params.get("sslmode").map_or("prefer", String::as_str);
+    let sslmode = spec.option("sslmode").unwrap_or("prefer");
     // Under the service's guard the driver gets the checked address, not the name (no second
     // resolution); the name is then verified by our own inspection before the login.
     let (host, driver_verifies_name) = crate::net::driver_host(
@@ -471,7 +471,7 @@ pub(crate) fn connect_options(
     if let Some(d) = &spec.database {
         o = o.database(d);
     }
-    let mode = spec.params.get("sslmode").map_or("prefer", String::as_str);
+    let mode = spec.option("sslmode").unwrap_or("prefer");
     let mode = PgSslMode::from_str(mode).map_err(|_| {
         config(format!(
             "sslmode `{mode}` is not one of disable, allow, prefer, require, verify-ca, verify-full"
@@ -482,7 +482,7 @@ pub(crate) fn connect_options(
     } else {
         mode
     });
-    if let Some(ca) = spec.params.get("sslrootcert") {
+    if let Some(ca) = spec.option("sslrootcert") {
         if !std::path::Path::new(ca).is_file() {
             return Err(config(format!("sslrootcert `{ca}` is not a readable file")));
         }
@@ -490,7 +490,7 @@ pub(crate) fn connect_options(
     }
     // A client certificate and key (for `clientcert=verify-full` in pg_hba.conf).
     for key in ["sslcert", "sslkey"] {
-        if let Some(path) = spec.params.get(key) {
+        if let Some(path) = spec.option(key) {
             if !std::path::Path::new(path).is_file() {
                 return Err(config(format!("{key} `{path}` is not a readable file")));
             }
@@ -502,7 +502,7 @@ pub(crate) fn connect_options(
         }
     }
     // libpq's `options` (`-c name=value ...`), checked when the URL was parsed.
-    if let Some(opts) = spec.params.get("options") {
+    if let Some(opts) = spec.option("options") {
         o = o.options(super::connstr::pg_startup_options(opts).unwrap_or_default());
     }
     Ok(o)

@@ -27,7 +27,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> SqliteFacts {
     );
     let path = spec.path.clone().unwrap_or_default();
     let in_memory = path == ":memory:";
-    let mode = spec.params.get("mode").map(String::as_str);
+    let mode = spec.option("mode");
     if !in_memory && mode != Some("rwc") && !Path::new(&path).exists() {
         return failed(
             facts,

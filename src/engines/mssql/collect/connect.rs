@@ -61,24 +61,19 @@ pub(crate) fn config(spec: &ConnSpec) -> Result<(Config, TlsChoice), ConnectFail
     let mut c = Config::new();
     c.host(spec.tcp_host());
     c.port(spec.port_or_default());
-    if let Some(i) = spec.params.get("instance") {
+    if let Some(i) = spec.option("instance") {
         // Without SQL Browser the port decides; the name still goes in the login.
         c.instance_name(i);
     }
     if let Some(d) = &spec.database {
         c.database(d);
     }
-    c.application_name(
-        spec.params
-            .get("application_name")
-            .or_else(|| spec.params.get("applicationname"))
-            .map_or("byod-precheck", String::as_str),
-    );
+    c.application_name(spec.option("application_name").unwrap_or("byod-precheck"));
     c.authentication(AuthMethod::sql_server(
         spec.user.as_deref().unwrap_or(""),
         spec.password.as_ref().map_or("", |p| p.expose()),
     ));
-    let encrypt = spec.params.get("encrypt").map(String::as_str);
+    let encrypt = spec.option("encrypt");
     let encryption = match encrypt {
         None => EncryptionLevel::Required,
         Some(v) if v.eq_ignore_ascii_case("strict") => {
@@ -97,10 +92,7 @@ pub(crate) fn config(spec: &ConnSpec) -> Result<(Config, TlsChoice), ConnectFail
         },
     };
     c.encryption(encryption);
-    let tsc = spec
-        .params
-        .get("trust_server_certificate")
-        .or_else(|| spec.params.get("trustservercertificate"));
+    let tsc = spec.option("trust_server_certificate");
     let trust = match tsc {
         None => false,
         Some(v) => truthy(v).ok_or_else(|| {
@@ -109,10 +101,7 @@ pub(crate) fn config(spec: &ConnSpec) -> Result<(Config, TlsChoice), ConnectFail
             ))
         })?,
     };
-    let ca = spec
-        .params
-        .get("ca")
-        .or_else(|| spec.params.get("trust_cert_ca"));
+    let ca = spec.option("ca");
     if trust && ca.is_some() {
         return Err(bad(
             "trust_server_certificate=true and a CA file exclude each other: keep the CA file (the certificate is then verified)".into(),
@@ -127,7 +116,7 @@ pub(crate) fn config(spec: &ConnSpec) -> Result<(Config, TlsChoice), ConnectFail
         }
         c.trust_cert_ca(path);
     }
-    if let Some(h) = spec.params.get("hostnameincertificate") {
+    if let Some(h) = spec.option("hostnameincertificate") {
         c.hostname_in_certificate(h);
     }
     Ok((
