@@ -56,6 +56,9 @@ impl<T> Default for Probe<T> {
 pub enum Unavailable {
     /// Could not be evaluated: becomes an `error` finding with this message.
     Error(String),
+    /// The server refused our user a read the check needs: an `error` finding whose remedy
+    /// names what the check reads (see `registry::evaluate`).
+    Denied(String),
     /// Not applicable: becomes a `skip` finding with this message.
     Skip(String),
 }
@@ -95,7 +98,7 @@ impl<T> Probe<T> {
         match self {
             Probe::Ok { value, .. } => Ok(value),
             Probe::Denied { message, .. } => {
-                Err(Unavailable::Error(format!("permission denied: {message}")))
+                Err(Unavailable::Denied(format!("permission denied: {message}")))
             }
             Probe::Failed { message, .. } => {
                 Err(Unavailable::Error(format!("query failed: {message}")))

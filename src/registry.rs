@@ -84,7 +84,7 @@ impl Verdict {
 impl From<Unavailable> for Verdict {
     fn from(u: Unavailable) -> Self {
         match u {
-            Unavailable::Error(m) => Verdict::error(m),
+            Unavailable::Error(m) | Unavailable::Denied(m) => Verdict::error(m),
             Unavailable::Skip(m) => Verdict::skip(m),
         }
     }
@@ -315,7 +315,15 @@ pub fn evaluate<F>(
                 Some(why) if !c.id.ends_with(".connection") => {
                     Verdict::skip(format!("not evaluated: {why}"))
                 }
-                _ => (c.run)(facts, ctx).unwrap_or_else(Verdict::from),
+                _ => match (c.run)(facts, ctx) {
+                    Ok(v) => v,
+                    // Refused a read: the fix is a grant, and the check says what it reads.
+                    Err(Unavailable::Denied(m)) => Verdict::error(m).remedy(format!(
+                        "Grant the user read access to what this check reads ({}), or run the check as a user that may read it.",
+                        c.asks
+                    )),
+                    Err(u) => Verdict::from(u),
+                },
             };
             Finding {
                 id: c.id.to_string(),
@@ -345,6 +353,42 @@ mod tests {
         "postgres.create-table",
         "mysql.tls",
     ];
+
+    #[test]
+    fn a_refused_read_is_an_error_whose_remedy_names_what_the_check_reads() {
+        use crate::probe::Probe;
+        let checks = [Check::<Probe<u32>> {
+            id: "postgres.migrations",
+            category: Category::Migrations,
+            title: "Migration history",
+            doc: "",
+            asks: "SELECT from each history table",
+            run: |p, _| p.get().map(|_| Verdict::pass("ok")),
+        }];
+        let denied: Probe<u32> = Probe::Denied {
+            message: "permission denied for table alembic_version".into(),
+            ms: 0,
+        };
+        let matrix = crate::matrix::Matrix::builtin();
+        let eol = crate::eol::EolData::shipped();
+        let ctx = Ctx::for_tests(&matrix, &eol, Engine::Postgres);
+        let all = Selection::new(&[], &[]).unwrap();
+        let f = &evaluate(&checks, &denied, &ctx, &all, None)[0];
+        assert_eq!(f.status, Status::Error);
+        assert!(f.message.contains("alembic_version"), "{f:?}");
+        assert!(
+            f.remedy
+                .as_deref()
+                .is_some_and(|r| r.contains("SELECT from each history table")),
+            "{f:?}"
+        );
+        // A failed (not refused) read gets no grant to run.
+        let failed: Probe<u32> = Probe::Failed {
+            message: "syntax error".into(),
+            ms: 0,
+        };
+        assert_eq!(evaluate(&checks, &failed, &ctx, &all, None)[0].remedy, None);
+    }
 
     #[test]
     fn closest_ids_take_typos_prefixes_and_names() {

@@ -99,7 +99,7 @@ pub(super) fn privileges(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
                 ));
             }
         }
-        Err(Unavailable::Error(m)) | Err(Unavailable::Skip(m)) => {
+        Err(Unavailable::Error(m) | Unavailable::Denied(m) | Unavailable::Skip(m)) => {
             observed.push(format!("schema permissions unknown ({m})"));
         }
     }
@@ -119,7 +119,7 @@ pub(super) fn privileges(f: &MssqlFacts, ctx: &Ctx) -> Outcome {
                 )),
         );
     }
-    if let Err(Unavailable::Error(m)) = schema_probe {
+    if let Err(Unavailable::Error(m) | Unavailable::Denied(m)) = schema_probe {
         return Ok(Verdict::error(format!(
             "database permissions are complete, but schema permissions could not be read: {m}"
         ))

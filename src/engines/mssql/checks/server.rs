@@ -111,6 +111,6 @@ pub(super) fn platform(f: &MssqlFacts, _: &Ctx) -> Outcome {
 
 pub(super) fn unavailable_text(u: &Unavailable) -> &str {
     match u {
-        Unavailable::Error(m) | Unavailable::Skip(m) => m,
+        Unavailable::Error(m) | Unavailable::Denied(m) | Unavailable::Skip(m) => m,
     }
 }
