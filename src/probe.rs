@@ -176,7 +176,7 @@ mod tests {
         reset_read_ms();
         assert_eq!(
             p.get(),
-            Err(Unavailable::Error(
+            Err(Unavailable::Denied(
                 "permission denied: needs pg_read_all_settings".into()
             ))
         );
