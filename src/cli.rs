@@ -61,7 +61,15 @@ fn chain(e: &anyhow::Error) -> String {
 }
 
 fn dispatch(cli: Cli) -> Result<u8> {
-    let mut stdout = std::io::stdout().lock();
+    // Rust's stdout is line-buffered even into a pipe: a JSON report went out in ~300 writes.
+    // Buffered, it goes out whole; flushed below, and on drop when a command fails.
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let code = dispatch_to(cli, &mut stdout)?;
+    stdout.flush()?;
+    Ok(code)
+}
+
+fn dispatch_to(cli: Cli, mut stdout: &mut dyn Write) -> Result<u8> {
     match cli.command {
         Command::Check(args) => check(args, &mut stdout),
         Command::Checks { engine, format } => {
@@ -237,6 +245,7 @@ fn run_options(args: &CheckArgs, matrix: &Matrix) -> Result<RunOptions> {
             share_per_server: args.targets.is_some(),
         },
         selection: selection(args)?,
+        keep_facts: args.save_facts.is_some(),
     })
 }
 
@@ -457,10 +466,10 @@ fn check(args: CheckArgs, stdout: &mut dyn Write) -> Result<u8> {
         .map_err(|e| anyhow!(e))?;
     let result = guarded_check(&spec, &matrix, &opts)?;
     let report = result.report;
-    if let Some(path) = &args.save_facts {
+    if let (Some(path), Some(facts)) = (&args.save_facts, &result.facts) {
         // Facts never hold the password (the target in them is built from its parsed parts),
         // so they are written as they are: masking by replacement would corrupt them.
-        let text = serde_json::to_string_pretty(&result.facts)?;
+        let text = serde_json::to_string_pretty(facts)?;
         write_output(path, text.as_bytes())?;
     }
     if let Some(path) = &args.output {

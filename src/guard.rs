@@ -128,14 +128,15 @@ pub fn run<T: Send + 'static>(
 /// reads hold a few MB (each answer is capped at 4 MiB).
 pub const TARGET_MEMORY_BUDGET: usize = 16 * 1024 * 1024;
 
-/// The threads held to [`TARGET_MEMORY_BUDGET`]: the fleet's per-target threads.
-const BUDGETED_THREAD_PREFIX: &str = "target-";
-
 /// Fleet targets stopped at their memory budget so far.
 static PARKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// The numbers (`target-N`) of the last fleet targets stopped at their budget, plus one (0:
-/// free slot). Written without allocating, from inside the allocator.
+/// Whether any thread was held to a budget ([`start_target_budget`]): until then the allocator
+/// counts nothing (one check, the service), so it costs one load per allocation.
+static BUDGETS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The numbers of the last fleet targets stopped at their budget, plus one (0: free slot).
+/// Written without allocating, from inside the allocator.
 static PARKED_IDS: [std::sync::atomic::AtomicUsize; 64] =
     [const { std::sync::atomic::AtomicUsize::new(0) }; 64];
 
@@ -145,20 +146,20 @@ pub fn parked_targets() -> usize {
     PARKED.load(Ordering::Relaxed)
 }
 
-/// Whether the fleet target whose thread is named `target-{index}` was stopped at its memory
-/// budget (among the last 64 so stopped): its check will never finish, and the fleet can say
-/// why instead of waiting for its time limit.
+/// Whether fleet target `index` was stopped at its memory budget (among the last 64 so
+/// stopped): its check will never finish, and the fleet can say why instead of waiting for its
+/// time limit.
 pub fn target_parked(index: usize) -> bool {
     PARKED_IDS
         .iter()
         .any(|s| s.load(Ordering::Relaxed) == index.wrapping_add(1))
 }
 
-/// The allocator: the system's, counting what each thread holds. A fleet target's thread that
-/// asks for more than [`TARGET_MEMORY_BUDGET`] is stopped there for good (parked, its memory
-/// kept as it is, nothing more allocated): a thread cannot be killed, and failing the
-/// allocation would abort the whole process. The fleet's own time limit then abandons that
-/// target; the others go on.
+/// The allocator: the system's, counting what each thread held to a budget holds. A fleet
+/// target's thread that asks for more than [`TARGET_MEMORY_BUDGET`] is stopped there for good
+/// (parked, its memory kept as it is, nothing more allocated): a thread cannot be killed, and
+/// failing the allocation would abort the whole process. The fleet's own time limit then
+/// abandons that target; the others go on.
 ///
 /// Installed by the binary (`src/main.rs`), not by the library: a program that embeds the
 /// library keeps its own allocator.
@@ -168,39 +169,30 @@ pub struct BudgetedAlloc;
 #[global_allocator]
 static ALLOC: BudgetedAlloc = BudgetedAlloc;
 
-/// Whether this thread is held to the budget: unknown until it first passes it, then decided
-/// by its name once (the name is read only then, when the thread is well under way).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Held {
-    Unknown,
-    Deciding,
-    Budgeted,
-    Free,
-}
-
 thread_local! {
-    /// Bytes this thread allocated and has not freed (frees of another thread's allocations
-    /// count against it, so this may only under-count).
+    /// Bytes this thread allocated and has not freed since its budget started (frees of
+    /// another thread's allocations count against it, so this may only under-count).
     static LIVE: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
-    static HELD: std::cell::Cell<Held> = const { std::cell::Cell::new(Held::Unknown) };
-    /// The fleet target this thread now checks, plus one (0: none said), set by
+    /// The fleet target this thread now checks, plus one (0: not held to a budget), set by
     /// [`start_target_budget`].
     static TARGET: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Holds this thread to [`TARGET_MEMORY_BUDGET`] from now on, for fleet target `index`,
 /// counting from zero: for a worker thread that checks one target after another (what an
-/// earlier target's report, freed on another thread, still counts here is forgotten). A thread
-/// named `target-N` is held without this call.
+/// earlier target's report, freed on another thread, still counts here is forgotten).
 pub fn start_target_budget(index: usize) {
+    BUDGETS.store(true, Ordering::Relaxed);
     let _ = LIVE.try_with(|l| l.set(0));
-    let _ = HELD.try_with(|h| h.set(Held::Budgeted));
     let _ = TARGET.try_with(|t| t.set(index.wrapping_add(1)));
 }
 
-/// Counts `n` more bytes for this thread; parks it for good when it is a budgeted thread
-/// going over its budget.
+/// Counts `n` more bytes for this thread; parks it for good when it is held to a budget and
+/// goes over it.
 fn admit(n: usize) {
+    if !BUDGETS.load(Ordering::Relaxed) {
+        return;
+    }
     let Ok(live) = LIVE.try_with(|l| {
         let v = l.get().saturating_add(n as isize);
         l.set(v);
@@ -211,39 +203,21 @@ fn admit(n: usize) {
     if live <= TARGET_MEMORY_BUDGET as isize {
         return;
     }
-    let held = HELD.try_with(|h| h.get()).unwrap_or(Held::Free);
-    let held = match held {
-        Held::Unknown => {
-            let _ = HELD.try_with(|h| h.set(Held::Deciding));
-            // Threads of std::thread::Builder have their handle already: no allocation here.
-            let budgeted = std::thread::current()
-                .name()
-                .is_some_and(|n| n.starts_with(BUDGETED_THREAD_PREFIX));
-            let held = if budgeted { Held::Budgeted } else { Held::Free };
-            let _ = HELD.try_with(|h| h.set(held));
-            held
-        }
-        other => other,
-    };
-    if held == Held::Budgeted {
-        let n = PARKED.fetch_add(1, Ordering::Relaxed);
-        let index = match TARGET.try_with(|t| t.get()).unwrap_or(0) {
-            0 => std::thread::current()
-                .name()
-                .and_then(|t| t.strip_prefix(BUDGETED_THREAD_PREFIX))
-                .and_then(|i| i.parse::<usize>().ok()),
-            i => Some(i - 1),
-        };
-        if let Some(i) = index {
-            PARKED_IDS[n % PARKED_IDS.len()].store(i.wrapping_add(1), Ordering::Relaxed);
-        }
-        loop {
-            std::thread::park();
-        }
+    let target = TARGET.try_with(|t| t.get()).unwrap_or(0);
+    if target == 0 {
+        return;
+    }
+    let n = PARKED.fetch_add(1, Ordering::Relaxed);
+    PARKED_IDS[n % PARKED_IDS.len()].store(target, Ordering::Relaxed);
+    loop {
+        std::thread::park();
     }
 }
 
 fn release(n: usize) {
+    if !BUDGETS.load(Ordering::Relaxed) {
+        return;
+    }
     let _ = LIVE.try_with(|l| l.set(l.get().saturating_sub(n as isize)));
 }
 
@@ -343,7 +317,7 @@ mod tests {
     #[test]
     fn a_fleet_target_thread_stops_at_its_budget_and_others_do_not() {
         let parked = parked_targets();
-        let got = megabytes_held("target-4242", || {});
+        let got = megabytes_held("target-4242", || start_target_budget(4242));
         // Stopped short of 64 MB: at its 16 MB budget (less what the thread held before).
         assert!(got < 17, "allocated {got} MB");
         assert_eq!(parked_targets(), parked + 1);
@@ -356,7 +330,7 @@ mod tests {
         });
         assert!((8..17).contains(&got), "allocated {got} MB");
         assert!(target_parked(77));
-        // Another thread (this one, unnamed "target-") allocates past the budget freely.
+        // A thread not held to a budget (this one) allocates past it freely.
         let big = vec![1u8; 3 * TARGET_MEMORY_BUDGET];
         assert_eq!(big.len(), 3 * TARGET_MEMORY_BUDGET);
     }

@@ -18,12 +18,16 @@ use std::time::Instant;
 pub struct RunOptions {
     pub collect: CollectOptions,
     pub selection: Selection,
+    /// Keep the facts in [`RunResult::facts`] (`--save-facts`); serialising them costs as
+    /// much as judging them, and a fleet or the service never reads them.
+    pub keep_facts: bool,
 }
 
-/// The outcome of a run: the report, and the facts it was judged from (for `--save-facts`).
+/// The outcome of a run: the report, and the facts it was judged from when
+/// [`RunOptions::keep_facts`] asked for them (`--save-facts`).
 pub struct RunResult {
     pub report: Report,
-    pub facts: SavedFacts,
+    pub facts: Option<SavedFacts>,
 }
 
 /// The version of the saved-facts format this build writes. Files of an older version are
@@ -146,7 +150,7 @@ async fn run<E: EngineModule>(spec: &ConnSpec, matrix: &Matrix, opts: &RunOption
     let report = evaluate::<E>(&facts, matrix, &opts.selection, generated_at, duration_ms);
     RunResult {
         report,
-        facts: SavedFacts::of::<E>(&facts),
+        facts: opts.keep_facts.then(|| SavedFacts::of::<E>(&facts)),
     }
 }
 
@@ -175,7 +179,7 @@ pub fn ended(
         let report = evaluate::<E>(&facts, matrix, &opts.selection, now_rfc3339(), duration_ms);
         RunResult {
             report,
-            facts: SavedFacts::of::<E>(&facts),
+            facts: opts.keep_facts.then(|| SavedFacts::of::<E>(&facts)),
         }
     })
 }

@@ -13,6 +13,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+mod roots;
+
 /// What the server's TLS looks like.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -189,7 +191,7 @@ pub(crate) async fn tls_connect_unverified<IO>(
 where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let recorder = Arc::new(Recorder::new(RootCertStore::empty())?);
+    let recorder = Arc::new(Recorder::default());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -220,14 +222,20 @@ async fn close_gracefully(mut tcp: TcpStream) {
     .await;
 }
 
-/// Completes a TLS handshake over `io`, recording the certificate and the verdict.
+/// Completes a TLS handshake over `io`, recording the certificate, then judges the chain the
+/// server sent against the trust the user configured. The judging reads the CA store (the
+/// system's: ~150 certificates, once per process) on the blocking pool after the connection
+/// is closed, so it neither holds the server nor stalls the driver's login beside it.
 async fn handshake<IO>(io: IO, host: &str, ca_file: Option<&Path>) -> Result<TlsInspection, String>
 where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let tcp = io;
-    let roots = roots(ca_file)?;
-    let recorder = Arc::new(Recorder::new(roots)?);
+    if ca_file.is_none() {
+        // The server offers TLS: read the system's roots on the other core while it answers
+        // the handshake.
+        drop(tokio::task::spawn_blocking(|| roots(None)));
+    }
+    let recorder = Arc::new(Recorder::default());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -238,7 +246,7 @@ where
     let name = ServerName::try_from(host.to_string()).map_err(|e| e.to_string())?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let stream = connector
-        .connect(name, tcp)
+        .connect(name.clone(), io)
         .await
         .map_err(|e| format!("TLS handshake: {e}"))?;
     let (_, conn) = stream.get_ref();
@@ -253,18 +261,24 @@ where
             .map(|c| format!("{:?}", c.suite())),
         ..Default::default()
     };
-    let seen = recorder.seen.lock().map(|s| s.clone()).unwrap_or_default();
-    if let Some((der, verdict)) = seen {
-        describe(&der, &mut out);
-        // webpki names a self-signed certificate in several ways (BadSignature, UnknownIssuer,
-        // CaUsedAsEndEntity): say it the one way people know.
-        out.verification_error = match verdict {
-            Some(_) if out.self_signed => {
-                Some("self-signed: no CA this machine trusts vouches for it".into())
-            }
-            other => other,
-        };
-    }
+    drop(stream);
+    let seen = recorder.seen.lock().ok().and_then(|mut s| s.take());
+    let Some(chain) = seen else {
+        return Ok(out);
+    };
+    describe(&chain.end_entity, &mut out);
+    let ca = ca_file.map(Path::to_path_buf);
+    let verdict = tokio::task::spawn_blocking(move || chain.verify(name, ca.as_deref()))
+        .await
+        .map_err(|e| format!("verifying the certificate: {e}"))??;
+    // webpki names a self-signed certificate in several ways (BadSignature, UnknownIssuer,
+    // CaUsedAsEndEntity): say it the one way people know.
+    out.verification_error = match verdict {
+        Some(_) if out.self_signed => {
+            Some("self-signed: no CA this machine trusts vouches for it".into())
+        }
+        other => other,
+    };
     Ok(out)
 }
 
@@ -486,7 +500,7 @@ fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, String> {
             store = SYSTEM
                 .get_or_init(|| {
                     let mut s = RootCertStore::empty();
-                    for cert in rustls_native_certs::load_native_certs().certs {
+                    for cert in roots::system() {
                         let _ = s.add(cert);
                     }
                     s
@@ -503,31 +517,51 @@ fn rustls_pemfile_certs(pem: &[u8]) -> Vec<CertificateDer<'static>> {
 }
 
 /// A verifier that accepts the handshake (we send no secret on this connection) and records
-/// the certificate with what real verification would have said.
-#[derive(Debug)]
+/// the chain the server sent, judged afterwards ([`Chain::verify`]).
+#[derive(Debug, Default)]
 struct Recorder {
-    inner: Option<Arc<rustls::client::WebPkiServerVerifier>>,
-    seen: Mutex<Option<(Vec<u8>, Option<String>)>>,
+    seen: Mutex<Option<Chain>>,
 }
 
-impl Recorder {
-    fn new(roots: RootCertStore) -> Result<Self, String> {
-        let inner = if roots.is_empty() {
-            None
-        } else {
-            Some(
-                rustls::client::WebPkiServerVerifier::builder_with_provider(
-                    Arc::new(roots),
-                    Arc::new(rustls::crypto::ring::default_provider()),
-                )
-                .build()
-                .map_err(|e| e.to_string())?,
+/// The certificates a server sent, as the handshake saw them.
+#[derive(Debug)]
+struct Chain {
+    end_entity: CertificateDer<'static>,
+    intermediates: Vec<CertificateDer<'static>>,
+    ocsp: Vec<u8>,
+    now: UnixTime,
+}
+
+impl Chain {
+    /// What real verification says of this chain for `name` against the CA file, or the
+    /// system's roots: `None` when it passes.
+    fn verify(
+        &self,
+        name: ServerName<'static>,
+        ca_file: Option<&Path>,
+    ) -> Result<Option<String>, String> {
+        let roots = roots(ca_file)?;
+        if roots.is_empty() {
+            return Ok(Some(
+                "untrusted: no CA certificates to verify against".to_string(),
+            ));
+        }
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            Arc::new(rustls::crypto::ring::default_provider()),
+        )
+        .build()
+        .map_err(|e| e.to_string())?;
+        Ok(verifier
+            .verify_server_cert(
+                &self.end_entity,
+                &self.intermediates,
+                &name,
+                &self.ocsp,
+                self.now,
             )
-        };
-        Ok(Recorder {
-            inner,
-            seen: Mutex::new(None),
-        })
+            .err()
+            .map(|e| classify(&e)))
     }
 }
 
@@ -554,19 +588,20 @@ impl ServerCertVerifier for Recorder {
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
+        _: &ServerName<'_>,
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = match &self.inner {
-            None => Some("untrusted: no CA certificates to verify against".to_string()),
-            Some(v) => v
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-                .err()
-                .map(|e| classify(&e)),
-        };
         if let Ok(mut s) = self.seen.lock() {
-            *s = Some((end_entity.to_vec(), verdict));
+            *s = Some(Chain {
+                end_entity: end_entity.clone().into_owned(),
+                intermediates: intermediates
+                    .iter()
+                    .map(|c| c.clone().into_owned())
+                    .collect(),
+                ocsp: ocsp.to_vec(),
+                now,
+            });
         }
         Ok(ServerCertVerified::assertion())
     }
