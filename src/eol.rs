@@ -50,9 +50,13 @@ pub fn parse_date(s: &str) -> Option<Date> {
 }
 
 impl EolData {
-    /// The shipped table. A test loads it, so a failure here is a build defect.
-    pub fn shipped() -> EolData {
-        serde_json::from_str(SOURCE).unwrap_or_else(|e| panic!("checks/eol.json: {e}"))
+    /// The shipped table, read once per process (a fleet judges many targets with it). A test
+    /// loads it, so a failure here is a build defect.
+    pub fn shipped() -> &'static EolData {
+        static SHIPPED: std::sync::OnceLock<EolData> = std::sync::OnceLock::new();
+        SHIPPED.get_or_init(|| {
+            serde_json::from_str(SOURCE).unwrap_or_else(|e| panic!("checks/eol.json: {e}"))
+        })
     }
 
     /// The release line of an engine and flavor, by its major key ("15", "10.11", "16").

@@ -261,16 +261,24 @@ where
             .map(|c| format!("{:?}", c.suite())),
         ..Default::default()
     };
-    drop(stream);
     let seen = recorder.seen.lock().ok().and_then(|mut s| s.take());
-    let Some(chain) = seen else {
+    if let Some(chain) = &seen {
+        describe(&chain.end_entity, &mut out);
+    }
+    let ca = ca_file.map(Path::to_path_buf);
+    let verifying = async move {
+        let Some(chain) = seen else {
+            return Ok(None);
+        };
+        tokio::task::spawn_blocking(move || chain.verify(name, ca.as_deref()))
+            .await
+            .map_err(|e| format!("verifying the certificate: {e}"))?
+            .map(Some)
+    };
+    let (verdict, ()) = tokio::join!(verifying, close_tls(stream));
+    let Some(verdict) = verdict? else {
         return Ok(out);
     };
-    describe(&chain.end_entity, &mut out);
-    let ca = ca_file.map(Path::to_path_buf);
-    let verdict = tokio::task::spawn_blocking(move || chain.verify(name, ca.as_deref()))
-        .await
-        .map_err(|e| format!("verifying the certificate: {e}"))??;
     // webpki names a self-signed certificate in several ways (BadSignature, UnknownIssuer,
     // CaUsedAsEndEntity): say it the one way people know.
     out.verification_error = match verdict {
@@ -280,6 +288,26 @@ where
         other => other,
     };
     Ok(out)
+}
+
+/// Ends our TLS session as a client should: close_notify, then the server's own close, read to
+/// the end. Dropped with the session tickets a server sends after the handshake still unread,
+/// the socket is reset, and PostgreSQL logs "could not receive data from client: Connection
+/// reset by peer" for every check. A server that does not close is not waited for long.
+async fn close_tls<IO>(mut stream: tokio_rustls::client::TlsStream<IO>)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let _ = tokio::time::timeout(Duration::from_millis(250), async {
+        let _ = stream.shutdown().await;
+        let mut buf = [0u8; 512];
+        while let Ok(n) = stream.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// SQL Server: send PRELOGIN asking for encryption and read whether the server offers it.

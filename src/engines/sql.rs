@@ -92,52 +92,46 @@ pub async fn bounded<R: RowBytes>(
 /// The byte length of each value of a row, as the driver received it (text or binary), so an
 /// answer is bounded in bytes and not only in rows. NULL is 0.
 pub trait RowBytes {
-    fn value_bytes(&self) -> Vec<usize>;
+    fn value_bytes(&self) -> impl Iterator<Item = usize> + '_;
 }
 
 impl RowBytes for sqlx::postgres::PgRow {
-    fn value_bytes(&self) -> Vec<usize> {
+    fn value_bytes(&self) -> impl Iterator<Item = usize> + '_ {
         use sqlx::Row;
-        (0..self.len())
-            .map(|i| {
-                self.try_get_raw(i)
-                    .ok()
-                    .and_then(|v| v.as_bytes().ok())
-                    .map_or(0, <[u8]>::len)
-            })
-            .collect()
+        (0..self.len()).map(|i| {
+            self.try_get_raw(i)
+                .ok()
+                .and_then(|v| v.as_bytes().ok())
+                .map_or(0, <[u8]>::len)
+        })
     }
 }
 
 impl RowBytes for tiberius::Row {
-    fn value_bytes(&self) -> Vec<usize> {
+    fn value_bytes(&self) -> impl Iterator<Item = usize> + '_ {
         use tiberius::ColumnData as C;
-        self.cells()
-            .map(|(_, c)| match c {
-                C::String(Some(v)) => v.len(),
-                C::Binary(Some(v)) => v.len(),
-                C::Xml(Some(v)) => AsRef::<str>::as_ref(v.as_ref()).len(),
-                // Numbers, dates, GUIDs and NULL: fixed and small.
-                _ => 0,
-            })
-            .collect()
+        self.cells().map(|(_, c)| match c {
+            C::String(Some(v)) => v.len(),
+            C::Binary(Some(v)) => v.len(),
+            C::Xml(Some(v)) => AsRef::<str>::as_ref(v.as_ref()).len(),
+            // Numbers, dates, GUIDs and NULL: fixed and small.
+            _ => 0,
+        })
     }
 }
 
 macro_rules! row_bytes_unchecked {
     ($($row:ty),*) => {$(
         impl RowBytes for $row {
-            fn value_bytes(&self) -> Vec<usize> {
+            fn value_bytes(&self) -> impl Iterator<Item = usize> + '_ {
                 use sqlx::Row;
                 // The raw bytes, whatever the column's type (text, number or blob).
-                (0..self.len())
-                    .map(|i| {
-                        self.try_get_unchecked::<Option<&[u8]>, _>(i)
-                            .ok()
-                            .flatten()
-                            .map_or(0, <[u8]>::len)
-                    })
-                    .collect()
+                (0..self.len()).map(|i| {
+                    self.try_get_unchecked::<Option<&[u8]>, _>(i)
+                        .ok()
+                        .flatten()
+                        .map_or(0, <[u8]>::len)
+                })
             }
         }
     )*};

@@ -263,8 +263,12 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         conn_limit: r.3,
     });
     facts.privileges = privileges;
-    let s = settings_map.value().cloned().unwrap_or_default();
-    let int = |k: &str| s.get(k).and_then(|v| v.parse::<u64>().ok());
+    let int = |k: &str| {
+        settings_map
+            .value()
+            .and_then(|s| s.get(k))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
     facts.common.connections = match (activity, int("max_connections")) {
         (Probe::Ok { value, ms }, Some(max)) => {
             let user_limit = [
@@ -297,19 +301,19 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
 
     // Identity needs the version, the extensions (Citus, TimescaleDB) and the settings
     // (managed services leave their own prefixes there).
-    let ext_list = extensions.value().cloned().unwrap_or_default();
     let installed = |n: &str| {
-        ext_list
+        extensions
+            .value()?
             .iter()
             .find(|e| e.name == n)
             .and_then(|e| e.installed_version.clone())
     };
-    let managed = managed_marker(&s);
+    let (citus, timescale) = (installed("citus"), installed("timescaledb"));
+    let managed = settings_map.value().and_then(managed_marker);
     facts.extensions = extensions;
     facts.extensions_asked = required.clone();
     facts.common.settings = settings_map;
     let mut hints: Vec<(&str, &str)> = vec![("server_version_num", version_num.as_str())];
-    let (citus, timescale) = (installed("citus"), installed("timescaledb"));
     if let Some(v) = &citus {
         hints.push(("citus_version", v));
     }
@@ -633,26 +637,20 @@ mod tests {
 
     #[test]
     fn levels_come_from_pg_db_role_setting_most_specific_first_then_the_server() {
-        let row = |n: &str, v: &str, unit: Option<&str>, source: &str, boot: &str| {
+        // The last column: the server sets it (judged by the query, see SETTINGS).
+        let row = |n: &str, v: &str, unit: Option<&str>, server: bool| {
             (
                 n.to_string(),
                 Some(v.to_string()),
                 unit.map(str::to_string),
-                Some(source.to_string()),
-                Some(boot.to_string()),
+                server,
             )
         };
         let rows = vec![
-            row("statement_timeout", "5000", Some("ms"), "session", "0"),
-            row("lock_timeout", "7", Some("s"), "session", "0"),
-            row("work_mem", "8192", Some("kB"), "configuration file", "4096"),
-            row(
-                "search_path",
-                "\"$user\", public",
-                None,
-                "default",
-                "\"$user\", public",
-            ),
+            row("lock_timeout", "7", Some("s"), true),
+            row("search_path", "\"$user\", public", None, false),
+            row("statement_timeout", "5000", Some("ms"), true),
+            row("work_mem", "8192", Some("kB"), true),
         ];
         let roles = vec![
             (

@@ -266,7 +266,16 @@ pub(super) type SslRow = (bool, Option<String>, Option<String>, Option<i32>);
 
 /// Managed services leave settings of their own.
 pub(super) fn managed_marker(settings: &BTreeMap<String, String>) -> Option<&'static str> {
-    let has = |prefix: &str| settings.keys().any(|k| k.starts_with(prefix));
+    // The first name at or after the prefix is the one that would start with it.
+    let has = |prefix: &str| {
+        settings
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(prefix))
+    };
     if has("alloydb.") || has("google_columnar_engine.") {
         Some("alloydb")
     } else if has("rds.") {

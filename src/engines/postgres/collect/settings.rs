@@ -3,17 +3,16 @@
 use super::*;
 
 /// Every setting as a new session gets it (`reset_val`: our transaction's own `SET LOCAL`
-/// limits do not show there), with its unit and where it comes from.
-pub(super) const SETTINGS: &str = "SELECT name, reset_val, unit, source, boot_val FROM pg_settings";
+/// limits do not show there), with its unit and whether the server sets it: postgresql.conf,
+/// ALTER SYSTEM, the command line or the environment, or (source `session`: our own SET LOCAL
+/// shows as this transaction's) a value a new session gets that differs from the built-in one.
+/// Judged by the server, so ~350 rows come back with four columns, not five.
+pub(super) const SETTINGS: &str = "SELECT name, reset_val, unit, \
+    coalesce(source IN ('configuration file', 'command line', 'environment variable') \
+    OR (source = 'session' AND reset_val IS DISTINCT FROM boot_val), false) FROM pg_settings";
 
-/// name, reset_val, unit, source, boot_val.
-pub(super) type SettingRow = (
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// name, reset_val, unit, set by the server.
+pub(super) type SettingRow = (String, Option<String>, Option<String>, bool);
 
 /// The settings `ALTER ROLE ... SET` and `ALTER DATABASE ... SET` give our role and database:
 /// role ('' for all), database ('' for all), `name=value`.
@@ -46,18 +45,27 @@ pub(super) const UNITS: &[(&str, f64)] = &[
 
 /// A setting's value in our units (see [`UNITS`]); values without a unit, or not numbers
 /// (`-1`, `on`), as they are.
+#[cfg(test)]
 pub(super) fn normalize_value(value: &str, unit: Option<&str>) -> String {
-    let factor = unit.and_then(|u| UNITS.iter().find(|(n, _)| *n == u).map(|(_, f)| *f));
-    match (factor, value.trim().parse::<f64>()) {
-        (Some(f), Ok(n)) if n > 0.0 && f != 1.0 => {
-            let v = n * f;
+    normalized(value.to_string(), unit)
+}
+
+/// [`normalize_value`] on an owned value (given back when it stays as it is).
+fn normalized(value: String, unit: Option<&str>) -> String {
+    let Some(factor) = unit.and_then(|u| UNITS.iter().find(|(n, _)| *n == u).map(|(_, f)| *f))
+    else {
+        return value;
+    };
+    match value.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && factor != 1.0 => {
+            let v = n * factor;
             if v.fract() == 0.0 && v.abs() < 1e15 {
                 format!("{}", v as i64)
             } else {
                 format!("{v}")
             }
         }
-        _ => value.to_string(),
+        _ => value,
     }
 }
 
@@ -86,22 +94,16 @@ pub(super) fn normalize_settings(
             }
         }
     }
-    let mut values = BTreeMap::new();
-    for (name, reset, unit, source, boot) in rows {
-        let value = reset.clone().unwrap_or_default();
-        let server_level = match source.as_deref() {
-            Some("configuration file" | "command line" | "environment variable") => true,
-            // Our own SET LOCAL shows as this transaction's; the server's value differs from
-            // the built-in one exactly when the server sets it.
-            Some("session") => reset.is_some() && reset != boot,
-            _ => false,
-        };
-        if server_level {
-            levels
-                .entry(name.clone())
-                .or_insert_with(|| "server".into());
-        }
-        values.insert(name, normalize_value(&value, unit.as_deref()));
-    }
+    // Collected, then built at once (the server sends them sorted by name).
+    let values = rows
+        .into_iter()
+        .map(|(name, reset, unit, server_level)| {
+            if server_level && !levels.contains_key(&name) {
+                levels.insert(name.clone(), "server".into());
+            }
+            let value = normalized(reset.unwrap_or_default(), unit.as_deref());
+            (name, value)
+        })
+        .collect();
     (values, levels)
 }
