@@ -366,7 +366,9 @@ pub async fn run_fleet(
             // worker then never answers).
             let answer = async {
                 let mut rx = rx;
-                let mut tick = tokio::time::interval(Duration::from_millis(50));
+                // Looked at four times a second: each look wakes this task's thread, and a
+                // target stopped at its budget is rare.
+                let mut tick = tokio::time::interval(Duration::from_millis(250));
                 loop {
                     tokio::select! {
                         r = &mut rx => break Some(r),

@@ -6,7 +6,7 @@ Speaks just enough PostgreSQL, MySQL or TDS to misbehave in one chosen way:
   python3 tests/fake/server.py ENGINE MODE [--capture FILE] [--lifetime SECS]
 
 Modes: pg endless | paramflood | hugeerror | stall | reset | cleartext | md5 | md5thenclear |
-hugerows | hugevalue | mediumrows; mysql continuation | hugeerror | stall | cleartext |
+hugerows | hugevalue | mediumrows | tlsclose; mysql continuation | hugeerror | stall | cleartext |
 authswitch | greetswap | hugerows | hugevalue | mediumrows; tds endless | stall.
 
 ENGINE is pg, mysql or tds. It binds 127.0.0.1 on a free port, prints the port on the first
@@ -14,6 +14,12 @@ line of stdout, serves every connection in a thread, and stops by itself after -
 seconds (default 120), so a test that dies never leaves it running. Whatever a client sends
 after the server asked for a password is appended to --capture, so a test can prove the
 password never arrived. Every loop that sends is bounded in bytes or time.
+
+pg tlsclose is not hostile: it offers TLS (a throwaway self-signed certificate) and records in
+--capture how each client ended its TLS session: `clean` (close_notify), `reset` (the socket
+reset, as a client that closes with the server's session tickets unread does), or `startup`
+(the client went on to log in: the driver's connection), or `other ERROR` (an EOF without
+close_notify: SSLEOFError).
 """
 
 import socket
@@ -76,7 +82,52 @@ def pg_ready(conn):
     conn.sendall(pg_msg(b"Z", b"I"))
 
 
+TLS_CONTEXT = []
+
+
+def tls_context():
+    """A server context with a fresh self-signed certificate (made once, by openssl)."""
+    if not TLS_CONTEXT:
+        import os
+        import ssl
+        import subprocess
+        import tempfile
+        d = tempfile.mkdtemp(prefix="fake-tls-")
+        key, cert = os.path.join(d, "k.pem"), os.path.join(d, "c.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=localhost",
+                        "-days", "1", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        TLS_CONTEXT.append(ctx)
+    return TLS_CONTEXT[0]
+
+
+def pg_tls_close(conn, cap):
+    import ssl
+    (length,) = struct.unpack("!I", recv_exact(conn, 4))
+    if struct.unpack("!I", recv_exact(conn, length - 4)[:4])[0] != 80877103:
+        return
+    conn.sendall(b"S")
+    # Sends TLS 1.3 session tickets; an EOF without close_notify raises (SSLEOFError).
+    tls = tls_context().wrap_socket(conn, server_side=True, suppress_ragged_eofs=False)
+    tls.settimeout(5)
+    try:
+        data = tls.recv(4096)
+        capture(cap, b"startup" if data else b"clean")
+    except ssl.SSLZeroReturnError:
+        capture(cap, b"clean")
+    except (ConnectionResetError, BrokenPipeError):
+        capture(cap, b"reset")
+    except Exception as e:
+        capture(cap, ("other " + type(e).__name__).encode())
+
+
 def pg(conn, mode, cap, nth=0):
+    if mode == "tlsclose":
+        pg_tls_close(conn, cap)
+        return
     pg_startup(conn)
     if mode == "md5thenclear":
         # The first connection (the pre-login look) is asked for MD5, the next ones (the

@@ -272,6 +272,47 @@ fn a_cleartext_password_is_never_sent_without_tls() {
     );
 }
 
+/// The TLS inspection ends its session as a client should (close_notify, then the server's
+/// close): a connection dropped with the server's session tickets unread is reset, and
+/// PostgreSQL writes "could not receive data from client: Connection reset by peer" to its log
+/// for every check.
+#[test]
+fn the_tls_inspection_closes_its_session_cleanly() {
+    if require("python3", tools_present()).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let captured = dir.path().join("closes");
+    let fake = Fake::start("pg", "tlsclose", Some(&captured));
+    let url = format!("postgres://app@127.0.0.1:{}/app", fake.port);
+    let m = measured(
+        &["check", &url, "--format", "json", "--connect-timeout", "3"],
+        &[],
+    );
+    assert!(m.stdout.contains("postgres.tls"), "{}", m.stderr);
+    // The fake records each connection once its client has ended or gone on.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut closes = String::new();
+    while Instant::now() < deadline {
+        closes = std::fs::read_to_string(&captured).unwrap_or_default();
+        if ["clean", "reset", "other"]
+            .iter()
+            .any(|w| closes.contains(w))
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        closes.contains("clean"),
+        "how the sessions ended: {closes:?}"
+    );
+    assert!(
+        !closes.contains("reset") && !closes.contains("other"),
+        "how the sessions ended: {closes:?}"
+    );
+}
+
 /// What the driver alone sends when a server asks for the password in clear: the reason the
 /// login goes through the watch (src/prelogin/watch.rs).
 fn raw_driver_login(engine: &str, port: u16, pw: &str) -> String {
