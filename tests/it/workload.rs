@@ -541,6 +541,11 @@ fn mariadb_a_killed_run_is_cleaned_by_the_next_and_ctrl_c_cleans_up() {
     wait_for("the orphaned connection to go", 30, || {
         root_sql(&format!("SELECT COUNT(*) {orphans}")).unwrap() == "0"
     });
+    // The killed run's lock goes with its last connection, which the server may end a moment
+    // after the client died (seen under a loaded full run): until then a run is still alive.
+    wait_for("the killed run's lock to be free", 30, || {
+        root_sql(&format!("SELECT IS_FREE_LOCK('{}')", left[0])).unwrap() == "1"
+    });
     // ... and the next run reports it and drops it (its lock is free: its run is gone).
     let quick_dir = tempfile::tempdir().unwrap();
     let quick = workload(
