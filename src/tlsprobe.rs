@@ -206,14 +206,20 @@ where
         .map_err(|e| format!("TLS handshake: {e}"))
 }
 
-/// Ends the connection and waits briefly for the server to close its side: a server that
-/// admits one client at a time (PGlite) still counts this one until then, and would refuse
-/// the login that follows.
-async fn close_gracefully(mut tcp: TcpStream) {
-    let _ = tcp.shutdown().await;
-    let mut buf = [0u8; 512];
+/// Ends the connection and waits briefly for the server to close its side, reading what it
+/// still sends. A server that admits one client at a time (PGlite) still counts this one until
+/// then, and would refuse the login that follows. Over TLS, `shutdown` sends close_notify first:
+/// dropped with the session tickets a server sends after the handshake still unread, the socket
+/// is reset, and PostgreSQL logs "could not receive data from client: Connection reset by peer"
+/// for every check. A server that does not close is not waited for long.
+async fn close_gracefully<S>(mut stream: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let _ = tokio::time::timeout(Duration::from_millis(250), async {
-        while let Ok(n) = tcp.read(&mut buf).await {
+        let _ = stream.shutdown().await;
+        let mut buf = [0u8; 512];
+        while let Ok(n) = stream.read(&mut buf).await {
             if n == 0 {
                 break;
             }
@@ -233,7 +239,7 @@ where
     if ca_file.is_none() {
         // The server offers TLS: read the system's roots on the other core while it answers
         // the handshake.
-        drop(tokio::task::spawn_blocking(|| roots(None)));
+        drop(tokio::task::spawn_blocking(system_roots));
     }
     let recorder = Arc::new(Recorder::default());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -275,7 +281,7 @@ where
             .map_err(|e| format!("verifying the certificate: {e}"))?
             .map(Some)
     };
-    let (verdict, ()) = tokio::join!(verifying, close_tls(stream));
+    let (verdict, ()) = tokio::join!(verifying, close_gracefully(stream));
     let Some(verdict) = verdict? else {
         return Ok(out);
     };
@@ -288,26 +294,6 @@ where
         other => other,
     };
     Ok(out)
-}
-
-/// Ends our TLS session as a client should: close_notify, then the server's own close, read to
-/// the end. Dropped with the session tickets a server sends after the handshake still unread,
-/// the socket is reset, and PostgreSQL logs "could not receive data from client: Connection
-/// reset by peer" for every check. A server that does not close is not waited for long.
-async fn close_tls<IO>(mut stream: tokio_rustls::client::TlsStream<IO>)
-where
-    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    let _ = tokio::time::timeout(Duration::from_millis(250), async {
-        let _ = stream.shutdown().await;
-        let mut buf = [0u8; 512];
-        while let Ok(n) = stream.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-        }
-    })
-    .await;
 }
 
 /// SQL Server: send PRELOGIN asking for encryption and read whether the server offers it.
@@ -522,21 +508,21 @@ fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, String> {
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }
         }
-        None => {
-            // Read once per process: a fleet run inspects many servers.
-            static SYSTEM: std::sync::OnceLock<RootCertStore> = std::sync::OnceLock::new();
-            store = SYSTEM
-                .get_or_init(|| {
-                    let mut s = RootCertStore::empty();
-                    for cert in roots::system() {
-                        let _ = s.add(cert);
-                    }
-                    s
-                })
-                .clone();
-        }
+        None => store = system_roots().clone(),
     }
     Ok(store)
+}
+
+/// The system's trusted CAs, read once per process: a fleet run inspects many servers.
+fn system_roots() -> &'static RootCertStore {
+    static SYSTEM: std::sync::OnceLock<RootCertStore> = std::sync::OnceLock::new();
+    SYSTEM.get_or_init(|| {
+        let mut s = RootCertStore::empty();
+        for cert in roots::system() {
+            let _ = s.add(cert);
+        }
+        s
+    })
 }
 
 fn rustls_pemfile_certs(pem: &[u8]) -> Vec<CertificateDer<'static>> {

@@ -99,11 +99,6 @@ fn first_row(answer: Option<(&str, Probe<Rows>)>) -> Probe<Vec<Val>> {
 
 /// Collects every SQL Server fact. Never fails: failures are recorded in the facts.
 pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
-    // tiberius builds its TLS with the process's rustls provider and, when none is installed,
-    // with aws-lc-rs, whose first use seeds its random generator from CPU jitter: ~400 M
-    // instructions under callgrind, more than the whole rest of the check. ring, which every
-    // other connection of ours uses, is installed unless the program embedding us chose one.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut facts = <super::Mssql as crate::engines::EngineModule>::started(spec);
     let host = spec.tcp_host();
     let reached = match opts.reach(spec, &mut facts.common.connection).await {

@@ -14,6 +14,12 @@ pub(super) fn error_text(e: &TdsError) -> String {
 
 /// Opens TCP and logs in, following one Azure gateway redirect.
 pub(crate) async fn connect(config: &Config) -> Result<Conn, TdsError> {
+    // tiberius builds its TLS with the process's rustls provider and, when none is installed,
+    // with aws-lc-rs, whose first use seeds its random generator from CPU jitter (~55 ms of
+    // CPU, more than the rest of a check). ring, which every other connection of ours uses,
+    // is installed here, where every SQL Server login passes, unless the program embedding
+    // us chose a provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut config = config.clone();
     for _ in 0..2 {
         // Through net: under the service's guard, to the checked address (a redirect's host
