@@ -142,6 +142,7 @@ pub async fn pg_auth_request(
             if b[0] == b'S' {
                 let mut tls = crate::tlsprobe::tls_connect_unverified(tcp, host).await?;
                 let auth = pg_startup(&mut tls, user, database).await?;
+                pg_leave(tls, &auth).await;
                 return Ok(PgPreLogin {
                     encrypted: true,
                     auth,
@@ -149,6 +150,7 @@ pub async fn pg_auth_request(
             }
         }
         let auth = pg_startup(&mut tcp, user, database).await?;
+        pg_leave(tcp, &auth).await;
         Ok(PgPreLogin {
             encrypted: false,
             auth,
@@ -157,6 +159,17 @@ pub async fn pg_auth_request(
     tokio::time::timeout(timeout, work)
         .await
         .map_err(|_| NO_ANSWER.to_string())?
+}
+
+/// Leaves the look without a trace in the server's log: a session the server already let in
+/// (trust) gets Terminate; one waiting for a password sees us go, which PostgreSQL does not
+/// log. Either way the connection is closed gracefully, its unread answers read (dropped
+/// unread, the socket is reset and the server logs "Connection reset by peer").
+async fn pg_leave<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, auth: &Option<PgAuth>) {
+    if *auth == Some(PgAuth::None) {
+        let _ = io.write_all(&[b'X', 0, 0, 0, 4]).await;
+    }
+    crate::tlsprobe::close_gracefully(io).await;
 }
 
 /// The StartupMessage, then the first authentication request (notices skipped).

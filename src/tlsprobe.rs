@@ -212,7 +212,7 @@ where
 /// dropped with the session tickets a server sends after the handshake still unread, the socket
 /// is reset, and PostgreSQL logs "could not receive data from client: Connection reset by peer"
 /// for every check. A server that does not close is not waited for long.
-async fn close_gracefully<S>(mut stream: S)
+pub(crate) async fn close_gracefully<S>(mut stream: S)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
