@@ -40,16 +40,20 @@ fn mariadb_up() -> Result<(), String> {
 pub(crate) struct Scratch {
     db: String,
     users: Vec<String>,
+    /// Dropped after the database and users (fields drop in order).
+    _sweep: Sweep,
 }
 
 impl Scratch {
     pub(crate) fn new(options: &str) -> Option<Scratch> {
         require("local MariaDB", mariadb_up())?;
+        let sweep = Sweep::shared();
         let db = unique("precheck_my");
         root_sql(&format!("CREATE DATABASE `{db}` {options}")).expect("create database");
         Some(Scratch {
             db,
             users: Vec::new(),
+            _sweep: sweep,
         })
     }
 

@@ -275,3 +275,52 @@ pub fn mssql_peer_ca() -> PathBuf {
 pub fn mssql_peer_password() -> String {
     std::env::var("BYOD_MSSQL_PEER_PASSWORD").unwrap_or_else(|_| "Precheck-test-pw1".into())
 }
+
+/// MariaDB's scratch databases are shared by every test in this binary: a root `--probe-write`
+/// run drops any that a killed earlier run left, whichever test left it. A test holds a
+/// [`Sweep::shared`] while it uses MariaDB; the one test that must see its own orphan dropped by
+/// its own next run holds [`Sweep::alone`], which waits until no other MariaDB test runs.
+/// Shared holders never wait on each other (a test may hold several), so nothing deadlocks.
+pub struct Sweep {
+    alone: bool,
+}
+
+/// (tests holding a shared sweep, whether one test holds it alone)
+static SWEEP: (std::sync::Mutex<(usize, bool)>, std::sync::Condvar) =
+    (std::sync::Mutex::new((0, false)), std::sync::Condvar::new());
+
+impl Sweep {
+    pub fn shared() -> Sweep {
+        Sweep::take(false)
+    }
+    pub fn alone() -> Sweep {
+        Sweep::take(true)
+    }
+    fn take(alone: bool) -> Sweep {
+        let (lock, changed) = &SWEEP;
+        let mut s = lock.lock().unwrap_or_else(|e| e.into_inner());
+        // Shared holders wait only while one test runs alone; the lone one waits for everybody.
+        while s.1 || (alone && s.0 > 0) {
+            s = changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        if alone {
+            s.1 = true;
+        } else {
+            s.0 += 1;
+        }
+        Sweep { alone }
+    }
+}
+
+impl Drop for Sweep {
+    fn drop(&mut self) {
+        let (lock, changed) = &SWEEP;
+        let mut s = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.alone {
+            s.1 = false;
+        } else {
+            s.0 -= 1;
+        }
+        changed.notify_all();
+    }
+}

@@ -315,16 +315,28 @@ fn root_sql(sql: &str) -> Result<String, String> {
 struct MyScratch {
     db: String,
     users: Vec<String>,
+    /// Dropped after the database and users (fields drop in order).
+    _sweep: Sweep,
 }
 
 impl MyScratch {
     fn new() -> Option<MyScratch> {
+        MyScratch::with(Sweep::shared)
+    }
+    /// For a test whose next run must be the one that drops its killed run's scratch database:
+    /// no other MariaDB test runs meanwhile (any root `--probe-write` run would drop it first).
+    fn alone() -> Option<MyScratch> {
+        MyScratch::with(Sweep::alone)
+    }
+    fn with(sweep: fn() -> Sweep) -> Option<MyScratch> {
         require("local MariaDB", root_sql("SELECT 1").map(|_| ()))?;
+        let sweep = sweep();
         let db = unique("precheck_wl");
         root_sql(&format!("CREATE DATABASE `{db}` CHARACTER SET utf8mb4")).unwrap();
         Some(MyScratch {
             db,
             users: Vec::new(),
+            _sweep: sweep,
         })
     }
     fn user(&mut self, password: &str, privileges: &str) -> String {
@@ -493,7 +505,7 @@ fn mariadb_escaping_statements_are_refused() {
 
 #[test]
 fn mariadb_a_killed_run_is_cleaned_by_the_next_and_ctrl_c_cleans_up() {
-    let Some(s) = MyScratch::new() else { return };
+    let Some(s) = MyScratch::alone() else { return };
     let dir = tempfile::tempdir().unwrap();
     let m = workload(
         dir.path(),
