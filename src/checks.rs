@@ -327,6 +327,10 @@ pub struct MigrationHistory {
     /// The latest version per group, for tools that keep one per group (Django: per app).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub by_group: BTreeMap<String, String>,
+    /// When our user may not read the table: the statements that would let it (then nothing
+    /// was sent to read it, so the server logs no permission error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
 }
 
 impl MigrationHistory {
@@ -343,6 +347,19 @@ impl MigrationHistory {
             latest: e.latest,
             applied: Some(e.applied),
             by_group: e.by_group,
+            grant: None,
+        }
+    }
+
+    /// A history table our user may not read, with the statements that would let it.
+    pub fn unreadable(tool: &crate::migrations::Tool, table: String, grant: String) -> Self {
+        MigrationHistory {
+            tool: tool.name.to_string(),
+            table,
+            latest: None,
+            applied: None,
+            by_group: BTreeMap::new(),
+            grant: Some(grant),
         }
     }
 }

@@ -30,6 +30,29 @@ pub fn migrations(c: &CommonFacts, ctx: &Ctx) -> Outcome {
             "Find out which tool created this schema (and tell support): our migrations may collide with tables they did not create.",
         )
     };
+    // A history we may not read: its version is unknown, and the fix is its grant. It matters
+    // when it is the history the matrix names, or when no history is named.
+    let blind: Vec<&MigrationHistory> = found
+        .iter()
+        .filter(|m| m.grant.is_some())
+        .filter(|m| {
+            ctx.matrix
+                .app
+                .migrations
+                .as_ref()
+                .is_none_or(|r| r.tool == m.tool)
+        })
+        .collect();
+    if !blind.is_empty() {
+        let tables: Vec<&str> = blind.iter().map(|m| m.table.as_str()).collect();
+        let grants: Vec<&str> = blind.iter().filter_map(|m| m.grant.as_deref()).collect();
+        return Ok(Verdict::error(format!(
+            "our user may not read the history table {}: the schema's migration state cannot be told",
+            tables.join(", ")
+        ))
+        .observed(observed)
+        .remedy(grants.join(" ")));
+    }
     let Some(rule) = &ctx.matrix.app.migrations else {
         return Ok(match (found.is_empty(), c.user_tables.value()) {
             (false, _) => Verdict::pass(format!("found {observed}")).observed(observed),
@@ -113,6 +136,9 @@ pub fn migrations(c: &CommonFacts, ctx: &Ctx) -> Outcome {
 /// `django (django_migrations) at auth.0012_x, shop.0003_y`: the tool by the name the matrix
 /// uses.
 fn describe_history(m: &MigrationHistory) -> String {
+    if m.grant.is_some() {
+        return format!("{} ({}, not readable by our user)", m.tool, m.table);
+    }
     format!(
         "{} ({}){}",
         m.tool,

@@ -577,6 +577,80 @@ fn tables_without_a_known_history_are_an_unknown_history_not_a_fresh_database() 
 }
 
 #[test]
+fn a_history_our_user_may_not_read_names_its_grants_and_is_never_read_into_an_error() {
+    let Some(mut s) = require("local PostgreSQL", PgScratch::new("")) else {
+        return;
+    };
+    let Some(log) = require("the PostgreSQL server log", crate::safety::server_log()) else {
+        return;
+    };
+    let role = s.role("").unwrap();
+    s.sql(
+        "CREATE SCHEMA app; \
+         CREATE TABLE app.alembic_version (version_num varchar(32) PRIMARY KEY); \
+         INSERT INTO app.alembic_version VALUES ('abc123'); \
+         CREATE TABLE django_migrations (id serial PRIMARY KEY, app varchar(255), name varchar(255), applied timestamptz); \
+         INSERT INTO django_migrations (app, name, applied) VALUES ('shop', '0001_initial', now())",
+    )
+    .unwrap();
+    let url = s.url(&role);
+    let before = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    let f = migrations(&url, "");
+    assert_eq!(f["status"], "error", "{f}");
+    assert_found(
+        &f,
+        &[
+            "alembic (app.alembic_version, not readable by our user)",
+            "django (django_migrations, not readable by our user)",
+        ],
+    );
+    let grants = f["remedy"].as_str().unwrap().to_string();
+    assert_eq!(
+        grants,
+        format!(
+            "GRANT USAGE ON SCHEMA app TO {role}; GRANT SELECT ON app.alembic_version TO {role}; \
+             GRANT SELECT ON public.django_migrations TO {role};"
+        )
+    );
+    // Only the catalog was asked: the server logged no permission error for us.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let text = std::fs::read(&log).unwrap();
+    let ours = String::from_utf8_lossy(&text[before as usize..])
+        .lines()
+        .filter(|l| l.contains(&format!("{role}@{}", s.db)))
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    assert!(
+        !ours.iter().any(|l| l.contains("permission denied")),
+        "{ours:#?}"
+    );
+    // A matrix naming the readable history judges it; the other one does not matter.
+    s.sql(&format!("GRANT SELECT ON django_migrations TO {role}"))
+        .unwrap();
+    let django = migrations(
+        &url,
+        "[app.migrations]\ntool = \"django\"\napp = \"shop\"\nversion = \"0001_initial\"\n",
+    );
+    assert_eq!(django["status"], "pass", "{django}");
+    // The remedy, run as it is printed, is the whole fix (a column grant is enough too).
+    s.sql(&grants).unwrap();
+    let f = migrations(&url, "");
+    assert_eq!(f["status"], "pass", "{f}");
+    assert_found(
+        &f,
+        &[
+            "alembic (app.alembic_version) at abc123",
+            "django (django_migrations) at shop.0001_initial",
+        ],
+    );
+    s.sql(&format!(
+        "REVOKE SELECT ON app.alembic_version FROM {role}; GRANT SELECT (version_num) ON app.alembic_version TO {role}"
+    ))
+    .unwrap();
+    assert_eq!(migrations(&url, "")["status"], "pass");
+}
+
+#[test]
 fn the_matrix_names_only_known_tools_and_apps_where_they_apply() {
     let dir = tempfile::tempdir().unwrap();
     // (matrix after `schema_version = 1`, message, line:column)

@@ -196,7 +196,7 @@ fn a_connection_that_goes_silent_mid_run_is_bounded_by_the_check_timeout() {
 }
 
 /// The server log of the local cluster (Debian writes stderr there).
-fn server_log() -> Result<std::path::PathBuf, String> {
+pub(crate) fn server_log() -> Result<std::path::PathBuf, String> {
     std::fs::read_dir("/var/log/postgresql")
         .map_err(|e| e.to_string())?
         .flatten()

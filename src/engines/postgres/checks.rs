@@ -234,8 +234,8 @@ static WORDS: &[Words<PgFacts>] = &[
     ),
     Words::new(
         "migrations",
-        "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
-        "SELECT nspname, relname FROM pg_class WHERE relname IN (...); then the latest row of each table found",
+        "Finds the history tables of the migration tools byod-precheck knows (Alembic, Django, Flyway, Liquibase, Rails, sqlx, EF Core, Diesel, refinery, SeaORM, goose, golang-migrate, dbmate, Ecto, knex, Sequelize, TypeORM, MikroORM, node-pg-migrate, Drizzle, Kysely, Prisma, Doctrine, Laravel, Phinx, yoyo), told apart by table name and columns, and reads each one's latest version (Django: per app). A history table our user may not read (no USAGE on its schema, no SELECT on its columns, as the catalog says) is not read into a permission error: the check errors with the exact GRANT. User tables with no known history warn as an unknown history. With [app.migrations], a missing history warns and another version fails.",
+        "SELECT nspname, relname, has_schema_privilege(..., 'USAGE'), has_column_privilege(..., 'SELECT') FROM pg_class ... WHERE relname IN (...); then the latest row of each table our user may read",
     ),
 ];
 

@@ -137,8 +137,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     let tls: Probe<Option<SslRow>> = answers.next("pg_stat_ssl").optional();
     let activity: Probe<(i64,)> = answers.next("pg_stat_activity").one();
     let activity = activity.map(|r| r.0);
-    let found: Probe<Vec<(String, String, String, String)>> =
-        answers.next("migration tables").all();
+    let found: Probe<Vec<MigrationColumn>> = answers.next("migration tables").all();
     let user_tables: Probe<(i64,)> = answers.next("user tables").one();
     facts.common.user_tables = user_tables.map(|r| r.0.max(0).unsigned_abs());
     let installed: Option<Probe<Vec<ExtensionRow>>> = required
@@ -177,13 +176,20 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         second.push(Stmt::new("aurora_version()", "SELECT aurora_version()"));
     }
     let history = match &found {
-        Probe::Ok { value, .. } => history_reads(value),
+        Probe::Ok { value, .. } => history_reads(
+            value,
+            facts
+                .session
+                .value()
+                .map_or("<our user>", |s| s.user.as_str()),
+        ),
         _ => Vec::new(),
     };
     second.extend(
         history
             .iter()
-            .map(|h| Stmt::new("history table", h.sql.clone())),
+            .filter_map(|h| h.read.as_ref().ok())
+            .map(|sql| Stmt::new("history table", sql.clone())),
     );
     let mut answers = Answers::new(runner.batch(&pool, &second).await);
     let pid_again: Probe<(i32,)> = answers.next("backend again").one();

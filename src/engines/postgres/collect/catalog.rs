@@ -150,9 +150,12 @@ pub(super) const USER_TABLES: &str = "SELECT count(*) FROM pg_class c JOIN pg_na
 
 /// The tables, in any schema, whose name a migration tool uses (see [`crate::migrations`]),
 /// with their columns: the tool is told by name and columns (read with the catalog batch).
+/// Whether our user may reach the schema and read each column comes along, so a table it may
+/// not read is reported with its grant rather than read into a permission error.
 pub(super) fn migration_tables_sql() -> String {
     format!(
-        "SELECT n.nspname::text, c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod) \
+        "SELECT n.nspname::text, c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), \
+                has_schema_privilege(n.oid, 'USAGE'), has_column_privilege(c.oid, a.attnum, 'SELECT') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
          WHERE lower(c.relname) = ANY({}) AND c.relkind IN ('r', 'p') \
@@ -161,54 +164,81 @@ pub(super) fn migration_tables_sql() -> String {
     )
 }
 
+/// A row of [`migration_tables_sql`]: schema, table, column, type, USAGE on the schema,
+/// SELECT on the column.
+pub(super) type MigrationColumn = (String, String, String, String, bool, bool);
+
 /// A history table found, and the statement reading it: they go in the second batch, where a
-/// lock on one times out alone (the batch carries on after it).
+/// lock on one times out alone (the batch carries on after it). A table our user may not read
+/// has no statement, only the grant that would let it.
 pub(super) struct HistoryRead {
     pub(super) tool: &'static crate::migrations::Tool,
     pub(super) shown: String,
     pub(super) columns: usize,
-    pub(super) sql: String,
+    pub(super) read: Result<String, String>,
 }
 
-/// The history tables among the catalog's candidates (schema, table, column, type), told apart
-/// by the tool table (`crate::migrations`), each with the statement that reads it.
-pub(super) fn history_reads(found: &[(String, String, String, String)]) -> Vec<HistoryRead> {
+/// The history tables among the catalog's candidates, told apart by the tool table
+/// (`crate::migrations`), each with the statement that reads it, or, when `user` may not read
+/// it, the grants it lacks.
+pub(super) fn history_reads(found: &[MigrationColumn], user: &str) -> Vec<HistoryRead> {
     use crate::migrations::Candidate;
     let candidates = Candidate::from_rows(
         found
             .iter()
-            .cloned()
-            .map(|(s, t, c, ty)| (Some(s), t, c, ty, None)),
+            .map(|(s, t, c, ty, ..)| (Some(s.clone()), t.clone(), c.clone(), ty.clone(), None)),
     );
+    // The names come from the catalog and are quoted here.
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     candidates
         .iter()
         .filter_map(|cand| {
             let tool = cand.tool(&candidates)?;
             let columns = cand.read_columns(tool);
-            // The names come from the catalog and are quoted here.
-            let sql = format!(
-                "SELECT {} FROM {}.{}",
-                columns
-                    .iter()
-                    .map(|c| format!("CAST({} AS text)", quote(c)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                quote(cand.schema.as_deref().unwrap_or_default()),
-                quote(&cand.name)
-            );
+            let schema = cand.schema.as_deref().unwrap_or_default();
+            let rows = || found.iter().filter(|r| r.0 == schema && r.1 == cand.name);
+            let usage = rows().all(|r| r.4);
+            let select = columns.iter().all(|c| rows().any(|r| &r.2 == c && r.5));
+            let table = format!("{}.{}", quote(schema), quote(&cand.name));
+            let read = if usage && select {
+                Ok(format!(
+                    "SELECT {} FROM {table}",
+                    columns
+                        .iter()
+                        .map(|c| format!("CAST({} AS text)", quote(c)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ))
+            } else {
+                let to = crate::quote::pg_ident(user);
+                let mut grant = Vec::new();
+                if !usage {
+                    grant.push(format!(
+                        "GRANT USAGE ON SCHEMA {} TO {to};",
+                        crate::quote::pg_ident(schema)
+                    ));
+                }
+                if !select {
+                    grant.push(format!(
+                        "GRANT SELECT ON {}.{} TO {to};",
+                        crate::quote::pg_ident(schema),
+                        crate::quote::pg_ident(&cand.name)
+                    ));
+                }
+                Err(grant.join(" "))
+            };
             Some(HistoryRead {
                 tool,
                 shown: cand.display_name("public"),
                 columns: columns.len(),
-                sql,
+                read,
             })
         })
         .collect()
 }
 
 /// Reads the history tables' answers, in [`history_reads`]' order. A history table we cannot
-/// read (a lock, a missing grant) makes the check an error.
+/// read (a lock, a grant the catalog did not show missing) makes the check an error.
 pub(super) fn migration_history(
     history: Vec<HistoryRead>,
     answers: &mut Answers<sqlx::postgres::PgRow>,
@@ -216,6 +246,10 @@ pub(super) fn migration_history(
 ) -> Probe<Vec<MigrationHistory>> {
     let mut out = Vec::new();
     for h in history {
+        if let Err(grant) = h.read {
+            out.push(MigrationHistory::unreadable(h.tool, h.shown, grant));
+            continue;
+        }
         let rows = match answers.next("history table").texts(h.columns) {
             Probe::Ok { value, .. } => value,
             other => return other.map(|_| Vec::new()),
