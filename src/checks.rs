@@ -128,6 +128,10 @@ pub struct ClockFacts {
     pub local_epoch: f64,
     /// The server's time zone setting.
     pub time_zone: Option<String>,
+    /// Where the time zone was read, when not from the session itself (PostgreSQL: our
+    /// driver sets its own session's, so the one other clients get is read elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone_from: Option<String>,
 }
 
 /// Whether the database accepts writes.

@@ -217,18 +217,22 @@ pub fn connection_headroom(c: &CommonFacts, ctx: &Ctx, raise: &str) -> Outcome {
 pub fn time_zone(c: &CommonFacts, ctx: &Ctx, remedy: &str) -> Outcome {
     let k = c.clock.get()?;
     let zone = k.time_zone.clone().unwrap_or_else(|| "unknown".into());
+    let observed = match &k.time_zone_from {
+        Some(from) => format!("{zone} ({from})"),
+        None => zone.clone(),
+    };
     Ok(match &ctx.matrix.app.time_zone {
         None => Verdict::pass(format!("server time zone {zone}; the matrix asks for none"))
-            .observed(zone),
+            .observed(observed),
         Some(want) if want.eq_ignore_ascii_case(&zone) || (is_utc(want) && is_utc(&zone)) => {
             Verdict::pass(format!("server time zone {zone}"))
-                .observed(zone)
+                .observed(observed)
                 .expected(want)
         }
         Some(want) => Verdict::warn(format!(
             "server time zone is {zone}, not {want}: timestamps without a zone will shift"
         ))
-        .observed(zone)
+        .observed(observed)
         .expected(want)
         .remedy(remedy.replace("{zone}", want)),
     })

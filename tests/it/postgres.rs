@@ -298,3 +298,83 @@ fn postgres_18_is_newer_than_tested() {
     let (_, r, _, _) = check_json(&[&url]);
     assert_eq!(status(&r, "postgres.version"), "pass");
 }
+
+/// Our driver sets its own session's TimeZone (sqlx sends UTC at login), so the zone other
+/// clients get is read where it is set; psql (libpq sends none) is the oracle.
+#[test]
+fn the_time_zone_is_the_one_other_clients_get_not_our_sessions() {
+    let Some(mut s) = require("local PostgreSQL", PgScratch::new("")) else {
+        return;
+    };
+    let role = s.role("").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let m = matrix_file(
+        dir.path(),
+        "schema_version = 1\n[app]\ntime_zone = \"UTC\"\n",
+    );
+    let zone = |user: &str| {
+        let (_, r, _, _) = check_json(&[
+            &s.url(user),
+            "--only",
+            "postgres.time-zone",
+            "--matrix",
+            m.to_str().unwrap(),
+        ]);
+        let f = finding(&r, "postgres.time-zone").clone();
+        let shown = psql(&s.url(user), "SHOW timezone").unwrap();
+        let observed = f["observed"].as_str().unwrap().to_string();
+        assert!(
+            observed.starts_with(&format!("{shown} (")),
+            "psql says {shown}: {f}"
+        );
+        (f, observed)
+    };
+    // Nothing set for the database: the superuser reads the configuration files.
+    let (f, observed) = zone("postgres");
+    assert!(
+        observed.ends_with("(postgresql.conf or ALTER SYSTEM)"),
+        "{f}"
+    );
+    let (f, observed) = zone(&role);
+    assert!(observed.contains("(log_timezone: "), "{f}");
+    // Set for the database, then for the role in it: each is read and changed where it is set.
+    s.sql(&format!(
+        "ALTER DATABASE {} SET timezone = 'America/New_York'",
+        s.db
+    ))
+    .unwrap();
+    for user in ["postgres", role.as_str()] {
+        let (f, observed) = zone(user);
+        assert_eq!(observed, "America/New_York (ALTER DATABASE SET timezone)");
+        assert_eq!(f["status"], "warn", "{f}");
+        assert!(
+            f["remedy"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("ALTER DATABASE {} SET timezone = 'UTC';", s.db)),
+            "{f}"
+        );
+    }
+    s.sql(&format!(
+        "ALTER ROLE {role} IN DATABASE {} SET timezone = 'Asia/Tokyo'",
+        s.db
+    ))
+    .unwrap();
+    let (f, observed) = zone(&role);
+    assert_eq!(
+        observed,
+        "Asia/Tokyo (ALTER ROLE ... IN DATABASE SET timezone)"
+    );
+    let fix = f["remedy"].as_str().unwrap().to_string();
+    assert!(
+        fix.starts_with(&format!(
+            "ALTER ROLE {role} IN DATABASE {} SET timezone = 'UTC';",
+            s.db
+        )),
+        "{f}"
+    );
+    // The remedy, run as printed, is the fix.
+    s.sql(fix.split("; (").next().unwrap()).unwrap();
+    let (f, _) = zone(&role);
+    assert_eq!(f["status"], "pass", "{f}");
+}

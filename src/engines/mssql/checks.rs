@@ -561,6 +561,7 @@ mod tests {
             ClockFacts {
                 server_epoch: 1_795_550_400.2,
                 local_epoch: 1_795_550_400.0,
+                time_zone_from: None,
                 time_zone: Some("+00:00".into()),
             },
             1,

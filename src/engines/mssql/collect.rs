@@ -355,6 +355,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
                 ClockFacts {
                     server_epoch: *utc,
                     local_epoch: (before + after) / 2.0,
+                    time_zone_from: None,
                     time_zone: Some(format!(
                         "{}{:02}:{:02}",
                         if *offset < 0 { '-' } else { '+' },
@@ -372,6 +373,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MssqlFacts {
         other => other.map(|_| ClockFacts {
             server_epoch: 0.0,
             local_epoch: 0.0,
+            time_zone_from: None,
             time_zone: None,
         }),
     };

@@ -519,6 +519,7 @@ mod tests {
             ClockFacts {
                 server_epoch: 1.0e9,
                 local_epoch: 1.0e9,
+                time_zone_from: None,
                 time_zone: Some("SYSTEM (UTC)".into()),
             },
             1,

@@ -162,6 +162,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> MysqlFacts {
     facts.common.clock = first.clone().map(|r| ClockFacts {
         server_epoch: r.2.parse().unwrap_or(0.0),
         local_epoch: (local_before + local_after) / 2.0,
+        time_zone_from: None,
         time_zone: s
             .get("time_zone")
             .map(|z| match (z.as_str(), s.get("system_time_zone")) {

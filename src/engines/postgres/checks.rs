@@ -129,6 +129,12 @@ impl SharedChecks for PgFacts {
         set_at_level(self, name, &wanted_value(rule))
     }
     fn time_zone_remedy(&self) -> String {
+        // A role's own setting beats the database's: change it where it is set.
+        if let Some("role in database" | "role") =
+            self.setting_levels.get("timezone").map(String::as_str)
+        {
+            return set_at_level(self, "timezone", "{zone}");
+        }
         let (_, db) = who(self);
         format!("ALTER DATABASE {db} SET timezone = '{{zone}}'; (or timezone in postgresql.conf)")
     }
@@ -194,8 +200,8 @@ static WORDS: &[Words<PgFacts>] = &[
     ),
     Words::new(
         "time-zone",
-        "The session TimeZone the server gives new connections, against [app] time_zone when set: timestamps without time zone shift when it differs.",
-        "SELECT current_setting('TimeZone')",
+        "The TimeZone the server gives new connections, against [app] time_zone when set: timestamps without time zone shift when it differs. Our own driver sets its session's (UTC), so it is read where it is set: ALTER ROLE/DATABASE ... SET (pg_db_role_setting), else postgresql.conf and ALTER SYSTEM (pg_file_settings, superusers only), else as the server's log_timezone, which initdb and the managed services set alike; the observed value says which.",
+        "pg_db_role_setting; SELECT setting FROM pg_file_settings WHERE name = 'timezone' (superusers); pg_settings log_timezone",
     ),
     Words::new(
         "writability",
@@ -432,6 +438,7 @@ mod tests {
                     ClockFacts {
                         server_epoch: 100.0,
                         local_epoch: 100.2,
+                        time_zone_from: None,
                         time_zone: Some("UTC".into()),
                     },
                     1,

@@ -150,6 +150,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     facts.common.clock = first.clone().map(|r| ClockFacts {
         server_epoch: r.2,
         local_epoch: (local_before + local_after) / 2.0,
+        time_zone_from: None,
         time_zone: Some(r.3),
     });
     facts.common.uptime_seconds = first.clone().map(|r| r.4.max(0) as u64);
@@ -174,6 +175,19 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     }
     if aurora_marked {
         second.push(Stmt::new("aurora_version()", "SELECT aurora_version()"));
+    }
+    // The time zone other clients' sessions get: our driver sets its own session's (sqlx sends
+    // TimeZone=UTC when it logs in), which hides the server's from current_setting and
+    // pg_settings. ALTER ROLE/DATABASE ... SET shows in pg_db_role_setting; postgresql.conf and
+    // ALTER SYSTEM only in pg_file_settings, which only a superuser may read.
+    let zone_set_for = role_settings
+        .value()
+        .and_then(|r| role_level_value("timezone", r));
+    let zone_in_file = zone_set_for.is_none()
+        && num >= 90500
+        && facts.session.value().is_some_and(|s| s.superuser);
+    if zone_in_file {
+        second.push(Stmt::new("pg_file_settings", ZONE_IN_FILES));
     }
     let history = match &found {
         Probe::Ok { value, .. } => history_reads(
@@ -209,6 +223,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     } else {
         None
     };
+    let zone_in_file: Option<Probe<Option<(String,)>>> =
+        zone_in_file.then(|| answers.next("pg_file_settings").optional());
     let migrations = match found {
         Probe::Ok { ms, .. } => migration_history(history, &mut answers, ms),
         other => other.map(|_| Vec::new()),
@@ -260,6 +276,41 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         }
         other => (other.failure(), BTreeMap::new()),
     };
+    let new_session_zone = match (zone_set_for, zone_in_file) {
+        (Some((zone, level)), _) => Some((zone, format!("ALTER {level} SET timezone"))),
+        (
+            None,
+            Some(Probe::Ok {
+                value: Some((zone,)),
+                ..
+            }),
+        ) => Some((zone, "postgresql.conf or ALTER SYSTEM".to_string())),
+        (None, Some(Probe::Ok { value: None, .. })) => Some((
+            "GMT".to_string(),
+            "the built-in default: no configuration file sets timezone".to_string(),
+        )),
+        // Read as the server's log_timezone: initdb and most services set both alike.
+        _ => settings_map
+            .value()
+            .and_then(|m| m.get("log_timezone"))
+            .map(|z| {
+                (
+                    z.clone(),
+                    "log_timezone: only a superuser may read the server's own timezone setting"
+                        .to_string(),
+                )
+            }),
+    };
+    let mut settings_map = settings_map;
+    if let Some((zone, from)) = new_session_zone {
+        if let Probe::Ok { value, .. } = &mut settings_map {
+            value.insert("TimeZone".to_string(), zone.clone());
+        }
+        if let Probe::Ok { value, .. } = &mut facts.common.clock {
+            value.time_zone = Some(zone);
+            value.time_zone_from = Some(from);
+        }
+    }
     facts.setting_levels = levels;
     facts.common.database_size_bytes = database.clone().map(|r| r.4.max(0) as u64);
     facts.database = database.map(|r| Database {
@@ -639,6 +690,27 @@ mod tests {
         assert_eq!(normalize_value("0", Some("ms")), "0");
         assert_eq!(normalize_value("on", None), "on");
         assert_eq!(normalize_value("100", None), "100");
+    }
+
+    #[test]
+    fn a_role_level_value_is_the_most_specific_one_a_new_session_gets() {
+        let row =
+            |role: &str, db: &str, cfg: &str| (role.to_string(), db.to_string(), cfg.to_string());
+        let mut roles = vec![row("", "", "TimeZone=Europe/Paris")];
+        let found = |r: &[(String, String, String)]| role_level_value("timezone", r);
+        assert_eq!(found(&roles), Some(("Europe/Paris".into(), "ROLE ALL")));
+        roles.push(row("", "db", "timezone=America/New_York"));
+        assert_eq!(found(&roles), Some(("America/New_York".into(), "DATABASE")));
+        roles.insert(0, row("app", "db", "timezone=Asia/Tokyo"));
+        roles.push(row("app", "", "timezone=UTC"));
+        roles.push(row("app", "db", "statement_timeout=5s"));
+        assert_eq!(
+            found(&roles),
+            Some(("Asia/Tokyo".into(), "ROLE ... IN DATABASE"))
+        );
+        roles.remove(0);
+        assert_eq!(found(&roles), Some(("UTC".into(), "ROLE")));
+        assert_eq!(found(&[row("app", "db", "work_mem=8MB")]), None);
     }
 
     #[test]

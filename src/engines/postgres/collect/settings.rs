@@ -21,6 +21,34 @@ pub(super) const ROLE_SETTINGS: &str = "SELECT coalesce(r.rolname::text, ''), co
     LEFT JOIN pg_roles r ON r.oid = s.setrole LEFT JOIN pg_database d ON d.oid = s.setdatabase \
     WHERE (s.setrole = 0 OR r.rolname = current_user) AND (s.setdatabase = 0 OR d.datname = current_database())";
 
+/// The time zone postgresql.conf and ALTER SYSTEM give (superusers only; PostgreSQL 9.5+): no
+/// row when no file sets it.
+pub(super) const ZONE_IN_FILES: &str = "SELECT setting FROM pg_file_settings \
+    WHERE lower(name) = 'timezone' AND applied ORDER BY seqno DESC LIMIT 1";
+
+/// The value `ALTER ROLE/DATABASE ... SET` gives a new session of our role in our database
+/// (rows of [`ROLE_SETTINGS`]), the most specific first, and at which level it is set.
+pub(super) fn role_level_value(
+    name: &str,
+    role_settings: &[(String, String, String)],
+) -> Option<(String, &'static str)> {
+    let rank = |role: &str, db: &str| match (role.is_empty(), db.is_empty()) {
+        (false, false) => (3, "ROLE ... IN DATABASE"),
+        (false, true) => (2, "ROLE"),
+        (true, false) => (1, "DATABASE"),
+        (true, true) => (0, "ROLE ALL"),
+    };
+    role_settings
+        .iter()
+        .filter_map(|(role, db, cfg)| {
+            let (n, v) = cfg.split_once('=')?;
+            n.eq_ignore_ascii_case(name)
+                .then(|| (rank(role, db), v.to_string()))
+        })
+        .max_by_key(|((r, _), _)| *r)
+        .map(|((_, level), v)| (v, level))
+}
+
 /// What PostgreSQL's units are worth in ours: time in milliseconds, memory in kilobytes (the
 /// units most settings already use, so `statement_timeout = 5s` reads 5000 and
 /// `shared_buffers` 16384 × 8kB reads 131072).
