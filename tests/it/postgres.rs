@@ -377,4 +377,33 @@ fn the_time_zone_is_the_one_other_clients_get_not_our_sessions() {
     s.sql(fix.split("; (").next().unwrap()).unwrap();
     let (f, _) = zone(&role);
     assert_eq!(f["status"], "pass", "{f}");
+    // DateStyle, which the driver sets too: unknown to a plain role until the database sets it.
+    let rule_dir = tempfile::tempdir().unwrap();
+    let rule = matrix_file(
+        rule_dir.path(),
+        "schema_version = 1\n[postgres.settings]\nDateStyle = { equals = \"SQL, DMY\" }\n",
+    );
+    let date_style = || {
+        let (_, r, _, _) = check_json(&[
+            &s.url(&role),
+            "--only",
+            "postgres.settings",
+            "--matrix",
+            rule.to_str().unwrap(),
+        ]);
+        finding(&r, "postgres.settings").clone()
+    };
+    let f = date_style();
+    assert_eq!(f["status"], "error", "{f}");
+    assert!(
+        f["message"].as_str().unwrap().contains("our driver sets"),
+        "{f}"
+    );
+    s.sql(&format!(
+        "ALTER DATABASE {} SET DateStyle = 'SQL, DMY'",
+        s.db
+    ))
+    .unwrap();
+    let f = date_style();
+    assert_eq!(f["status"], "pass", "{f}");
 }

@@ -66,7 +66,7 @@ impl SharedChecks for PgFacts {
     const ENGINE: Engine = Engine::Postgres;
     const TLS_SECURE_OPTION: &'static str = "sslmode=verify-full&sslrootcert=/path/to/ca.pem";
     const RAISE_CONNECTIONS: &'static str = "Raise max_connections (ALTER SYSTEM SET max_connections = ...; restart), lift the database or role CONNECTION LIMIT, or put PgBouncer in front.";
-    const HIDDEN_SETTING_HINT: &'static str = "needs pg_read_all_settings";
+    const HIDDEN_SETTING_HINT: &'static str = "needs pg_read_all_settings; TimeZone, DateStyle, client_encoding and extra_float_digits as other clients get them, which our driver sets for its own session, need a superuser unless ALTER ROLE/DATABASE ... SET sets them";
 
     fn common(&self) -> &common::CommonFacts {
         &self.common

@@ -176,18 +176,19 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     if aurora_marked {
         second.push(Stmt::new("aurora_version()", "SELECT aurora_version()"));
     }
-    // The time zone other clients' sessions get: our driver sets its own session's (sqlx sends
-    // TimeZone=UTC when it logs in), which hides the server's from current_setting and
-    // pg_settings. ALTER ROLE/DATABASE ... SET shows in pg_db_role_setting; postgresql.conf and
-    // ALTER SYSTEM only in pg_file_settings, which only a superuser may read.
-    let zone_set_for = role_settings
-        .value()
-        .and_then(|r| role_level_value("timezone", r));
-    let zone_in_file = zone_set_for.is_none()
-        && num >= 90500
-        && facts.session.value().is_some_and(|s| s.superuser);
-    if zone_in_file {
-        second.push(Stmt::new("pg_file_settings", ZONE_IN_FILES));
+    // Our driver sets some settings for its own session when it logs in (sqlx sends TimeZone,
+    // DateStyle, client_encoding, extra_float_digits), which hides the values other clients
+    // get from current_setting and pg_settings. ALTER ROLE/DATABASE ... SET shows them in
+    // pg_db_role_setting; postgresql.conf and ALTER SYSTEM only in pg_file_settings, which
+    // only a superuser may read.
+    let roles = role_settings.value().map_or(&[][..], Vec::as_slice);
+    let in_files = num >= 90500
+        && facts.session.value().is_some_and(|s| s.superuser)
+        && DRIVER_SET
+            .iter()
+            .any(|(name, _)| role_level_value(name, roles).is_none());
+    if in_files {
+        second.push(Stmt::new("pg_file_settings", DRIVER_SET_IN_FILES));
     }
     let history = match &found {
         Probe::Ok { value, .. } => history_reads(
@@ -223,8 +224,11 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     } else {
         None
     };
-    let zone_in_file: Option<Probe<Option<(String,)>>> =
-        zone_in_file.then(|| answers.next("pg_file_settings").optional());
+    let in_files: Option<Vec<(String, String)>> = if in_files {
+        answers.next("pg_file_settings").all().value().cloned()
+    } else {
+        None
+    };
     let migrations = match found {
         Probe::Ok { ms, .. } => migration_history(history, &mut answers, ms),
         other => other.map(|_| Vec::new()),
@@ -276,37 +280,10 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         }
         other => (other.failure(), BTreeMap::new()),
     };
-    let new_session_zone = match (zone_set_for, zone_in_file) {
-        (Some((zone, level)), _) => Some((zone, format!("ALTER {level} SET timezone"))),
-        (
-            None,
-            Some(Probe::Ok {
-                value: Some((zone,)),
-                ..
-            }),
-        ) => Some((zone, "postgresql.conf or ALTER SYSTEM".to_string())),
-        (None, Some(Probe::Ok { value: None, .. })) => Some((
-            "GMT".to_string(),
-            "the built-in default: no configuration file sets timezone".to_string(),
-        )),
-        // Read as the server's log_timezone: initdb and most services set both alike.
-        _ => settings_map
-            .value()
-            .and_then(|m| m.get("log_timezone"))
-            .map(|z| {
-                (
-                    z.clone(),
-                    "log_timezone: only a superuser may read the server's own timezone setting"
-                        .to_string(),
-                )
-            }),
-    };
     let mut settings_map = settings_map;
-    if let Some((zone, from)) = new_session_zone {
-        if let Probe::Ok { value, .. } = &mut settings_map {
-            value.insert("TimeZone".to_string(), zone.clone());
-        }
-        if let Probe::Ok { value, .. } = &mut facts.common.clock {
+    if let Probe::Ok { value, .. } = &mut settings_map {
+        let zone = new_session_values(value, roles, in_files.as_deref());
+        if let (Some((zone, from)), Probe::Ok { value, .. }) = (zone, &mut facts.common.clock) {
             value.time_zone = Some(zone);
             value.time_zone_from = Some(from);
         }
@@ -690,6 +667,59 @@ mod tests {
         assert_eq!(normalize_value("0", Some("ms")), "0");
         assert_eq!(normalize_value("on", None), "on");
         assert_eq!(normalize_value("100", None), "100");
+    }
+
+    #[test]
+    fn settings_our_driver_sets_are_read_where_they_are_set_or_not_at_all() {
+        let ours = || -> BTreeMap<String, String> {
+            [
+                ("TimeZone", "UTC"),
+                ("DateStyle", "ISO, MDY"),
+                ("client_encoding", "UTF8"),
+                ("extra_float_digits", "2"),
+                ("log_timezone", "Europe/Berlin"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+        };
+        let db = |cfg: &str| ("".to_string(), "db".to_string(), cfg.to_string());
+        // Not a superuser, nothing set per role or database: the zone as log_timezone, the
+        // rest cannot be told.
+        let mut m = ours();
+        let zone = new_session_values(&mut m, &[], None);
+        assert_eq!(zone.unwrap().0, "Europe/Berlin");
+        assert_eq!(m.get("TimeZone").unwrap(), "Europe/Berlin");
+        assert!(!m.contains_key("DateStyle") && !m.contains_key("extra_float_digits"));
+        // Set for the database: read there, whoever we are.
+        let mut m = ours();
+        let zone = new_session_values(
+            &mut m,
+            &[db("DateStyle=SQL, DMY"), db("timezone=Asia/Tokyo")],
+            None,
+        );
+        assert_eq!(
+            zone.unwrap(),
+            ("Asia/Tokyo".into(), "ALTER DATABASE SET timezone".into())
+        );
+        assert_eq!(m.get("DateStyle").unwrap(), "SQL, DMY");
+        // A superuser reads the files, the last applied line winning; what no file sets is the
+        // built-in default where there is one.
+        let mut m = ours();
+        let files = [
+            ("timezone".to_string(), "Europe/Paris".to_string()),
+            ("TimeZone".to_string(), "America/Chicago".to_string()),
+        ];
+        let zone = new_session_values(&mut m, &[], Some(&files));
+        assert_eq!(
+            zone.unwrap(),
+            (
+                "America/Chicago".into(),
+                "postgresql.conf or ALTER SYSTEM".into()
+            )
+        );
+        assert_eq!(m.get("DateStyle").unwrap(), "ISO, MDY");
+        assert!(!m.contains_key("client_encoding"));
     }
 
     #[test]

@@ -21,10 +21,76 @@ pub(super) const ROLE_SETTINGS: &str = "SELECT coalesce(r.rolname::text, ''), co
     LEFT JOIN pg_roles r ON r.oid = s.setrole LEFT JOIN pg_database d ON d.oid = s.setdatabase \
     WHERE (s.setrole = 0 OR r.rolname = current_user) AND (s.setdatabase = 0 OR d.datname = current_database())";
 
-/// The time zone postgresql.conf and ALTER SYSTEM give (superusers only; PostgreSQL 9.5+): no
-/// row when no file sets it.
-pub(super) const ZONE_IN_FILES: &str = "SELECT setting FROM pg_file_settings \
-    WHERE lower(name) = 'timezone' AND applied ORDER BY seqno DESC LIMIT 1";
+/// The settings our driver (sqlx) sets for its own session when it logs in, by their
+/// pg_settings name, with the value a server gives when nothing sets them (`None`: it depends
+/// on the database, or on the version).
+pub(super) const DRIVER_SET: &[(&str, Option<&str>)] = &[
+    ("TimeZone", Some("GMT")),
+    ("DateStyle", Some("ISO, MDY")),
+    ("client_encoding", None),
+    ("extra_float_digits", None),
+];
+
+/// What postgresql.conf and ALTER SYSTEM give [`DRIVER_SET`] (superusers only; PostgreSQL
+/// 9.5+), in the order the server applies them (the last one wins).
+pub(super) const DRIVER_SET_IN_FILES: &str = "SELECT name, setting FROM pg_file_settings \
+    WHERE lower(name) IN ('timezone', 'datestyle', 'client_encoding', 'extra_float_digits') \
+    AND applied ORDER BY seqno";
+
+/// Puts in `settings` the values of [`DRIVER_SET`] other clients get, read where they are set:
+/// ALTER ROLE/DATABASE ... SET, else the configuration files when a superuser could read them
+/// (`files`), else, for TimeZone only, the server's log_timezone (initdb and the managed
+/// services set both alike). A value that cannot be told is removed (a rule on it then says
+/// so). Returns the time zone and where it was read.
+pub(super) fn new_session_values(
+    settings: &mut BTreeMap<String, String>,
+    role_settings: &[(String, String, String)],
+    files: Option<&[(String, String)]>,
+) -> Option<(String, String)> {
+    let mut zone = None;
+    for (name, built_in) in DRIVER_SET {
+        let lower = name.to_ascii_lowercase();
+        let found = if let Some((v, level)) = role_level_value(name, role_settings) {
+            Some((v, format!("ALTER {level} SET {lower}")))
+        } else if let Some(files) = files {
+            match files
+                .iter()
+                .rev()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            {
+                Some((_, v)) => Some((v.clone(), "postgresql.conf or ALTER SYSTEM".to_string())),
+                None => built_in.map(|v| {
+                    (
+                        v.to_string(),
+                        format!("the built-in default: no configuration file sets {lower}"),
+                    )
+                }),
+            }
+        } else if *name == "TimeZone" {
+            settings.get("log_timezone").map(|z| {
+                (
+                    z.clone(),
+                    "log_timezone: only a superuser may read the server's own timezone setting"
+                        .to_string(),
+                )
+            })
+        } else {
+            None
+        };
+        match found {
+            Some((v, from)) => {
+                if *name == "TimeZone" {
+                    zone = Some((v.clone(), from));
+                }
+                settings.insert(name.to_string(), v);
+            }
+            None => {
+                settings.remove(*name);
+            }
+        }
+    }
+    zone
+}
 
 /// The value `ALTER ROLE/DATABASE ... SET` gives a new session of our role in our database
 /// (rows of [`ROLE_SETTINGS`]), the most specific first, and at which level it is set.
