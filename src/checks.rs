@@ -405,7 +405,7 @@ mod tests {
         let m =
             crate::matrix::Matrix::parse(&format!("schema_version = 1\n{matrix}"), "test").unwrap();
         let eol = crate::eol::EolData::shipped();
-        let ctx = Ctx::for_tests(&m, &eol, crate::engine::Engine::Postgres);
+        let ctx = Ctx::for_tests(&m, eol, crate::engine::Engine::Postgres);
         let facts = CommonFacts {
             migrations: Probe::ok(found, 1),
             user_tables: tables,

@@ -371,7 +371,7 @@ mod tests {
         };
         let matrix = crate::matrix::Matrix::builtin();
         let eol = crate::eol::EolData::shipped();
-        let ctx = Ctx::for_tests(&matrix, &eol, Engine::Postgres);
+        let ctx = Ctx::for_tests(&matrix, eol, Engine::Postgres);
         let all = Selection::new(&[], &[]).unwrap();
         let f = &evaluate(&checks, &denied, &ctx, &all, None)[0];
         assert_eq!(f.status, Status::Error);

@@ -202,7 +202,7 @@ pub fn evaluate<E: EngineModule>(
         matrix,
         rules,
         rules_name,
-        eol: &eol,
+        eol,
         today,
     };
     let unreachable = common

@@ -470,7 +470,7 @@ mod tests {
     fn judged(w: Workload) -> Verdict {
         let m = crate::Matrix::builtin();
         let eol = crate::eol::EolData::shipped();
-        let ctx = Ctx::for_tests(&m, &eol, crate::engine::Engine::Mysql);
+        let ctx = Ctx::for_tests(&m, eol, crate::engine::Engine::Mysql);
         check(&Probe::ok(w, 0), &ctx).unwrap()
     }
 

@@ -524,7 +524,7 @@ mod tests {
     fn run(f: &PgFacts, matrix_text: &str) -> Vec<crate::report::Finding> {
         let m = Matrix::parse(matrix_text, "test").unwrap();
         let eol = EolData::shipped();
-        let ctx = Ctx::for_tests(&m, &eol, crate::engine::Engine::Postgres);
+        let ctx = Ctx::for_tests(&m, eol, crate::engine::Engine::Postgres);
         evaluate(
             &CHECKS,
             f,
