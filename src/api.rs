@@ -70,8 +70,7 @@ impl Precheck {
 
     /// The supported-matrix to judge against (default: the built-in one).
     pub fn matrix(mut self, matrix: Arc<Matrix>) -> Self {
-        self.opts.collect.schema = matrix.app.schema.clone();
-        self.opts.collect.extensions = matrix.postgres.extensions.clone();
+        self.opts.collect.for_matrix(&matrix);
         self.matrix = matrix;
         self
     }

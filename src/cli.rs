@@ -231,19 +231,20 @@ fn output_format(path: &Path) -> Result<Format> {
 }
 
 fn run_options(args: &CheckArgs, matrix: &Matrix) -> Result<RunOptions> {
+    let mut collect = CollectOptions {
+        connect_timeout: secs(args.limits.connect_timeout, "--connect-timeout")?,
+        // At least 1 ms: a limit that rounds to 0 would turn the servers' own limits off
+        // (statement_timeout = 0 means none).
+        check_timeout: secs(args.limits.check_timeout, "--check-timeout")?
+            .max(Duration::from_millis(1)),
+        probe_write: args.probe_write,
+        run_timeout: secs(args.limits.timeout, "--timeout")?,
+        share_per_server: args.targets.is_some(),
+        ..CollectOptions::default()
+    };
+    collect.for_matrix(matrix);
     Ok(RunOptions {
-        collect: CollectOptions {
-            connect_timeout: secs(args.limits.connect_timeout, "--connect-timeout")?,
-            // At least 1 ms: a limit that rounds to 0 would turn the servers' own limits off
-            // (statement_timeout = 0 means none).
-            check_timeout: secs(args.limits.check_timeout, "--check-timeout")?
-                .max(Duration::from_millis(1)),
-            probe_write: args.probe_write,
-            schema: matrix.app.schema.clone(),
-            extensions: matrix.postgres.extensions.clone(),
-            run_timeout: secs(args.limits.timeout, "--timeout")?,
-            share_per_server: args.targets.is_some(),
-        },
+        collect,
         selection: selection(args)?,
         keep_facts: args.save_facts.is_some(),
     })

@@ -135,6 +135,26 @@ pub struct CollectOptions {
     /// its databases (fleet runs: the same server answers, with the same certificate, for
     /// each; a connection opened only to be measured costs the server a process).
     pub share_per_server: bool,
+    /// The matrix judges a setting our driver sets for its own session (PostgreSQL: an [app]
+    /// time_zone, or a rule on TimeZone, DateStyle, client_encoding or extra_float_digits):
+    /// only then does a superuser's check read pg_file_settings, which makes the server parse
+    /// its configuration files.
+    pub driver_set_judged: bool,
+}
+
+impl CollectOptions {
+    /// What the matrix asks to be collected: the schema, the extensions, the settings our
+    /// driver hides.
+    pub fn for_matrix(&mut self, matrix: &crate::matrix::Matrix) {
+        self.schema = matrix.app.schema.clone();
+        self.extensions = matrix.postgres.extensions.clone();
+        self.driver_set_judged = matrix.app.time_zone.is_some()
+            || matrix
+                .postgres
+                .settings
+                .keys()
+                .any(|k| postgres::collect::set_by_our_driver(k));
+    }
 }
 
 impl CollectOptions {
@@ -158,6 +178,7 @@ impl Default for CollectOptions {
             extensions: Vec::new(),
             run_timeout: Duration::from_secs(60),
             share_per_server: false,
+            driver_set_judged: false,
         }
     }
 }

@@ -200,7 +200,7 @@ static WORDS: &[Words<PgFacts>] = &[
     ),
     Words::new(
         "time-zone",
-        "The TimeZone the server gives new connections, against [app] time_zone when set: timestamps without time zone shift when it differs. Our own driver sets its session's (UTC), so it is read where it is set: ALTER ROLE/DATABASE ... SET (pg_db_role_setting), else postgresql.conf and ALTER SYSTEM (pg_file_settings, superusers only), else as the server's log_timezone, which initdb and the managed services set alike; the observed value says which.",
+        "The TimeZone the server gives new connections, against [app] time_zone when set: timestamps without time zone shift when it differs. Our own driver sets its session's (UTC), so it is read where it is set: ALTER ROLE/DATABASE ... SET (pg_db_role_setting), else postgresql.conf and ALTER SYSTEM (pg_file_settings: superusers only, and only when [app] time_zone is set, since it makes the server parse its files), else as the server's log_timezone, which initdb and the managed services set alike; the observed value says which.",
         "pg_db_role_setting; SELECT setting FROM pg_file_settings WHERE name = 'timezone' (superusers); pg_settings log_timezone",
     ),
     Words::new(

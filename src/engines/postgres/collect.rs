@@ -22,6 +22,7 @@ use catalog::*;
 mod pooler;
 use pooler::*;
 mod settings;
+pub use settings::set_by_our_driver;
 use settings::*;
 
 /// Collects every PostgreSQL fact. Never fails: failures are recorded in the facts.
@@ -182,7 +183,8 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     // pg_db_role_setting; postgresql.conf and ALTER SYSTEM only in pg_file_settings, which
     // only a superuser may read.
     let roles = role_settings.value().map_or(&[][..], Vec::as_slice);
-    let in_files = num >= 90500
+    let in_files = opts.driver_set_judged
+        && num >= 90500
         && facts.session.value().is_some_and(|s| s.superuser)
         && DRIVER_SET
             .iter()
@@ -282,7 +284,18 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     };
     let mut settings_map = settings_map;
     if let Probe::Ok { value, .. } = &mut settings_map {
-        let zone = new_session_values(value, roles, in_files.as_deref());
+        let superuser = facts.session.value().is_some_and(|s| s.superuser);
+        let files = match &in_files {
+            Some(rows) => Ok(rows.as_slice()),
+            None if !superuser => {
+                Err("only a superuser may read the server's own timezone setting")
+            }
+            None if !opts.driver_set_judged => {
+                Err("the matrix judges no time zone, so the configuration files were not read")
+            }
+            None => Err("the configuration files could not be read"),
+        };
+        let zone = new_session_values(value, roles, files);
         if let (Some((zone, from)), Probe::Ok { value, .. }) = (zone, &mut facts.common.clock) {
             value.time_zone = Some(zone);
             value.time_zone_from = Some(from);
@@ -687,7 +700,7 @@ mod tests {
         // Not a superuser, nothing set per role or database: the zone as log_timezone, the
         // rest cannot be told.
         let mut m = ours();
-        let zone = new_session_values(&mut m, &[], None);
+        let zone = new_session_values(&mut m, &[], Err("why"));
         assert_eq!(zone.unwrap().0, "Europe/Berlin");
         assert_eq!(m.get("TimeZone").unwrap(), "Europe/Berlin");
         assert!(!m.contains_key("DateStyle") && !m.contains_key("extra_float_digits"));
@@ -696,7 +709,7 @@ mod tests {
         let zone = new_session_values(
             &mut m,
             &[db("DateStyle=SQL, DMY"), db("timezone=Asia/Tokyo")],
-            None,
+            Err("why"),
         );
         assert_eq!(
             zone.unwrap(),
@@ -710,7 +723,7 @@ mod tests {
             ("timezone".to_string(), "Europe/Paris".to_string()),
             ("TimeZone".to_string(), "America/Chicago".to_string()),
         ];
-        let zone = new_session_values(&mut m, &[], Some(&files));
+        let zone = new_session_values(&mut m, &[], Ok(&files));
         assert_eq!(
             zone.unwrap(),
             (

@@ -31,6 +31,11 @@ pub(super) const DRIVER_SET: &[(&str, Option<&str>)] = &[
     ("extra_float_digits", None),
 ];
 
+/// Whether our driver sets this setting for its own session (see [`DRIVER_SET`]).
+pub fn set_by_our_driver(name: &str) -> bool {
+    DRIVER_SET.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
 /// What postgresql.conf and ALTER SYSTEM give [`DRIVER_SET`] (superusers only; PostgreSQL
 /// 9.5+), in the order the server applies them (the last one wins).
 pub(super) const DRIVER_SET_IN_FILES: &str = "SELECT name, setting FROM pg_file_settings \
@@ -39,20 +44,20 @@ pub(super) const DRIVER_SET_IN_FILES: &str = "SELECT name, setting FROM pg_file_
 
 /// Puts in `settings` the values of [`DRIVER_SET`] other clients get, read where they are set:
 /// ALTER ROLE/DATABASE ... SET, else the configuration files when a superuser could read them
-/// (`files`), else, for TimeZone only, the server's log_timezone (initdb and the managed
-/// services set both alike). A value that cannot be told is removed (a rule on it then says
-/// so). Returns the time zone and where it was read.
+/// (`files`, else why they were not), else, for TimeZone only, the server's log_timezone
+/// (initdb and the managed services set both alike). A value that cannot be told is removed
+/// (a rule on it then says so). Returns the time zone and where it was read.
 pub(super) fn new_session_values(
     settings: &mut BTreeMap<String, String>,
     role_settings: &[(String, String, String)],
-    files: Option<&[(String, String)]>,
+    files: Result<&[(String, String)], &str>,
 ) -> Option<(String, String)> {
     let mut zone = None;
     for (name, built_in) in DRIVER_SET {
         let lower = name.to_ascii_lowercase();
         let found = if let Some((v, level)) = role_level_value(name, role_settings) {
             Some((v, format!("ALTER {level} SET {lower}")))
-        } else if let Some(files) = files {
+        } else if let Ok(files) = files {
             match files
                 .iter()
                 .rev()
@@ -67,13 +72,10 @@ pub(super) fn new_session_values(
                 }),
             }
         } else if *name == "TimeZone" {
-            settings.get("log_timezone").map(|z| {
-                (
-                    z.clone(),
-                    "log_timezone: only a superuser may read the server's own timezone setting"
-                        .to_string(),
-                )
-            })
+            let why = files.err().unwrap_or_default();
+            settings
+                .get("log_timezone")
+                .map(|z| (z.clone(), format!("log_timezone: {why}")))
         } else {
             None
         };
