@@ -112,6 +112,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
             "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' OR backend_type IS NULL",
         ),
         Stmt::new("migration tables", migration_tables_sql()),
+        Stmt::new("migration privileges", migration_privileges_sql()),
         Stmt::new("user tables", USER_TABLES),
     ];
     if required.is_empty() {
@@ -139,6 +140,13 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     let activity: Probe<(i64,)> = answers.next("pg_stat_activity").one();
     let activity = activity.map(|r| r.0);
     let found: Probe<Vec<MigrationColumn>> = answers.next("migration tables").all();
+    // Unanswered (a server without these functions): read the tables as they are.
+    let unreadable: Vec<Unreadable> = answers
+        .next("migration privileges")
+        .all()
+        .value()
+        .cloned()
+        .unwrap_or_default();
     let user_tables: Probe<(i64,)> = answers.next("user tables").one();
     facts.common.user_tables = user_tables.map(|r| r.0.max(0).unsigned_abs());
     let installed: Option<Probe<Vec<ExtensionRow>>> = required
@@ -195,6 +203,7 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     let history = match &found {
         Probe::Ok { value, .. } => history_reads(
             value,
+            &unreadable,
             facts
                 .session
                 .value()

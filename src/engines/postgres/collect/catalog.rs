@@ -150,23 +150,44 @@ pub(super) const USER_TABLES: &str = "SELECT count(*) FROM pg_class c JOIN pg_na
 
 /// The tables, in any schema, whose name a migration tool uses (see [`crate::migrations`]),
 /// with their columns: the tool is told by name and columns (read with the catalog batch).
-/// Whether our user may reach the schema and read each column comes along, so a table it may
-/// not read is reported with its grant rather than read into a permission error.
 pub(super) fn migration_tables_sql() -> String {
+    migration_columns_sql(
+        "format_type(a.atttypid, a.atttypmod)",
+        "ORDER BY 1, 2, a.attnum",
+    )
+}
+
+/// Those tables' columns our user may not read, and whether it lacks USAGE on the schema: a
+/// table it may not read is reported with its grant rather than read into a permission error
+/// in the server's log. A statement of its own: a server without these functions (some that
+/// speak PostgreSQL's protocol) loses only this answer, and the tables are read as before.
+pub(super) fn migration_privileges_sql() -> String {
+    migration_columns_sql(
+        "has_schema_privilege(n.oid, 'USAGE')",
+        "AND NOT (has_schema_privilege(n.oid, 'USAGE') \
+           AND has_column_privilege(c.oid, a.attnum, 'SELECT'))",
+    )
+}
+
+/// The schema, table and column of every candidate history table's columns, then `fourth`,
+/// then `tail` after the filter.
+fn migration_columns_sql(fourth: &str, tail: &str) -> String {
     format!(
-        "SELECT n.nspname::text, c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), \
-                has_schema_privilege(n.oid, 'USAGE'), has_column_privilege(c.oid, a.attnum, 'SELECT') \
+        "SELECT n.nspname::text, c.relname::text, a.attname::text, {fourth} \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
          WHERE lower(c.relname) = ANY({}) AND c.relkind IN ('r', 'p') \
-           AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2, a.attnum",
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema') {tail}",
         pg_text_array(&crate::migrations::table_names())
     )
 }
 
-/// A row of [`migration_tables_sql`]: schema, table, column, type, USAGE on the schema,
-/// SELECT on the column.
-pub(super) type MigrationColumn = (String, String, String, String, bool, bool);
+/// A row of [`migration_tables_sql`]: schema, table, column, type.
+pub(super) type MigrationColumn = (String, String, String, String);
+
+/// A row of [`migration_privileges_sql`]: schema, table, a column our user may not read,
+/// whether it has USAGE on the schema.
+pub(super) type Unreadable = (String, String, String, bool);
 
 /// A history table found, and the statement reading it: they go in the second batch, where a
 /// lock on one times out alone (the batch carries on after it). A table our user may not read
@@ -180,13 +201,17 @@ pub(super) struct HistoryRead {
 
 /// The history tables among the catalog's candidates, told apart by the tool table
 /// (`crate::migrations`), each with the statement that reads it, or, when `user` may not read
-/// it, the grants it lacks.
-pub(super) fn history_reads(found: &[MigrationColumn], user: &str) -> Vec<HistoryRead> {
+/// it (`unreadable`, see [`migration_privileges_sql`]), the grants it lacks.
+pub(super) fn history_reads(
+    found: &[MigrationColumn],
+    unreadable: &[Unreadable],
+    user: &str,
+) -> Vec<HistoryRead> {
     use crate::migrations::Candidate;
     let candidates = Candidate::from_rows(
         found
             .iter()
-            .map(|(s, t, c, ty, ..)| (Some(s.clone()), t.clone(), c.clone(), ty.clone(), None)),
+            .map(|(s, t, c, ty)| (Some(s.clone()), t.clone(), c.clone(), ty.clone(), None)),
     );
     // The names come from the catalog and are quoted here.
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
@@ -196,9 +221,13 @@ pub(super) fn history_reads(found: &[MigrationColumn], user: &str) -> Vec<Histor
             let tool = cand.tool(&candidates)?;
             let columns = cand.read_columns(tool);
             let schema = cand.schema.as_deref().unwrap_or_default();
-            let rows = || found.iter().filter(|r| r.0 == schema && r.1 == cand.name);
-            let usage = rows().all(|r| r.4);
-            let select = columns.iter().all(|c| rows().any(|r| &r.2 == c && r.5));
+            let denied = || {
+                unreadable
+                    .iter()
+                    .filter(|r| r.0 == schema && r.1 == cand.name)
+            };
+            let usage = denied().all(|r| r.3);
+            let select = !columns.iter().any(|c| denied().any(|r| &r.2 == c));
             let table = format!("{}.{}", quote(schema), quote(&cand.name));
             let read = if usage && select {
                 Ok(format!(
