@@ -45,6 +45,9 @@ fn set_at_level(f: &PgFacts, name: &str, value: &str) -> String {
         Some("database") => {
             format!("ALTER DATABASE {db} SET {name} = '{value}'; (new sessions get it)")
         }
+        Some("all roles") => {
+            format!("ALTER ROLE ALL SET {name} = '{value}'; (new sessions get it)")
+        }
         _ => format!(
             "ALTER SYSTEM SET {name} = '{value}'; then SELECT pg_reload_conf(); (or restart, for settings that take effect at server start; on a managed service change the parameter group)."
         ),

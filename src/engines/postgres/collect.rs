@@ -798,13 +798,20 @@ mod tests {
                 "db".to_string(),
                 "lock_timeout=7s".to_string(),
             ),
+            // ALTER ROLE ALL: below every other level, above the server's files.
+            ("".to_string(), "".to_string(), "work_mem=8MB".to_string()),
+            (
+                "".to_string(),
+                "".to_string(),
+                "lock_timeout=1s".to_string(),
+            ),
         ];
         let (values, levels) = normalize_settings(rows, &roles);
         assert_eq!(values["statement_timeout"], "5000");
         assert_eq!(values["lock_timeout"], "7000");
         assert_eq!(levels["statement_timeout"], "role in database");
         assert_eq!(levels["lock_timeout"], "database");
-        assert_eq!(levels["work_mem"], "server");
+        assert_eq!(levels["work_mem"], "all roles");
         assert!(!levels.contains_key("search_path"));
     }
 }

@@ -166,14 +166,19 @@ fn normalized(value: String, unit: Option<&str>) -> String {
 }
 
 /// The settings in our units, and the level each non-default one is set at: `role in
-/// database`, `role`, `database` (from pg_db_role_setting, the most specific first) or
-/// `server` (postgresql.conf, ALTER SYSTEM, the command line).
+/// database`, `role`, `database`, `all roles` (ALTER ROLE ALL; from pg_db_role_setting, the
+/// most specific first) or `server` (postgresql.conf, ALTER SYSTEM, the command line).
 pub(super) fn normalize_settings(
     rows: Vec<SettingRow>,
     role_settings: &[(String, String, String)],
 ) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let mut levels = BTreeMap::new();
-    for (rank, level) in [(3, "role in database"), (2, "role"), (1, "database")] {
+    for (rank, level) in [
+        (3, "role in database"),
+        (2, "role"),
+        (1, "database"),
+        (0, "all roles"),
+    ] {
         for (role, db, cfg) in role_settings {
             let this = match (role.is_empty(), db.is_empty()) {
                 (false, false) => 3,
