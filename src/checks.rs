@@ -15,7 +15,7 @@ pub use resources::{
 };
 pub use server::{connection, end_of_life, flavor, server_platform, tls, version, who};
 pub use settings::{
-    connection_headroom, describe_rule, eval_rule, settings, time_zone, wanted_value,
+    connection_headroom, describe_rule, eval_rule, idle_timeout, settings, time_zone, wanted_value,
 };
 pub use shared::{Place, SharedChecks, Words, registry};
 

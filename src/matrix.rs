@@ -67,6 +67,9 @@ pub struct AppRules {
     pub workload: Option<WorkloadRule>,
     /// false: a pooler in transaction (or statement) mode in front fails `postgres.pooler`.
     pub allow_transaction_pooling: bool,
+    /// How long our pool may keep a connection before it recycles it: a server that ends idle
+    /// connections sooner warns (`*.idle-timeout`).
+    pub pool_recycle_seconds: u64,
 }
 
 impl Default for AppRules {
@@ -82,6 +85,7 @@ impl Default for AppRules {
             migrations: None,
             workload: None,
             allow_transaction_pooling: true,
+            pool_recycle_seconds: 1800,
         }
     }
 }

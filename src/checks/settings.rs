@@ -1,5 +1,5 @@
-//! The shared checks of server settings: the matrix's setting rules, connection headroom and
-//! the time zone.
+//! The shared checks of server settings: the matrix's setting rules, connection headroom, the
+//! idle-connection limit and the time zone.
 
 use super::CommonFacts;
 use crate::matrix::SettingRule;
@@ -211,6 +211,38 @@ pub fn connection_headroom(c: &CommonFacts, ctx: &Ctx, raise: &str) -> Outcome {
         Verdict::pass(format!("{free} connection slots free for a pool of {pool}"))
     };
     Ok(v.observed(observed).expected(expected))
+}
+
+/// `engine.idle-timeout`: the server's limit on an idle connection (`setting`, `cut_after_s`;
+/// 0: none) against how long our pool keeps a connection (`[app] pool_recycle_seconds`). A
+/// pool that keeps one longer finds it ended under it on its next use ("server has gone away",
+/// "terminating connection due to idle-session timeout"). `remedy` turns the limit off or
+/// raises it where it is set.
+pub fn idle_timeout(setting: &str, cut_after_s: u64, ctx: &Ctx, remedy: String) -> Verdict {
+    let recycle = ctx.matrix.app.pool_recycle_seconds;
+    let limit = super::human_duration(cut_after_s);
+    let ours = super::human_duration(recycle);
+    let observed = format!("{setting} = {cut_after_s} s");
+    let expected = format!("0 (none) or at least {recycle} s ([app] pool_recycle_seconds)");
+    if cut_after_s == 0 {
+        Verdict::pass("the server never ends an idle connection")
+            .observed(format!("{setting} = 0 (none)"))
+    } else if cut_after_s >= recycle {
+        Verdict::pass(format!(
+            "the server ends a connection idle for {limit}, after our pool has recycled it ({ours})"
+        ))
+        .observed(observed)
+        .expected(expected)
+    } else {
+        Verdict::warn(format!(
+            "the server ends a connection idle for {limit}, before our pool recycles it ({ours}): the pool's next use of it fails"
+        ))
+        .observed(observed)
+        .expected(expected)
+        .remedy(format!(
+            "{remedy} Or have the pool recycle connections sooner than {limit} (HikariCP maxLifetime, SQLAlchemy pool_recycle, ...) and set [app] pool_recycle_seconds to match."
+        ))
+    }
 }
 
 /// `engine.time-zone`: the server time zone against `[app] time_zone`.

@@ -202,6 +202,9 @@ impl<'de> Deserialize<'de> for AppRules {
             allow_transaction_pooling: th
                 .optional("allow_transaction_pooling")
                 .unwrap_or(d.allow_transaction_pooling),
+            pool_recycle_seconds: th
+                .optional("pool_recycle_seconds")
+                .unwrap_or(d.pool_recycle_seconds),
         };
         finish(th, app)
     }

@@ -447,7 +447,7 @@ fn matrix_type_errors_say_what_was_wanted_and_found_and_unknown_ids_come_with_th
             "error: invalid matrix {shown}: 4 problems\n  \
              {shown}:3:12: `versions`: expected a version requirement like \">=13\" (a string), found integer 13\n  \
              {shown}:5:14: `pool_size`: expected a whole number (0 or more), found string \"x\"\n  \
-             {shown}:6:1: unknown key `pool_sise` (expected one of: needs_write, pool_size, require_tls, max_clock_skew_seconds, eol_warn_days, time_zone, schema, migrations, workload, allow_transaction_pooling)\n  \
+             {shown}:6:1: unknown key `pool_sise` (expected one of: needs_write, pool_size, require_tls, max_clock_skew_seconds, eol_warn_days, time_zone, schema, migrations, workload, allow_transaction_pooling, pool_recycle_seconds)\n  \
              {shown}:8:2: [severity]: no check has the id `postgres.tsl`; did you mean postgres.tls, postgres.eol? (see `byod-precheck checks`)\n"
         ));
 }

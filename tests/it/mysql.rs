@@ -96,7 +96,13 @@ struct GlobalSetting {
 impl GlobalSetting {
     fn set(name: &'static str, value: &str) -> GlobalSetting {
         let old = root_sql(&format!("SELECT @@GLOBAL.{name}")).expect("read global");
-        root_sql(&format!("SET GLOBAL {name} = '{value}'")).expect("set global");
+        // Numbers only take effect unquoted.
+        let value = if value.parse::<f64>().is_ok() {
+            value.to_string()
+        } else {
+            format!("'{value}'")
+        };
+        root_sql(&format!("SET GLOBAL {name} = {value}")).expect("set global");
         GlobalSetting { name, old }
     }
 }
@@ -450,4 +456,42 @@ fn tls_required_by_the_client_or_the_matrix() {
     assert_eq!(code, 1);
     assert_eq!(status(&report, "mysql.tls"), "fail");
     assert!(remedy(&report, "mysql.tls").contains("ssl-mode=VERIFY_IDENTITY"));
+}
+
+#[test]
+fn a_wait_timeout_shorter_than_our_pool_keeps_connections_warns_with_its_fix() {
+    let Some(s) = Scratch::new("CHARACTER SET utf8mb4") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let _g = write_globals();
+    let idle = |matrix: &str| {
+        let m = matrix_file(dir.path(), &format!("schema_version = 1\n{matrix}"));
+        let (_, r, _, _) = check_json(&[
+            &s.url("root", ""),
+            "--only",
+            "mysql.idle-timeout",
+            "--matrix",
+            m.to_str().unwrap(),
+        ]);
+        finding(&r, "mysql.idle-timeout").clone()
+    };
+    {
+        let _short = GlobalSetting::set("wait_timeout", "600");
+        let f = idle("");
+        assert_eq!(f["status"], "warn", "{f}");
+        assert_eq!(f["observed"], "wait_timeout = 600 s");
+        assert!(
+            f["remedy"]
+                .as_str()
+                .unwrap()
+                .starts_with("SET GLOBAL wait_timeout = 28800; and wait_timeout = 28800 in my.cnf"),
+            "{f}"
+        );
+        // A pool that recycles within the server's limit is fine.
+        let f = idle("[app]\npool_recycle_seconds = 300\n");
+        assert_eq!(f["status"], "pass", "{f}");
+    }
+    // Restored to the server's default: passes with the built-in matrix's 30 minutes.
+    assert_eq!(idle("")["status"], "pass");
 }

@@ -407,3 +407,47 @@ fn the_time_zone_is_the_one_other_clients_get_not_our_sessions() {
     let f = date_style();
     assert_eq!(f["status"], "pass", "{f}");
 }
+
+#[test]
+fn an_idle_session_timeout_shorter_than_our_pool_keeps_connections_warns_with_its_fix() {
+    let Some(s) = require("local PostgreSQL", PgScratch::new("")) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let idle = |matrix: &str| {
+        let m = matrix_file(dir.path(), &format!("schema_version = 1\n{matrix}"));
+        let (_, r, _, _) = check_json(&[
+            &s.url("postgres"),
+            "--only",
+            "postgres.idle-timeout",
+            "--matrix",
+            m.to_str().unwrap(),
+        ]);
+        finding(&r, "postgres.idle-timeout").clone()
+    };
+    assert_eq!(idle("")["status"], "pass");
+    s.sql(&format!(
+        "ALTER DATABASE {} SET idle_session_timeout = '5min'",
+        s.db
+    ))
+    .unwrap();
+    let f = idle("");
+    assert_eq!(f["status"], "warn", "{f}");
+    assert_eq!(f["observed"], "idle_session_timeout = 300 s");
+    let fix = f["remedy"].as_str().unwrap().to_string();
+    assert!(
+        fix.starts_with(&format!(
+            "ALTER DATABASE {} SET idle_session_timeout = '0';",
+            s.db
+        )),
+        "{f}"
+    );
+    // A pool that recycles within the server's limit is fine.
+    assert_eq!(
+        idle("[app]\npool_recycle_seconds = 240\n")["status"],
+        "pass"
+    );
+    // The remedy, run as printed, is the fix.
+    s.sql(fix.split("; (").next().unwrap()).unwrap();
+    assert_eq!(idle("")["status"], "pass");
+}

@@ -375,6 +375,14 @@ pub static OWN: &[Place<MysqlFacts>] = &[
                 asks: "SHOW GLOBAL VARIABLES (log_bin, binlog_format)",
                 run: binlog,
             },
+            Check {
+                id: "mysql.idle-timeout",
+                category: Category::Settings,
+                title: "Idle connections are not ended before our pool recycles them",
+                doc: "The global wait_timeout (which every non-interactive connection, a driver's, starts with) against [app] pool_recycle_seconds: a server that ends connections idle for less than our pool keeps them warns, because the pool's next use of such a connection fails (\"MySQL server has gone away\", \"Lost connection\"). The fix raises it (SET GLOBAL and my.cnf or the parameter group), or the pool recycles sooner.",
+                asks: "SHOW GLOBAL VARIABLES (wait_timeout)",
+                run: idle_timeout,
+            },
         ],
     },
     Place {
@@ -487,6 +495,7 @@ mod tests {
             ("require_secure_transport", "OFF"),
             ("time_zone", "SYSTEM"),
             ("system_time_zone", "UTC"),
+            ("wait_timeout", "28800"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -289,14 +289,24 @@ pub static OWN: &[Place<PgFacts>] = &[
     },
     Place {
         after: "max-connections",
-        checks: &[Check {
-            id: "postgres.pooler",
-            category: Category::Connection,
-            title: "Connection pooler in front, and its mode",
-            doc: "Tells whether a pooler or proxy sits between us and the server, which (pgpool-II answers SHOW pool_version; PgBouncer is asked on its admin console when the server session is older than our connection, listens on another port, or changes between our transactions) and its pool mode. In transaction or statement pooling the next transaction may run in another server session: session state, named prepared statements, session advisory locks and LISTEN do not carry over (statement pooling also refuses multi-statement transactions: fails; transaction pooling warns, fails when [app] allow_transaction_pooling = false). A pooler admitting fewer clients than [app] pool_size fails.",
-            asks: "pg_backend_pid(), inet_server_port(), inet_server_addr(), current_setting('port') and backend_start in two transactions; SHOW pool_version (alone, only when the server session was reached at another port or address, over the local socket, is older than our connection or changed between our transactions); PgBouncer's SHOW VERSION and SHOW CONFIG (only when a pooler is suspected); pgpool-II's SHOW pool_status",
-            run: pooler,
-        }],
+        checks: &[
+            Check {
+                id: "postgres.pooler",
+                category: Category::Connection,
+                title: "Connection pooler in front, and its mode",
+                doc: "Tells whether a pooler or proxy sits between us and the server, which (pgpool-II answers SHOW pool_version; PgBouncer is asked on its admin console when the server session is older than our connection, listens on another port, or changes between our transactions) and its pool mode. In transaction or statement pooling the next transaction may run in another server session: session state, named prepared statements, session advisory locks and LISTEN do not carry over (statement pooling also refuses multi-statement transactions: fails; transaction pooling warns, fails when [app] allow_transaction_pooling = false). A pooler admitting fewer clients than [app] pool_size fails.",
+                asks: "pg_backend_pid(), inet_server_port(), inet_server_addr(), current_setting('port') and backend_start in two transactions; SHOW pool_version (alone, only when the server session was reached at another port or address, over the local socket, is older than our connection or changed between our transactions); PgBouncer's SHOW VERSION and SHOW CONFIG (only when a pooler is suspected); pgpool-II's SHOW pool_status",
+                run: pooler,
+            },
+            Check {
+                id: "postgres.idle-timeout",
+                category: Category::Settings,
+                title: "Idle connections are not ended before our pool recycles them",
+                doc: "idle_session_timeout (PostgreSQL 14+), as a new session gets it, against [app] pool_recycle_seconds: a server that ends connections idle for less than our pool keeps them warns, because the pool's next use of such a connection fails (\"terminating connection due to idle-session timeout\"). The fix goes where the value is set (ALTER ROLE/DATABASE ... SET, else ALTER SYSTEM), or the pool recycles sooner.",
+                asks: "SELECT name, reset_val, unit FROM pg_settings (idle_session_timeout); pg_db_role_setting for our role and database",
+                run: idle_timeout,
+            },
+        ],
     },
     Place {
         after: "time-zone",

@@ -319,3 +319,22 @@ pub(super) fn binlog(f: &MysqlFacts, ctx: &Ctx) -> Outcome {
         v.expected(expected.join("; "))
     })
 }
+
+/// `mysql.idle-timeout`: the global wait_timeout (a driver's connection starts with it: it is
+/// not interactive) against how long our pool keeps a connection.
+pub(super) fn idle_timeout(f: &MysqlFacts, ctx: &Ctx) -> Outcome {
+    let v = var(f, "wait_timeout")?;
+    let s = v
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| Unavailable::Error(format!("wait_timeout = {v}: not a number of seconds")))?;
+    let raise = ctx.matrix.app.pool_recycle_seconds.max(28_800);
+    Ok(common::idle_timeout(
+        "wait_timeout",
+        s,
+        ctx,
+        format!(
+            "SET GLOBAL wait_timeout = {raise}; and wait_timeout = {raise} in my.cnf under [mysqld] (or the parameter group), so it survives a restart."
+        ),
+    ))
+}

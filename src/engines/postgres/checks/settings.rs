@@ -106,6 +106,26 @@ pub(super) fn statement_timeout(f: &PgFacts, _: &Ctx) -> Outcome {
     })
 }
 
+/// `postgres.idle-timeout`: idle_session_timeout (PostgreSQL 14+) as a new session gets it,
+/// against how long our pool keeps a connection.
+pub(super) fn idle_timeout(f: &PgFacts, ctx: &Ctx) -> Outcome {
+    let settings = f.common.settings.get()?;
+    let Some(ms) = settings.get("idle_session_timeout") else {
+        return Ok(Verdict::pass(
+            "no idle_session_timeout (PostgreSQL 14+): the server never ends an idle connection",
+        )
+        .observed("no idle_session_timeout"));
+    };
+    // In whole seconds, rounded up: a limit under a second is not "none".
+    let s = ms.trim().parse::<u64>().unwrap_or(0).div_ceil(1000);
+    Ok(common::idle_timeout(
+        "idle_session_timeout",
+        s,
+        ctx,
+        set_at_level(f, "idle_session_timeout", "0"),
+    ))
+}
+
 /// `postgres.pooler`: a pooler in front, which one, its mode, and what that means for us.
 pub(super) fn pooler(f: &PgFacts, ctx: &Ctx) -> Outcome {
     let p = f.pooler.get()?;
