@@ -7,7 +7,9 @@
 # Usage:
 #   scripts/poolers.sh install                          # packages and the npm module (idempotent)
 #   scripts/poolers.sh pgbouncer DIR MODE POOL USER...  # MODE session|transaction|statement
+#     PGBOUNCER_EXTRA='client_idle_timeout = 300' adds settings to pgbouncer.ini, one per line
 #   scripts/poolers.sh pgpool DIR POOL                  # pgpool-II, POOL children (clients)
+#     PGPOOL_EXTRA='client_idle_limit = 300' adds settings to pgpool.conf, one per line
 #   scripts/poolers.sh pglite DIR                       # PGlite, one client at a time
 #   scripts/poolers.sh stop DIR                         # stops what DIR's pid file names
 # The start commands print the URL (without a password) as their last stdout line.
@@ -130,6 +132,8 @@ logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 admin_users = postgres
 EOF
+  # More settings, one per line (e.g. PGBOUNCER_EXTRA='client_idle_timeout = 300').
+  if [[ -n ${PGBOUNCER_EXTRA:-} ]]; then printf '%s\n' "$PGBOUNCER_EXTRA" >>"$dir/pgbouncer.ini"; fi
   chown -R postgres:postgres "$dir" 2>/dev/null || true
   as_postgres pgbouncer -d "$dir/pgbouncer.ini" >&2 || die "pgbouncer did not start (see $dir/pgbouncer.log)"
   wait_port "$port" "$dir" pgbouncer
@@ -171,6 +175,8 @@ pid_file_name = '$dir/pgpool.pid'
 logdir = '$dir'
 log_destination = 'stderr'
 EOF
+  # More settings, one per line (e.g. PGPOOL_EXTRA='client_idle_limit = 300').
+  if [[ -n ${PGPOOL_EXTRA:-} ]]; then printf '%s\n' "$PGPOOL_EXTRA" >>"$dir/pgpool.conf"; fi
   chown -R postgres:postgres "$dir" 2>/dev/null || true
   # Detached from our stdout: the caller reads it to the end for the URL.
   as_postgres bash -c "exec pgpool -n -f '$dir/pgpool.conf' -F '$dir/pcp.conf' -a '$dir/pool_hba.conf'" \

@@ -229,13 +229,13 @@ pub fn idle_timeout(setting: &str, cut_after_s: u64, ctx: &Ctx, remedy: String) 
             .observed(format!("{setting} = 0 (none)"))
     } else if cut_after_s >= recycle {
         Verdict::pass(format!(
-            "the server ends a connection idle for {limit}, after our pool has recycled it ({ours})"
+            "{setting} ends a connection idle for {limit}, after our pool has recycled it ({ours})"
         ))
         .observed(observed)
         .expected(expected)
     } else {
         Verdict::warn(format!(
-            "the server ends a connection idle for {limit}, before our pool recycles it ({ours}): the pool's next use of it fails"
+            "{setting} ends a connection idle for {limit}, before our pool recycles it ({ours}): the pool's next use of it fails"
         ))
         .observed(observed)
         .expected(expected)

@@ -17,6 +17,11 @@ struct Pooled {
 impl Pooled {
     /// `poolers.sh KIND DIR ARGS...`.
     fn start(kind: &str, args: &[&str]) -> Result<Pooled, String> {
+        Pooled::start_with(kind, args, &[])
+    }
+
+    /// [`Pooled::start`] with environment variables for the script (`PGBOUNCER_EXTRA`, ...).
+    fn start_with(kind: &str, args: &[&str], env: &[(&str, &str)]) -> Result<Pooled, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         // The pooler runs as the postgres OS user: it must reach its folder.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
@@ -25,7 +30,7 @@ impl Pooled {
         let sub = sub.to_str().ok_or("temp path is not UTF-8")?;
         let mut all = vec![kind, sub];
         all.extend_from_slice(args);
-        let url = script_url("poolers.sh", &all)?;
+        let url = script_url_with("poolers.sh", &all, env)?;
         let port = url
             .rsplit_once(':')
             .and_then(|(_, rest)| rest.split('/').next())
@@ -546,4 +551,73 @@ fn mysql_through_a_port_forward_is_told_and_its_connection_asked_again() {
     );
     // Everything else reads as on the direct connection.
     assert_eq!(errors(&report), errors(&direct));
+}
+
+/// A pooler that closes idle clients sooner than our pool recycles its connections breaks the
+/// pool as the server's own limit would: both poolers' limits are read and weighed.
+#[test]
+fn a_poolers_idle_client_limit_shorter_than_our_pool_warns_with_its_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let idle = |url: &str, matrix: &str| {
+        let m = matrix_file(dir.path(), &format!("schema_version = 1\n{matrix}"));
+        let (_, r, _, stderr) = check_json(&[url, "--matrix", m.to_str().unwrap()]);
+        assert_eq!(errors(&r), Vec::<String>::new(), "{stderr}");
+        finding(&r, "postgres.idle-timeout").clone()
+    };
+    let Some(b) = require(
+        "pgbouncer",
+        Pooled::start_with(
+            "pgbouncer",
+            &["session", "1"],
+            &[("PGBOUNCER_EXTRA", "client_idle_timeout = 300")],
+        ),
+    ) else {
+        return;
+    };
+    let url = b.url("postgres", "test");
+    let f = idle(&url, "");
+    assert_eq!(f["status"], "warn", "{f}");
+    assert_eq!(
+        f["observed"],
+        "idle_session_timeout = 0 (none), PgBouncer's client_idle_timeout = 300 s"
+    );
+    assert!(
+        f["remedy"]
+            .as_str()
+            .unwrap()
+            .starts_with("client_idle_timeout = 0 in pgbouncer.ini, then RELOAD"),
+        "{f}"
+    );
+    assert_eq!(
+        idle(&url, "[app]\npool_recycle_seconds = 240\n")["status"],
+        "pass"
+    );
+    assert!(psql(&url, AFTER).unwrap().starts_with("off,off,"));
+    drop(b);
+    let Some(p) = require(
+        "pgpool-II",
+        Pooled::start_with(
+            "pgpool",
+            &["2"],
+            &[("PGPOOL_EXTRA", "client_idle_limit = 300")],
+        ),
+    ) else {
+        return;
+    };
+    let f = idle(&p.url("postgres", "test"), "");
+    assert_eq!(f["status"], "warn", "{f}");
+    assert!(
+        f["observed"]
+            .as_str()
+            .unwrap()
+            .ends_with("pgpool-II's client_idle_limit = 300 s"),
+        "{f}"
+    );
+    assert!(
+        f["remedy"]
+            .as_str()
+            .unwrap()
+            .starts_with("client_idle_limit = 0 in pgpool.conf, then pgpool reload."),
+        "{f}"
+    );
 }

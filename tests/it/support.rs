@@ -55,9 +55,19 @@ pub fn require<T>(what: &str, r: Result<T, String>) -> Option<T> {
 
 /// Runs a repository script and returns the last line of its stdout.
 pub fn script_url(script: &str, args: &[&str]) -> Result<String, String> {
+    script_url_with(script, args, &[])
+}
+
+/// [`script_url`] with environment variables for the script.
+pub fn script_url_with(
+    script: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<String, String> {
     let out = Std::new("bash")
         .arg(root().join("scripts").join(script))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .map_err(|e| format!("cannot run {script}: {e}"))?;
     if !out.status.success() {

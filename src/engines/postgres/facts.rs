@@ -43,6 +43,10 @@ pub struct Pooler {
     pub evidence: Vec<String>,
     /// Why the pooler's own settings could not be read.
     pub unreadable: Option<String>,
+    /// After how many seconds the pooler closes an idle client connection (0: never), where
+    /// visible: PgBouncer's client_idle_timeout, pgpool-II's client_idle_limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_idle_timeout_s: Option<u64>,
 }
 
 /// Who we are connected as.

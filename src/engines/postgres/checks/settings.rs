@@ -106,24 +106,66 @@ pub(super) fn statement_timeout(f: &PgFacts, _: &Ctx) -> Outcome {
     })
 }
 
-/// `postgres.idle-timeout`: idle_session_timeout (PostgreSQL 14+) as a new session gets it,
-/// against how long our pool keeps a connection.
+/// `postgres.idle-timeout`: the shortest idle limit on our connections, against how long our
+/// pool keeps one: the server's idle_session_timeout (PostgreSQL 14+) as a new session gets it,
+/// and a pooler's own limit on idle clients where its settings are visible.
 pub(super) fn idle_timeout(f: &PgFacts, ctx: &Ctx) -> Outcome {
     let settings = f.common.settings.get()?;
-    let Some(ms) = settings.get("idle_session_timeout") else {
-        return Ok(Verdict::pass(
-            "no idle_session_timeout (PostgreSQL 14+): the server never ends an idle connection",
-        )
-        .observed("no idle_session_timeout"));
+    // (what, seconds, how to turn it off); 0 seconds: never.
+    let mut limits: Vec<(String, u64, String)> = Vec::new();
+    if let Some(ms) = settings.get("idle_session_timeout") {
+        // In whole seconds, rounded up: a limit under a second is not "none".
+        let s = ms.trim().parse::<u64>().unwrap_or(0).div_ceil(1000);
+        limits.push((
+            "idle_session_timeout".into(),
+            s,
+            set_at_level(f, "idle_session_timeout", "0"),
+        ));
+    }
+    if let Some(p) = f.pooler.value().filter(|p| p.in_front)
+        && let Some(s) = p.client_idle_timeout_s
+    {
+        let (name, fix) = match p.kind.as_deref() {
+            Some("pgpool-II") => (
+                "pgpool-II's client_idle_limit",
+                "client_idle_limit = 0 in pgpool.conf, then pgpool reload.",
+            ),
+            _ => (
+                "PgBouncer's client_idle_timeout",
+                "client_idle_timeout = 0 in pgbouncer.ini, then RELOAD on its admin console.",
+            ),
+        };
+        limits.push((name.into(), s, fix.into()));
+    }
+    let observed = if limits.is_empty() {
+        "no idle_session_timeout (PostgreSQL 14+)".to_string()
+    } else {
+        limits
+            .iter()
+            .map(|(n, s, _)| match s {
+                0 => format!("{n} = 0 (none)"),
+                _ => format!("{n} = {s} s"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    // In whole seconds, rounded up: a limit under a second is not "none".
-    let s = ms.trim().parse::<u64>().unwrap_or(0).div_ceil(1000);
-    Ok(common::idle_timeout(
-        "idle_session_timeout",
-        s,
-        ctx,
-        set_at_level(f, "idle_session_timeout", "0"),
-    ))
+    let recycle = ctx.matrix.app.pool_recycle_seconds;
+    let fixes: Vec<&str> = limits
+        .iter()
+        .filter(|(_, s, _)| *s > 0 && *s < recycle)
+        .map(|(.., fix)| fix.as_str())
+        .collect();
+    let Some((name, s, _)) = limits
+        .iter()
+        .filter(|(_, s, _)| *s > 0)
+        .min_by_key(|(_, s, _)| *s)
+    else {
+        return Ok(
+            Verdict::pass("neither the server nor a pooler ends an idle connection")
+                .observed(observed),
+        );
+    };
+    Ok(common::idle_timeout(name, *s, ctx, fixes.join(" ")).observed(observed))
 }
 
 /// `postgres.pooler`: a pooler in front, which one, its mode, and what that means for us.

@@ -138,6 +138,14 @@ impl PoolerSignals {
         };
         let num =
             |m: &BTreeMap<String, String>, k: &str| m.get(k).and_then(|v| v.trim().parse().ok());
+        // Seconds, rounded up: a limit under a second is not "never" (newer PgBouncers may
+        // print fractions).
+        let secs = |m: &BTreeMap<String, String>, k: &str| {
+            m.get(k)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .map(|v| v.ceil() as u64)
+        };
         if let Some(v) = self.pool_version {
             p.kind = Some("pgpool-II".into());
             p.version = Some(v);
@@ -148,6 +156,7 @@ impl PoolerSignals {
                 Some(m) => {
                     p.client_limit = num(m, "num_init_children");
                     p.pool_size = num(m, "max_pool");
+                    p.client_idle_timeout_s = secs(m, "client_idle_limit");
                 }
                 None => p.unreadable = Some("SHOW pool_status was refused".into()),
             }
@@ -159,6 +168,7 @@ impl PoolerSignals {
                 p.mode = cfg.get("pool_mode").cloned();
                 p.client_limit = num(&cfg, "max_client_conn");
                 p.pool_size = num(&cfg, "default_pool_size");
+                p.client_idle_timeout_s = secs(&cfg, "client_idle_timeout");
                 p.evidence
                     .push("PgBouncer's admin console (database pgbouncer) answered".into());
             }
