@@ -160,15 +160,15 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         server_epoch: r.2,
         local_epoch: (local_before + local_after) / 2.0,
         time_zone_from: None,
-        time_zone: Some(r.3),
+        time_zone: None,
     });
-    facts.common.uptime_seconds = first.clone().map(|r| r.4.max(0) as u64);
+    facts.common.uptime_seconds = first.clone().map(|r| r.3.max(0) as u64);
     facts.session = first.clone().map(|r| Session {
-        database: r.5,
-        user: r.6,
-        superuser: r.7,
-        role_conn_limit: r.8,
-        search_path: r.9,
+        database: r.4,
+        user: r.5,
+        superuser: r.6,
+        role_conn_limit: r.7,
+        search_path: r.8,
     });
     let privileges = privileges.map(privileges_from);
     let aurora_marked = settings.value().is_some_and(|rows| {
@@ -191,13 +191,13 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     // pg_db_role_setting; postgresql.conf and ALTER SYSTEM only in pg_file_settings, which
     // only a superuser may read.
     let roles = role_settings.value().map_or(&[][..], Vec::as_slice);
-    let in_files = opts.driver_set_judged
-        && num >= 90500
-        && facts.session.value().is_some_and(|s| s.superuser)
-        && DRIVER_SET
-            .iter()
-            .any(|(name, _)| role_level_value(name, roles).is_none());
-    if in_files {
+    let read_files = read_files(
+        opts.driver_set_judged,
+        num,
+        facts.session.value().is_some_and(|s| s.superuser),
+        roles,
+    );
+    if read_files.is_ok() {
         second.push(Stmt::new("pg_file_settings", DRIVER_SET_IN_FILES));
     }
     let history = match &found {
@@ -235,11 +235,14 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
     } else {
         None
     };
-    let in_files: Option<Vec<(String, String)>> = if in_files {
-        answers.next("pg_file_settings").all().value().cloned()
-    } else {
-        None
-    };
+    let files: Result<Vec<(String, String)>, &str> = read_files.and_then(|()| {
+        answers
+            .next("pg_file_settings")
+            .all()
+            .value()
+            .cloned()
+            .ok_or("pg_file_settings could not be read")
+    });
     let migrations = match found {
         Probe::Ok { ms, .. } => migration_history(history, &mut answers, ms),
         other => other.map(|_| Vec::new()),
@@ -283,28 +286,16 @@ pub async fn collect(spec: &ConnSpec, opts: &CollectOptions) -> PgFacts {
         Some(_) => pgpool_status(&pool, &runner).await,
         None => None,
     };
-    let (settings_map, levels) = match settings {
+    let (mut settings_map, levels) = match settings {
         Probe::Ok { value, ms } => {
-            let roles = role_settings.value().cloned().unwrap_or_default();
-            let (m, l) = normalize_settings(value, &roles);
+            let (m, l) = normalize_settings(value, roles);
             (Probe::ok(m, ms), l)
         }
         other => (other.failure(), BTreeMap::new()),
     };
-    let mut settings_map = settings_map;
+    // The time zone other clients get: never our own session's (see DRIVER_SET).
     if let Probe::Ok { value, .. } = &mut settings_map {
-        let superuser = facts.session.value().is_some_and(|s| s.superuser);
-        let files = match &in_files {
-            Some(rows) => Ok(rows.as_slice()),
-            None if !superuser => {
-                Err("only a superuser may read the server's own timezone setting")
-            }
-            None if !opts.driver_set_judged => {
-                Err("the matrix judges no time zone, so the configuration files were not read")
-            }
-            None => Err("the configuration files could not be read"),
-        };
-        let zone = new_session_values(value, roles, files);
+        let zone = new_session_values(value, roles, files.as_deref().map_err(|e| *e));
         if let (Some((zone, from)), Probe::Ok { value, .. }) = (zone, &mut facts.common.clock) {
             value.time_zone = Some(zone);
             value.time_zone_from = Some(from);
@@ -469,27 +460,17 @@ fn scope(limit: std::time::Duration) -> Scope {
 
 /// The batch's first statement: identity, session and clock.
 const FIRST: &str = "SELECT version(), current_setting('server_version_num'), \
-    extract(epoch from clock_timestamp())::float8, current_setting('TimeZone'), \
+    extract(epoch from clock_timestamp())::float8, \
     extract(epoch from (now() - pg_postmaster_start_time()))::int8, \
     current_database()::text, current_user::text, \
     coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false), \
     coalesce((SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user), -1), \
     current_setting('search_path')";
 
-/// version, server_version_num, clock, TimeZone, uptime, database, user, superuser, the role's
-/// connection limit, search_path.
-type FirstRow = (
-    String,
-    String,
-    f64,
-    String,
-    i64,
-    String,
-    String,
-    bool,
-    i32,
-    String,
-);
+/// version, server_version_num, clock, uptime, database, user, superuser, the role's
+/// connection limit, search_path. No TimeZone: our driver sets its session's (see
+/// `DRIVER_SET`), so the time zone comes from where it is set.
+type FirstRow = (String, String, f64, i64, String, String, bool, i32, String);
 
 pub(crate) fn connect_options(
     spec: &ConnSpec,
@@ -722,7 +703,7 @@ mod tests {
         );
         assert_eq!(
             zone.unwrap(),
-            ("Asia/Tokyo".into(), "ALTER DATABASE SET timezone".into())
+            ("Asia/Tokyo".into(), "set for the database".into())
         );
         assert_eq!(m.get("DateStyle").unwrap(), "SQL, DMY");
         // A superuser reads the files, the last applied line winning; what no file sets is the
@@ -745,23 +726,55 @@ mod tests {
     }
 
     #[test]
+    fn the_configuration_files_are_read_only_by_a_superuser_when_they_can_tell_something() {
+        let db = |cfg: &str| ("".to_string(), "db".to_string(), cfg.to_string());
+        assert!(read_files(true, 150000, true, &[]).is_ok());
+        assert!(
+            read_files(true, 150000, false, &[])
+                .unwrap_err()
+                .contains("superuser")
+        );
+        assert!(
+            read_files(false, 150000, true, &[])
+                .unwrap_err()
+                .contains("judges no")
+        );
+        assert!(
+            read_files(true, 90400, true, &[])
+                .unwrap_err()
+                .contains("9.5")
+        );
+        let all: Vec<_> = [
+            "TimeZone=UTC",
+            "DateStyle=ISO",
+            "client_encoding=UTF8",
+            "extra_float_digits=1",
+        ]
+        .iter()
+        .map(|c| db(c))
+        .collect();
+        assert!(read_files(true, 150000, true, &all).is_err());
+        assert!(read_files(true, 150000, true, &all[..3]).is_ok());
+    }
+
+    #[test]
     fn a_role_level_value_is_the_most_specific_one_a_new_session_gets() {
         let row =
             |role: &str, db: &str, cfg: &str| (role.to_string(), db.to_string(), cfg.to_string());
         let mut roles = vec![row("", "", "TimeZone=Europe/Paris")];
         let found = |r: &[(String, String, String)]| role_level_value("timezone", r);
-        assert_eq!(found(&roles), Some(("Europe/Paris".into(), "ROLE ALL")));
+        assert_eq!(found(&roles), Some(("Europe/Paris".into(), "all roles")));
         roles.push(row("", "db", "timezone=America/New_York"));
-        assert_eq!(found(&roles), Some(("America/New_York".into(), "DATABASE")));
+        assert_eq!(found(&roles), Some(("America/New_York".into(), "database")));
         roles.insert(0, row("app", "db", "timezone=Asia/Tokyo"));
         roles.push(row("app", "", "timezone=UTC"));
         roles.push(row("app", "db", "statement_timeout=5s"));
         assert_eq!(
             found(&roles),
-            Some(("Asia/Tokyo".into(), "ROLE ... IN DATABASE"))
+            Some(("Asia/Tokyo".into(), "role in database"))
         );
         roles.remove(0);
-        assert_eq!(found(&roles), Some(("UTC".into(), "ROLE")));
+        assert_eq!(found(&roles), Some(("UTC".into(), "role")));
         assert_eq!(found(&[row("app", "db", "work_mem=8MB")]), None);
     }
 

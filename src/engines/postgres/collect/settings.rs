@@ -56,7 +56,7 @@ pub(super) fn new_session_values(
     for (name, built_in) in DRIVER_SET {
         let lower = name.to_ascii_lowercase();
         let found = if let Some((v, level)) = role_level_value(name, role_settings) {
-            Some((v, format!("ALTER {level} SET {lower}")))
+            Some((v, format!("set for the {level}")))
         } else if let Ok(files) = files {
             match files
                 .iter()
@@ -94,27 +94,57 @@ pub(super) fn new_session_values(
     zone
 }
 
+/// The level a row of [`ROLE_SETTINGS`] sets a value at, in the words of
+/// `PgFacts::setting_levels`, with its precedence: the most specific wins, and every level
+/// beats the server's files.
+fn level_of(role: &str, db: &str) -> (u8, &'static str) {
+    match (role.is_empty(), db.is_empty()) {
+        (false, false) => (3, "role in database"),
+        (false, true) => (2, "role"),
+        (true, false) => (1, "database"),
+        (true, true) => (0, "all roles"),
+    }
+}
+
 /// The value `ALTER ROLE/DATABASE ... SET` gives a new session of our role in our database
-/// (rows of [`ROLE_SETTINGS`]), the most specific first, and at which level it is set.
+/// (rows of [`ROLE_SETTINGS`]), the most specific one, and its level ([`level_of`]).
 pub(super) fn role_level_value(
     name: &str,
     role_settings: &[(String, String, String)],
 ) -> Option<(String, &'static str)> {
-    let rank = |role: &str, db: &str| match (role.is_empty(), db.is_empty()) {
-        (false, false) => (3, "ROLE ... IN DATABASE"),
-        (false, true) => (2, "ROLE"),
-        (true, false) => (1, "DATABASE"),
-        (true, true) => (0, "ROLE ALL"),
-    };
     role_settings
         .iter()
         .filter_map(|(role, db, cfg)| {
             let (n, v) = cfg.split_once('=')?;
             n.eq_ignore_ascii_case(name)
-                .then(|| (rank(role, db), v.to_string()))
+                .then(|| (level_of(role, db), v.to_string()))
         })
-        .max_by_key(|((r, _), _)| *r)
+        .max_by_key(|((rank, _), _)| *rank)
         .map(|((_, level), v)| (v, level))
+}
+
+/// Whether to read [`DRIVER_SET_IN_FILES`], or why not (the time zone is then read as the
+/// server's log_timezone, and says why).
+pub(super) fn read_files(
+    judged: bool,
+    version_num: u32,
+    superuser: bool,
+    role_settings: &[(String, String, String)],
+) -> Result<(), &'static str> {
+    if !superuser {
+        Err("only a superuser may read the server's own timezone setting")
+    } else if !judged {
+        Err("the matrix judges no time zone, so the configuration files were not read")
+    } else if version_num < 90500 {
+        Err("PostgreSQL before 9.5 has no pg_file_settings")
+    } else if DRIVER_SET
+        .iter()
+        .all(|(name, _)| role_level_value(name, role_settings).is_some())
+    {
+        Err("every one is set per role or database")
+    } else {
+        Ok(())
+    }
 }
 
 /// What PostgreSQL's units are worth in ours: time in milliseconds, memory in kilobytes (the
@@ -172,29 +202,21 @@ pub(super) fn normalize_settings(
     rows: Vec<SettingRow>,
     role_settings: &[(String, String, String)],
 ) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
-    let mut levels = BTreeMap::new();
-    for (rank, level) in [
-        (3, "role in database"),
-        (2, "role"),
-        (1, "database"),
-        (0, "all roles"),
-    ] {
-        for (role, db, cfg) in role_settings {
-            let this = match (role.is_empty(), db.is_empty()) {
-                (false, false) => 3,
-                (false, true) => 2,
-                (true, false) => 1,
-                (true, true) => 0,
-            };
-            if this == rank
-                && let Some((name, _)) = cfg.split_once('=')
-            {
-                levels
-                    .entry(name.to_ascii_lowercase())
-                    .or_insert_with(|| level.to_string());
+    // The most specific level of each name set per role or database.
+    let mut ranked: BTreeMap<String, (u8, &'static str)> = BTreeMap::new();
+    for (role, db, cfg) in role_settings {
+        if let Some((name, _)) = cfg.split_once('=') {
+            let this = level_of(role, db);
+            let at = ranked.entry(name.to_ascii_lowercase()).or_insert(this);
+            if this.0 > at.0 {
+                *at = this;
             }
         }
     }
+    let mut levels: BTreeMap<String, String> = ranked
+        .into_iter()
+        .map(|(name, (_, level))| (name, level.to_string()))
+        .collect();
     // Collected, then built at once (the server sends them sorted by name).
     let values = rows
         .into_iter()
