@@ -613,13 +613,7 @@ fn a_history_our_user_may_not_read_names_its_grants_and_is_never_read_into_an_er
         )
     );
     // Only the catalog was asked: the server logged no permission error for us.
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let text = std::fs::read(&log).unwrap();
-    let ours = String::from_utf8_lossy(&text[before as usize..])
-        .lines()
-        .filter(|l| l.contains(&format!("{role}@{}", s.db)))
-        .map(str::to_string)
-        .collect::<Vec<_>>();
+    let ours = logged_since(&log, before, &format!("{role}@{}", s.db));
     assert!(
         !ours.iter().any(|l| l.contains("permission denied")),
         "{ours:#?}"
@@ -652,9 +646,29 @@ fn a_history_our_user_may_not_read_names_its_grants_and_is_never_read_into_an_er
     // speaking PostgreSQL's protocol lack them) loses only that answer: the tables are read.
     s.sql("REVOKE EXECUTE ON FUNCTION has_column_privilege(oid, smallint, text) FROM PUBLIC")
         .unwrap();
+    let before = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
     let f = migrations(&url, "");
     assert_eq!(f["status"], "pass", "{f}");
     assert_found(&f, &["alembic (app.alembic_version) at abc123"]);
+    // The control for the log read above: this refusal is logged as ours, so a permission
+    // error of ours would have been seen there.
+    let ours = logged_since(&log, before, &format!("{role}@{}", s.db));
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("permission denied for function has_column_privilege")),
+        "{ours:#?}"
+    );
+}
+
+/// The server log's lines since byte `from` that carry `who` (`role@database`).
+fn logged_since(log: &Path, from: u64, who: &str) -> Vec<String> {
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let text = std::fs::read(log).unwrap();
+    String::from_utf8_lossy(&text[from as usize..])
+        .lines()
+        .filter(|l| l.contains(who))
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]

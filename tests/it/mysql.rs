@@ -463,19 +463,8 @@ fn a_wait_timeout_shorter_than_our_pool_keeps_connections_warns_with_its_fix() {
     let Some(s) = Scratch::new("CHARACTER SET utf8mb4") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let _g = write_globals();
-    let idle = |matrix: &str| {
-        let m = matrix_file(dir.path(), &format!("schema_version = 1\n{matrix}"));
-        let (_, r, _, _) = check_json(&[
-            &s.url("root", ""),
-            "--only",
-            "mysql.idle-timeout",
-            "--matrix",
-            m.to_str().unwrap(),
-        ]);
-        finding(&r, "mysql.idle-timeout").clone()
-    };
+    let idle = |matrix: &str| check_one(&s.url("root", ""), "mysql.idle-timeout", matrix);
     {
         let _short = GlobalSetting::set("wait_timeout", "600");
         let f = idle("");

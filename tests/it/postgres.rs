@@ -307,20 +307,12 @@ fn the_time_zone_is_the_one_other_clients_get_not_our_sessions() {
         return;
     };
     let role = s.role("").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let m = matrix_file(
-        dir.path(),
-        "schema_version = 1\n[app]\ntime_zone = \"UTC\"\n",
-    );
     let zone = |user: &str| {
-        let (_, r, _, _) = check_json(&[
+        let f = check_one(
             &s.url(user),
-            "--only",
             "postgres.time-zone",
-            "--matrix",
-            m.to_str().unwrap(),
-        ]);
-        let f = finding(&r, "postgres.time-zone").clone();
+            "[app]\ntime_zone = \"UTC\"\n",
+        );
         let shown = psql(&s.url(user), "SHOW timezone").unwrap();
         let observed = f["observed"].as_str().unwrap().to_string();
         assert!(
@@ -345,7 +337,7 @@ fn the_time_zone_is_the_one_other_clients_get_not_our_sessions() {
     .unwrap();
     for user in ["postgres", role.as_str()] {
         let (f, observed) = zone(user);
-        assert_eq!(observed, "America/New_York (ALTER DATABASE SET timezone)");
+        assert_eq!(observed, "America/New_York (set for the database)");
         assert_eq!(f["status"], "warn", "{f}");
         assert!(
             f["remedy"]
@@ -361,10 +353,7 @@ fn the_time_zone_is_the_one_other_clients_get_not_our_sessions() {
     ))
     .unwrap();
     let (f, observed) = zone(&role);
-    assert_eq!(
-        observed,
-        "Asia/Tokyo (ALTER ROLE ... IN DATABASE SET timezone)"
-    );
+    assert_eq!(observed, "Asia/Tokyo (set for the role in database)");
     let fix = f["remedy"].as_str().unwrap().to_string();
     assert!(
         fix.starts_with(&format!(
@@ -378,20 +367,12 @@ fn the_time_zone_is_the_one_other_clients_get_not_our_sessions() {
     let (f, _) = zone(&role);
     assert_eq!(f["status"], "pass", "{f}");
     // DateStyle, which the driver sets too: unknown to a plain role until the database sets it.
-    let rule_dir = tempfile::tempdir().unwrap();
-    let rule = matrix_file(
-        rule_dir.path(),
-        "schema_version = 1\n[postgres.settings]\nDateStyle = { equals = \"SQL, DMY\" }\n",
-    );
     let date_style = || {
-        let (_, r, _, _) = check_json(&[
+        check_one(
             &s.url(&role),
-            "--only",
             "postgres.settings",
-            "--matrix",
-            rule.to_str().unwrap(),
-        ]);
-        finding(&r, "postgres.settings").clone()
+            "[postgres.settings]\nDateStyle = { equals = \"SQL, DMY\" }\n",
+        )
     };
     let f = date_style();
     assert_eq!(f["status"], "error", "{f}");
@@ -413,18 +394,7 @@ fn an_idle_session_timeout_shorter_than_our_pool_keeps_connections_warns_with_it
     let Some(s) = require("local PostgreSQL", PgScratch::new("")) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let idle = |matrix: &str| {
-        let m = matrix_file(dir.path(), &format!("schema_version = 1\n{matrix}"));
-        let (_, r, _, _) = check_json(&[
-            &s.url("postgres"),
-            "--only",
-            "postgres.idle-timeout",
-            "--matrix",
-            m.to_str().unwrap(),
-        ]);
-        finding(&r, "postgres.idle-timeout").clone()
-    };
+    let idle = |matrix: &str| check_one(&s.url("postgres"), "postgres.idle-timeout", matrix);
     assert_eq!(idle("")["status"], "pass");
     s.sql(&format!(
         "ALTER DATABASE {} SET idle_session_timeout = '5min'",

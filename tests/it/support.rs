@@ -134,6 +134,15 @@ pub fn psql(url: &str, sql: &str) -> Result<String, String> {
     }
 }
 
+/// One check's finding for `url` judged against a matrix of `matrix` (TOML after its
+/// `schema_version` line): `check URL --only ID --matrix FILE`, the report validated.
+pub fn check_one(url: &str, id: &str, matrix: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let m = matrix_file(dir.path(), &format!("schema_version = 1\n{matrix}"));
+    let (_, r, _, _) = check_json(&[url, "--only", id, "--matrix", m.to_str().unwrap()]);
+    finding(&r, id).clone()
+}
+
 /// A unique name for scratch objects, so parallel tests never collide.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
