@@ -562,6 +562,34 @@ mod tests {
     }
 
     #[test]
+    fn a_poolers_idle_limit_counts_and_an_unreadable_one_is_said() {
+        use super::super::facts::Pooler;
+        let mut f = healthy();
+        let bouncer = |limit: Option<u64>| Pooler {
+            in_front: true,
+            kind: Some("PgBouncer".into()),
+            client_idle_timeout_s: limit,
+            ..Pooler::default()
+        };
+        f.pooler = Probe::ok(bouncer(Some(60)), 1);
+        let idle = get(&builtin(&f), "postgres.idle-timeout").clone();
+        assert_eq!(idle.status, Status::Warn);
+        assert!(
+            idle.remedy
+                .unwrap()
+                .starts_with("client_idle_timeout = 0 in pgbouncer.ini")
+        );
+        f.pooler = Probe::ok(bouncer(None), 1);
+        let idle = get(&builtin(&f), "postgres.idle-timeout").clone();
+        assert_eq!(idle.status, Status::Pass);
+        assert!(
+            idle.observed
+                .unwrap()
+                .ends_with("PgBouncer's own idle limit unknown (its settings could not be read)")
+        );
+    }
+
+    #[test]
     fn healthy_server_passes_everything_but_the_eol_warning() {
         let fs = builtin(&healthy());
         assert!(fs.len() >= 20, "{} checks", fs.len());

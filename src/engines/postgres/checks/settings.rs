@@ -122,7 +122,17 @@ pub(super) fn idle_timeout(f: &PgFacts, ctx: &Ctx) -> Outcome {
             set_at_level(f, "idle_session_timeout", "0"),
         ));
     }
-    if let Some(p) = f.pooler.value().filter(|p| p.in_front)
+    let pooler = f.pooler.value().filter(|p| p.in_front);
+    // A pooler whose settings we may not read may cut idle clients too: say so.
+    let unknown = pooler
+        .filter(|p| p.client_idle_timeout_s.is_none())
+        .map(|p| {
+            format!(
+                "{}'s own idle limit unknown (its settings could not be read)",
+                p.kind.as_deref().unwrap_or("the pooler")
+            )
+        });
+    if let Some(p) = pooler
         && let Some(s) = p.client_idle_timeout_s
     {
         let (name, fix) = match p.kind.as_deref() {
@@ -137,18 +147,18 @@ pub(super) fn idle_timeout(f: &PgFacts, ctx: &Ctx) -> Outcome {
         };
         limits.push((name.into(), s, fix.into()));
     }
-    let observed = if limits.is_empty() {
-        "no idle_session_timeout (PostgreSQL 14+)".to_string()
-    } else {
-        limits
-            .iter()
-            .map(|(n, s, _)| match s {
-                0 => format!("{n} = 0 (none)"),
-                _ => format!("{n} = {s} s"),
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let mut observed: Vec<String> = limits
+        .iter()
+        .map(|(n, s, _)| match s {
+            0 => format!("{n} = 0 (none)"),
+            _ => format!("{n} = {s} s"),
+        })
+        .collect();
+    if limits.is_empty() {
+        observed.push("no idle_session_timeout (PostgreSQL 14+)".into());
+    }
+    observed.extend(unknown);
+    let observed = observed.join(", ");
     let recycle = ctx.matrix.app.pool_recycle_seconds;
     let fixes: Vec<&str> = limits
         .iter()
